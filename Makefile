@@ -1,0 +1,55 @@
+# cchc — two commands do everything: `make report` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cchc-installed
+YEAR   ?= 2023
+
+.PHONY: help install report ingest sample test bench lint browser clean
+
+help:
+	@echo "make report  - set up .venv, ingest data/raw, render the $(YEAR) reports"
+	@echo "make test    - set up .venv and run the whole test suite"
+	@echo "make bench   - run the benchmarks and print their tables"
+	@echo "make sample  - regenerate the bundled sample data in data/raw"
+	@echo "make lint    - ruff"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install when the dependency list changes; the project itself is editable.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name cchc --display-name "cchc (Python 3)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+ingest: install
+	$(BIN)/cchc ingest --raw data/raw --out data/processed
+
+report: install
+	$(BIN)/cchc report --year $(YEAR) --raw data/raw --processed data/processed --out reports
+
+sample: install
+	$(BIN)/cchc sample --out data/raw
+
+# Headless Chromium for the browser tests (Debian package), installed when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian chromium for the browser tests ..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: could not install chromium; browser tests will fail"; }
+
+test: install browser
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+lint: install
+	$(BIN)/ruff check cchc_lib tests benchmarks
+
+clean:
+	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json reports/*

@@ -1,0 +1,5 @@
+import sys
+
+from cchc_lib.cli import main
+
+sys.exit(main())

@@ -1,0 +1,145 @@
+"""The ``cchc`` command line. Parsers here are the contract scripts rely on; the work is in
+the library modules, imported lazily so that ``cchc --help`` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cchc_lib.periods import Period, PeriodError
+
+DEFAULT_RAW = Path("data/raw")
+DEFAULT_PROCESSED = Path("data/processed")
+DEFAULT_REPORTS = Path("reports")
+BY_CHOICES = ("overall", "department", "field", "procedure", "channel")
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+# -- handlers ------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from cchc_lib.ingest import IngestError, format_summary, run_ingest
+
+    try:
+        result = run_ingest(args.raw, args.out, mapping_path=args.mapping)
+    except IngestError as exc:
+        return _fail(f"Lỗi nhập dữ liệu: {exc}", 1)
+    print(format_summary(result))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from cchc_lib.sample import write_sample
+
+    written = write_sample(args.out, seed=args.seed)
+    print(f"Đã ghi {len(written)} tệp dữ liệu mẫu vào {args.out}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from cchc_lib.schema import column_docs
+
+    print(column_docs(args.table))
+    return 0
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from cchc_lib.indicators import MissingDataError, indicators_cli
+
+    try:
+        print(indicators_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format))
+    except MissingDataError as exc:
+        return _fail(str(exc), 1)
+    return 0
+
+
+def cmd_form06(args: argparse.Namespace) -> int:
+    from cchc_lib.form06 import form06_cli
+    from cchc_lib.indicators import MissingDataError
+
+    try:
+        print(form06_cli(args.period, processed_dir=args.processed, out=args.out))
+    except MissingDataError as exc:
+        return _fail(str(exc), 1)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from cchc_lib.reports import report_cli
+
+    return report_cli(args)
+
+
+# -- parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cchc",
+        description="Chỉ số cải cách hành chính (CCHC): nhập dữ liệu, tính chỉ số, lập báo cáo.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="validate and normalise data/raw into data/processed")
+    p.add_argument("--raw", type=Path, default=DEFAULT_RAW)
+    p.add_argument("--out", type=Path, default=DEFAULT_PROCESSED)
+    p.add_argument("--mapping", type=Path, default=None, help="header/value mapping YAML")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("sample", help="write the deterministic sample data set")
+    p.add_argument("--out", type=Path, default=DEFAULT_RAW)
+    p.add_argument("--seed", type=int, default=2023)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("schema", help="print the processed-data schema as Markdown")
+    p.add_argument("table", nargs="?", default="dossiers", choices=("dossiers", "procedures"))
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("indicators", help="indicators for a period against the plan's targets")
+    p.add_argument("--period", type=_period, required=True, help="2023-03, 2023-Q1 or 2023")
+    p.add_argument("--by", choices=BY_CHOICES, default="overall")
+    p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_indicators)
+
+    p = sub.add_parser("form06", help="the official form Biểu 06/VPCP/KSTT for a period")
+    p.add_argument("--period", type=_period, required=True, help="2023-03, 2023-Q1 or 2023")
+    p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
+    p.add_argument("--out", type=Path, default=None, help="write an .xlsx in the official layout")
+    p.set_defaults(func=cmd_form06)
+
+    p = sub.add_parser("report", help="render HTML reports with papermill and nbconvert")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--period", type=_period, help="2023-03, 2023-Q1 or 2023")
+    group.add_argument("--year", type=int, help="all 12 months, 4 quarters and the year")
+    p.add_argument("--department", default=None, help="one department (default: all)")
+    p.add_argument("--raw", type=Path, default=None, help="ingest this raw folder first")
+    p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
+    p.add_argument("--jobs", type=int, default=2, help="parallel report processes")
+    p.set_defaults(func=cmd_report)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Reporting periods: a month (``2023-03``), a quarter (``2023-Q1``) or a year (``2023``).
+
+A period is half-open in local time, ``[start, end)``, so a month includes all of its last day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+PeriodKind = Literal["month", "quarter", "year"]
+
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+_PATTERNS = (
+    (re.compile(r"^(\d{4})-(\d{1,2})$"), "month"),
+    (re.compile(r"^(\d{4})-[Qq]([1-4])$"), "quarter"),
+    (re.compile(r"^(\d{4})$"), "year"),
+)
+
+
+class PeriodError(ValueError):
+    """A period string that is not a month, a quarter or a year."""
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    kind: PeriodKind
+    year: int
+    number: int = 1  # month 1-12, quarter 1-4, 1 for a year
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Parse ``2023-03``, ``2023-Q1`` or ``2023``; raise PeriodError with an example."""
+        value = str(text).strip()
+        for pattern, kind in _PATTERNS:
+            match = pattern.match(value)
+            if not match:
+                continue
+            year = int(match.group(1))
+            number = int(match.group(2)) if kind != "year" else 1
+            if kind == "month" and not 1 <= number <= 12:
+                break
+            if not 1900 <= year <= 2200:
+                break
+            return cls(kind, year, number)  # type: ignore[arg-type]
+        raise PeriodError(
+            f"Kỳ báo cáo không hợp lệ: '{text}'. Dùng tháng (2023-03), quý (2023-Q1) hoặc năm (2023)."
+        )
+
+    # -- bounds --------------------------------------------------------------------------
+    @property
+    def first_month(self) -> int:
+        return {"month": self.number, "quarter": 3 * self.number - 2, "year": 1}[self.kind]
+
+    @property
+    def n_months(self) -> int:
+        return {"month": 1, "quarter": 3, "year": 12}[self.kind]
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return pd.Timestamp(year=self.year, month=self.first_month, day=1)
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """First instant of the next period (exclusive bound)."""
+        return self.start + pd.DateOffset(months=self.n_months)
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        return self.end - pd.Timedelta(days=1)
+
+    def months(self) -> list[Period]:
+        """The months that make up this period, in order."""
+        return [Period("month", self.year, self.first_month + i) for i in range(self.n_months)]
+
+    def contains(self, other: Period) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    # -- neighbours ----------------------------------------------------------------------
+    def shift(self, steps: int) -> Period:
+        """The period ``steps`` periods of the same kind later (negative: earlier)."""
+        if self.kind == "year":
+            return Period("year", self.year + steps, 1)
+        per_year = 12 if self.kind == "month" else 4
+        index = self.year * per_year + (self.number - 1) + steps
+        return Period(self.kind, index // per_year, index % per_year + 1)
+
+    def previous(self) -> Period:
+        return self.shift(-1)
+
+    def same_last_year(self) -> Period:
+        return Period(self.kind, self.year - 1, self.number)
+
+    # -- labels --------------------------------------------------------------------------
+    @property
+    def code(self) -> str:
+        """Machine label: ``2023-03``, ``2023-Q1``, ``2023``."""
+        if self.kind == "month":
+            return f"{self.year}-{self.number:02d}"
+        if self.kind == "quarter":
+            return f"{self.year}-Q{self.number}"
+        return f"{self.year}"
+
+    @property
+    def label_vi(self) -> str:
+        """Vietnamese label: ``Tháng 3/2023``, ``Quý I/2023``, ``Năm 2023``."""
+        if self.kind == "month":
+            return f"Tháng {self.number}/{self.year}"
+        if self.kind == "quarter":
+            return f"Quý {_ROMAN[self.number]}/{self.year}"
+        return f"Năm {self.year}"
+
+    @property
+    def short_label_vi(self) -> str:
+        """Compact label for chart axes: ``T3/2023``, ``QI/2023``, ``2023``."""
+        if self.kind == "month":
+            return f"T{self.number}/{self.year}"
+        if self.kind == "quarter":
+            return f"Q{_ROMAN[self.number]}/{self.year}"
+        return str(self.year)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def periods_in_year(year: int) -> list[Period]:
+    """The 12 months, 4 quarters and the year itself."""
+    months = [Period("month", year, m) for m in range(1, 13)]
+    quarters = [Period("quarter", year, q) for q in range(1, 5)]
+    return [*months, *quarters, Period("year", year)]

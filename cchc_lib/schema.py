@@ -1,0 +1,175 @@
+"""The processed-data schema, written once.
+
+Every processed table is described here column by column; the pandera schemas that validate
+ingest output and the column documentation (`cchc schema`) are both derived from these specs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+DATETIME = "datetime64[ns]"
+STRING = "string"
+BOOLEAN = "boolean"  # nullable: <NA> means "the export had no such column"
+FLOAT = "Float64"
+INT = "Int64"
+
+CHANNELS = ("online", "in_person", "postal")
+SERVICE_LEVELS = ("full", "partial", "none")
+STATUSES = (
+    "received",
+    "processing",
+    "awaiting_supplement",
+    "resolved",
+    "returned",
+    "refused",
+    "withdrawn",
+)
+RATINGS = ("very_satisfied", "satisfied", "unsatisfied")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One canonical column of a processed table."""
+
+    name: str
+    dtype: str
+    label_vi: str
+    description: str
+    required: bool = False  # must be present in every raw export
+    nullable: bool = True
+    allowed: tuple[str, ...] | None = None
+    min_value: float | None = None
+
+
+DOSSIER_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("dossier_id", STRING, "Mã hồ sơ", "Dossier id, unique", True, False),
+    ColumnSpec("procedure_code", STRING, "Mã TTHC", "Procedure code, e.g. 1.001612", True, False),
+    ColumnSpec("procedure_name", STRING, "Tên TTHC", "Procedure name", True, False),
+    ColumnSpec("field", STRING, "Lĩnh vực", "Field (lĩnh vực)", True, False),
+    ColumnSpec("department", STRING, "Phòng xử lý", "Handling department (phòng)", True, False),
+    ColumnSpec("channel", STRING, "Kênh nộp", "Submission channel", True, False, CHANNELS),
+    ColumnSpec(
+        "service_level", STRING, "Mức độ DVC",
+        "Online service level; falls back to the catalogue", allowed=SERVICE_LEVELS,
+    ),
+    ColumnSpec("received_at", DATETIME, "Ngày tiếp nhận", "Received (local time)", True, False),
+    ColumnSpec(
+        "due_at", DATETIME, "Ngày hẹn trả",
+        "Due instant; a date-only due is 23:59:59.999999 of that day", True, False,
+    ),
+    ColumnSpec("completed_at", DATETIME, "Ngày có kết quả", "Result ready; empty while pending"),
+    ColumnSpec("returned_at", DATETIME, "Ngày trả kết quả", "Result handed back"),
+    ColumnSpec("status", STRING, "Trạng thái", "Dossier status", True, False, STATUSES),
+    ColumnSpec("fee_required", BOOLEAN, "Có phí, lệ phí", "The dossier owes a fee"),
+    ColumnSpec("paid_online", BOOLEAN, "Thanh toán trực tuyến", "Fee paid online"),
+    ColumnSpec("digitized", BOOLEAN, "Số hóa hồ sơ", "Dossier digitised (NĐ 107/2021)"),
+    ColumnSpec("electronic_result", BOOLEAN, "Kết quả điện tử", "Electronic result issued"),
+    ColumnSpec("synced_national", BOOLEAN, "Đồng bộ DVCQG", "Status synced to national portal"),
+    ColumnSpec("apology_issued", BOOLEAN, "Phiếu xin lỗi", "Apology slip for a late dossier"),
+    ColumnSpec("rating", STRING, "Đánh giá", "Citizen rating", allowed=RATINGS),
+    ColumnSpec("rated_at", DATETIME, "Ngày đánh giá", "When the rating was given"),
+    ColumnSpec(
+        "wait_minutes", FLOAT, "Thời gian chờ (phút)", "Minutes waited at the counter",
+        min_value=0,
+    ),
+    ColumnSpec("reused_digitized_data", BOOLEAN, "Tái sử dụng dữ liệu số hóa", "Reused data"),
+    ColumnSpec("citizen_data_connected", BOOLEAN, "Kết nối dữ liệu dân cư", "Citizen data link"),
+    ColumnSpec("from_national_storage", BOOLEAN, "Lấy từ kho DVCQG", "Files from portal storage"),
+    ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
+    ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
+)
+
+PROCEDURE_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("procedure_code", STRING, "Mã TTHC", "Procedure code", True, False),
+    ColumnSpec("procedure_name", STRING, "Tên TTHC", "Procedure name", True, False),
+    ColumnSpec("field", STRING, "Lĩnh vực", "Field (lĩnh vực)", True, False),
+    ColumnSpec(
+        "service_level", STRING, "Mức độ DVC", "Online service level", True, False,
+        SERVICE_LEVELS,
+    ),
+    ColumnSpec("full_online_eligible", BOOLEAN, "Đủ điều kiện toàn trình", "Eligible for full"),
+    ColumnSpec("national_integrated", BOOLEAN, "Tích hợp DVCQG", "Integrated in national portal"),
+    ColumnSpec("published_posted", BOOLEAN, "Công khai niêm yết", "Posted at the counter"),
+    ColumnSpec("published_electronic", BOOLEAN, "Công khai điện tử", "Published electronically"),
+    ColumnSpec("online_payment", BOOLEAN, "Thanh toán trực tuyến", "Accepts online payment"),
+    ColumnSpec("fee_required", BOOLEAN, "Có phí", "The procedure has a fee"),
+    ColumnSpec(
+        "statutory_days", FLOAT, "Thời hạn giải quyết (ngày làm việc)",
+        "Statutory time in working days", min_value=0,
+    ),
+    ColumnSpec("form_fields_before", INT, "Số trường tờ khai trước", "Form fields before", min_value=0),
+    ColumnSpec("form_fields_after", INT, "Số trường tờ khai sau", "Form fields after", min_value=0),
+    ColumnSpec("year", INT, "Năm", "Catalogue year", True, False),
+    ColumnSpec("legal_effective_date", DATETIME, "Ngày hiệu lực văn bản", "Legal text in force"),
+    ColumnSpec("published_decision_date", DATETIME, "Ngày quyết định công bố", "Announced"),
+    ColumnSpec("made_public_date", DATETIME, "Ngày công khai", "Made public"),
+    ColumnSpec("content_complete", BOOLEAN, "Đủ bộ phận tạo thành", "All parts published"),
+    ColumnSpec("citizen_data_connected", BOOLEAN, "Kết nối dữ liệu dân cư", "Citizen data link"),
+    ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
+    ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
+)
+
+TABLES: dict[str, tuple[ColumnSpec, ...]] = {
+    "dossiers": DOSSIER_COLUMNS,
+    "procedures": PROCEDURE_COLUMNS,
+}
+
+REJECT_COLUMNS = ("source_file", "source_row", "table", "dossier_id", "column", "reason")
+
+
+def _checks(spec: ColumnSpec) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if spec.allowed is not None:
+        checks.append(pa.Check.isin(list(spec.allowed)))
+    if spec.min_value is not None:
+        checks.append(pa.Check.ge(spec.min_value))
+    return checks
+
+
+def pandera_schema(table: str) -> pa.DataFrameSchema:
+    """The pandera schema of a processed table, built from its column specs."""
+    specs = TABLES[table]
+    columns = {
+        s.name: pa.Column(s.dtype, checks=_checks(s), nullable=s.nullable, coerce=False)
+        for s in specs
+    }
+    unique = ["dossier_id"] if table == "dossiers" else ["procedure_code", "year"]
+    checks = []
+    if table == "dossiers":
+        checks.append(
+            pa.Check(
+                lambda df: df["due_at"] >= df["received_at"],
+                name="due_not_before_received",
+            )
+        )
+        checks.append(
+            pa.Check(
+                lambda df: df["completed_at"].isna() | (df["completed_at"] >= df["received_at"]),
+                name="completed_not_before_received",
+            )
+        )
+    return pa.DataFrameSchema(columns, checks=checks, unique=unique, strict=True, ordered=True)
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """An empty frame with the table's canonical columns and dtypes."""
+    return pd.DataFrame({s.name: pd.Series(dtype=s.dtype) for s in TABLES[table]})
+
+
+def column_docs(table: str) -> str:
+    """A Markdown table documenting a processed table (used by `cchc schema`)."""
+    lines = [
+        "| column | Vietnamese header | type | required in export | allowed / rule | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in TABLES[table]:
+        rule = ", ".join(s.allowed) if s.allowed else (f">= {s.min_value:g}" if s.min_value is not None else "")
+        lines.append(
+            f"| {s.name} | {s.label_vi} | {s.dtype} | {'yes' if s.required else 'no'} "
+            f"| {rule} | {s.description} |"
+        )
+    return "\n".join(lines)
