@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("schema", help="print the processed-data schema as Markdown")
-    p.add_argument("table", nargs="?", default="dossiers", choices=("dossiers", "procedures"))
+    p.add_argument("table", nargs="?", default="dossiers", choices=("dossiers", "procedures", "feedback"))
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("indicators", help="indicators for a period against the plan's targets")

@@ -113,12 +113,50 @@ PROCEDURE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
 )
 
+FEEDBACK_SUBJECTS = ("procedure", "staff")
+
+FEEDBACK_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("feedback_id", STRING, "Mã PAKN", "Petition / feedback id, unique", True, False),
+    ColumnSpec("received_at", DATETIME, "Ngày tiếp nhận", "Received (local time)", True, False),
+    ColumnSpec(
+        "due_at", DATETIME, "Hạn xử lý",
+        "Handling deadline; a date-only deadline is the end of that day", True, False,
+    ),
+    ColumnSpec("handled_at", DATETIME, "Ngày xử lý xong", "Handled; empty while open"),
+    ColumnSpec(
+        "subject", STRING, "Đối tượng", "What it concerns: a procedure or a civil servant",
+        allowed=FEEDBACK_SUBJECTS,
+    ),
+    ColumnSpec("rating", STRING, "Đánh giá", "Petitioner's rating", allowed=RATINGS),
+    ColumnSpec("dossier_id", STRING, "Mã hồ sơ", "The dossier it concerns, if any"),
+    ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
+    ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
+)
+
 TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "dossiers": DOSSIER_COLUMNS,
     "procedures": PROCEDURE_COLUMNS,
+    "feedback": FEEDBACK_COLUMNS,
+}
+
+# Where each table's raw files live under data/raw, and whether the run needs it.
+RAW_SOURCES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "dossiers": (("dossiers/*.csv", "dossiers/*.xlsx"), True),
+    "procedures": (("procedures.csv", "procedures.xlsx"), True),
+    "feedback": (("feedback/*.csv", "feedback/*.xlsx"), False),
+}
+
+# The unique key of each processed table (duplicates: the last occurrence wins).
+KEYS: dict[str, tuple[str, ...]] = {
+    "dossiers": ("dossier_id",),
+    "procedures": ("procedure_code", "year"),
+    "feedback": ("feedback_id",),
 }
 
 REJECT_COLUMNS = ("source_file", "source_row", "table", "dossier_id", "column", "reason")
+
+
+_DONE = {"dossiers": "completed_at", "feedback": "handled_at"}
 
 
 def _checks(spec: ColumnSpec) -> list[pa.Check]:
@@ -137,9 +175,9 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
         s.name: pa.Column(s.dtype, checks=_checks(s), nullable=s.nullable, coerce=False)
         for s in specs
     }
-    unique = ["dossier_id"] if table == "dossiers" else ["procedure_code", "year"]
+    unique = list(KEYS[table])
     checks = []
-    if table == "dossiers":
+    if table in ("dossiers", "feedback"):
         checks.append(
             pa.Check(
                 lambda df: df["due_at"] >= df["received_at"],
@@ -148,8 +186,8 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
         )
         checks.append(
             pa.Check(
-                lambda df: df["completed_at"].isna() | (df["completed_at"] >= df["received_at"]),
-                name="completed_not_before_received",
+                lambda df: df[_DONE[table]].isna() | (df[_DONE[table]] >= df["received_at"]),
+                name="done_not_before_received",
             )
         )
     return pa.DataFrameSchema(columns, checks=checks, unique=unique, strict=True, ordered=True)
@@ -167,7 +205,9 @@ def column_docs(table: str) -> str:
         "|---|---|---|---|---|---|",
     ]
     for s in TABLES[table]:
-        rule = ", ".join(s.allowed) if s.allowed else (f">= {s.min_value:g}" if s.min_value is not None else "")
+        rule = ", ".join(s.allowed) if s.allowed else ""
+        if s.min_value is not None:
+            rule = f">= {s.min_value:g}"
         lines.append(
             f"| {s.name} | {s.label_vi} | {s.dtype} | {'yes' if s.required else 'no'} "
             f"| {rule} | {s.description} |"
