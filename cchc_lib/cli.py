@@ -105,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("schema", help="print the processed-data schema as Markdown")
-    p.add_argument("table", nargs="?", default="dossiers", choices=("dossiers", "procedures", "feedback"))
+    p.add_argument(
+        "table", nargs="?", default="dossiers",
+        choices=("dossiers", "procedures", "feedback", "documents", "workfiles", "staff", "plan_tasks"),
+    )
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("indicators", help="indicators for a period against the plan's targets")

@@ -133,10 +133,92 @@ FEEDBACK_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
 )
 
+DOCUMENT_DIRECTIONS = ("outgoing", "incoming")
+DOCUMENT_FORMS = ("electronic", "paper")
+
+DOCUMENT_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("document_number", STRING, "Số ký hiệu", "Document number and symbol", True, False),
+    ColumnSpec("document_date", DATETIME, "Ngày", "Date of the document", True, False),
+    ColumnSpec(
+        "direction", STRING, "Loại", "Sent (Đi) or received (Đến)", True, False, DOCUMENT_DIRECTIONS,
+    ),
+    ColumnSpec(
+        "doc_form", STRING, "Hình thức", "Electronic (Điện tử) or paper (Giấy)",
+        allowed=DOCUMENT_FORMS,
+    ),
+    ColumnSpec("esigned", BOOLEAN, "Ký số", "Carries a digital signature"),
+    ColumnSpec("classified", BOOLEAN, "Mật", "State secret: excluded from the e-document target"),
+    ColumnSpec("department", STRING, "Phòng", "Department (phòng) that sent or handles it"),
+    ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
+    ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
+)
+
+WORKFILE_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("workfile_id", STRING, "Mã hồ sơ công việc", "Work-file id, unique", True, False),
+    ColumnSpec("year", INT, "Năm", "Year of the work file", True, False),
+    ColumnSpec("department", STRING, "Phòng", "Department (phòng)"),
+    ColumnSpec("online", BOOLEAN, "Xử lý trên môi trường mạng", "Handled online"),
+    ColumnSpec("classified", BOOLEAN, "Mật", "State secret: excluded from the online target"),
+    ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
+    ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
+)
+
+QUALIFICATIONS = ("doctorate", "master", "bachelor", "college", "intermediate")
+
+STAFF_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("staff_id", STRING, "Mã cán bộ", "Pseudonymous civil-servant id", True, False),
+    ColumnSpec("year", INT, "Năm", "Year of the register snapshot", True, False),
+    ColumnSpec("department", STRING, "Phòng", "Department (phòng)"),
+    ColumnSpec("position", STRING, "Chức danh / ngạch", "Title or civil-service rank"),
+    ColumnSpec("is_leader", BOOLEAN, "Lãnh đạo", "Holds a leading post"),
+    ColumnSpec(
+        "qualification", STRING, "Trình độ chuyên môn", "Highest degree",
+        allowed=QUALIFICATIONS,
+    ),
+    ColumnSpec(
+        "state_mgmt_trained", BOOLEAN, "Bồi dưỡng QLNN theo ngạch",
+        "Trained in state management for the rank held",
+    ),
+    ColumnSpec("digital_id", BOOLEAN, "Định danh số", "Has a digital identity at work"),
+    ColumnSpec(
+        "security_trained", BOOLEAN, "Tập huấn chuyển đổi số - an toàn thông tin",
+        "Trained in digital transformation and information security",
+    ),
+    ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
+    ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
+)
+
+TASK_STATES = ("not_started", "in_progress", "done")
+
+PLAN_TASK_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("section", STRING, "Mục", "Area of the plan: I ... VII", True, False),
+    ColumnSpec("task_no", INT, "STT", "Number of the task within its area", True, False, min_value=1),
+    ColumnSpec("content", STRING, "Nội dung", "What the task is", True, False),
+    ColumnSpec("product", STRING, "Sản phẩm", "Expected product"),
+    ColumnSpec("lead_unit", STRING, "Đơn vị chủ trì", "Lead unit"),
+    ColumnSpec("partner_unit", STRING, "Đơn vị phối hợp", "Coordinating unit"),
+    ColumnSpec(
+        "deadline_text", STRING, "Thời gian thực hiện",
+        "Deadline as the plan writes it (Tháng 6/2023, Năm 2023, Thường xuyên ...)", True, False,
+    ),
+    ColumnSpec(
+        "task_state", STRING, "Trạng thái", "Reported state; empty = not reported",
+        allowed=TASK_STATES,
+    ),
+    ColumnSpec("completed_at", DATETIME, "Ngày hoàn thành", "When it was reported done"),
+    ColumnSpec("result_document", STRING, "Văn bản kết quả", "Document that evidences the result"),
+    ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
+    ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
+)
+
 TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "dossiers": DOSSIER_COLUMNS,
     "procedures": PROCEDURE_COLUMNS,
     "feedback": FEEDBACK_COLUMNS,
+    "documents": DOCUMENT_COLUMNS,
+    "workfiles": WORKFILE_COLUMNS,
+    "staff": STAFF_COLUMNS,
+    "plan_tasks": PLAN_TASK_COLUMNS,
 }
 
 # Where each table's raw files live under data/raw, and whether the run needs it.
@@ -144,6 +226,10 @@ RAW_SOURCES: dict[str, tuple[tuple[str, ...], bool]] = {
     "dossiers": (("dossiers/*.csv", "dossiers/*.xlsx"), True),
     "procedures": (("procedures.csv", "procedures.xlsx"), True),
     "feedback": (("feedback/*.csv", "feedback/*.xlsx"), False),
+    "documents": (("documents/*.csv", "documents/*.xlsx"), False),
+    "workfiles": (("workfiles.csv", "workfiles.xlsx"), False),
+    "staff": (("staff.csv", "staff.xlsx"), False),
+    "plan_tasks": (("plan_tasks.csv", "plan_tasks.xlsx"), False),
 }
 
 # The unique key of each processed table (duplicates: the last occurrence wins).
@@ -151,6 +237,11 @@ KEYS: dict[str, tuple[str, ...]] = {
     "dossiers": ("dossier_id",),
     "procedures": ("procedure_code", "year"),
     "feedback": ("feedback_id",),
+    # The same number can come from two agencies or serve a sent and a received document.
+    "documents": ("direction", "document_number", "document_date"),
+    "workfiles": ("workfile_id",),
+    "staff": ("staff_id", "year"),
+    "plan_tasks": ("section", "task_no"),
 }
 
 REJECT_COLUMNS = ("source_file", "source_row", "table", "dossier_id", "column", "reason")
