@@ -1,0 +1,659 @@
+"""The indicator engine: every dossier and catalogue indicator of the plan, for any period and
+breakdown, against the plan's targets (``cchc_lib/targets/<year>.yaml``).
+
+How it works (and why it is fast): numerators and denominators are additive, so each dossier
+is placed once in a month grid per time base (received, completed, rated) and every measure is
+summed per (group, month) with ``np.bincount``. A period's value is then a difference of
+cumulative sums, ``C[end] - C[start]``. The backlog counts are point-in-time but fall out of
+the same cumulative sums: a dossier is pending at a month boundary ``e`` when it was received
+before ``e`` and not completed before ``e``, so ``pending(e) = #received<e - #completed<e``
+(with completed counted at ``max(received, completed)`` to stay exact even on odd data).
+
+Definitions (see ``/shared/spec/indicators.md``): periods are half-open in local time;
+resolved = ``completed_at`` inside the period whatever the status (refused and withdrawn
+included); timeliness classes: late = completed after the due instant, early = not late and
+completed on an earlier calendar day, on the day = the rest.
+
+Decisions documented here because others build on them:
+- A nullable yes/no column that is <NA> for a dossier counts as "no" for that dossier; an
+  indicator is "Chưa có dữ liệu" only when its input column is missing or <NA> everywhere in
+  the processed data (before any department filter).
+- ``online_payment_share`` counts, in its numerator, fee dossiers paid online whose procedure
+  accepts online payment, so that it is a share of its denominator (never above 100%).
+- Catalogue indicators are computed for ``by="overall"`` (whole catalogue) and ``by="field"``
+  (per catalogue field); for the other breakdowns, and when a ``department`` filter is given,
+  they are omitted (the catalogue has no department, channel or dossier-level meaning).
+- ``form_field_reduction`` = fields removed / fields before, over the forms that were
+  simplified (both counts known and fewer fields after than before).
+- Groups with no activity at all in a period (nothing received, resolved, rated, pending or
+  carried over) are left out of breakdowns; the overall group is always there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cchc_lib.formatting import fmt_number, fmt_percent
+from cchc_lib.periods import Period
+from cchc_lib.schema import TABLES
+from cchc_lib.targets import Targets, load_targets, target_text_vi
+
+GROUP_OVERALL = "Toàn Sở"
+STATUS_MET = "Đạt"
+STATUS_NOT_MET = "Chưa đạt"
+STATUS_NO_EVENT = "Không phát sinh"
+STATUS_NO_DATA = "Chưa có dữ liệu"
+
+BY_CHOICES = ("overall", "department", "field", "procedure", "channel")
+CHANNEL_LABELS = {"online": "Trực tuyến", "in_person": "Trực tiếp", "postal": "Bưu chính công ích"}
+BY_LABELS = {
+    "overall": "Toàn Sở",
+    "department": "Phòng xử lý",
+    "field": "Lĩnh vực",
+    "procedure": "Thủ tục hành chính",
+    "channel": "Kênh nộp",
+}
+
+CLI_COLUMNS = ["period", "group_by", "group", "indicator", "numerator", "denominator", "value",
+               "target", "status"]
+COLUMNS = [*CLI_COLUMNS, "label_vi", "unit", "target_min", "target_op", "target_text_vi",
+           "target_source", "status_min", "prev_value", "change_prev", "yoy_value", "change_yoy"]
+
+
+class MissingDataError(Exception):
+    """The processed data needed for a computation is not there."""
+
+
+@dataclass
+class ProcessedData:
+    dossiers: pd.DataFrame
+    procedures: pd.DataFrame
+    feedback: pd.DataFrame | None
+    ingest_report: dict
+
+
+@dataclass(frozen=True)
+class IndicatorDef:
+    id: str
+    label_vi: str
+    unit: str  # rate | minutes | days | count
+    numerator: str
+    denominator: str | None  # None: a count (value = numerator)
+    requires: tuple[str, ...] = ()  # availability keys, see _availability
+    catalogue: bool = False
+
+
+DOSSIER_INDICATORS: tuple[IndicatorDef, ...] = (
+    IndicatorDef("ontime_rate", "Tỷ lệ hồ sơ giải quyết đúng hạn", "rate", "ontime", "resolved"),
+    IndicatorDef("early_rate", "Tỷ lệ hồ sơ giải quyết trước hạn", "rate", "early", "resolved"),
+    IndicatorDef("late_rate", "Tỷ lệ hồ sơ giải quyết quá hạn", "rate", "late", "resolved"),
+    IndicatorDef("apology_rate", "Tỷ lệ hồ sơ quá hạn có phiếu xin lỗi", "rate", "late_apology",
+                 "late", ("apology_issued",)),
+    IndicatorDef("online_share", "Tỷ lệ hồ sơ nộp trực tuyến", "rate", "online", "received"),
+    IndicatorDef("payment_enabled_share",
+                 "Tỷ lệ hồ sơ có nghĩa vụ tài chính được triển khai thanh toán trực tuyến", "rate",
+                 "fee_enabled", "fee", ("fee_required", "catalogue_online_payment")),
+    IndicatorDef("online_payment_share", "Tỷ lệ giao dịch thanh toán trực tuyến", "rate",
+                 "fee_enabled_paid", "fee_enabled",
+                 ("fee_required", "paid_online", "catalogue_online_payment")),
+    IndicatorDef("satisfaction_rate", "Mức độ hài lòng của người dân, tổ chức", "rate",
+                 "satisfied", "rated", ("rating",)),
+    IndicatorDef("avg_wait_minutes", "Thời gian chờ trung bình tại Bộ phận Một cửa", "minutes",
+                 "wait_sum", "wait_count", ("wait_minutes",)),
+    IndicatorDef("synced_share", "Tỷ lệ hồ sơ đồng bộ Cổng DVCQG", "rate", "synced", "received",
+                 ("synced_national",)),
+    IndicatorDef("digitized_share", "Tỷ lệ hồ sơ được số hóa", "rate", "digitized", "received",
+                 ("digitized",)),
+    IndicatorDef("electronic_result_share", "Tỷ lệ kết quả giải quyết điện tử", "rate",
+                 "electronic_result", "resolved", ("electronic_result",)),
+    IndicatorDef("avg_processing_days", "Thời gian giải quyết trung bình", "days",
+                 "processing_days_sum", "resolved"),
+    IndicatorDef("pending", "Hồ sơ đang giải quyết cuối kỳ", "count", "pending", None),
+    IndicatorDef("pending_overdue", "Hồ sơ đang giải quyết quá hạn cuối kỳ", "count",
+                 "pending_overdue", None),
+    IndicatorDef("carried_over", "Hồ sơ từ kỳ trước chuyển qua", "count", "carried_over", None),
+)
+
+CATALOGUE_INDICATORS: tuple[IndicatorDef, ...] = (
+    IndicatorDef("full_online_coverage", "Tỷ lệ TTHC đủ điều kiện được cung cấp DVC toàn trình",
+                 "rate", "eligible_full", "eligible", ("full_online_eligible",), True),
+    IndicatorDef("online_service_share", "Tỷ lệ TTHC có DVC trực tuyến", "rate",
+                 "online_services", "procedures", (), True),
+    IndicatorDef("national_integration_share", "Tỷ lệ DVC trực tuyến tích hợp Cổng DVCQG", "rate",
+                 "integrated", "online_services", ("national_integrated",), True),
+    IndicatorDef("published_share", "Tỷ lệ TTHC công khai cả niêm yết và điện tử", "rate",
+                 "published", "procedures", ("published",), True),
+    IndicatorDef("form_field_reduction", "Tỷ lệ cắt giảm thông tin phải khai trên tờ khai", "rate",
+                 "fields_removed", "fields_before", ("form_fields",), True),
+)
+INDICATORS: dict[str, IndicatorDef] = {d.id: d for d in (*DOSSIER_INDICATORS, *CATALOGUE_INDICATORS)}
+
+# Additive measures by time base; "in"/"out"/"due_in"/"due_out" feed the backlog counts.
+RECEIVED_MEASURES = ("received", "online", "fee", "fee_enabled", "fee_enabled_paid", "synced",
+                     "digitized", "wait_sum", "wait_count")
+COMPLETED_MEASURES = ("resolved", "early", "on_day", "late", "late_apology", "electronic_result",
+                      "processing_days_sum")
+RATED_MEASURES = ("rated", "satisfied")
+STOCK_BASES = ("in", "out", "due_in", "due_out")
+DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, "ontime", *RATED_MEASURES,
+                    "pending", "pending_overdue", "carried_over")
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def _conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Canonical columns in schema order with schema dtypes (parquet may hand back ``str``)."""
+    out = {}
+    for spec in TABLES[table]:
+        if spec.name in frame.columns:
+            col = frame[spec.name]
+            out[spec.name] = col if str(col.dtype) == spec.dtype else col.astype(spec.dtype)
+        else:
+            out[spec.name] = pd.Series(pd.NA, index=frame.index, dtype=spec.dtype)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def load_processed(processed_dir: Path) -> ProcessedData:
+    """Read ``dossiers.parquet``, ``procedures.parquet`` (+ feedback, ingest report if present)."""
+    processed_dir = Path(processed_dir)
+    dossiers_path = processed_dir / "dossiers.parquet"
+    procedures_path = processed_dir / "procedures.parquet"
+    if not dossiers_path.exists() or not procedures_path.exists():
+        raise MissingDataError(
+            f"Chưa có dữ liệu đã xử lý trong {processed_dir}: hãy chạy `cchc ingest` trước."
+        )
+    dossiers = _conform(pd.read_parquet(dossiers_path), "dossiers")
+    procedures = _conform(pd.read_parquet(procedures_path), "procedures")
+    feedback_path = processed_dir / "feedback.parquet"
+    feedback = _conform(pd.read_parquet(feedback_path), "feedback") if feedback_path.exists() else None
+    report_path = processed_dir / "ingest_report.json"
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    return ProcessedData(dossiers, procedures, feedback, report)
+
+
+# -- per-dossier arrays ----------------------------------------------------------------------
+
+
+def _months(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(month number = year * 12 + month - 1, valid mask) of a datetime column."""
+    arr = values.to_numpy(dtype="datetime64[ns]")
+    valid = ~np.isnat(arr)
+    months = arr.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    return np.where(valid, months, 0), valid
+
+
+def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A nullable yes/no column as a plain bool array, <NA> = no."""
+    return frame[column].to_numpy(dtype=bool, na_value=False)
+
+
+def _available(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame.columns and bool(frame[column].notna().any())
+
+
+def _availability(data: ProcessedData) -> dict[str, bool]:
+    d, p = data.dossiers, data.procedures
+    avail = {c: _available(d, c) for c in ("apology_issued", "fee_required", "paid_online", "rating",
+                                            "wait_minutes", "synced_national", "digitized",
+                                            "electronic_result")}
+    avail["catalogue_online_payment"] = _available(p, "online_payment")
+    avail["full_online_eligible"] = _available(p, "full_online_eligible")
+    avail["national_integrated"] = _available(p, "national_integrated")
+    avail["published"] = _available(p, "published_posted") and _available(p, "published_electronic")
+    avail["form_fields"] = _available(p, "form_fields_before") and _available(p, "form_fields_after")
+    return avail
+
+
+def _accepts_online_payment(dossiers: pd.DataFrame, procedures: pd.DataFrame,
+                            received_year: np.ndarray) -> np.ndarray:
+    """Whether each dossier's procedure accepts online payment in the catalogue of the year
+    the dossier was received (catalogue row with the same code and year)."""
+    accepting = procedures[procedures["online_payment"].fillna(False).astype(bool)]
+    if accepting.empty or dossiers.empty:
+        return np.zeros(len(dossiers), dtype=bool)
+    codes, _ = pd.factorize(pd.concat([dossiers["procedure_code"], accepting["procedure_code"]],
+                                      ignore_index=True))
+    n = len(dossiers)
+    # One integer key per (code, year): cheap set membership for a million dossiers.
+    dossier_keys = codes[:n].astype(np.int64) * 10_000 + received_year
+    catalogue_keys = codes[n:].astype(np.int64) * 10_000 + accepting["year"].to_numpy(dtype=np.int64)
+    return np.isin(dossier_keys, catalogue_keys)
+
+
+def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[str, object]:
+    """Month numbers per time base and the per-dossier measure weights."""
+    rm, _ = _months(dossiers["received_at"])
+    cm, done = _months(dossiers["completed_at"])
+    dm, _ = _months(dossiers["due_at"])
+    rated_m, rated_valid = _months(dossiers["rated_at"])
+
+    received = dossiers["received_at"].to_numpy(dtype="datetime64[ns]")
+    completed = dossiers["completed_at"].to_numpy(dtype="datetime64[ns]")
+    due = dossiers["due_at"].to_numpy(dtype="datetime64[ns]")
+
+    late = done & (completed > due)
+    early = done & ~late & (completed.astype("datetime64[D]") < due.astype("datetime64[D]"))
+    on_day = done & ~late & ~early
+
+    fee = _flag(dossiers, "fee_required")
+    enabled = fee & _accepts_online_payment(dossiers, procedures, rm // 12)
+    wait = dossiers["wait_minutes"].to_numpy(dtype=float, na_value=np.nan)
+    has_wait = ~np.isnan(wait)
+    rating = dossiers["rating"]
+    rated = rating.notna().to_numpy()
+    satisfied = rating.isin(["very_satisfied", "satisfied"]).to_numpy(dtype=bool)
+    rated_month = np.where(rated_valid, rated_m, cm)
+    rated_ok = rated & (rated_valid | done)
+    days = np.where(done, (completed - received).astype("timedelta64[ns]").astype(np.int64), 0) / 86400e9
+
+    ones = np.ones(len(dossiers), dtype=bool)
+    return {
+        "received": (rm, ones, {
+            "received": ones,
+            "online": (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False),
+            "fee": fee,
+            "fee_enabled": enabled,
+            "fee_enabled_paid": enabled & _flag(dossiers, "paid_online"),
+            "synced": _flag(dossiers, "synced_national"),
+            "digitized": _flag(dossiers, "digitized"),
+            "wait_sum": np.where(has_wait, wait, 0.0),
+            "wait_count": has_wait,
+        }),
+        "completed": (cm, done, {
+            "resolved": ones,
+            "early": early,
+            "on_day": on_day,
+            "late": late,
+            "late_apology": late & _flag(dossiers, "apology_issued"),
+            "electronic_result": _flag(dossiers, "electronic_result"),
+            "processing_days_sum": days,
+        }),
+        "rated": (rated_month, rated_ok, {"rated": ones, "satisfied": satisfied}),
+        # Stock bases: a dossier "enters" at its received month and "leaves" at its completion
+        # month; max() keeps the identities exact even if a date precedes received_at.
+        "in": (rm, ones, {"in": ones}),
+        "out": (np.maximum(rm, cm), done, {"out": ones}),
+        "due_in": (np.maximum(rm, dm), ones, {"due_in": ones}),
+        "due_out": (np.maximum(np.maximum(rm, dm), cm), done, {"due_out": ones}),
+    }
+
+
+def _month_number(period: Period) -> tuple[int, int]:
+    start = period.year * 12 + period.first_month - 1
+    return start, start + period.n_months
+
+
+def _group_keys(dossiers: pd.DataFrame, by: str) -> tuple[np.ndarray, list[str]]:
+    if by == "overall":
+        return np.zeros(len(dossiers), dtype=np.int64), [GROUP_OVERALL]
+    if by not in BY_CHOICES:
+        raise ValueError(f"by must be one of {BY_CHOICES}, not {by!r}")
+    column = {"department": "department", "field": "field", "procedure": "procedure_code",
+              "channel": "channel"}[by]
+    values = dossiers[column]
+    if by == "channel":
+        values = values.map(CHANNEL_LABELS).fillna(values)
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), [str(u) for u in uniques]
+
+
+def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "overall",
+                     department: str | None = None) -> pd.DataFrame:
+    """Every additive measure and backlog count per (period, group): one row each, columns
+    ``period, group`` + ``DOSSIER_MEASURES``. The base for the indicators and for Biểu 06."""
+    dossiers = data.dossiers
+    if department is not None:
+        dossiers = dossiers[dossiers["department"] == department]
+    periods = list(dict.fromkeys(periods))
+    bounds = np.array([_month_number(p) for p in periods], dtype=np.int64).reshape(-1, 2)
+    # Month grid: offset 0 holds everything up to the month before the earliest start, the last
+    # offset everything from the latest end on; so every period has 1 <= start < end <= last.
+    origin = int(bounds[:, 0].min()) - 1
+    width = int(bounds[:, 1].max()) - origin + 1
+    group_codes, groups = _group_keys(dossiers, by)
+    n_groups = len(groups)
+
+    sums: dict[str, np.ndarray] = {}
+    for months, valid, measures in _dossier_events(dossiers, data.procedures).values():
+        offsets = np.clip(months - origin, 0, width - 1)
+        keys = (group_codes * width + offsets)[valid]
+        for name, weights in measures.items():
+            w = weights[valid] if weights.dtype != bool else weights[valid].astype(np.float64)
+            counts = np.bincount(keys, weights=w, minlength=n_groups * width)
+            cum = np.zeros((n_groups, width + 1))
+            np.cumsum(counts.reshape(n_groups, width), axis=1, out=cum[:, 1:])
+            sums[name] = cum
+
+    starts = bounds[:, 0] - origin
+    ends = bounds[:, 1] - origin
+    columns: dict[str, np.ndarray] = {}
+    for name in (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES):
+        cum = sums[name]
+        columns[name] = (cum[:, ends] - cum[:, starts]).T.ravel()  # (period, group) order
+    columns["ontime"] = columns["early"] + columns["on_day"]
+    columns["pending"] = (sums["in"][:, ends] - sums["out"][:, ends]).T.ravel()
+    columns["pending_overdue"] = (sums["due_in"][:, ends] - sums["due_out"][:, ends]).T.ravel()
+    columns["carried_over"] = (sums["in"][:, starts] - sums["out"][:, starts]).T.ravel()
+    frame = pd.DataFrame({
+        "period": np.repeat([p.code for p in periods], n_groups),
+        "group": np.tile(np.array(groups, dtype=object), len(periods)),
+        **{name: columns[name] for name in DOSSIER_MEASURES},
+    })
+    return frame
+
+
+# -- catalogue -------------------------------------------------------------------------------
+
+
+def catalogue_measures(procedures: pd.DataFrame, years: Iterable[int], by: str = "overall") -> pd.DataFrame:
+    """Catalogue numerators/denominators per (catalogue year, group); by overall or field."""
+    p = procedures[procedures["year"].isin(list(years))]
+    level = p["service_level"]
+    eligible = p["full_online_eligible"].fillna(False).astype(bool)
+    online = level.isin(["full", "partial"]).fillna(False).astype(bool)
+    before = p["form_fields_before"].astype("Float64")
+    after = p["form_fields_after"].astype("Float64")
+    simplified = (before.notna() & after.notna() & (after < before)).fillna(False).astype(bool)
+    parts = pd.DataFrame({
+        "year": p["year"].astype(np.int64),
+        "group": GROUP_OVERALL if by == "overall" else p["field"].astype(object),
+        "procedures": 1,
+        "eligible": eligible.astype(np.int64),
+        "eligible_full": (eligible & (level == "full").fillna(False)).astype(np.int64),
+        "online_services": online.astype(np.int64),
+        "integrated": (online & p["national_integrated"].fillna(False).astype(bool)).astype(np.int64),
+        "published": (p["published_posted"].fillna(False).astype(bool)
+                      & p["published_electronic"].fillna(False).astype(bool)).astype(np.int64),
+        "fields_before": before.where(simplified, 0).fillna(0).astype(float),
+        "fields_removed": (before - after).where(simplified, 0).fillna(0).astype(float),
+    })
+    return parts.groupby(["year", "group"], as_index=False, sort=True).sum()
+
+
+# -- assembling the tidy frame ---------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _targets(year: int) -> Targets:
+    return load_targets(year)
+
+
+def _status(values: np.ndarray, op: str | None, targets: np.ndarray) -> np.ndarray:
+    """Vectorised Đạt / Chưa đạt / "" (no numeric target or no value)."""
+    out = np.full(len(values), "", dtype=object)
+    if op is None:
+        return out
+    eps = 1e-9
+    with np.errstate(invalid="ignore"):
+        if op == ">=":
+            ok = values >= targets - eps
+        elif op == ">":
+            ok = values > targets + eps
+        elif op == "<=":
+            ok = values <= targets + eps
+        elif op == "<":
+            ok = values < targets - eps
+        else:
+            ok = np.abs(values - targets) <= eps
+    judged = ~np.isnan(values) & ~np.isnan(targets)
+    out[judged & ok] = STATUS_MET
+    out[judged & ~ok] = STATUS_NOT_MET
+    return out
+
+
+def _indicator_rows(defn: IndicatorDef, base: pd.DataFrame, years: np.ndarray, available: np.ndarray,
+                    by: str, prev_catalogue_value: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows of one indicator for every (period, group) row of ``base``."""
+    n = len(base)
+    num = base[defn.numerator].to_numpy(dtype=float)
+    if defn.denominator is None:
+        den = np.full(n, np.nan)
+        value = num.copy()
+        no_event = np.zeros(n, dtype=bool)
+    else:
+        den = base[defn.denominator].to_numpy(dtype=float)
+        no_event = den == 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(no_event, np.nan, num / np.where(no_event, 1, den))
+    num = np.where(available, num, np.nan)
+    den = np.where(available, den, np.nan)
+    value = np.where(available, value, np.nan)
+
+    target = np.full(n, np.nan)
+    target_min = np.full(n, np.nan)
+    op: str | None = None
+    texts = np.empty(n, dtype=object)
+    sources = np.empty(n, dtype=object)
+    for year in np.unique(years):
+        rows = years == year
+        t = _targets(int(year)).get(defn.id)
+        if t is None:
+            texts[rows] = target_text_vi(None, defn.unit, int(year) if not _targets(int(year)).available
+                                         else None)
+            sources[rows] = ""
+            continue
+        op = t.op or op
+        sources[rows] = t.source + (f"; {t.source_min}" if t.source_min else "")
+        if t.relative_to_previous_year is not None:
+            prev = (prev_catalogue_value[rows] if prev_catalogue_value is not None
+                    else np.full(int(rows.sum()), np.nan))
+            target[rows] = np.minimum(1.0, prev + t.relative_to_previous_year)
+            texts[rows] = [target_text_vi(t, defn.unit, int(year), None if np.isnan(v) else float(v))
+                           for v in prev]
+        else:
+            target[rows] = np.nan if t.value is None else t.value
+            target_min[rows] = np.nan if t.value_min is None else t.value_min
+            texts[rows] = target_text_vi(t, defn.unit, int(year))
+    status = _status(value, op, target)
+    status_min = _status(value, op, target_min)
+    for arr in (status, status_min):
+        arr[no_event] = STATUS_NO_EVENT
+        arr[~available] = STATUS_NO_DATA
+    status_min[np.isnan(target_min) & available & ~no_event] = ""
+    return pd.DataFrame({
+        "period": base["period"].to_numpy(),
+        "group_by": by,
+        "group": base["group"].to_numpy(),
+        "indicator": defn.id,
+        "numerator": num,
+        "denominator": den,
+        "value": value,
+        "target": target,
+        "status": status,
+        "label_vi": defn.label_vi,
+        "unit": defn.unit,
+        "target_min": target_min,
+        "target_op": op or "",
+        "target_text_vi": texts,
+        "target_source": sources,
+        "status_min": status_min,
+    })
+
+
+def _period_year(codes: Iterable[str]) -> np.ndarray:
+    return np.array([int(str(c)[:4]) for c in codes], dtype=np.int64)
+
+
+def _catalogue_rows(data: ProcessedData, periods: Sequence[Period], by: str,
+                    avail: dict[str, bool]) -> list[pd.DataFrame]:
+    years = sorted({p.year for p in periods})
+    measures = catalogue_measures(data.procedures, [*years, *(y - 1 for y in years)], by)
+    present_years = set(data.procedures["year"].dropna().astype(int))
+    base_cols = ["procedures", "eligible", "eligible_full", "online_services", "integrated",
+                 "published", "fields_before", "fields_removed"]
+    per_year = measures.set_index(["year", "group"])
+    groups = sorted(measures["group"].unique()) if by == "field" else [GROUP_OVERALL]
+    base = pd.DataFrame(
+        [(p.code, p.year, g) for p in periods for g in groups], columns=["period", "year", "group"]
+    )
+    joined = base.join(per_year[base_cols], on=["year", "group"])
+    joined[base_cols] = joined[base_cols].fillna(0)
+    # Previous catalogue year's integration share, per group, for the "+20 points" target.
+    prev = per_year.reindex(pd.MultiIndex.from_arrays([joined["year"] - 1, joined["group"]]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prev_share = np.where(prev["online_services"].fillna(0).to_numpy() > 0,
+                              prev["integrated"].to_numpy(dtype=float)
+                              / prev["online_services"].to_numpy(dtype=float), np.nan)
+    prev_year_ok = np.array([(y - 1) in present_years for y in joined["year"]])
+    prev_share = np.where(prev_year_ok & avail["national_integrated"], prev_share, np.nan)
+    year_present = np.array([y in present_years for y in joined["year"]])
+    out = []
+    for defn in CATALOGUE_INDICATORS:
+        available = year_present & all(avail[k] for k in defn.requires)
+        out.append(_indicator_rows(defn, joined, joined["year"].to_numpy(), available, by,
+                                   prev_share if defn.id == "national_integration_share" else None))
+    return out
+
+
+def _compute_rows(data: ProcessedData, periods: Sequence[Period], by: str,
+                  department: str | None) -> pd.DataFrame:
+    avail = _availability(data)
+    base = dossier_measures(data, periods, by, department)
+    if by != "overall":
+        activity = base[["received", "resolved", "rated", "pending", "carried_over"]].sum(axis=1)
+        base = base[activity.to_numpy() > 0].reset_index(drop=True)
+    years = _period_year(base["period"])
+    frames = [
+        _indicator_rows(d, base, years, np.full(len(base), all(avail[k] for k in d.requires)), by)
+        for d in DOSSIER_INDICATORS
+    ]
+    if by in ("overall", "field") and department is None:
+        frames.extend(_catalogue_rows(data, periods, by, avail))
+    rows = pd.concat(frames, ignore_index=True)
+    order = {p.code: i for i, p in enumerate(periods)}
+    ind_order = {name: i for i, name in enumerate(INDICATORS)}
+    rows["_p"] = rows["period"].map(order)
+    rows["_g"] = (rows["group"] != GROUP_OVERALL).astype(int)
+    rows["_i"] = rows["indicator"].map(ind_order)
+    rows = rows.sort_values(["_p", "_g", "group", "_i"], kind="stable").drop(columns=["_p", "_g", "_i"])
+    return rows.reset_index(drop=True)
+
+
+def compute_many(data: ProcessedData, periods: Sequence[Period], by: str = "overall",
+                 department: str | None = None, with_changes: bool = True) -> pd.DataFrame:
+    """Indicators for many periods in one pass (one month grid, one bincount per measure)."""
+    periods = list(dict.fromkeys(periods))
+    if not periods:
+        return pd.DataFrame(columns=COLUMNS)
+    wanted = list(periods)
+    if with_changes:
+        extra = [q for p in periods for q in (p.previous(), p.same_last_year())]
+        wanted = list(dict.fromkeys([*periods, *extra]))
+    rows = _compute_rows(data, wanted, by, department)
+    if with_changes:
+        keys = ["period", "group", "indicator"]
+        lookup = rows[keys + ["value"]]
+        for prefix, shift in (("prev", Period.previous), ("yoy", Period.same_last_year)):
+            mapping = {p.code: shift(p).code for p in periods}
+            probe = rows[keys].copy()
+            probe["period"] = probe["period"].map(mapping)
+            found = probe.merge(lookup, on=keys, how="left")["value"].to_numpy(dtype=float)
+            rows[f"{prefix}_value"] = found
+        requested = {p.code for p in periods}
+        rows = rows[rows["period"].isin(requested)].reset_index(drop=True)
+    else:
+        rows["prev_value"] = np.nan
+        rows["yoy_value"] = np.nan
+    rows["change_prev"] = rows["value"] - rows["prev_value"]
+    rows["change_yoy"] = rows["value"] - rows["yoy_value"]
+    return rows[COLUMNS]
+
+
+def compute_indicators(data: ProcessedData, period: Period, by: str = "overall",
+                       department: str | None = None) -> pd.DataFrame:
+    """Every indicator for one period, tidy: one row per (group, indicator), columns COLUMNS."""
+    return compute_many(data, [period], by, department, with_changes=True)
+
+
+def monthly_indicators(data: ProcessedData, start: Period, end: Period, by: str = "overall",
+                       department: str | None = None) -> pd.DataFrame:
+    """The same columns for every month from ``start`` to ``end`` inclusive (for charts)."""
+    first = start.months()[0]
+    last = end.months()[-1]
+    months = []
+    current = first
+    while current <= last:
+        months.append(current)
+        current = current.shift(1)
+    return compute_many(data, months, by, department, with_changes=False)
+
+
+# -- command line ----------------------------------------------------------------------------
+
+
+def format_value(value: float, unit: str) -> str:
+    """A value for people: 95,3% / 12,4 phút / 3,2 ngày / 1.234."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    if unit == "rate":
+        return fmt_percent(value)
+    if unit == "minutes":
+        return f"{fmt_number(value, 1)} phút"
+    if unit == "days":
+        return f"{fmt_number(value, 1)} ngày"
+    return fmt_number(value)
+
+
+def _text_width(text: str) -> int:
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
+
+
+def render_table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(_text_width(h), *(_text_width(r[i]) for r in rows)) if rows else _text_width(h)
+              for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c + " " * (w - _text_width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), sep, *(line(r) for r in rows)])
+
+
+def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
+    """The terminal table: Vietnamese labels, percentages, targets and status."""
+    title = f"Chỉ số CCHC - {period.label_vi} - theo {BY_LABELS[by].lower()}"
+    blocks = [title]
+    for group, part in frame.groupby("group", sort=False):
+        rows = []
+        for r in part.itertuples(index=False):
+            if r.unit == "count":
+                counts = fmt_number(r.numerator)
+            elif np.isnan(r.denominator):
+                counts = "—"
+            elif r.unit == "rate":
+                counts = f"{fmt_number(r.numerator)}/{fmt_number(r.denominator)}"
+            else:
+                counts = f"n = {fmt_number(r.denominator)}"
+            status = r.status
+            if r.status_min:
+                status += f" (mức tối thiểu: {r.status_min})"
+            rows.append([r.label_vi, format_value(r.value, r.unit), counts, r.target_text_vi, status])
+        blocks.append("")
+        blocks.append(f"{BY_LABELS[by]}: {group}" if by != "overall" else str(group))
+        blocks.append(render_table(rows, ["Chỉ số", "Giá trị", "Tử số/Mẫu số", "Chỉ tiêu", "Trạng thái"]))
+    return "\n".join(blocks)
+
+
+def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str) -> str:
+    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS."""
+    data = load_processed(processed_dir)
+    frame = compute_indicators(data, period, by=by)
+    if fmt == "table":
+        return format_indicator_table(frame, period, by)
+    tidy = frame[CLI_COLUMNS]
+    if fmt == "csv":
+        return tidy.to_csv(index=False, lineterminator="\n").rstrip("\n")
+    if fmt == "json":
+        records = json.loads(tidy.to_json(orient="records", force_ascii=False))
+        return json.dumps(records, ensure_ascii=False, indent=1)
+    raise ValueError(f"unknown format {fmt!r}")
