@@ -1,0 +1,291 @@
+"""`cchc ingest`: raw exports -> validated, personal-data-free processed tables.
+
+Everything is read and validated in memory first; only then are the outputs written, each to a
+temporary file in the output folder, and all renamed into place at the end. A file that cannot
+be read or lacks a required column therefore stops the run with nothing in the output folder
+touched, and a failure while writing leaves the previous outputs whole.
+
+The run is table-driven (schema.TABLES, schema.RAW_SOURCES, schema.KEYS, mapping.yaml): adding an
+optional table is a schema and mapping change, not a code change here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.errors
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cchc_lib import schema
+from cchc_lib.formatting import fmt_date, fmt_number
+from cchc_lib.mapping import MappingError, load_mapping
+from cchc_lib.reading import IngestError, discover, read_file
+from cchc_lib.validation import validate
+
+__all__ = ["IngestError", "IngestResult", "run_ingest", "format_summary"]
+
+REJECTS_FILE = "rejects.csv"
+REPORT_FILE = "ingest_report.json"
+COUNTS = ("rows_read", "rows_accepted", "rows_rejected", "duplicates_merged")
+TABLE_LABELS = {"dossiers": "Hồ sơ TTHC", "procedures": "Danh mục TTHC", "feedback": "Phản ánh, kiến nghị"}
+
+
+@dataclass
+class IngestResult:
+    """What a run produced: the processed tables, the rejects and the report written."""
+
+    raw_dir: Path
+    out_dir: Path
+    tables: dict[str, pd.DataFrame]
+    rejects: pd.DataFrame
+    report: dict
+    written: list[str] = field(default_factory=list)
+
+
+# -- table steps (pure) --------------------------------------------------------------------
+
+
+def merge_duplicates(frames: list[pd.DataFrame], table: str) -> tuple[pd.DataFrame, Counter]:
+    """One row per key, the last occurrence winning (frames in file order, rows in file order);
+    returns the merged frame and, per source file, how many of its rows were superseded."""
+    combined = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    superseded = combined.duplicated(list(schema.KEYS[table]), keep="last").to_numpy()
+    merged = Counter(combined["source_file"].to_numpy()[superseded].tolist())
+    if superseded.any():
+        combined = combined.loc[~superseded]
+    return combined, merged
+
+
+def fill_service_level(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.DataFrame:
+    """Dossiers without a service level take the catalogue's: same procedure code and the year
+    received, else the catalogue year closest to it (the later one on a tie)."""
+    missing = dossiers["service_level"].isna().to_numpy()
+    if not missing.any() or procedures.empty:
+        return dossiers
+    want = pd.DataFrame(
+        {
+            "row": missing.nonzero()[0],
+            "procedure_code": dossiers["procedure_code"].to_numpy()[missing],
+            "year": dossiers["received_at"].dt.year.to_numpy()[missing],
+        }
+    )
+    catalogue = procedures[["procedure_code", "year", "service_level"]].astype(
+        {"procedure_code": object, "year": "int64", "service_level": object}
+    )
+    want = want.astype({"procedure_code": object})
+    cand = want.merge(catalogue, on="procedure_code", how="inner", suffixes=("", "_cat"))
+    if cand.empty:
+        return dossiers
+    cand["distance"] = (cand["year_cat"] - cand["year"]).abs()
+    best = cand.sort_values(["row", "distance", "year_cat"], ascending=[True, True, False]).drop_duplicates(
+        "row"
+    )
+    filled = dossiers["service_level"].to_numpy(dtype=object, na_value=None).copy()
+    filled[best["row"].to_numpy()] = best["service_level"].to_numpy()
+    out = dossiers.copy()
+    out["service_level"] = pd.array(filled, dtype="string")
+    return out
+
+
+def sort_rows(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Deterministic row order: by received_at then key where there is one, else by key."""
+    by = (["received_at"] if "received_at" in frame.columns else []) + list(schema.KEYS[table])
+    return frame.sort_values(by, kind="stable", ignore_index=True)
+
+
+def _empty_rejects() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in schema.REJECT_COLUMNS})
+    return frame.astype({"source_row": "Int64"})
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    # No timestamps or random ids go into the file: the same frame gives the same bytes.
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, compression="snappy")
+
+
+def _write_rejects(frame: pd.DataFrame, path: Path) -> None:
+    # UTF-8 with BOM so that Excel shows the Vietnamese reasons correctly.
+    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def _write_json(report: dict, path: Path) -> None:
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def write_atomically(out_dir: Path, outputs: dict[str, Callable[[Path], None]]) -> None:
+    """Write every output to a temp file in out_dir, then rename them all into place."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for name, write in outputs.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+            os.close(fd)
+            temps.append((Path(tmp), out_dir / name))
+            write(Path(tmp))
+            os.chmod(tmp, 0o644)
+    except BaseException as exc:
+        for tmp, _final in temps:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, Exception):
+            raise IngestError(f"không ghi được kết quả vào {out_dir}: {exc}") from exc
+        raise
+    for tmp, final in temps:
+        os.replace(tmp, final)
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def _counts(rows: list[dict]) -> dict[str, int]:
+    return {c: int(sum(r[c] for r in rows)) for c in COUNTS}
+
+
+def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -> IngestResult:
+    """Ingest every raw file under raw_dir into out_dir per the data contract."""
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    if not raw_dir.is_dir():
+        raise IngestError(f"không tìm thấy thư mục dữ liệu thô {raw_dir}")
+    try:
+        mapping = load_mapping(mapping_path)
+    except MappingError as exc:
+        raise IngestError(str(exc)) from exc
+
+    accepted: dict[str, list[pd.DataFrame]] = {}
+    reject_frames: list[pd.DataFrame] = []
+    file_rows: list[dict] = []
+    for table, (patterns, required) in schema.RAW_SOURCES.items():
+        paths = discover(raw_dir, table)
+        if not paths:
+            if required:
+                raise IngestError(f"không tìm thấy tệp {' hoặc '.join(patterns)} trong thư mục {raw_dir}")
+            continue
+        accepted[table] = []
+        for path in paths:
+            raw = read_file(path, raw_dir, table, mapping)
+            good, bad = validate(raw, mapping)
+            del raw
+            accepted[table].append(good)
+            if len(bad):
+                reject_frames.append(bad)
+            file_rows.append(
+                {
+                    "file": path.relative_to(raw_dir).as_posix(),
+                    "table": table,
+                    "rows_read": len(good) + len(bad),
+                    "rows_accepted": len(good),
+                    "rows_rejected": len(bad),
+                    "duplicates_merged": 0,
+                }
+            )
+
+    tables: dict[str, pd.DataFrame] = {}
+    for table, frames in accepted.items():
+        merged_frame, merged = merge_duplicates(frames, table)
+        for row in file_rows:
+            if row["table"] == table:
+                row["duplicates_merged"] = merged.get(row["file"], 0)
+                row["rows_accepted"] -= row["duplicates_merged"]
+        tables[table] = merged_frame
+    if "dossiers" in tables and "procedures" in tables:
+        tables["dossiers"] = fill_service_level(tables["dossiers"], tables["procedures"])
+    for table in list(tables):
+        frame = sort_rows(tables[table], table)
+        try:
+            tables[table] = schema.pandera_schema(table).validate(frame)
+        except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as exc:
+            # A bug, not bad input: rows breaking the schema should have been rejected.
+            raise IngestError(f"bảng {table} không khớp lược đồ sau khi kiểm tra: {exc}") from exc
+
+    rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()
+    report = build_report(file_rows, tables, rejects)
+
+    outputs: dict[str, Callable[[Path], None]] = {
+        f"{t}.parquet": (lambda p, f=frame: _write_parquet(f, p)) for t, frame in tables.items()
+    }
+    outputs[REJECTS_FILE] = lambda p: _write_rejects(rejects, p)
+    outputs[REPORT_FILE] = lambda p: _write_json(report, p)
+    write_atomically(out_dir, outputs)
+    # An optional input removed since the last run must not leave its old table behind.
+    for table in schema.TABLES:
+        if table not in tables:
+            (out_dir / f"{table}.parquet").unlink(missing_ok=True)
+    return IngestResult(raw_dir, out_dir, tables, rejects, report, list(outputs))
+
+
+def build_report(file_rows: list[dict], tables: dict[str, pd.DataFrame], rejects: pd.DataFrame) -> dict:
+    """ingest_report.json: counts per file, per table and in total; reasons; coverage."""
+    per_table = {}
+    for table in tables:
+        rows = [r for r in file_rows if r["table"] == table]
+        per_table[table] = {"files": len(rows), **_counts(rows), "rows_out": len(tables[table])}
+    reasons: Counter = Counter()
+    for text in rejects["reason"].dropna().tolist():
+        reasons.update(text.split("; "))
+    coverage: dict[str, object] = {"dossiers": 0, "received_from": None, "received_to": None}
+    dossiers = tables.get("dossiers")
+    if dossiers is not None and len(dossiers):
+        coverage = {
+            "dossiers": len(dossiers),
+            "received_from": dossiers["received_at"].min().date().isoformat(),
+            "received_to": dossiers["received_at"].max().date().isoformat(),
+        }
+    return {
+        "files": file_rows,
+        "tables": per_table,
+        "total": {"files": len(file_rows), **_counts(file_rows)},
+        "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "coverage": coverage,
+    }
+
+
+def format_summary(result: IngestResult, top_reasons: int = 5) -> str:
+    """One screen, in Vietnamese: files, rows read / accepted / rejected / merged, the commonest
+    reject reasons and where the outputs went."""
+    report = result.report
+    head = ("Bảng", "Số tệp", "Dòng đọc", "Nhận", "Loại", "Gộp trùng")
+    lines_data = []
+    for table, counts in report["tables"].items():
+        lines_data.append(
+            (TABLE_LABELS.get(table, table), *(fmt_number(counts[k]) for k in ("files", *COUNTS)))
+        )
+    total = report["total"]
+    lines_data.append(("Tổng cộng", *(fmt_number(total[k]) for k in ("files", *COUNTS))))
+    widths = [max(len(row[i]) for row in [head, *lines_data]) for i in range(len(head))]
+
+    def fmt_row(row: tuple[str, ...]) -> str:
+        return "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+
+    out = [f"Nhập dữ liệu từ {result.raw_dir}: {fmt_number(total['files'])} tệp", "", fmt_row(head)]
+    out += [fmt_row(r) for r in lines_data]
+    reasons = list(report["reject_reasons"].items())
+    if reasons:
+        out += ["", "Lý do loại dòng thường gặp nhất:"]
+        out += [f"  - {text} ({fmt_number(n)} dòng)" for text, n in reasons[:top_reasons]]
+        if len(reasons) > top_reasons:
+            out.append(f"  ... và {fmt_number(len(reasons) - top_reasons)} lý do khác (xem {REJECTS_FILE})")
+    else:
+        out += ["", "Không có dòng nào bị loại."]
+    cov = report["coverage"]
+    if cov["dossiers"]:
+        out += [
+            "",
+            f"Dữ liệu hồ sơ: {fmt_number(cov['dossiers'])} hồ sơ, tiếp nhận từ "
+            f"{fmt_date(pd.Timestamp(cov['received_from']))} "
+            f"đến {fmt_date(pd.Timestamp(cov['received_to']))}",
+        ]
+    out += ["", f"Đã ghi vào {result.out_dir}: {', '.join(result.written)}"]
+    return "\n".join(out)

@@ -1,0 +1,98 @@
+"""The editable header and value mapping (mapping.yaml), loaded into lookup tables.
+
+Every header and value spelling is compared through `norm_key`: Unicode NFC, case-folded,
+whitespace folded, so a user lists each spelling once and "Hài lòng" typed with decomposed
+diacritics, in capitals or with a double space still matches.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+DEFAULT_MAPPING_PATH = Path(__file__).with_name("mapping.yaml")
+
+
+class MappingError(ValueError):
+    """mapping.yaml is malformed or ambiguous."""
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC, skipping the work for text that is already normalised (the common case)."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def norm_key(text: object) -> str:
+    """The comparison key of a header or value spelling: NFC, case-folded, whitespace folded."""
+    s = nfc(str(text))
+    # casefold may decompose some letters (e.g. German sharp s); re-NFC keeps keys comparable.
+    return nfc(" ".join(s.casefold().split()))
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Lookup tables built from mapping.yaml; every key is a `norm_key`."""
+
+    headers: dict[str, dict[str, str]]  # table -> header key -> canonical column
+    personal: frozenset[str]  # header keys of personal-data columns
+    values: dict[str, dict[str, object]]  # kind -> value key -> canonical code
+    source: Path = field(default=DEFAULT_MAPPING_PATH)
+
+    def header_lookup(self, table: str) -> dict[str, str]:
+        return self.headers.get(table, {})
+
+    def value_lookup(self, kind: str) -> dict[str, object] | None:
+        return self.values.get(kind)
+
+
+def _invert(groups: dict, where: str, convert=lambda code: code) -> dict[str, object]:
+    """{code: [spellings]} -> {norm_key(spelling): code}, refusing one spelling for two codes."""
+    out: dict[str, object] = {}
+    for code, spellings in (groups or {}).items():
+        if isinstance(spellings, str):
+            spellings = [spellings]
+        for spelling in spellings or []:
+            key = norm_key(spelling)
+            value = convert(code)
+            if key in out and out[key] != value:
+                raise MappingError(
+                    f"mapping.yaml: '{spelling}' trong {where} ứng với hai giá trị ({out[key]} và {value})"
+                )
+            out[key] = value
+    return out
+
+
+def _yes_no(code: object) -> bool:
+    text = str(code).strip().lower()
+    if text in ("yes", "true"):
+        return True
+    if text in ("no", "false"):
+        return False
+    raise MappingError(f"mapping.yaml: values.yes_no chỉ có 'yes' và 'no', không có '{code}'")
+
+
+def load_mapping(path: Path | str | None = None) -> Mapping:
+    """Load mapping.yaml (the packaged one by default) into normalised lookup tables."""
+    src = Path(path) if path is not None else DEFAULT_MAPPING_PATH
+    try:
+        raw = yaml.safe_load(src.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise MappingError(f"không đọc được tệp ánh xạ {src}: {exc}") from exc
+    headers = {table: _invert(cols, f"headers.{table}") for table, cols in (raw.get("headers") or {}).items()}
+    personal = frozenset(norm_key(h) for h in raw.get("personal") or [])
+    for table, lookup in headers.items():
+        clash = sorted(set(lookup) & personal)
+        if clash:
+            raise MappingError(
+                f"mapping.yaml: tiêu đề {', '.join(clash)} vừa là dữ liệu cá nhân vừa là cột của bảng {table}"
+            )
+    values: dict[str, dict[str, object]] = {}
+    for kind, groups in (raw.get("values") or {}).items():
+        convert = _yes_no if kind == "yes_no" else (lambda code: str(code))
+        values[kind] = _invert(groups, f"values.{kind}", convert)
+    return Mapping(headers=headers, personal=personal, values=values, source=src)

@@ -1,0 +1,329 @@
+"""Reading raw exports (CSV and XLSX) into tables of canonical text columns.
+
+What comes out of here is already free of personal data: only columns whose header maps to a
+canonical column of the table are ever loaded (personal-data columns and unknown extras such as
+STT are never read into memory as columns). Values stay text; validation.py parses them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from cchc_lib import schema
+from cchc_lib.mapping import Mapping, norm_key
+
+HEADER_SEARCH_ROWS = 100  # title rows above the header: Excel exports carry a few, never this many
+HEAD_BYTES = 1 << 18
+DELIMITERS = (",", ";", "\t", "|")
+_CHUNK = 1 << 24
+
+
+class IngestError(Exception):
+    """A raw file cannot be read or lacks a required column; the run stops, nothing is written."""
+
+
+@dataclass
+class RawTable:
+    """One raw file's rows: canonical text columns, fully empty rows removed."""
+
+    file: str  # path relative to raw_dir, forward slashes
+    table: str
+    data: pa.Table  # one string column per canonical column present in the file
+    rows: np.ndarray  # spreadsheet row number of each row (int64)
+
+    @property
+    def present(self) -> tuple[str, ...]:
+        return tuple(self.data.column_names)
+
+    def __len__(self) -> int:
+        return self.data.num_rows
+
+
+# -- discovery -----------------------------------------------------------------------------
+
+
+def discover(raw_dir: Path, table: str) -> list[Path]:
+    """The raw files of a table per schema.RAW_SOURCES, in sorted file-name order."""
+    patterns, _required = schema.RAW_SOURCES[table]
+    found: set[Path] = set()
+    for pattern in patterns:
+        for path in raw_dir.glob(pattern):
+            # Skip Excel lock files (~$name.xlsx) and hidden files next to real exports.
+            if path.is_file() and not path.name.startswith(("~$", ".")):
+                found.add(path)
+    return sorted(found, key=lambda p: p.relative_to(raw_dir).as_posix())
+
+
+# -- header detection ----------------------------------------------------------------------
+
+
+def _labels(table: str, names: Iterable[str]) -> list[str]:
+    specs = {s.name: s.label_vi for s in schema.TABLES[table]}
+    return [specs.get(n, n) for n in names]
+
+
+def map_header(cells: Sequence[object], table: str, mapping: Mapping) -> dict[str, int]:
+    """canonical column -> index of its cell in a header row (the first spelling wins)."""
+    lookup = mapping.header_lookup(table)
+    found: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        if cell is None:
+            continue
+        key = norm_key(cell)
+        if key in mapping.personal:
+            continue
+        canonical = lookup.get(key)
+        if canonical is not None and canonical not in found:
+            found[canonical] = i
+    return found
+
+
+def required_columns(table: str) -> list[str]:
+    return [s.name for s in schema.TABLES[table] if s.required]
+
+
+def find_header(
+    rows: Iterable[Sequence[object]], table: str, mapping: Mapping
+) -> tuple[int, dict[str, int]] | tuple[None, list[str]]:
+    """The first row holding every required header: (its index, column map).
+
+    When no row qualifies, (None, missing) names the required columns missing from the row
+    that came closest, so the error message tells the user what to fix."""
+    required = required_columns(table)
+    best_missing = required
+    for i, cells in enumerate(itertools.islice(rows, HEADER_SEARCH_ROWS)):
+        found = map_header(cells, table, mapping)
+        missing = [c for c in required if c not in found]
+        if not missing:
+            return i, found
+        if len(missing) < len(best_missing):
+            best_missing = missing
+    return None, best_missing
+
+
+def _missing_error(rel: str, table: str, missing: list[str]) -> IngestError:
+    return IngestError(f"tệp {rel} thiếu cột bắt buộc: {', '.join(_labels(table, missing))}")
+
+
+# -- CSV -----------------------------------------------------------------------------------
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else Windows-1258."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    if sample and sample.count(0) > len(sample) // 4:
+        # UTF-16 without BOM: ASCII letters leave NULs in every other byte.
+        return "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "cp1258"
+    return "utf-8"
+
+
+def _has_blank_lines(path: Path, skip: int = 0) -> bool:
+    """Whether the file has an empty line; arrow drops those and so would shift row numbers."""
+    with path.open("rb") as fh:
+        fh.seek(skip)
+        tail = b""
+        while chunk := fh.read(_CHUNK):
+            block = tail + chunk
+            if b"\n\n" in block or b"\n\r\n" in block:
+                return True
+            tail = block[-2:]
+    return False
+
+
+def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str, int, dict[str, int], int]:
+    """(delimiter, header record index, column map, number of header cells)."""
+    best: list[str] | None = None
+    for delim in DELIMITERS:
+        records = list(
+            itertools.islice(csv.reader(io.StringIO(head_text), delimiter=delim), HEADER_SEARCH_ROWS)
+        )
+        idx, found = find_header(records, table, mapping)
+        if idx is not None:
+            return delim, idx, found, len(records[idx])
+        if best is None or len(found) < len(best):
+            best = found
+    raise _missing_error(rel, table, best or required_columns(table))
+
+
+def _arrow_read(source, delim: str, skip: int, ncols: int, cols: dict[str, int]) -> pa.Table:
+    names = [f"c{i}" for i in range(ncols)]
+    include = [f"c{i}" for i in cols.values()]
+    return pacsv.read_csv(
+        source,
+        read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names, block_size=_CHUNK),
+        parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in include},
+            include_columns=include,
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    ).rename_columns(list(cols))
+
+
+def _pandas_read(text: str, delim: str, skip: int, ncols: int, cols: dict[str, int]) -> pa.Table:
+    """The slow path: blank lines kept as rows (so row numbers stay right), ragged rows padded."""
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=delim,
+        header=None,
+        skiprows=skip,
+        names=range(ncols),
+        usecols=list(cols.values()),
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        engine="c",
+    )
+    frame = frame[list(cols.values())].fillna("")
+    frame.columns = list(cols)
+    return pa.Table.from_pandas(frame, preserve_index=False).cast(pa.schema([(c, pa.string()) for c in cols]))
+
+
+def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, int]:
+    """A CSV export as (canonical string columns, spreadsheet row of the first data row)."""
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+        complete = len(head) < HEAD_BYTES
+    encoding = detect_encoding(head)
+    text: str | None = None
+    if encoding.startswith("utf-8"):
+        head_text = codecs.getincrementaldecoder(encoding)().decode(head, final=complete)
+    else:
+        text = unicodedata.normalize("NFC", path.read_bytes().decode(encoding))
+        head_text = text[:HEAD_BYTES]
+        complete = len(text) <= HEAD_BYTES
+    if not complete:
+        # Only whole lines: the last one may be cut in the middle.
+        head_text = head_text[: head_text.rfind("\n") + 1]
+    delim, idx, cols, ncols = _sniff(head_text, table, mapping, rel)
+    skip = idx + 1
+    if text is None:
+        if not _has_blank_lines(path):
+            try:
+                return _arrow_read(path, delim, skip, ncols, cols), idx + 2
+            except pa.ArrowInvalid as exc:
+                if "UTF8" in str(exc) or "UTF-8" in str(exc):
+                    # A UTF-8-looking head over a Windows-1258 body.
+                    encoding = "cp1258"
+                text = unicodedata.normalize("NFC", path.read_bytes().decode(encoding))
+        else:
+            text = path.read_bytes().decode(encoding)
+    elif not ("\n\n" in text or "\n\r\n" in text):
+        try:
+            return _arrow_read(io.BytesIO(text.encode("utf-8")), delim, skip, ncols, cols), idx + 2
+        except pa.ArrowInvalid:
+            pass  # ragged rows: the pandas path pads them
+    return _pandas_read(text, delim, skip, ncols, cols), idx + 2
+
+
+# -- XLSX ----------------------------------------------------------------------------------
+
+
+def cell_text(value: object) -> str:
+    """An openpyxl cell value as text validation understands (dates in ISO form)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        # A date cell with no time of day is a date-only value (a date-only due = end of day).
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def read_xlsx_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, np.ndarray]:
+    """The first sheet holding the header; rows numbered as the sheet numbers them."""
+    import openpyxl  # slow to import; only XLSX inputs need it
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        best: list[str] | None = None
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
+            head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
+            idx, found = find_header(head, table, mapping)
+            if idx is None:
+                if best is None or len(found) < len(best):
+                    best = found
+                continue
+            cols = found
+            out: dict[str, list[str]] = {c: [] for c in cols}
+            numbers: list[int] = []
+            # iter_rows yields every row from row 1 (gaps filled), so position = row number.
+            for number, cells in enumerate(itertools.chain(head[idx + 1 :], rows), start=idx + 2):
+                numbers.append(number)
+                n = len(cells)
+                for c, i in cols.items():
+                    out[c].append(cell_text(cells[i]) if i < n else "")
+            data = pa.table({c: pa.array(v, type=pa.string()) for c, v in out.items()})
+            return data, np.asarray(numbers, dtype=np.int64)
+        raise _missing_error(rel, table, best or required_columns(table))
+    finally:
+        wb.close()
+
+
+# -- any file ------------------------------------------------------------------------------
+
+
+def _drop_empty(data: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    if data.num_rows == 0 or data.num_columns == 0:
+        return data, rows
+    nonempty = None
+    for col in data.columns:
+        filled = pc.not_equal(pc.utf8_trim_whitespace(col), "")
+        nonempty = filled if nonempty is None else pc.or_(nonempty, filled)
+    keep = np.asarray(nonempty.to_numpy(zero_copy_only=False), dtype=bool)
+    if keep.all():
+        return data, rows
+    return data.filter(pa.array(keep)), rows[keep]
+
+
+def read_file(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTable:
+    """Read one raw file of a table; IngestError names the file when it cannot be used."""
+    rel = path.relative_to(raw_dir).as_posix()
+    try:
+        if path.suffix.lower() == ".xlsx":
+            data, rows = read_xlsx_file(path, rel, table, mapping)
+        else:
+            data, first = read_csv_file(path, rel, table, mapping)
+            rows = np.arange(first, first + data.num_rows, dtype=np.int64)
+    except IngestError:
+        raise
+    except Exception as exc:  # any parser failure: the user needs the file name, not a traceback
+        raise IngestError(f"không đọc được tệp {rel}: {exc}") from exc
+    data, rows = _drop_empty(data, rows)
+    return RawTable(file=rel, table=table, data=data, rows=rows)

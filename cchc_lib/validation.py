@@ -1,0 +1,350 @@
+"""Parsing and checking raw text columns into canonical typed columns, vectorised.
+
+`validate(raw, mapping)` turns one file's RawTable into (accepted frame, rejects frame). Rules
+are driven by the column specs of schema.py: the dtype says how to parse, `required` says an
+empty value is a reject, `allowed` + mapping.yaml say which spellings are known, `min_value`
+bounds numbers. Every reason is Vietnamese and names the column (its Vietnamese header) and the
+offending value; a row with several problems gets all its reasons joined with "; ".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cchc_lib import schema
+from cchc_lib.mapping import Mapping, nfc, norm_key
+from cchc_lib.reading import RawTable
+
+# Date forms tried in order on the values still unparsed: (strptime format, date only).
+DATE_FORMATS: tuple[tuple[str, bool], ...] = (
+    ("%d/%m/%Y %H:%M:%S", False),
+    ("%d/%m/%Y %H:%M", False),
+    ("%d/%m/%Y", True),
+    ("%Y-%m-%d %H:%M:%S", False),
+    ("%Y-%m-%dT%H:%M:%S", False),
+    ("%Y-%m-%d %H:%M", False),
+    ("%Y-%m-%dT%H:%M", False),
+    ("%Y-%m-%d", True),
+)
+EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ns")
+# Plausible dates only: a two-digit year ("06/03/23" parsed as year 23) is a typo, not 23 AD.
+MIN_DATE = np.datetime64("1950-01-01", "s")
+MAX_DATE = np.datetime64("2100-01-01", "s")
+SERIAL_MIN, SERIAL_MAX = 18264, 73051  # Excel serials of 1950-01-01 and 2100-01-01
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+_ISO_RE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+_TZ_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
+END_OF_DAY_COLUMNS = frozenset({"due_at"})  # a date-only deadline means the end of that day
+END_OF_DAY = np.timedelta64(86_400_000_000_000 - 1_000, "ns")  # 23:59:59.999999
+# Completion-like columns that may not precede received_at (the "due before received" rule).
+ORDER_CHECKS = ("due_at", "completed_at", "handled_at")
+MAX_QUOTE = 60  # long garbage values are cut in reasons
+
+
+def _quote(value: str) -> str:
+    return value if len(value) <= MAX_QUOTE else value[: MAX_QUOTE - 1] + "…"
+
+
+def fmt_when(value: np.datetime64, date_only: bool) -> str:
+    """A datetime as the user typed it: 15/01/2023, 15/01/2023 08:30 or 15/01/2023 08:30:15."""
+    ts = pd.Timestamp(value)
+    if date_only:
+        return ts.strftime("%d/%m/%Y")
+    return ts.strftime("%d/%m/%Y %H:%M:%S" if ts.second else "%d/%m/%Y %H:%M")
+
+
+# -- column parsers (pyarrow string arrays in, numpy/arrow out) ----------------------------
+
+
+def _np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Trimmed and NFC-normalised; only non-ASCII values are normalised, once per distinct value."""
+    arr = pc.utf8_trim_whitespace(arr)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    ascii_mask = pc.string_is_ascii(arr)
+    if len(arr) == 0 or pc.all(ascii_mask).as_py():
+        return arr
+    non_ascii = pc.invert(ascii_mask)
+    enc = pc.dictionary_encode(arr.filter(non_ascii))
+    normalised = pa.array([nfc(v) for v in enc.dictionary.to_pylist()], type=pa.string())
+    return pc.replace_with_mask(arr, non_ascii, pc.take(normalised, enc.indices))
+
+
+def map_values(arr: pa.Array, lookup: dict[str, object]) -> tuple[list, np.ndarray, np.ndarray]:
+    """Alias lookup on distinct values: (code per distinct value, distinct index per row,
+    unknown flag per distinct value). Empty values get code None and are not unknown."""
+    enc = pc.dictionary_encode(arr)
+    distinct = enc.dictionary.to_pylist()
+    codes = [lookup.get(norm_key(v)) if v != "" else None for v in distinct]
+    unknown = np.array([v != "" and c is None for v, c in zip(distinct, codes, strict=True)], dtype=bool)
+    return codes, enc.indices.to_numpy(zero_copy_only=False), unknown
+
+
+def parse_datetimes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(datetime64[ns] values with NaT, date-only flags, unparseable flags) of cleaned text."""
+    n = len(arr)
+    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    date_only = np.zeros(n, dtype=bool)
+    todo = np.flatnonzero(_np_bool(pc.not_equal(arr, "")))
+    for fmt, donly in DATE_FORMATS:
+        if todo.size == 0:
+            break
+        sub = arr if todo.size == n else arr.take(pa.array(todo))
+        parsed = pc.strptime(sub, format=fmt, unit="s", error_is_null=True)
+        secs = parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]")
+        ok = ~np.isnat(secs)
+        ok[ok] = (secs[ok] >= MIN_DATE) & (secs[ok] < MAX_DATE)
+        if ok.any():
+            values[todo[ok]] = secs[ok].astype("datetime64[ns]")
+            date_only[todo[ok]] = donly
+            todo = todo[~ok]
+    if todo.size:
+        # Rare forms on what is left: ISO 8601 with fractions or an offset, Excel serials.
+        rest = pd.Series(arr.take(pa.array(todo)).to_pylist(), dtype=object).astype(str)
+        got = pd.Series(pd.NaT, index=rest.index, dtype="datetime64[ns]")
+        iso = rest.str.match(_ISO_RE)
+        aware = iso & rest.str.contains(_TZ_RE)
+        naive = iso & ~aware
+        if naive.any():
+            got[naive] = pd.to_datetime(rest[naive], format="ISO8601", errors="coerce").astype(
+                "datetime64[ns]"
+            )
+        if aware.any():
+            local = pd.to_datetime(rest[aware], format="ISO8601", errors="coerce", utc=True)
+            got[aware] = local.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).astype("datetime64[ns]")
+        number = pd.to_numeric(rest.str.replace(",", ".", regex=False), errors="coerce")
+        serial = ~iso & number.between(SERIAL_MIN, SERIAL_MAX)
+        if serial.any():
+            # Excel keeps times as day fractions; round to the second it displays.
+            secs = np.round(number[serial].to_numpy(dtype=float) * 86_400).astype(np.int64)
+            got[serial] = EXCEL_EPOCH + secs.astype("timedelta64[s]").astype("timedelta64[ns]")
+        got_np = got.to_numpy(dtype="datetime64[ns]")
+        ok = ~np.isnat(got_np)
+        ok &= (got_np >= MIN_DATE.astype("datetime64[ns]")) & (got_np < MAX_DATE.astype("datetime64[ns]"))
+        values[todo[ok]] = got_np[ok]
+        donly_rest = (serial & (number % 1 == 0)) | (iso & (rest.str.len() == 10))
+        date_only[todo[ok]] = donly_rest.to_numpy(dtype=bool)[ok]
+        todo = todo[~ok]
+    invalid = np.zeros(n, dtype=bool)
+    invalid[todo] = True
+    return values, date_only, invalid
+
+
+def parse_numbers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(float values, empty flags, not-a-number flags); a decimal comma is accepted."""
+    empty = _np_bool(pc.equal(arr, ""))
+    values = np.full(len(arr), np.nan)
+    filled = np.flatnonzero(~empty)
+    invalid = np.zeros(len(arr), dtype=bool)
+    if filled.size:
+        text = pc.replace_substring(arr.take(pa.array(filled)), ",", ".")
+        try:  # the fast path: every value is a clean number
+            nums = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
+            nums = pd.to_numeric(pd.Series(text.to_pylist(), dtype=object), errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan
+            )
+        bad = ~np.isfinite(nums)
+        values[filled] = nums
+        invalid[filled[bad]] = True
+        values[invalid] = np.nan
+    return values, empty, invalid
+
+
+# -- one file ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Problems:
+    """Reject reasons found so far: parallel lists of (row positions, column, reasons)."""
+
+    positions: list[np.ndarray] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    reasons: list[list[str]] = field(default_factory=list)
+
+    def add(self, mask: np.ndarray, column: str, reason) -> None:
+        """reason: a fixed text, or a function of the failing positions returning texts."""
+        where = np.flatnonzero(mask)
+        if where.size == 0:
+            return
+        texts = [reason] * where.size if isinstance(reason, str) else list(reason(where))
+        self.positions.append(where)
+        self.columns.append(column)
+        self.reasons.append(texts)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.positions:
+            return pd.DataFrame({"pos": [], "column": [], "reason": []})
+        return pd.DataFrame(
+            {
+                "pos": np.concatenate(self.positions),
+                "column": np.concatenate(
+                    [
+                        np.full(p.size, c, dtype=object)
+                        for p, c in zip(self.positions, self.columns, strict=True)
+                    ]
+                ),
+                "reason": np.concatenate([np.asarray(r, dtype=object) for r in self.reasons]),
+            }
+        )
+
+
+def _value_lookup(spec: schema.ColumnSpec, mapping: Mapping) -> dict[str, object]:
+    lookup = dict(mapping.value_lookup(spec.name) or {})
+    for code in spec.allowed or ():
+        lookup.setdefault(norm_key(code), code)  # canonical codes are always understood
+    return lookup
+
+
+def _typed(
+    spec: schema.ColumnSpec, values, mask: np.ndarray | None
+) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """Full-length column in the schema's dtype; mask marks <NA>."""
+    n = len(values)
+    if mask is None:
+        mask = np.zeros(n, dtype=bool)
+    if spec.dtype == schema.BOOLEAN:
+        return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), mask)
+    if spec.dtype == schema.FLOAT:
+        return pd.arrays.FloatingArray(np.nan_to_num(np.asarray(values, dtype=float)), mask)
+    if spec.dtype == schema.INT:
+        ints = np.where(mask, 0, np.nan_to_num(np.asarray(values, dtype=float))).astype(np.int64)
+        return pd.arrays.IntegerArray(ints, mask)
+    raise TypeError(spec.dtype)
+
+
+def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One file's rows checked against the table's specs: (accepted, rejects).
+
+    accepted has the table's canonical columns in schema order and dtypes (source_file and
+    source_row included); rejects has schema.REJECT_COLUMNS."""
+    table = raw.table
+    specs = schema.TABLES[table]
+    n = len(raw)
+    problems = _Problems()
+    cols: dict[str, object] = {}
+    texts: dict[str, pa.Array] = {}  # cleaned text of every present column, for quoting
+    when: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # datetime columns: (values, date_only)
+    for spec in specs:
+        if spec.name in ("source_file", "source_row"):
+            continue
+        label = spec.label_vi
+        if spec.name not in raw.present:
+            cols[spec.name] = pd.Series(pd.NA, index=range(n), dtype=spec.dtype).array
+            continue
+        text = clean_text(raw.data.column(spec.name))
+        texts[spec.name] = text
+        empty = _np_bool(pc.equal(text, ""))
+        if spec.required:
+            problems.add(empty, spec.name, f"{label} trống")
+
+        def quoted(where, text=text, label=label, what="giá trị không hợp lệ"):
+            return (f"{label}: {what} '{_quote(v)}'" for v in text.take(pa.array(where)).to_pylist())
+
+        if spec.dtype == schema.STRING:
+            if spec.allowed is None:
+                cols[spec.name] = pd.array(pc.if_else(pc.equal(text, ""), None, text), dtype="string")
+                continue
+            codes, idx, unknown = map_values(text, _value_lookup(spec, mapping))
+            problems.add(unknown[idx], spec.name, quoted)
+            cols[spec.name] = pd.array(np.asarray(codes, dtype=object)[idx], dtype="string")
+        elif spec.dtype == schema.BOOLEAN:
+            codes, idx, unknown = map_values(text, mapping.value_lookup("yes_no") or {})
+            problems.add(unknown[idx], spec.name, quoted)
+            # An empty cell means "no"; unknown values are rejected rows, so False is harmless.
+            flags = np.array([c is True for c in codes], dtype=bool)
+            cols[spec.name] = _typed(spec, flags[idx], None)
+        elif spec.dtype == schema.DATETIME:
+            values, date_only, invalid = parse_datetimes(text)
+            problems.add(invalid, spec.name, lambda w, q=quoted: q(w, what="không đọc được ngày"))
+            if spec.name in END_OF_DAY_COLUMNS:
+                values = np.where(date_only, values + END_OF_DAY, values)
+            when[spec.name] = (values, date_only)
+            cols[spec.name] = values
+        elif spec.dtype in (schema.FLOAT, schema.INT):
+            values, _empty, invalid = parse_numbers(text)
+            problems.add(invalid, spec.name, lambda w, q=quoted: q(w, what="không phải số"))
+            if spec.dtype == schema.INT:
+                fraction = ~invalid & ~_empty & (values % 1 != 0)
+                problems.add(fraction, spec.name, lambda w, q=quoted: q(w, what="không phải số nguyên"))
+            if spec.min_value is not None:
+                below = ~np.isnan(values) & (values < spec.min_value)
+                what = "giá trị âm" if spec.min_value == 0 else f"nhỏ hơn {spec.min_value:g}"
+                problems.add(below, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
+            cols[spec.name] = _typed(spec, values, np.isnan(values))
+        else:  # pragma: no cover - schema.py only uses the dtypes above
+            raise TypeError(f"{spec.name}: unsupported dtype {spec.dtype}")
+
+    if "received_at" in when:
+        received, received_donly = when["received_at"]
+        label_of = {s.name: s.label_vi for s in specs}
+        for name in ORDER_CHECKS:
+            if name not in when:
+                continue
+            values, donly = when[name]
+            early = ~np.isnat(values) & ~np.isnat(received) & (values < received)
+
+            def order_reason(where, values=values, donly=donly, name=name):
+                return (
+                    f"{label_of[name]} ({fmt_when(values[i], donly[i])}) trước "
+                    f"{label_of['received_at']} ({fmt_when(received[i], received_donly[i])})"
+                    for i in where
+                )
+
+            problems.add(early, name, order_reason)
+
+    found = problems.frame()
+    rejected = np.zeros(n, dtype=bool)
+    rejected[found["pos"].to_numpy(dtype=np.int64)] = True
+    keep = ~rejected
+
+    accepted = {}
+    for spec in specs:
+        if spec.name == "source_file":
+            accepted[spec.name] = pd.array([raw.file] * int(keep.sum()), dtype="string")
+        elif spec.name == "source_row":
+            accepted[spec.name] = pd.array(raw.rows[keep], dtype="Int64")
+        else:
+            col = cols[spec.name]
+            if isinstance(col, np.ndarray):  # datetimes
+                accepted[spec.name] = pd.Series(col[keep], dtype=spec.dtype).array
+            else:
+                accepted[spec.name] = col[keep]
+    frame = pd.DataFrame(accepted)
+    for spec in specs:
+        if str(frame[spec.name].dtype) != spec.dtype:
+            frame[spec.name] = frame[spec.name].astype(spec.dtype)
+
+    return frame, _reject_frame(raw, found, texts)
+
+
+def _reject_frame(raw: RawTable, found: pd.DataFrame, texts: dict[str, pa.Array]) -> pd.DataFrame:
+    if found.empty:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in schema.REJECT_COLUMNS}).astype(
+            {"source_row": "Int64"}
+        )
+    # Reasons of one row in schema column order (the order checks were added in).
+    found = found.reset_index(names="order").sort_values(["pos", "order"], kind="stable")
+    grouped = found.groupby("pos", sort=True).agg(column=("column", "; ".join), reason=("reason", "; ".join))
+    pos = grouped.index.to_numpy(dtype=np.int64)
+    key = schema.KEYS[raw.table][0]
+    ids = texts[key].take(pa.array(pos)).to_pylist() if key in texts else [""] * pos.size
+    return pd.DataFrame(
+        {
+            "source_file": pd.array([raw.file] * pos.size, dtype="string"),
+            "source_row": pd.array(raw.rows[pos], dtype="Int64"),
+            "table": pd.array([raw.table] * pos.size, dtype="string"),
+            "dossier_id": pd.array(ids, dtype="string"),
+            "column": pd.array(grouped["column"].to_numpy(), dtype="string"),
+            "reason": pd.array(grouped["reason"].to_numpy(), dtype="string"),
+        }
+    )
