@@ -77,6 +77,24 @@ def cmd_form06(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_index766(args: argparse.Namespace) -> int:
+    from cchc_lib.index766 import IndexInputError, index766_cli
+
+    try:
+        if args.from_counts is not None:
+            print(index766_cli(from_counts=args.from_counts, fmt=args.format))
+            return 0
+        from cchc_lib.indicators import MissingDataError
+
+        try:
+            print(index766_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format))
+        except MissingDataError as exc:
+            return _fail(str(exc), 1)
+    except IndexInputError as exc:
+        return _fail(str(exc), 1)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from cchc_lib.reports import report_cli
 
@@ -123,6 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
     p.add_argument("--out", type=Path, default=None, help="write an .xlsx in the official layout")
     p.set_defaults(func=cmd_form06)
+
+    p = sub.add_parser("index766", help="the national service index (QĐ 766/QĐ-TTg), 100 points")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--period", type=_period, help="2023-03, 2023-Q1 or 2023")
+    group.add_argument("--from-counts", type=Path, default=None,
+                       help="CSV: unit, metric, numerator, denominator")
+    p.add_argument("--by", choices=("overall", "department"), default="overall")
+    p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_index766)
 
     p = sub.add_parser("report", help="render HTML reports with papermill and nbconvert")
     group = p.add_mutually_exclusive_group(required=True)
