@@ -1,0 +1,818 @@
+"""The bundled sample data: a deterministic, realistic data set for the Department of Planning
+and Investment of Tuyên Quang, 2022-2023, shaped like the exports of the provincial one-stop
+system (see the data contract).
+
+``write_sample(out, seed)`` writes ``procedures.csv``, ``dossiers/ho-so-YYYY-MM.{csv,xlsx}`` and
+``feedback/pakn-YYYY.csv``. The same seed gives byte-identical files: everything is drawn from
+one ``numpy.random.Generator(PCG64(seed))`` in a fixed order, and the XLSX files are re-zipped
+with fixed timestamps. All names, ID numbers, phones and addresses are fake.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cchc_lib.workdays import add_working_days, vietnam_holidays
+
+YEARS = (2022, 2023)
+DEFAULT_SEED = 2023
+TET = {2022: pd.Timestamp("2022-02-01"), 2023: pd.Timestamp("2023-01-22")}
+
+# -- the department --------------------------------------------------------------------------
+
+D_DKKD = "Phòng Đăng ký kinh doanh"
+D_KTDN = "Phòng Kinh tế đối ngoại"
+D_DTTD = "Phòng Đấu thầu, thẩm định và giám sát đầu tư"
+D_DNTN = "Phòng Doanh nghiệp, kinh tế tập thể và tư nhân"
+D_KTN = "Phòng Kinh tế ngành"
+DEPARTMENTS = (D_DKKD, D_KTDN, D_DTTD, D_DNTN, D_KTN)
+
+F_DN = "Thành lập và hoạt động của doanh nghiệp"
+F_DT = "Đầu tư tại Việt Nam"
+F_HTX = "Thành lập và hoạt động của hợp tác xã"
+F_DTH = "Đấu thầu"
+F_SME = "Hỗ trợ doanh nghiệp nhỏ và vừa"
+
+# Legal bases: (effective date, date of the ministry's announcing decision).
+_LAW = {
+    "dn": ("04/01/2021", "22/12/2020"),  # Luật Doanh nghiệp 2020, Nghị định 01/2021/NĐ-CP
+    "dt": ("26/03/2021", "10/03/2021"),  # Luật Đầu tư 2020, Nghị định 31/2021/NĐ-CP
+    "htx": ("15/04/2019", "28/03/2019"),  # Thông tư 07/2019/TT-BKHĐT
+    "dth": ("15/04/2020", "01/04/2020"),  # Nghị định 25/2020/NĐ-CP
+    "sme": ("15/10/2021", "30/09/2021"),  # Nghị định 80/2021/NĐ-CP
+}
+
+
+@dataclass(frozen=True)
+class Proc:
+    code: str
+    name: str
+    field: str
+    department: str
+    days: int  # statutory working days
+    fee: bool
+    weight: float  # share of the dossier volume
+    level: tuple[str, str]  # service level 2022, 2023: F full, P partial, N none
+    eligible: bool  # eligible to be provided fully online
+    law: str
+
+
+# fmt: off
+PROCEDURES: tuple[Proc, ...] = (
+    Proc("1.001612", "Đăng ký thành lập doanh nghiệp tư nhân", F_DN, D_DKKD, 3, True, 40, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002034", "Đăng ký thành lập công ty trách nhiệm hữu hạn một thành viên", F_DN, D_DKKD, 3, True, 110, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002035", "Đăng ký thành lập công ty trách nhiệm hữu hạn hai thành viên trở lên", F_DN, D_DKKD, 3, True, 45, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002036", "Đăng ký thành lập công ty cổ phần", F_DN, D_DKKD, 3, True, 25, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002037", "Đăng ký thành lập công ty hợp danh", F_DN, D_DKKD, 3, True, 1, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("1.001583", "Đăng ký thay đổi nội dung đăng ký doanh nghiệp", F_DN, D_DKKD, 3, True, 190, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("1.001594", "Thông báo thay đổi nội dung đăng ký doanh nghiệp", F_DN, D_DKKD, 3, False, 80, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002040", "Đăng ký hoạt động chi nhánh, văn phòng đại diện, địa điểm kinh doanh", F_DN, D_DKKD, 3, True, 55, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("1.001601", "Thông báo tạm ngừng kinh doanh, tiếp tục kinh doanh trước thời hạn đã thông báo", F_DN, D_DKKD, 3, False, 60, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002041", "Giải thể doanh nghiệp", F_DN, D_DKKD, 5, False, 30, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002042", "Chấm dứt hoạt động chi nhánh, văn phòng đại diện, địa điểm kinh doanh", F_DN, D_DKKD, 3, False, 20, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("1.001620", "Cấp lại Giấy chứng nhận đăng ký doanh nghiệp", F_DN, D_DKKD, 3, True, 8, ("P", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002045", "Hiệu đính thông tin trong Giấy chứng nhận đăng ký doanh nghiệp", F_DN, D_DKKD, 3, False, 6, ("P", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002046", "Chuyển đổi công ty trách nhiệm hữu hạn một thành viên thành công ty cổ phần", F_DN, D_DKKD, 3, True, 4, ("P", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002047", "Chuyển đổi doanh nghiệp tư nhân thành công ty trách nhiệm hữu hạn", F_DN, D_DKKD, 3, True, 3, ("P", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002048", "Đăng ký doanh nghiệp đối với các công ty được thành lập trên cơ sở chia, tách, hợp nhất doanh nghiệp", F_DN, D_DKKD, 3, True, 1, ("P", "P"), True, "dn"),  # noqa: E501
+    Proc("1.001630", "Cập nhật bổ sung thông tin trong hồ sơ đăng ký doanh nghiệp", F_DN, D_DKKD, 3, False, 12, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002050", "Thông báo thay đổi thông tin của cổ đông là nhà đầu tư nước ngoài trong công ty cổ phần chưa niêm yết", F_DN, D_DKKD, 3, False, 2, ("P", "F"), True, "dn"),  # noqa: E501
+    Proc("2.002051", "Đề nghị cung cấp thông tin về nội dung đăng ký doanh nghiệp", F_DN, D_DKKD, 3, True, 10, ("F", "F"), True, "dn"),  # noqa: E501
+    Proc("1.009645", "Cấp Giấy chứng nhận đăng ký đầu tư đối với dự án không thuộc diện chấp thuận chủ trương đầu tư", F_DT, D_KTDN, 15, False, 6, ("P", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009644", "Cấp Giấy chứng nhận đăng ký đầu tư đối với dự án thuộc diện chấp thuận chủ trương đầu tư của Ủy ban nhân dân cấp tỉnh", F_DT, D_KTDN, 5, False, 5, ("P", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009642", "Chấp thuận chủ trương đầu tư của Ủy ban nhân dân cấp tỉnh", F_DT, D_KTN, 35, False, 14, ("P", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009650", "Điều chỉnh Giấy chứng nhận đăng ký đầu tư", F_DT, D_KTDN, 10, False, 10, ("P", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009648", "Điều chỉnh dự án đầu tư trong trường hợp dự án đã được chấp thuận chủ trương đầu tư", F_DT, D_KTN, 25, False, 12, ("P", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009655", "Cấp lại Giấy chứng nhận đăng ký đầu tư", F_DT, D_KTDN, 5, False, 2, ("P", "F"), True, "dt"),  # noqa: E501
+    Proc("1.009656", "Hiệu đính thông tin trên Giấy chứng nhận đăng ký đầu tư", F_DT, D_KTDN, 3, False, 2, ("P", "F"), True, "dt"),  # noqa: E501
+    Proc("1.009652", "Chuyển nhượng dự án đầu tư", F_DT, D_KTN, 25, False, 3, ("N", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009660", "Gia hạn thời hạn hoạt động của dự án đầu tư", F_DT, D_KTN, 25, False, 2, ("N", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009661", "Ngừng hoạt động của dự án đầu tư", F_DT, D_KTN, 15, False, 2, ("P", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009662", "Chấm dứt hoạt động của dự án đầu tư", F_DT, D_KTN, 15, False, 3, ("P", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009663", "Thành lập văn phòng điều hành của nhà đầu tư nước ngoài trong hợp đồng BCC", F_DT, D_KTDN, 15, False, 1, ("P", "P"), False, "dt"),  # noqa: E501
+    Proc("1.009664", "Góp vốn, mua cổ phần, mua phần vốn góp của nhà đầu tư nước ngoài", F_DT, D_KTDN, 15, False, 3, ("P", "F"), True, "dt"),  # noqa: E501
+    Proc("1.009665", "Cung cấp thông tin về dự án đầu tư", F_DT, D_KTDN, 5, False, 1, ("P", "F"), True, "dt"),  # noqa: E501
+    Proc("1.005280", "Đăng ký thành lập hợp tác xã", F_HTX, D_DKKD, 3, True, 10, ("F", "F"), True, "htx"),  # noqa: E501
+    Proc("1.005281", "Đăng ký thay đổi tên, địa chỉ trụ sở chính, ngành, nghề sản xuất, kinh doanh, vốn điều lệ, người đại diện theo pháp luật của hợp tác xã", F_HTX, D_DKKD, 3, True, 12, ("F", "F"), True, "htx"),  # noqa: E501
+    Proc("1.005282", "Đăng ký thành lập chi nhánh, văn phòng đại diện, địa điểm kinh doanh của hợp tác xã", F_HTX, D_DKKD, 3, True, 3, ("P", "F"), True, "htx"),  # noqa: E501
+    Proc("1.005283", "Giải thể tự nguyện hợp tác xã", F_HTX, D_DNTN, 5, False, 4, ("P", "F"), True, "htx"),  # noqa: E501
+    Proc("1.005284", "Cấp lại giấy chứng nhận đăng ký hợp tác xã", F_HTX, D_DKKD, 3, True, 2, ("P", "F"), True, "htx"),  # noqa: E501
+    Proc("1.005285", "Tạm ngừng hoạt động của hợp tác xã, chi nhánh, văn phòng đại diện, địa điểm kinh doanh của hợp tác xã", F_HTX, D_DKKD, 3, False, 2, ("P", "F"), True, "htx"),  # noqa: E501
+    Proc("1.005286", "Đăng ký thành lập liên hiệp hợp tác xã", F_HTX, D_DNTN, 5, True, 1, ("N", "P"), True, "htx"),  # noqa: E501
+    Proc("1.005287", "Thông báo thay đổi nội dung đăng ký hợp tác xã", F_HTX, D_DKKD, 3, False, 3, ("P", "F"), True, "htx"),  # noqa: E501
+    Proc("2.002199", "Thẩm định kế hoạch lựa chọn nhà thầu", F_DTH, D_DTTD, 20, False, 12, ("N", "P"), False, "dth"),  # noqa: E501
+    Proc("2.002200", "Thẩm định kết quả lựa chọn nhà thầu", F_DTH, D_DTTD, 20, False, 8, ("N", "P"), False, "dth"),  # noqa: E501
+    Proc("1.008412", "Thẩm định hồ sơ mời thầu lựa chọn nhà đầu tư thực hiện dự án đầu tư có sử dụng đất", F_DTH, D_DTTD, 20, False, 2, ("N", "N"), False, "dth"),  # noqa: E501
+    Proc("1.008413", "Thẩm định kết quả lựa chọn nhà đầu tư thực hiện dự án đầu tư có sử dụng đất", F_DTH, D_DTTD, 20, False, 2, ("N", "N"), False, "dth"),  # noqa: E501
+    Proc("1.008414", "Thẩm định danh mục dự án đầu tư có sử dụng đất cần lựa chọn nhà đầu tư", F_DTH, D_DTTD, 30, False, 2, ("N", "P"), False, "dth"),  # noqa: E501
+    Proc("2.001966", "Hỗ trợ tư vấn, hướng dẫn hồ sơ, thủ tục thành lập doanh nghiệp cho hộ kinh doanh chuyển đổi thành doanh nghiệp", F_SME, D_DNTN, 10, False, 4, ("N", "P"), True, "sme"),  # noqa: E501
+    Proc("2.001967", "Hỗ trợ sử dụng dịch vụ tư vấn cho doanh nghiệp nhỏ và vừa", F_SME, D_DNTN, 10, False, 3, ("N", "P"), False, "sme"),  # noqa: E501
+    Proc("2.001968", "Hỗ trợ đào tạo nâng cao năng lực quản trị doanh nghiệp nhỏ và vừa", F_SME, D_DNTN, 10, False, 3, ("P", "P"), False, "sme"),  # noqa: E501
+    Proc("2.001969", "Hỗ trợ doanh nghiệp nhỏ và vừa khởi nghiệp sáng tạo", F_SME, D_DNTN, 10, False, 2, ("P", "P"), False, "sme"),  # noqa: E501
+    Proc("2.001970", "Hỗ trợ doanh nghiệp nhỏ và vừa tham gia cụm liên kết ngành, chuỗi giá trị", F_SME, D_DNTN, 10, False, 1, ("N", "P"), False, "sme"),  # noqa: E501
+)
+# fmt: on
+
+LEVEL_TEXT = {"F": "Toàn trình", "P": "Một phần", "N": "Mức độ 2"}
+LEGACY_LEVEL_TEXT = {"F": "Mức độ 4", "P": "Mức độ 3", "N": "Mức độ 2"}
+
+# -- export layout ---------------------------------------------------------------------------
+
+# Headers: the first spelling of each column in cchc_lib/mapping.yaml (the data contract's).
+DOSSIER_HEADERS = (
+    "STT", "Mã hồ sơ", "Mã TTHC", "Tên TTHC", "Lĩnh vực", "Phòng xử lý", "Kênh nộp", "Mức độ DVC",
+    "Ngày tiếp nhận", "Ngày hẹn trả", "Ngày có kết quả", "Ngày trả kết quả", "Trạng thái",
+    "Có phí, lệ phí", "Thanh toán trực tuyến", "Số hóa hồ sơ", "Kết quả điện tử", "Đồng bộ DVCQG",
+    "Phiếu xin lỗi", "Đánh giá", "Ngày đánh giá", "Thời gian chờ (phút)",
+    "Tái sử dụng dữ liệu số hóa", "Kết nối dữ liệu dân cư", "Lấy từ kho DVCQG",
+    "Chủ hồ sơ", "Số CCCD/CMND", "Số điện thoại", "Email", "Địa chỉ",
+)
+YES_NO_HEADERS = (
+    "Có phí, lệ phí", "Thanh toán trực tuyến", "Số hóa hồ sơ", "Kết quả điện tử", "Đồng bộ DVCQG",
+    "Phiếu xin lỗi", "Tái sử dụng dữ liệu số hóa", "Kết nối dữ liệu dân cư", "Lấy từ kho DVCQG",
+)
+PROCEDURE_HEADERS = (
+    "STT", "Mã TTHC", "Tên TTHC", "Lĩnh vực", "Cơ quan thực hiện", "Mức độ DVC",
+    "Đủ điều kiện toàn trình", "Tích hợp DVCQG", "Công khai niêm yết", "Công khai điện tử",
+    "Thanh toán trực tuyến", "Có phí", "Thời hạn giải quyết (ngày làm việc)",
+    "Số trường tờ khai trước", "Số trường tờ khai sau", "Năm", "Ngày hiệu lực văn bản",
+    "Ngày quyết định công bố", "Ngày công khai", "Đủ bộ phận tạo thành", "Kết nối dữ liệu dân cư",
+)
+FEEDBACK_HEADERS = (
+    "STT", "Mã PAKN", "Ngày tiếp nhận", "Hạn xử lý", "Ngày xử lý xong", "Đối tượng", "Đánh giá",
+    "Mã hồ sơ", "Người gửi", "Số điện thoại",
+)
+
+STATUS_TEXT = {
+    "received": "Đã tiếp nhận", "processing": "Đang xử lý", "awaiting_supplement": "Chờ bổ sung",
+    "resolved": "Đã có kết quả", "returned": "Đã trả kết quả", "refused": "Từ chối giải quyết",
+    "withdrawn": "Công dân rút hồ sơ",
+}
+CHANNEL_TEXT = {"online": "Trực tuyến", "in_person": "Trực tiếp", "postal": "Bưu chính công ích"}
+RATING_TEXT = {"very_satisfied": "Rất hài lòng", "satisfied": "Hài lòng", "unsatisfied": "Không hài lòng"}
+
+# How each monthly export is written (the formats a real department receives over two years).
+#   kind: csv | xlsx; encoding: utf-8 | utf-8-sig | utf-16 | cp1258; yn: yes/no style;
+#   nfd: share of rows whose text is in decomposed Unicode; legacy: legacy service levels.
+_DEFAULT_FORMAT = {"kind": "csv", "encoding": "utf-8", "yn": "cokhong", "nfd": 0.0, "legacy": False}
+EXPORT_FORMATS: dict[str, dict] = {
+    "2022-01": {"legacy": True, "yn": "x"},
+    "2022-02": {"legacy": True, "yn": "x"},
+    "2022-03": {"legacy": True, "encoding": "utf-8-sig"},
+    "2022-04": {"legacy": True, "yn": "10"},
+    "2022-05": {"legacy": True, "yn": "mixed"},
+    "2022-06": {"kind": "xlsx", "legacy": True},
+    "2022-09": {"encoding": "utf-16", "yn": "10"},
+    "2022-11": {"nfd": 0.35, "yn": "mixed"},
+    "2022-12": {"kind": "xlsx", "yn": "x"},
+    "2023-02": {"yn": "mixed"},
+    "2023-03": {"kind": "xlsx"},
+    "2023-05": {"encoding": "cp1258"},
+    "2023-07": {"yn": "x"},
+    "2023-09": {"kind": "xlsx", "yn": "10"},
+    "2023-10": {"encoding": "utf-8-sig", "yn": "mixed"},
+}
+
+_FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
+_FIXED_DOC_TIME = pd.Timestamp("2024-01-01 00:00:00").to_pydatetime()
+
+# -- fake people -----------------------------------------------------------------------------
+
+_FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Đặng", "Ngô", "Hà",
+           "Ma", "Nông", "Triệu", "Lý", "Hoàng", "Nguyễn", "Trần", "Lương", "Quan")
+_MIDDLE_M = ("Văn", "Đức", "Minh", "Quốc", "Hữu", "Thanh", "Xuân", "Công")
+_MIDDLE_F = ("Thị", "Thu", "Thanh", "Ngọc", "Thị Thu", "Minh", "Hồng", "Thị Hồng")
+_GIVEN_M = ("Hùng", "Dũng", "Tuấn", "Nam", "Hải", "Long", "Sơn", "Quang", "Thắng", "Cường",
+            "Hiếu", "Trung", "Khánh", "Việt", "Bình", "Phong", "Toàn", "Huy")
+_GIVEN_F = ("Lan", "Hương", "Hoa", "Mai", "Hằng", "Thủy", "Ngân", "Trang", "Linh", "Yến",
+            "Nhung", "Phương", "Huyền", "Thảo", "Oanh", "Hạnh", "Vân", "Dung")
+_PLACES = (
+    ("phường Phan Thiết", "thành phố Tuyên Quang"), ("phường Minh Xuân", "thành phố Tuyên Quang"),
+    ("phường Tân Quang", "thành phố Tuyên Quang"), ("phường Ỷ La", "thành phố Tuyên Quang"),
+    ("phường Hưng Thành", "thành phố Tuyên Quang"), ("xã An Tường", "thành phố Tuyên Quang"),
+    ("thị trấn Sơn Dương", "huyện Sơn Dương"), ("xã Tân Trào", "huyện Sơn Dương"),
+    ("thị trấn Tân Yên", "huyện Hàm Yên"), ("xã Thái Sơn", "huyện Hàm Yên"),
+    ("thị trấn Vĩnh Lộc", "huyện Chiêm Hóa"), ("xã Kim Bình", "huyện Chiêm Hóa"),
+    ("thị trấn Na Hang", "huyện Na Hang"), ("xã Thượng Lâm", "huyện Lâm Bình"),
+    ("thị trấn Yên Sơn", "huyện Yên Sơn"), ("xã Mỹ Bằng", "huyện Yên Sơn"),
+)
+_STREETS = ("Quang Trung", "Tân Trào", "Chiến Thắng Sông Lô", "Lê Duẩn", "Nguyễn Văn Cừ",
+            "Bình Thuận", "17/8", "Trường Chinh", "Phạm Văn Đồng", "Kim Bình")
+
+
+def _strip_accents(text: str) -> str:
+    nfd = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in nfd if not unicodedata.combining(c))
+
+
+def _people(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Fake applicants: names, 12-digit citizen IDs (Tuyên Quang code 008), phones, e-mails."""
+    female = rng.random(n) < 0.45
+    fam = np.array(_FAMILY)[rng.integers(0, len(_FAMILY), n)]
+    mid = np.where(female, np.array(_MIDDLE_F)[rng.integers(0, len(_MIDDLE_F), n)],
+                   np.array(_MIDDLE_M)[rng.integers(0, len(_MIDDLE_M), n)])
+    given = np.where(female, np.array(_GIVEN_F)[rng.integers(0, len(_GIVEN_F), n)],
+                     np.array(_GIVEN_M)[rng.integers(0, len(_GIVEN_M), n)])
+    names = pd.Series(fam).str.cat([pd.Series(mid), pd.Series(given)], sep=" ")
+    birth = rng.integers(1960, 2001, n)
+    sex_digit = np.where(female, 1, 0)  # century 1900s: 0 male, 1 female
+    serial = rng.integers(0, 1_000_000, n)
+    ids = pd.Series([f"008{s}{b % 100:02d}{r:06d}" for s, b, r in zip(sex_digit, birth, serial, strict=True)])
+    prefixes = np.array(("091", "094", "098", "097", "096", "086", "035", "033", "039", "083", "088"))
+    phones = pd.Series(prefixes[rng.integers(0, len(prefixes), n)]).str.cat(
+        pd.Series(rng.integers(0, 10_000_000, n)).map("{:07d}".format)
+    )
+    ascii_given = pd.Series(given).map(_strip_accents).str.lower()
+    ascii_fam = pd.Series(fam).map(_strip_accents).str.lower()
+    domains = np.array(("gmail.com", "gmail.com", "gmail.com", "yahoo.com", "tuyenquang.gov.vn"))
+    mails = (ascii_given + "." + ascii_fam + pd.Series(birth % 100).map("{:02d}".format) + "@"
+             + pd.Series(domains[rng.integers(0, len(domains), n)]))
+    mails = mails.where(rng.random(n) < 0.6, "")
+    place = rng.integers(0, len(_PLACES), n)
+    house = rng.integers(1, 300, n)
+    street = np.array(_STREETS)[rng.integers(0, len(_STREETS), n)]
+    ward = pd.Series([_PLACES[i][0] for i in place])
+    district = pd.Series([_PLACES[i][1] for i in place])
+    urban = ward.str.startswith(("phường", "thị trấn"))
+    hamlet = pd.Series(rng.integers(1, 25, n)).map("Thôn {}".format)
+    addr = pd.Series([f"Số {h} đường {s}" for h, s in zip(house, street, strict=True)]).where(urban, hamlet)
+    addresses = addr + ", " + ward + ", " + district + ", tỉnh Tuyên Quang"
+    return pd.DataFrame({"Chủ hồ sơ": names, "Số CCCD/CMND": ids, "Số điện thoại": phones,
+                         "Email": mails, "Địa chỉ": addresses})
+
+
+# -- catalogue -------------------------------------------------------------------------------
+
+
+def make_catalogue(rng: np.random.Generator) -> pd.DataFrame:
+    """The procedure catalogue for 2022 and 2023 (raw export shape, Vietnamese headers)."""
+    n = len(PROCEDURES)
+    key = rng.random(n)  # orders procedures for the staged roll-outs below
+    pay_key = rng.random(n)
+    fields_before = rng.integers(12, 58, n)
+    cut = rng.integers(2, 9, n)
+    simplified_2022 = rng.random(n) < 0.10
+    simplified_2023 = simplified_2022 | (rng.random(n) < 0.25)
+    decision_lag = rng.integers(-3, 25, n)  # days between the decision and the effective date
+    public_lag = rng.integers(1, 9, n)
+    late_public = rng.random(n) < 0.06
+    not_electronic_2022 = np.zeros(n, dtype=bool)
+    not_electronic_2022[rng.choice(n, 2, replace=False)] = True
+    incomplete_2022 = np.zeros(n, dtype=bool)
+    incomplete_2022[rng.choice(n, 3, replace=False)] = True
+    citizen_key = rng.random(n)
+    rows = []
+    for year_idx, year in enumerate(YEARS):
+        for i, p in enumerate(PROCEDURES):
+            level = p.level[year_idx]
+            online = level in ("F", "P")
+            # Integration with the national portal: ~45% of online services in 2022, ~85% in 2023.
+            integrated = online and (key[i] < (0.42 if year == 2022 else 0.86))
+            payment = p.fee and online and pay_key[i] < (0.5 if year == 2022 else 0.92)
+            before = int(fields_before[i])
+            simplified = simplified_2022[i] if year == 2022 else simplified_2023[i]
+            after = before - int(cut[i]) if simplified else before
+            effective = pd.Timestamp(pd.to_datetime(_LAW[p.law][0], format="%d/%m/%Y"))
+            decision = effective - pd.Timedelta(days=int(decision_lag[i]))
+            public = decision + pd.Timedelta(days=int(public_lag[i]) + (40 if late_public[i] else 0))
+            yes = "Có"
+            no = "Không"
+            rows.append({
+                "Mã TTHC": p.code, "Tên TTHC": p.name, "Lĩnh vực": p.field,
+                "Cơ quan thực hiện": "Sở Kế hoạch và Đầu tư",
+                "Mức độ DVC": LEVEL_TEXT[level],
+                "Đủ điều kiện toàn trình": yes if p.eligible else no,
+                "Tích hợp DVCQG": yes if integrated else no,
+                "Công khai niêm yết": yes,
+                "Công khai điện tử": no if (year == 2022 and not_electronic_2022[i]) else yes,
+                "Thanh toán trực tuyến": yes if payment else no,
+                "Có phí": yes if p.fee else no,
+                "Thời hạn giải quyết (ngày làm việc)": str(p.days),
+                "Số trường tờ khai trước": str(before),
+                "Số trường tờ khai sau": str(after),
+                "Năm": str(year),
+                "Ngày hiệu lực văn bản": effective.strftime("%d/%m/%Y"),
+                "Ngày quyết định công bố": decision.strftime("%d/%m/%Y"),
+                "Ngày công khai": public.strftime("%d/%m/%Y"),
+                "Đủ bộ phận tạo thành": no if (year == 2022 and incomplete_2022[i]) else yes,
+                "Kết nối dữ liệu dân cư": yes if citizen_key[i] < (0.08 if year == 2022 else 0.35) else no,
+            })
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "STT", [str(i) for i in range(1, len(frame) + 1)])
+    return frame[list(PROCEDURE_HEADERS)]
+
+
+# -- dossiers --------------------------------------------------------------------------------
+
+_MONTHS = pd.period_range("2022-01", "2023-12", freq="M")
+# Monthly volume factors: the year-end rush, a slow summer, the Tết dip handled by day below.
+_MONTH_FACTOR = np.array([1.05, 0.95, 1.10, 1.0, 1.0, 1.05, 0.9, 0.95, 1.0, 1.05, 1.05, 1.15])
+
+
+def _level_codes(year_idx: np.ndarray) -> np.ndarray:
+    table = np.array([[p.level[0] for p in PROCEDURES], [p.level[1] for p in PROCEDURES]])
+    return table[year_idx]
+
+
+def _office_minutes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Minutes after midnight inside office hours (7:30-11:30, 13:30-17:00)."""
+    morning = rng.random(n) < 0.58
+    return np.where(morning, rng.integers(450, 690, n), rng.integers(810, 1020, n))
+
+
+def _busday(days: np.ndarray, offsets: np.ndarray | int, cal: np.busdaycalendar) -> np.ndarray:
+    return np.busday_offset(days, offsets, roll="forward", busdaycal=cal)
+
+
+def make_dossiers(rng: np.random.Generator) -> pd.DataFrame:
+    """Every dossier of 2022-2023 in its final state, canonical column names plus helpers."""
+    cal = np.busdaycalendar(weekmask="1111100", holidays=vietnam_holidays(range(2022, 2025)))
+    days = np.arange(np.datetime64("2022-01-01"), np.datetime64("2024-01-01"))
+    working = np.is_busday(days, busdaycal=cal)
+    day_ts = pd.DatetimeIndex(days.astype("datetime64[ns]"))
+    lam = np.where(working, 20.5, 0.7) * _MONTH_FACTOR[day_ts.month - 1]
+    for tet in TET.values():
+        offs = (day_ts - tet).days
+        lam = np.where((offs >= -12) & (offs < -3) & working, lam * 1.3, lam)  # rush before Tết
+        lam = np.where((offs >= -3) & (offs <= 6) & ~working, lam * 0.2, lam)  # the holiday
+        lam = np.where((offs > 4) & (offs <= 16) & working, lam * 0.5, lam)  # slow restart
+    counts = rng.poisson(lam)
+    d_idx = np.repeat(np.arange(len(days)), counts)
+    n = len(d_idx)
+    day = days[d_idx]
+    on_working_day = working[d_idx]
+    ts_day = pd.DatetimeIndex(day.astype("datetime64[ns]"))
+    year_idx = (ts_day.year - 2022).to_numpy()
+    month_idx = (year_idx * 12 + ts_day.month.to_numpy() - 1)
+    t = d_idx / len(days)  # 0 .. 1 over the two years
+
+    # Procedure: by volume weight; weekend submissions are online, so only online services.
+    weights = np.array([p.weight for p in PROCEDURES], dtype=float)
+    levels = np.array([[p.level[0] for p in PROCEDURES], [p.level[1] for p in PROCEDURES]])
+    capable = np.isin(levels, ("F", "P"))  # [year, proc]
+    proc = rng.choice(len(PROCEDURES), size=n, p=weights / weights.sum())
+    for y in (0, 1):
+        w = np.where(capable[y], weights, 0.0)
+        redo = ~on_working_day & (year_idx == y)
+        proc[redo] = rng.choice(len(PROCEDURES), size=int(redo.sum()), p=w / w.sum())
+    proc_capable = capable[year_idx, proc]
+    capable_share = np.array([(weights * capable[y]).sum() / weights.sum() for y in (0, 1)])
+
+    # Channel: the online share climbs from ~40% to ~75% over the two years.
+    month_noise = rng.normal(0, 0.025, len(_MONTHS))
+    p_online = np.clip(0.38 + 0.38 * t + month_noise[month_idx], 0.2, 0.95)
+    p_online_capable = np.clip(p_online / capable_share[year_idx], 0, 0.98)
+    online = proc_capable & ((rng.random(n) < p_online_capable) | ~on_working_day)
+    postal = ~online & (rng.random(n) < 0.06)
+    channel = np.where(online, "online", np.where(postal, "postal", "in_person"))
+
+    # Receipt time: office hours; online submissions also in the evening and at weekends.
+    minute = _office_minutes(rng, n)
+    evening = online & (rng.random(n) < 0.18)
+    minute = np.where(evening, rng.integers(1025, 1380, n), minute)
+    minute = np.where(~on_working_day, rng.integers(420, 1380, n), minute)
+    received = day.astype("datetime64[ns]") + (minute.astype("int64") * 60_000_000_000).astype(
+        "timedelta64[ns]")
+
+    stat_days = np.array([p.days for p in PROCEDURES])[proc]
+    due_day = _busday(day, stat_days, cal)
+    due_style = rng.choice(3, size=n, p=[0.62, 0.28, 0.10])  # 17:00, receipt time, date only
+    due_minute = np.where(due_style == 0, 1020, np.where(due_style == 1, minute, 1439))
+    due_at = due_day.astype("datetime64[ns]") + (due_minute.astype("int64") * 60_000_000_000).astype(
+        "timedelta64[ns]")
+    # A date-only due is the end of its day; +59.999999 s so that it reads 23:59:59.999999.
+    due_at = np.where(due_style == 2, due_at + np.timedelta64(59_999_999, "us"), due_at)
+
+    # Outcome: early / on the day / late, by month and department, so that the 80% early and
+    # 100% on-time targets are met in some months and missed in others.
+    dept_idx = np.array([DEPARTMENTS.index(p.department) for p in PROCEDURES])[proc]
+    early_month = rng.uniform(0.70, 0.88, len(_MONTHS))
+    dept_shift = np.array([0.02, -0.04, -0.06, -0.02, -0.08])
+    late_month = np.where(rng.random(len(_MONTHS)) < 0.3, 0.0, rng.uniform(0.008, 0.05, len(_MONTHS)))
+    u = rng.random(n)
+    p_late = late_month[month_idx]
+    p_early = np.clip(early_month[month_idx] + dept_shift[dept_idx], 0.4, 0.97)
+    outcome = np.where(u < p_late, 2, np.where(u < p_late + p_early * (1 - p_late), 0, 1))
+
+    start = _busday(day, 0, cal)  # the first working day of handling
+    k = np.floor(stat_days * rng.beta(1.3, 2.2, n)).astype(int)
+    k = np.minimum(k, stat_days - 1)
+    # Never complete before receipt: a same-day completion needs the dossier in by mid-afternoon.
+    same_day_ok = (start == day) & (minute < 900)
+    k = np.where((k == 0) & ~same_day_ok, 1, k)
+    late_by = rng.choice([1, 2, 3, 4, 6], size=n, p=[0.5, 0.25, 0.12, 0.08, 0.05])
+    c_day = np.where(outcome == 0, _busday(start, k, cal),
+                     np.where(outcome == 1, due_day, _busday(due_day, late_by, cal)))
+    c_minute = _office_minutes(rng, n)
+    same = c_day == day
+    c_minute = np.where(same, np.minimum(minute + rng.integers(20, 120, n), 1050), c_minute)
+    # On the due day, before the due time.
+    ontime_cap = np.where(due_style == 0, 1019, np.where(due_style == 1, minute - 1, 1100))
+    c_minute = np.where((outcome == 1) & (c_minute > ontime_cap),
+                        np.maximum(420, ontime_cap - rng.integers(5, 60, n)), c_minute)
+    completed = c_day.astype("datetime64[ns]") + (c_minute.astype("int64") * 60_000_000_000).astype(
+        "timedelta64[ns]")
+    completed = np.maximum(completed, received + np.timedelta64(10, "m"))
+
+    # Final status.
+    v = rng.random(n)
+    status = np.where(v < 0.014, "refused", np.where(v < 0.024, "withdrawn", "returned"))
+    collected_late = rng.random(n) < 0.08  # results never collected stay "Đã có kết quả"
+    status = np.where((status == "returned") & collected_late, "resolved", status)
+    ret_delay = np.where(online, rng.integers(1, 60, n), rng.integers(10, 60 * 50, n))
+    returned = completed + (ret_delay.astype("int64") * 60_000_000_000).astype("timedelta64[ns]")
+    returned = np.where(status == "returned", returned, np.datetime64("NaT", "ns"))
+    # A handful of dossiers stuck at year end: still open at the last export, some overdue.
+    stuck = np.zeros(n, dtype=bool)
+    late_2023 = np.flatnonzero((month_idx >= 21) & (status == "returned"))
+    stuck[rng.choice(late_2023, 9, replace=False)] = True
+    completed = np.where(stuck, np.datetime64("NaT", "ns"), completed)
+    returned = np.where(stuck, np.datetime64("NaT", "ns"), returned)
+    status = np.where(stuck, "processing", status)
+    done = ~np.isnat(completed)
+    late = done & (completed > due_at)
+
+    apology_month = np.where(rng.random(len(_MONTHS)) < 0.4, 1.0, rng.uniform(0.6, 0.95, len(_MONTHS)))
+    apology = late & (rng.random(n) < apology_month[month_idx])
+
+    # Ratings: many unrated; 88-97% positive depending on the month.
+    rated = done & np.isin(status, ("returned", "resolved")) & (rng.random(n) < 0.30 + 0.25 * t)
+    pos_month = rng.uniform(0.88, 0.975, len(_MONTHS))
+    positive = rng.random(n) < pos_month[month_idx]
+    very = rng.random(n) < 0.55
+    rating = np.where(~rated, "", np.where(~positive, "unsatisfied",
+                                           np.where(very, "very_satisfied", "satisfied")))
+    rate_delay = rng.integers(5, 60 * 24 * 4, n)
+    rated_at = completed + (rate_delay.astype("int64") * 60_000_000_000).astype("timedelta64[ns]")
+    rated_at = np.where(rated & (rng.random(n) < 0.75), rated_at, np.datetime64("NaT", "ns"))
+
+    # Counter waits: in person only, skewed, some department-months over 25 minutes on average.
+    crowded = rng.random((len(_MONTHS), len(DEPARTMENTS))) < 0.10
+    mult = np.where(crowded, rng.uniform(1.7, 2.2, crowded.shape), 1.0)[month_idx, dept_idx]
+    wait = np.round(rng.lognormal(np.log(13.0), 0.55, n) * mult)
+    has_wait = (channel == "in_person") & (rng.random(n) < 0.96)
+    wait = np.where(has_wait, wait, np.nan)
+
+    # Fees, payment, digitisation, electronic results, sync and the national-index extras.
+    cat_fee = np.array([p.fee for p in PROCEDURES])[proc]
+    registration = np.isin(np.array([p.field for p in PROCEDURES])[proc], (F_DN, F_HTX))
+    fee = cat_fee & ~(online & registration & (rng.random(n) < 0.7))  # online fee exemptions
+    paid_online = fee & (rng.random(n) < np.where(online, 0.10 + 0.45 * t, 0.02 + 0.08 * t))
+    digitized = rng.random(n) < 0.35 + 0.55 * t
+    electronic = done & (rng.random(n) < 0.30 + 0.55 * t)
+    synced = rng.random(n) < 0.55 + 0.42 * t
+    reused = digitized & (rng.random(n) < 0.05 + 0.30 * t)
+    citizen = online & (rng.random(n) < 0.60 * t)
+    storage = online & (rng.random(n) < 0.02 + 0.15 * t)
+    pending_u = rng.random(n)  # which pending dossiers wait for supplements
+    people = _people(rng, n)
+
+    frame = pd.DataFrame({
+        "received_at": received, "due_at": due_at, "due_date_only": due_style == 2,
+        "completed_at": completed, "returned_at": returned, "proc": proc,
+        "channel": channel, "status": status, "fee_required": fee, "paid_online": paid_online,
+        "digitized": digitized, "electronic_result": electronic, "synced_national": synced,
+        "apology_issued": apology, "rating": rating, "rated_at": rated_at, "wait_minutes": wait,
+        "reused_digitized_data": reused, "citizen_data_connected": citizen,
+        "from_national_storage": storage, "year_idx": year_idx, "pending_u": pending_u,
+    })
+    frame = pd.concat([frame, people], axis=1)
+    frame = frame.sort_values(["received_at", "proc"], kind="stable").reset_index(drop=True)
+    stamp = frame["received_at"].dt.strftime("%y%m%d")
+    seq = frame.groupby(stamp, sort=False).cumcount() + 1
+    frame.insert(0, "dossier_id", "000.00.16.H60-" + stamp + "-" + seq.map("{:04d}".format))
+    return frame
+
+
+def export_state(dossiers: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
+    """The rows of one monthly export: received in the month or open at its start, in their
+    state at the export instant (the first instant of the next month)."""
+    start = month.start_time
+    end = (month + 1).start_time
+    rec = dossiers["received_at"]
+    done = dossiers["completed_at"]
+    keep = ((rec >= start) & (rec < end)) | ((rec < start) & (done.isna() | (done >= start)))
+    frame = dossiers.loc[keep].copy()
+    open_now = frame["completed_at"].isna() | (frame["completed_at"] >= end)
+    fresh = (end - frame["received_at"]) < pd.Timedelta(days=1)
+    pending_status = np.where(fresh, "received",
+                              np.where(frame["pending_u"] < 0.12, "awaiting_supplement", "processing"))
+    frame["status"] = frame["status"].where(~open_now, pending_status)
+    not_returned = frame["returned_at"].isna() | (frame["returned_at"] >= end)
+    frame["status"] = frame["status"].where(~(~open_now & not_returned & (frame["status"] == "returned")),
+                                            "resolved")
+    # A rating shows once given: at its date, or (no date recorded) two days after the result.
+    unrated_yet = open_now | (frame["rated_at"] >= end) | (
+        frame["rated_at"].isna() & (frame["completed_at"] + pd.Timedelta(days=2) >= end))
+    frame["rating"] = frame["rating"].where(~unrated_yet, "")
+    for col in ("completed_at", "returned_at", "rated_at"):
+        frame[col] = frame[col].where(~open_now)
+    frame["returned_at"] = frame["returned_at"].where(frame["returned_at"] < end)
+    frame["rated_at"] = frame["rated_at"].where(frame["rated_at"] < end)
+    for col in ("apology_issued", "electronic_result"):
+        frame[col] = frame[col] & ~open_now
+    return frame.reset_index(drop=True)
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _fmt_dt(s: pd.Series, date_only: pd.Series | None = None) -> pd.Series:
+    text = s.dt.strftime("%d/%m/%Y %H:%M").fillna("")
+    if date_only is not None:
+        text = text.where(~date_only, s.dt.strftime("%d/%m/%Y").fillna(""))
+    return text.astype(object)
+
+
+def _fmt_yes_no(values: pd.Series, style: str, column: int) -> pd.Series:
+    if style == "mixed":
+        style = ("cokhong", "x", "10")[column % 3]
+    yes, no = {"cokhong": ("Có", "Không"), "x": ("x", ""), "10": ("1", "0")}[style]
+    return pd.Series(np.where(values.to_numpy(dtype=bool), yes, no), index=values.index, dtype=object)
+
+
+def to_export_text(frame: pd.DataFrame, fmt: dict) -> pd.DataFrame:
+    """The export's cells as text, Vietnamese headers in the contract's order."""
+    procs = [PROCEDURES[i] for i in frame["proc"]]
+    level_map = LEGACY_LEVEL_TEXT if fmt["legacy"] else LEVEL_TEXT
+    levels = _level_codes(frame["year_idx"].to_numpy())[np.arange(len(frame)), frame["proc"].to_numpy()]
+    out = pd.DataFrame(index=frame.index)
+    out["STT"] = [str(i) for i in range(1, len(frame) + 1)]
+    out["Mã hồ sơ"] = frame["dossier_id"].astype(object)
+    out["Mã TTHC"] = [p.code for p in procs]
+    out["Tên TTHC"] = [p.name for p in procs]
+    out["Lĩnh vực"] = [p.field for p in procs]
+    out["Phòng xử lý"] = [p.department for p in procs]
+    out["Kênh nộp"] = frame["channel"].map(CHANNEL_TEXT).astype(object)
+    out["Mức độ DVC"] = [level_map[c] for c in levels]
+    out["Ngày tiếp nhận"] = _fmt_dt(frame["received_at"])
+    out["Ngày hẹn trả"] = _fmt_dt(frame["due_at"], frame["due_date_only"])
+    out["Ngày có kết quả"] = _fmt_dt(frame["completed_at"])
+    out["Ngày trả kết quả"] = _fmt_dt(frame["returned_at"])
+    out["Trạng thái"] = frame["status"].map(STATUS_TEXT).astype(object)
+    for j, (header, col) in enumerate((
+        ("Có phí, lệ phí", "fee_required"), ("Thanh toán trực tuyến", "paid_online"),
+        ("Số hóa hồ sơ", "digitized"), ("Kết quả điện tử", "electronic_result"),
+        ("Đồng bộ DVCQG", "synced_national"), ("Phiếu xin lỗi", "apology_issued"),
+    )):
+        out[header] = _fmt_yes_no(frame[col], fmt["yn"], j)
+    out["Đánh giá"] = frame["rating"].map(lambda r: RATING_TEXT.get(r, "")).astype(object)
+    out["Ngày đánh giá"] = _fmt_dt(frame["rated_at"])
+    out["Thời gian chờ (phút)"] = frame["wait_minutes"].map(
+        lambda w: "" if pd.isna(w) else str(int(w))).astype(object)
+    for j, (header, col) in enumerate((
+        ("Tái sử dụng dữ liệu số hóa", "reused_digitized_data"),
+        ("Kết nối dữ liệu dân cư", "citizen_data_connected"),
+        ("Lấy từ kho DVCQG", "from_national_storage"),
+    )):
+        out[header] = _fmt_yes_no(frame[col], fmt["yn"], j + 1)
+    for header in ("Chủ hồ sơ", "Số CCCD/CMND", "Số điện thoại", "Email", "Địa chỉ"):
+        out[header] = frame[header].astype(object)
+    return out[list(DOSSIER_HEADERS)]
+
+
+def _cp1258_text(text: str) -> str:
+    """Vietnamese in the form Windows-1258 can hold: base letters with their vowel marks
+    precomposed (ă, â, ê, ô, ơ, ư), tone marks as separate combining characters."""
+    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+    out = []
+    for ch in text:
+        d = unicodedata.normalize("NFD", ch)
+        base = unicodedata.normalize("NFC", "".join(c for c in d if c not in tones))
+        out.append(base + "".join(c for c in d if c in tones))
+    return "".join(out)
+
+
+def _csv_bytes(table: pd.DataFrame, sep: str = ",", lineterminator: str = "\n") -> str:
+    return table.to_csv(index=False, sep=sep, lineterminator=lineterminator)
+
+
+def write_csv(table: pd.DataFrame, path: Path, encoding: str) -> None:
+    """A CSV export in one of the encodings the one-stop system and Excel produce."""
+    if encoding == "utf-16":
+        # Excel "Unicode text": UTF-16 little-endian with BOM, tab-separated, CRLF.
+        data = codecs.BOM_UTF16_LE + _csv_bytes(table, "\t", "\r\n").encode("utf-16-le")
+    elif encoding == "cp1258":
+        text = _csv_bytes(table, ",", "\r\n")
+        data = _cp1258_text(text).encode("cp1258")
+    elif encoding == "utf-8-sig":
+        data = codecs.BOM_UTF8 + _csv_bytes(table, ",", "\r\n").encode("utf-8")
+    else:
+        data = _csv_bytes(table).encode("utf-8")
+    path.write_bytes(data)
+
+
+def _deterministic_zip(raw: bytes) -> bytes:
+    """Re-zip an XLSX with fixed entry timestamps and a fixed document modified time."""
+    src = zipfile.ZipFile(io.BytesIO(raw))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2024-01-01T00:00:00Z\g<2>", data)
+            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            dst.writestr(info, data)
+    return buf.getvalue()
+
+
+def write_xlsx(table: pd.DataFrame, frame: pd.DataFrame, path: Path, month: pd.Period) -> None:
+    """An Excel export with title rows above the header and real datetime cells for some
+    date columns (the due date stays text: a date-only due must stay visibly date-only)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.properties.creator = "Hệ thống thông tin giải quyết TTHC tỉnh Tuyên Quang"
+    wb.properties.created = _FIXED_DOC_TIME
+    wb.properties.modified = _FIXED_DOC_TIME
+    ws = wb.active
+    ws.title = "Danh sách hồ sơ"
+    ws.append(["BÁO CÁO DANH SÁCH HỒ SƠ THỦ TỤC HÀNH CHÍNH"])
+    ws.append(["Đơn vị: Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"])
+    ws.append([f"Kỳ: Tháng {month.month}/{month.year}"])
+    ws.append([])
+    ws.append(list(table.columns))
+    datetime_cols = {"Ngày tiếp nhận": "received_at", "Ngày có kết quả": "completed_at",
+                     "Ngày trả kết quả": "returned_at", "Ngày đánh giá": "rated_at"}
+    cells = {c: table[c].tolist() for c in table.columns}
+    # Real datetime cells from the canonical values, except rows whose text was tampered with.
+    for header, col in datetime_cols.items():
+        original = _fmt_dt(frame[col]).tolist()
+        values = frame[col].tolist()
+        cells[header] = [
+            (v.to_pydatetime() if (isinstance(v, pd.Timestamp) and text == orig) else text)
+            for v, text, orig in zip(values, cells[header], original, strict=True)
+        ]
+    cells["STT"] = [int(x) for x in cells["STT"]]
+    cells["Thời gian chờ (phút)"] = [
+        int(x) if re.fullmatch(r"-?\d+", x or "") else x for x in cells["Thời gian chờ (phút)"]]
+    columns = list(table.columns)
+    for i in range(len(table)):
+        ws.append([cells[c][i] if cells[c][i] != "" else None for c in columns])
+    date_idx = [columns.index(h) + 1 for h in datetime_cols]
+    for row in ws.iter_rows(min_row=6, max_row=ws.max_row):
+        for idx in date_idx:
+            row[idx - 1].number_format = "dd/mm/yyyy hh:mm"
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(_deterministic_zip(buf.getvalue()))
+
+
+# -- the planted bad rows --------------------------------------------------------------------
+
+# (month, rule); each hits one reject rule of the data contract.
+BAD_ROWS: tuple[tuple[str, str], ...] = (
+    ("2022-02", "empty_id"), ("2022-04", "bad_received"), ("2022-05", "due_before"),
+    ("2022-07", "channel_fax"), ("2022-08", "done_before"), ("2022-10", "unknown_status"),
+    ("2022-11", "negative_wait"), ("2023-01", "bad_yes_no"), ("2023-02", "empty_id"),
+    ("2023-03", "bad_received"), ("2023-04", "negative_wait"), ("2023-06", "bad_due"),
+    ("2023-07", "done_before"), ("2023-08", "channel_fax"), ("2023-11", "unknown_status"),
+    ("2023-12", "bad_yes_no"),
+)
+
+
+def _plant_bad_rows(rng: np.random.Generator, text: pd.DataFrame, frame: pd.DataFrame,
+                    month: pd.Period, rules: list[str], single: set[str]) -> None:
+    """Corrupt rows of dossiers that appear in this export only (so nothing else supersedes
+    them and each bad row is exactly one reject)."""
+    in_month = (frame["received_at"].dt.to_period("M") == month) & frame["dossier_id"].isin(single)
+    for rule in rules:
+        cand = np.flatnonzero(in_month.to_numpy() & (frame["channel"] == "in_person").to_numpy()
+                              & frame["wait_minutes"].notna().to_numpy()
+                              & frame["completed_at"].notna().to_numpy())
+        i = int(cand[rng.integers(0, len(cand))])
+        in_month.iloc[i] = False
+        rec = frame["received_at"].iloc[i]
+        if rule == "empty_id":
+            text.iloc[i, text.columns.get_loc("Mã hồ sơ")] = ""
+        elif rule == "bad_received":
+            text.iloc[i, text.columns.get_loc("Ngày tiếp nhận")] = f"31/02/{rec.year} 08:15"
+        elif rule == "bad_due":
+            text.iloc[i, text.columns.get_loc("Ngày hẹn trả")] = "chưa xác định"
+        elif rule == "due_before":
+            text.iloc[i, text.columns.get_loc("Ngày hẹn trả")] = (rec - pd.Timedelta(days=3)).strftime(
+                "%d/%m/%Y 17:00")
+        elif rule == "done_before":
+            text.iloc[i, text.columns.get_loc("Ngày có kết quả")] = (rec - pd.Timedelta(days=2)).strftime(
+                "%d/%m/%Y 10:30")
+        elif rule == "channel_fax":
+            text.iloc[i, text.columns.get_loc("Kênh nộp")] = "Fax"
+        elif rule == "unknown_status":
+            text.iloc[i, text.columns.get_loc("Trạng thái")] = "Đang chờ ký"
+        elif rule == "negative_wait":
+            text.iloc[i, text.columns.get_loc("Thời gian chờ (phút)")] = "-7"
+        elif rule == "bad_yes_no":
+            text.iloc[i, text.columns.get_loc("Số hóa hồ sơ")] = "có lẽ"
+
+
+# -- feedback (PAKN) -------------------------------------------------------------------------
+
+
+def make_feedback(rng: np.random.Generator, dossiers: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Citizen feedback and petitions of one year, mostly handled within 10 working days."""
+    cal = np.busdaycalendar(weekmask="1111100", holidays=vietnam_holidays(range(2022, 2025)))
+    n = int(rng.integers(30, 46))
+    days = np.arange(np.datetime64(f"{year}-01-01"), np.datetime64(f"{year + 1}-01-01"))
+    days = days[np.is_busday(days, busdaycal=cal)]
+    day = np.sort(rng.choice(days, n, replace=False))
+    minute = _office_minutes(rng, n)
+    received = pd.Series(day.astype("datetime64[ns]")) + pd.to_timedelta(minute, unit="min")
+    due = add_working_days(received.dt.normalize(), 10)
+    date_only = rng.random(n) < 0.5
+    due = due.where(date_only, due + pd.Timedelta(hours=17))
+    delay = rng.integers(1, 10, n)
+    late = rng.random(n) < 0.08
+    handled_day = _busday(day, np.where(late, 10 + rng.integers(1, 4, n), delay), cal)
+    handled = pd.Series(handled_day.astype("datetime64[ns]")) + pd.to_timedelta(_office_minutes(rng, n),
+                                                                                    unit="min")
+    open_end = handled >= pd.Timestamp(f"{year + 1}-01-01")
+    handled = handled.where(~open_end)
+    subject = np.where(rng.random(n) < 0.7, "TTHC", "Cán bộ")
+    r = rng.random(n)
+    rating = np.where(r < 0.68, "Hài lòng", np.where(r < 0.78, "Không hài lòng", ""))
+    rating = np.where(open_end, "", rating)
+    year_ids = dossiers.loc[dossiers["received_at"].dt.year == year, ["dossier_id", "received_at"]]
+    link = (subject == "TTHC") & (rng.random(n) < 0.6)
+    pick = rng.integers(0, len(year_ids), n)
+    # A petition concerns a dossier received before it.
+    linked = year_ids.iloc[pick]
+    ok = link & (linked["received_at"].to_numpy() < received.to_numpy())
+    people = _people(rng, n)
+    return pd.DataFrame({
+        "STT": [str(i) for i in range(1, n + 1)],
+        "Mã PAKN": [f"PAKN-{year}-{i:03d}" for i in range(1, n + 1)],
+        "Ngày tiếp nhận": _fmt_dt(received),
+        "Hạn xử lý": _fmt_dt(due, pd.Series(date_only)),
+        "Ngày xử lý xong": _fmt_dt(handled),
+        "Đối tượng": subject,
+        "Đánh giá": rating,
+        "Mã hồ sơ": np.where(ok, linked["dossier_id"].to_numpy(dtype=object), ""),
+        "Người gửi": people["Chủ hồ sơ"],
+        "Số điện thoại": people["Số điện thoại"],
+    })[list(FEEDBACK_HEADERS)]
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+
+def export_format(month: pd.Period) -> dict:
+    return {**_DEFAULT_FORMAT, **EXPORT_FORMATS.get(str(month), {})}
+
+
+def _nfd_rows(rng: np.random.Generator, text: pd.DataFrame, share: float) -> None:
+    """Decompose the Unicode of a share of rows (and the header), as some tools export it."""
+    rows = rng.random(len(text)) < share
+    for col in ("Tên TTHC", "Lĩnh vực", "Phòng xử lý", "Kênh nộp", "Trạng thái", "Đánh giá", "Chủ hồ sơ"):
+        text.loc[rows, col] = text.loc[rows, col].map(lambda s: unicodedata.normalize("NFD", s))
+    text.columns = [unicodedata.normalize("NFD", c) for c in text.columns]
+
+
+def write_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
+    """Write the sample data set under ``out`` (data/raw layout); return the files written."""
+    out = Path(out)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    catalogue = make_catalogue(rng)
+    dossiers = make_dossiers(rng)
+    written: list[Path] = []
+    (out / "dossiers").mkdir(parents=True, exist_ok=True)
+    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    path = out / "procedures.csv"
+    write_csv(catalogue, path, "utf-8")
+    written.append(path)
+
+    exports = {month: export_state(dossiers, month) for month in _MONTHS}
+    appearances = pd.concat([e["dossier_id"] for e in exports.values()]).value_counts()
+    single = set(appearances.index[appearances == 1])
+    for month, frame in exports.items():
+        fmt = export_format(month)
+        text = to_export_text(frame, fmt)
+        rules = [rule for m, rule in BAD_ROWS if m == str(month)]
+        _plant_bad_rows(rng, text, frame, month, rules, single)
+        if fmt["nfd"]:
+            _nfd_rows(rng, text, fmt["nfd"])
+        stem = f"ho-so-{month.year}-{month.month:02d}"
+        if fmt["kind"] == "xlsx":
+            path = out / "dossiers" / f"{stem}.xlsx"
+            write_xlsx(text, frame, path, month)
+        else:
+            path = out / "dossiers" / f"{stem}.csv"
+            write_csv(text, path, fmt["encoding"])
+        written.append(path)
+
+    for year in YEARS:
+        path = out / "feedback" / f"pakn-{year}.csv"
+        write_csv(make_feedback(rng, dossiers, year), path, "utf-8")
+        written.append(path)
+    return written
