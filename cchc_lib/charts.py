@@ -1,0 +1,335 @@
+"""The reports' charts: one shared plotly look and one function per chart.
+
+Every chart takes the tidy indicator frames of :mod:`cchc_lib.indicators` (columns ``period,
+indicator, numerator, denominator, value, target, target_min ...``) and returns a plotly Figure.
+:func:`show` puts a figure into a notebook as self-contained HTML: plotly.js is embedded with the
+first figure of the kernel and never again, so an exported report carries exactly one copy and
+works offline (plotly's own notebook renderers either drop out of nbconvert's HTML or load
+plotly.js from a CDN).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+from cchc_lib.periods import Period
+
+# -- the shared look --------------------------------------------------------------------------
+
+FONT_FAMILY = '"Be Vietnam Pro", "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif'
+COLORS = {
+    "primary": "#1f4e79",  # the department's navy
+    "secondary": "#2e86ab",
+    "accent": "#f18f01",
+    "early": "#2e7d32",
+    "on_day": "#81c784",
+    "late": "#c62828",
+    "target": "#6d4c41",
+    "target_min": "#a1887f",
+    "grid": "#e6e9ef",
+    "text": "#1d2733",
+    "muted": "#6b7785",
+}
+SERIES_COLORS = ["#1f4e79", "#2e86ab", "#f18f01", "#6a4c93", "#2e7d32", "#c62828", "#8d6e63"]
+HEIGHT = 380
+
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": FONT_FAMILY, "size": 13, "color": COLORS["text"]},
+        "title": {"font": {"size": 16, "color": COLORS["primary"]}, "x": 0, "xanchor": "left"},
+        # Vietnamese number formats: 1.234,5 and 95,3%.
+        "separators": ",.",
+        "colorway": SERIES_COLORS,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "height": HEIGHT,
+        "margin": {"l": 60, "r": 30, "t": 60, "b": 60},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0},
+        "hovermode": "x unified",
+        "xaxis": {"showgrid": False, "linecolor": "#b0b8c4", "ticks": "outside", "automargin": True},
+        "yaxis": {"gridcolor": COLORS["grid"], "zeroline": False, "automargin": True},
+        "bargap": 0.25,
+    }
+)
+pio.templates["cchc"] = TEMPLATE
+
+PLOT_CONFIG = {"displaylogo": False, "responsive": True, "locale": "vi"}
+
+_plotlyjs_sent = False  # per kernel: has the first figure carried plotly.js?
+
+
+def plot_text(text: object) -> str:
+    """Data text made safe for plotly labels: plotly reads a subset of HTML in text, so
+    markup in a procedure name must arrive as entities (plotly decodes them to plain text)."""
+    return html.escape(str(text), quote=False)
+
+
+def figure_html(fig: go.Figure, include_plotlyjs: bool) -> str:
+    """The figure as an HTML fragment, with or without the embedded plotly.js bundle."""
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=include_plotlyjs,
+        include_mathjax=False,
+        config=PLOT_CONFIG,
+        default_width="100%",
+        default_height=f"{int(fig.layout.height or HEIGHT)}px",
+    )
+
+
+def show(fig: go.Figure) -> None:
+    """Display a figure in the running notebook; plotly.js travels with the first one only."""
+    global _plotlyjs_sent
+    from IPython.display import HTML, display
+
+    display(HTML(figure_html(fig, include_plotlyjs=not _plotlyjs_sent)))
+    _plotlyjs_sent = True
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _month_label(code: object) -> str:
+    try:
+        return Period.parse(str(code)).short_label_vi
+    except ValueError:
+        return str(code)
+
+
+def _pivot(monthly: pd.DataFrame, indicators: Iterable[str], column: str = "value") -> pd.DataFrame:
+    """One row per month (in order), one column per indicator; missing values stay NaN."""
+    months = list(dict.fromkeys(monthly["period"].astype(str))) if len(monthly) else []
+    rows = monthly[monthly["indicator"].isin(list(indicators))]
+    table = rows.pivot_table(
+        index=rows["period"].astype(str), columns="indicator", values=column, aggfunc="first",
+        dropna=False,
+    ) if len(rows) else pd.DataFrame()
+    table = table.reindex(index=months, columns=list(indicators))
+    return table.astype("float64")
+
+
+def _target(frame: pd.DataFrame, indicator: str, column: str, default: float | None) -> float | None:
+    """The plan's target for an indicator as the indicator frame carries it (else the default)."""
+    if column not in frame.columns or not len(frame):
+        return default
+    values = pd.to_numeric(frame.loc[frame["indicator"] == indicator, column], errors="coerce").dropna()
+    return float(values.iloc[0]) if len(values) else default
+
+
+def _target_trace(x: list[str], value: float, name: str, color: str, dash: str = "dash", **kw) -> go.Scatter:
+    return go.Scatter(
+        x=x, y=[value] * len(x), mode="lines", name=name, hoverinfo="skip",
+        line={"color": color, "dash": dash, "width": 2}, **kw,
+    )
+
+
+def _pct(value: float) -> str:
+    text = f"{value * 100:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") + "%"
+
+
+def _empty_note(fig: go.Figure, has_data: bool) -> go.Figure:
+    if not has_data:
+        fig.add_annotation(
+            text="Không có dữ liệu trong kỳ", showarrow=False, xref="paper", yref="paper",
+            x=0.5, y=0.5, font={"size": 15, "color": COLORS["muted"]},
+        )
+    return fig
+
+
+def _base(title: str, percent_axis: bool = True) -> go.Figure:
+    fig = go.Figure(layout={"template": TEMPLATE, "title": {"text": title}})
+    if percent_axis:
+        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return fig
+
+
+def _rate_lines(
+    monthly: pd.DataFrame, title: str, series: dict[str, str], targets: list[tuple[float, str, str]],
+    upper: float = 1.0,
+) -> go.Figure:
+    table = _pivot(monthly, series)
+    x = [_month_label(p) for p in table.index]
+    fig = _base(title)
+    for i, (indicator, name) in enumerate(series.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=table[indicator].tolist(), mode="lines+markers", name=name,
+                line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "width": 3},
+                hovertemplate="%{y:.1%}", connectgaps=False,
+            )
+        )
+    for value, name, color in targets:
+        fig.add_trace(_target_trace(x, value, name, color))
+    fig.update_yaxes(range=[0, upper * 1.05])
+    return _empty_note(fig, bool(table.notna().any().any()))
+
+
+# -- the report's charts ----------------------------------------------------------------------
+
+
+def satisfaction_chart(monthly: pd.DataFrame) -> go.Figure:
+    """Satisfaction by month against both of the plan's levels (95% text, 85% table)."""
+    high = _target(monthly, "satisfaction_rate", "target", 0.95)
+    low = _target(monthly, "satisfaction_rate", "target_min", 0.85)
+    targets = [(high, f"Mức phấn đấu {_pct(high)} (III.2)", COLORS["target"])]
+    if low is not None and low != high:
+        targets.append((low, f"Mức tối thiểu {_pct(low)} (Biểu II.6)", COLORS["target_min"]))
+    table = _pivot(monthly, ["satisfaction_rate"])
+    floor = min([0.7, *(v for v in table["satisfaction_rate"].dropna())]) if len(table) else 0.7
+    fig = _rate_lines(
+        monthly, "Mức độ hài lòng theo tháng", {"satisfaction_rate": "Tỷ lệ hài lòng"}, targets
+    )
+    fig.update_yaxes(range=[max(0.0, math.floor(floor * 10) / 10 - 0.05), 1.02])
+    return fig
+
+
+def timeliness_chart(monthly: pd.DataFrame) -> go.Figure:
+    """Resolved dossiers by month, stacked early / on the day / late, with the early rate vs 80%."""
+    counts = _pivot(monthly, ["early_rate", "ontime_rate", "late_rate"], column="numerator")
+    rates = _pivot(monthly, ["early_rate"])
+    x = [_month_label(p) for p in counts.index]
+    early = counts["early_rate"]
+    on_day = counts["ontime_rate"] - counts["early_rate"]
+    late = counts["late_rate"]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.update_layout(template=TEMPLATE, title={"text": "Tiến độ giải quyết hồ sơ theo tháng"},
+                      barmode="stack")
+    for values, name, color in (
+        (early, "Trước hạn", COLORS["early"]),
+        (on_day, "Đúng hạn", COLORS["on_day"]),
+        (late, "Quá hạn", COLORS["late"]),
+    ):
+        fig.add_trace(
+            go.Bar(x=x, y=values.tolist(), name=name, marker_color=color,
+                   hovertemplate="%{y:,.0f} hồ sơ"),
+            secondary_y=False,
+        )
+    target = _target(monthly, "early_rate", "target", 0.8)
+    fig.add_trace(
+        go.Scatter(x=x, y=rates["early_rate"].tolist(), mode="lines+markers", name="Tỷ lệ trước hạn",
+                   line={"color": COLORS["primary"], "width": 3}, hovertemplate="%{y:.1%}"),
+        secondary_y=True,
+    )
+    fig.add_trace(_target_trace(x, target, f"Chỉ tiêu trước hạn ≥ {_pct(target)} (II.2)",
+                                COLORS["target"]), secondary_y=True)
+    fig.update_yaxes(title_text="Số hồ sơ đã giải quyết", tickformat=",.0f", secondary_y=False)
+    fig.update_yaxes(title_text="Tỷ lệ trước hạn", tickformat=".0%", range=[0, 1.05],
+                     showgrid=False, secondary_y=True)
+    return _empty_note(fig, bool(counts.notna().any().any()))
+
+
+def online_share_chart(monthly: pd.DataFrame) -> go.Figure:
+    """Share of dossiers submitted online by month against 70%."""
+    target = _target(monthly, "online_share", "target", 0.7)
+    return _rate_lines(
+        monthly, "Tỷ lệ hồ sơ nộp trực tuyến theo tháng", {"online_share": "Hồ sơ trực tuyến"},
+        [(target, f"Chỉ tiêu ≥ {_pct(target)} (III.2)", COLORS["target"])],
+    )
+
+
+def payment_chart(monthly: pd.DataFrame) -> go.Figure:
+    """Online payment: dossiers whose procedure takes online payment (60%) and paid online
+    (10% in the plan's text, 15% in its table)."""
+    enabled = _target(monthly, "payment_enabled_share", "target", 0.6)
+    high = _target(monthly, "online_payment_share", "target", 0.15)
+    low = _target(monthly, "online_payment_share", "target_min", 0.10)
+    targets = [(enabled, f"Chỉ tiêu triển khai ≥ {_pct(enabled)}", COLORS["target"])]
+    targets.append((high, f"Chỉ tiêu giao dịch ≥ {_pct(high)} (Biểu II.8)", COLORS["accent"]))
+    if low is not None and low != high:
+        targets.append((low, f"Chỉ tiêu giao dịch ≥ {_pct(low)} (III.2)", COLORS["target_min"]))
+    return _rate_lines(
+        monthly, "Thanh toán trực tuyến theo tháng",
+        {
+            "payment_enabled_share": "Hồ sơ có phí được triển khai thanh toán trực tuyến",
+            "online_payment_share": "Hồ sơ thanh toán trực tuyến",
+        },
+        targets,
+    )
+
+
+def digitisation_chart(monthly: pd.DataFrame) -> go.Figure:
+    """Digitised dossiers, electronic results and national-portal sync by month."""
+    sync = _target(monthly, "synced_share", "target", 1.0)
+    return _rate_lines(
+        monthly, "Số hóa hồ sơ, kết quả điện tử và đồng bộ Cổng DVCQG",
+        {
+            "digitized_share": "Hồ sơ được số hóa",
+            "electronic_result_share": "Kết quả điện tử",
+            "synced_share": "Đồng bộ Cổng DVCQG",
+        },
+        [(sync, f"Chỉ tiêu đồng bộ {_pct(sync)} (Biểu II.3)", COLORS["target"])],
+    )
+
+
+def wait_time_chart(monthly: pd.DataFrame) -> go.Figure:
+    """Average waiting time at the one-stop counter by month against 25 minutes."""
+    table = _pivot(monthly, ["avg_wait_minutes"])
+    x = [_month_label(p) for p in table.index]
+    target = _target(monthly, "avg_wait_minutes", "target", 25.0)
+    fig = _base("Thời gian chờ trung bình tại Bộ phận Một cửa (phút)", percent_axis=False)
+    fig.add_trace(go.Bar(x=x, y=table["avg_wait_minutes"].tolist(), name="Thời gian chờ trung bình",
+                         marker_color=COLORS["secondary"], hovertemplate="%{y:,.1f} phút"))
+    fig.add_trace(_target_trace(x, target, f"Tối đa {target:g} phút (Biểu II.6)", COLORS["target"]))
+    fig.update_yaxes(tickformat=",.0f", title_text="Phút", rangemode="tozero")
+    return _empty_note(fig, bool(table.notna().any().any()))
+
+
+DEPARTMENT_SERIES = {
+    "ontime_rate": "Giải quyết đúng hạn",
+    "online_share": "Nộp trực tuyến",
+    "satisfaction_rate": "Hài lòng",
+}
+
+
+def departments_chart(by_department: pd.DataFrame) -> go.Figure:
+    """Departments side by side on on-time, online and satisfaction rates."""
+    rows = by_department[by_department["indicator"].isin(list(DEPARTMENT_SERIES))]
+    table = rows.pivot_table(index="group", columns="indicator", values="value", aggfunc="first",
+                             dropna=False) if len(rows) else pd.DataFrame()
+    table = table.reindex(columns=list(DEPARTMENT_SERIES)).astype("float64").sort_index()
+    fig = _base("So sánh giữa các phòng")
+    fig.update_layout(barmode="group", height=max(HEIGHT, 110 + 70 * len(table)))
+    names = [plot_text(g) for g in table.index]
+    for i, (indicator, name) in enumerate(DEPARTMENT_SERIES.items()):
+        fig.add_trace(go.Bar(y=names, x=table[indicator].tolist(), name=name, orientation="h",
+                             marker_color=SERIES_COLORS[i], hovertemplate="%{x:.1%}"))
+    fig.update_layout(hovermode="y unified")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1.02], showgrid=True, gridcolor=COLORS["grid"])
+    fig.update_yaxes(autorange="reversed", tickformat=None)
+    return _empty_note(fig, bool(table.notna().any().any()))
+
+
+def pareto_chart(late: pd.DataFrame, top: int = 10) -> go.Figure:
+    """The procedures behind late dossiers: counts (bars) and cumulative share (line).
+
+    ``late`` has columns ``procedure`` (name), ``late`` (count), ``cumulative_share`` as
+    :func:`cchc_lib.reports.late_procedures` returns them, largest first."""
+    head = late.head(top)
+    names = [plot_text(_shorten(n)) for n in head["procedure"]]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.update_layout(template=TEMPLATE, title={"text": "Thủ tục có hồ sơ quá hạn (biểu đồ Pareto)"},
+                      height=HEIGHT + 80, margin={"b": 150})
+    fig.add_trace(go.Bar(x=names, y=head["late"].tolist(), name="Số hồ sơ quá hạn",
+                         marker_color=COLORS["late"], hovertemplate="%{y:,.0f} hồ sơ"),
+                  secondary_y=False)
+    fig.add_trace(go.Scatter(x=names, y=head["cumulative_share"].tolist(), mode="lines+markers",
+                             name="Tỷ lệ cộng dồn", line={"color": COLORS["primary"], "width": 3},
+                             hovertemplate="%{y:.1%}"), secondary_y=True)
+    fig.add_trace(_target_trace(names, 0.8, "Mốc 80%", COLORS["muted"], dash="dot"), secondary_y=True)
+    fig.update_xaxes(tickangle=-30)
+    fig.update_yaxes(title_text="Số hồ sơ quá hạn", tickformat=",.0f", rangemode="tozero",
+                     secondary_y=False)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], showgrid=False, secondary_y=True)
+    return _empty_note(fig, bool(len(head)))
+
+
+def _shorten(name: object, width: int = 38) -> str:
+    text = str(name)
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"

@@ -1,0 +1,678 @@
+"""Reports: what the report notebook shows, and running it (papermill) and publishing it (nbconvert).
+
+Content helpers (``prepare_report``, ``header_markdown``, ``scorecard_html`` ...) are called by
+``notebooks/report.ipynb``; they return Markdown/HTML strings with every piece of data text
+escaped. The runner (``render_report``, ``render_batch``, ``report_cli``) executes that notebook
+through papermill's Python API in long-lived processes, keeps the executed notebook next to the
+HTML as the record of the run, and exports self-contained HTML (no code, no prompts, no network).
+
+Layout of the output folder (``--out``, default ``reports/``)::
+
+    reports/index.html                      links to every report of a ``--year`` batch
+    reports/2023-Q1/bao-cao-2023-Q1.html    the report
+    reports/2023-Q1/bao-cao-2023-Q1.ipynb   the executed notebook (record of the run)
+
+A report for one department adds the department's slug: ``bao-cao-2023-Q1-phong-dang-ky.html``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, fmt_points
+from cchc_lib.periods import Period, periods_in_year
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TEMPLATE_NAME = "cchc"
+NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks"
+REPORT_NOTEBOOK = NOTEBOOKS_DIR / "report.ipynb"
+KERNEL_NAME = "cchc"
+EXECUTION_TIMEOUT = 600  # seconds per cell
+AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
+TITLE = "Báo cáo kết quả giải quyết thủ tục hành chính và công tác cải cách hành chính"
+
+# How each indicator is written for people; anything else falls back on its ``unit``.
+PERCENT_IDS = {
+    "ontime_rate", "early_rate", "late_rate", "apology_rate", "online_share",
+    "payment_enabled_share", "online_payment_share", "satisfaction_rate", "synced_share",
+    "digitized_share", "electronic_result_share", "full_online_coverage", "online_service_share",
+    "national_integration_share", "published_share", "form_field_reduction",
+}
+UNIT_SUFFIX = {"avg_wait_minutes": " phút", "avg_processing_days": " ngày"}
+COUNT_IDS = {"pending", "pending_overdue", "carried_over"}
+STATUS_CLASS = {
+    "Đạt": "st-met",
+    "Chưa đạt": "st-missed",
+    "Không phát sinh": "st-none",
+    "Chưa có dữ liệu": "st-nodata",
+}
+KEY_INDICATORS = ("ontime_rate", "online_share", "satisfaction_rate")
+
+
+# -- what the notebook shows ------------------------------------------------------------------
+
+
+@dataclass
+class ReportContext:
+    """Everything one report shows, computed once by :func:`prepare_report`."""
+
+    period: Period
+    department: str | None
+    data: object  # indicators.ProcessedData
+    indicators: pd.DataFrame
+    monthly: pd.DataFrame
+    by_department: pd.DataFrame
+    late: pd.DataFrame
+    form06: pd.DataFrame
+    window: tuple[Period, Period]
+    generated_at: pd.Timestamp = field(default_factory=pd.Timestamp.now)
+
+
+def chart_window(period: Period) -> tuple[Period, Period]:
+    """The months the "by month" charts show: the 12 months ending with the period's last month.
+
+    For a month that is the trailing year; for a quarter the year up to the quarter's end (an
+    analyst reading Quý I wants the trend that led to it, never months after it); for a year its
+    own 12 months."""
+    last = period.months()[-1]
+    return last.shift(-11), last
+
+
+def prepare_report(
+    period: str | Period, processed_dir: str | Path, department: str | None = None
+) -> ReportContext:
+    """Load the processed data and compute every table and series the report shows."""
+    from cchc_lib.form06 import form06_table
+    from cchc_lib.indicators import compute_indicators, load_processed, monthly_indicators
+
+    period = period if isinstance(period, Period) else Period.parse(period)
+    department = department or None
+    data = load_processed(Path(processed_dir))
+    start, end = chart_window(period)
+    return ReportContext(
+        period=period,
+        department=department,
+        data=data,
+        indicators=compute_indicators(data, period, by="overall", department=department),
+        monthly=monthly_indicators(data, start, end, by="overall", department=department),
+        by_department=compute_indicators(data, period, by="department"),
+        late=late_procedures(compute_indicators(data, period, by="procedure", department=department),
+                             _procedure_names(data)),
+        form06=form06_table(data, period, department=department),
+        window=(start, end),
+    )
+
+
+def _procedure_names(data: object) -> dict[str, str]:
+    """Procedure code -> name, from the dossiers (latest name wins) then the catalogue."""
+    names: dict[str, str] = {}
+    for frame_name in ("procedures", "dossiers"):
+        frame = getattr(data, frame_name, None)
+        if frame is None or not len(frame) or "procedure_name" not in frame.columns:
+            continue
+        pairs = frame[["procedure_code", "procedure_name"]].dropna().drop_duplicates("procedure_code",
+                                                                                    keep="last")
+        names.update(zip(pairs["procedure_code"].astype(str), pairs["procedure_name"].astype(str),
+                         strict=True))
+    return names
+
+
+def late_procedures(by_procedure: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Late dossiers per procedure, largest first, with each one's share and the cumulative share.
+
+    ``by_procedure`` is ``compute_indicators(..., by="procedure")``; the late count of a procedure
+    is its ``late_rate`` numerator. ``group`` may be a code or a name; codes are named via
+    ``names``. Columns: ``procedure, code, late, share, cumulative_share``."""
+    rows = by_procedure[by_procedure["indicator"] == "late_rate"]
+    late = pd.to_numeric(rows["numerator"], errors="coerce").fillna(0)
+    groups = rows["group"].astype(str)
+    frame = pd.DataFrame({"code": groups.to_numpy(), "late": late.to_numpy()})
+    frame = frame[frame["late"] > 0]
+    frame = frame.sort_values(["late", "code"], ascending=[False, True], kind="stable").reset_index(
+        drop=True)
+    names = names or {}
+    frame["procedure"] = frame["code"].map(lambda c: names.get(c, c))
+    total = frame["late"].sum()
+    frame["share"] = frame["late"] / total if total else 0.0
+    frame["cumulative_share"] = frame["share"].cumsum()
+    return frame[["procedure", "code", "late", "share", "cumulative_share"]]
+
+
+def esc(value: object) -> str:
+    """HTML-escape data text (``None``/NA as an em dash)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    return html.escape(str(value))
+
+
+def _md_text(value: object) -> str:
+    """Data text for Markdown: HTML-escaped and with Markdown's own markup characters neutralised."""
+    return re.sub(r"([\\`*_\[\]#|])", r"\\\1", esc(value))
+
+
+def report_title(period: Period) -> str:
+    return f"{TITLE} — {period.label_vi} — {AGENCY}"
+
+
+def coverage(data: object) -> dict:
+    """Dossiers in the processed data, their received-date range and the rows rejected at ingest."""
+    dossiers = data.dossiers
+    received = dossiers["received_at"] if len(dossiers) else pd.Series(dtype="datetime64[ns]")
+    report = getattr(data, "ingest_report", None) or {}
+    return {
+        "dossiers": int(len(dossiers)),
+        "first_received": received.min() if len(received) else None,
+        "last_received": received.max() if len(received) else None,
+        "rows_rejected": _rejected(report),
+    }
+
+
+def _rejected(report: dict) -> int | None:
+    """Total rejected rows from ingest_report.json (``total`` or ``totals`` block)."""
+    for key in ("total", "totals"):
+        block = report.get(key)
+        if isinstance(block, dict) and "rows_rejected" in block:
+            return int(block["rows_rejected"])
+    if "rows_rejected" in report:
+        return int(report["rows_rejected"])
+    return None
+
+
+def header_markdown(ctx: ReportContext) -> str:
+    """Title, unit, data coverage and date of generation."""
+    cov = coverage(ctx.data)
+    unit = f"**Đơn vị:** {_md_text(ctx.department)}" if ctx.department else "**Phạm vi:** toàn Sở"
+    rejected = (
+        f"; {fmt_number(cov['rows_rejected'])} dòng bị loại khi nhập dữ liệu (chi tiết trong rejects.csv)"
+        if cov["rows_rejected"] is not None else ""
+    )
+    start, end = ctx.window
+    return "\n\n".join([
+        f"# {_md_text(report_title(ctx.period))}",
+        f"{unit} · **Kỳ báo cáo:** {ctx.period.label_vi} "
+        f"({fmt_date(ctx.period.start)} – {fmt_date(ctx.period.last_day)})",
+        f"**Dữ liệu:** {fmt_count(cov['dossiers'])}, tiếp nhận từ {fmt_date(cov['first_received'])} "
+        f"đến {fmt_date(cov['last_received'])}{rejected}.",
+        f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}. Các biểu đồ theo tháng trình bày "
+        f"12 tháng từ {start.label_vi} đến {end.label_vi}.",
+    ])
+
+
+def _value(frame: pd.DataFrame, indicator: str, column: str = "value") -> float | None:
+    rows = frame[(frame["indicator"] == indicator)]
+    if not len(rows) or column not in rows.columns:
+        return None
+    value = pd.to_numeric(rows[column], errors="coerce").iloc[0]
+    return None if pd.isna(value) else float(value)
+
+
+def summary_markdown(ctx: ReportContext) -> str:
+    """A few sentences on the period: dossiers received and resolved, targets met."""
+    df = ctx.indicators
+    received = _value(df, "online_share", "denominator")
+    resolved = _value(df, "ontime_rate", "denominator")
+    statuses = df["status"].fillna("").astype(str)
+    met, missed = int((statuses == "Đạt").sum()), int((statuses == "Chưa đạt").sum())
+    parts = [
+        f"Trong {ctx.period.label_vi.lower() if ctx.period.kind != 'quarter' else ctx.period.label_vi}, "
+        f"đơn vị tiếp nhận {fmt_count(received or 0)} và giải quyết {fmt_count(resolved or 0)}; "
+        f"tỷ lệ giải quyết đúng hạn {fmt_percent(_value(df, 'ontime_rate'))}, "
+        f"nộp trực tuyến {fmt_percent(_value(df, 'online_share'))}, "
+        f"mức độ hài lòng {fmt_percent(_value(df, 'satisfaction_rate'))}.",
+        f"Có **{met}** chỉ tiêu đạt và **{missed}** chỉ tiêu chưa đạt so với Kế hoạch 122/KH-SKH.",
+    ]
+    if missed:
+        names = df.loc[statuses == "Chưa đạt", "label_vi"].astype(str).tolist()
+        parts.append("Chỉ tiêu chưa đạt: " + "; ".join(_md_text(n) for n in names) + ".")
+    return " ".join(parts)
+
+
+def format_value(indicator: str, value: object, unit: object = None) -> str:
+    """An indicator's value the Vietnamese way: 95,3%; 12,4 phút; 1.234."""
+    if value is None or pd.isna(value):
+        return "—"
+    if indicator in PERCENT_IDS or str(unit or "").strip().lower() in ("%", "percent", "ratio", "fraction"):
+        return fmt_percent(float(value))
+    if indicator in UNIT_SUFFIX:
+        return fmt_number(float(value), 1) + UNIT_SUFFIX[indicator]
+    if indicator in COUNT_IDS:
+        return fmt_number(float(value))
+    return fmt_number(float(value), 1) + (f" {unit}" if unit and str(unit) not in ("count",) else "")
+
+
+def format_change(indicator: str, change: object, unit: object = None) -> str:
+    """A change: percentage points for rates, plain signed numbers otherwise."""
+    if change is None or pd.isna(change):
+        return "—"
+    if indicator in PERCENT_IDS:
+        return fmt_points(float(change))
+    value = float(change)
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    decimals = 0 if indicator in COUNT_IDS else 1
+    return f"{sign}{fmt_number(abs(value), decimals)}{UNIT_SUFFIX.get(indicator, '')}"
+
+
+def _target_text(row: pd.Series) -> str:
+    text = row.get("target_text_vi")
+    if isinstance(text, str) and text.strip():
+        return text
+    target = row.get("target")
+    if target is None or pd.isna(target):
+        return "—"
+    op = {">=": "≥ ", "<=": "≤ ", "==": ""}.get(str(row.get("target_op") or ""), "")
+    return op + format_value(str(row["indicator"]), target, row.get("unit"))
+
+
+def scorecard_html(indicators: pd.DataFrame) -> str:
+    """Every indicator of the period as an HTML table: value, target(s), status in colour,
+    change against the previous period and the same period last year. All data text escaped."""
+    head = (
+        "<thead><tr><th>Chỉ tiêu</th><th class='num'>Kết quả</th><th>Chỉ tiêu kế hoạch</th>"
+        "<th>Đánh giá</th><th class='num'>So với kỳ trước</th>"
+        "<th class='num'>So với cùng kỳ năm trước</th></tr></thead>"
+    )
+    body = []
+    for row in indicators.to_dict("records"):
+        row = pd.Series(row)
+        ind = str(row["indicator"])
+        status = "" if row.get("status") is None or pd.isna(row.get("status")) else str(row["status"])
+        css = STATUS_CLASS.get(status, "st-plain")
+        source = row.get("target_source")
+        source_html = (f"<div class='src'>{esc(source)}</div>"
+                       if isinstance(source, str) and source.strip() else "")
+        counts = ""
+        num, den = row.get("numerator"), row.get("denominator")
+        if ind in PERCENT_IDS and not pd.isna(num) and not pd.isna(den):
+            counts = f"<div class='src'>{fmt_number(num)}/{fmt_number(den)}</div>"
+        body.append(
+            f"<tr><td>{esc(row.get('label_vi') or ind)}</td>"
+            f"<td class='num'>{esc(format_value(ind, row.get('value'), row.get('unit')))}{counts}</td>"
+            f"<td>{esc(_target_text(row))}{source_html}</td>"
+            f"<td><span class='status {css}'>{esc(status) if status else 'Không đặt chỉ tiêu'}</span></td>"
+            f"<td class='num'>{esc(format_change(ind, row.get('change_prev'), row.get('unit')))}</td>"
+            f"<td class='num'>{esc(format_change(ind, row.get('change_yoy'), row.get('unit')))}</td></tr>"
+        )
+    return f"<table class='cchc-table scorecard'>{head}<tbody>{''.join(body)}</tbody></table>"
+
+
+def late_table_html(late: pd.DataFrame, top: int = 10) -> str:
+    """The procedures with late dossiers as a table under the Pareto chart."""
+    if not len(late):
+        return "<p class='note'>Không có hồ sơ quá hạn trong kỳ.</p>"
+    rows = "".join(
+        f"<tr><td class='num'>{i}</td><td>{esc(r['procedure'])}</td><td>{esc(r['code'])}</td>"
+        f"<td class='num'>{fmt_number(r['late'])}</td><td class='num'>{fmt_percent(r['share'])}</td>"
+        f"<td class='num'>{fmt_percent(r['cumulative_share'])}</td></tr>"
+        for i, r in enumerate(late.head(top).to_dict("records"), start=1)
+    )
+    return (
+        "<table class='cchc-table late'><thead><tr><th class='num'>STT</th><th>Thủ tục hành chính</th>"
+        "<th>Mã TTHC</th><th class='num'>Hồ sơ quá hạn</th><th class='num'>Tỷ trọng</th>"
+        f"<th class='num'>Cộng dồn</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def table_html(frame: pd.DataFrame, css_class: str = "cchc-table") -> str:
+    """A generic frame as an escaped HTML table; numbers in Vietnamese format, right-aligned."""
+    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    body = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for value in record:
+            if isinstance(value, int | float) and not isinstance(value, bool) and not pd.isna(value):
+                decimals = 0 if float(value).is_integer() else 1
+                cells.append(f"<td class='num'>{fmt_number(value, decimals)}</td>")
+            else:
+                cells.append(f"<td>{esc(value)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table class='{css_class}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def form06_html(form06: pd.DataFrame) -> str:
+    """Biểu 06/VPCP/KSTT as HTML (the last row, the total, in bold)."""
+    return table_html(form06, "cchc-table form06")
+
+
+# -- publishing: nbconvert --------------------------------------------------------------------
+
+
+def html_exporter():
+    """nbconvert's HTMLExporter on the project template: lab look, no inputs, no prompts, no
+    require.js / MathJax / mermaid / widget scripts (all CDN), print CSS, ``lang="vi"``."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code="vi",
+        mathjax_url="",
+        require_js_url="",
+        embed_images=True,
+    )
+
+
+def export_html(nb, title: str | None = None) -> str:
+    """Executed notebook -> HTML. Warnings a kernel printed on stderr are diagnostics for the
+    record (kept in the .ipynb), not report content."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    if title:
+        nb.metadata["title"] = title
+    body, _ = html_exporter().from_notebook_node(nb)
+    return body
+
+
+# -- running: papermill -----------------------------------------------------------------------
+
+
+class ReportError(RuntimeError):
+    """A report could not be produced; the message says which period, which cell and why."""
+
+
+@dataclass
+class ReportResult:
+    period: str
+    html: Path | None = None
+    notebook: Path | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    size: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def slug(text: str) -> str:
+    """``Phòng Đăng ký kinh doanh`` -> ``phong-dang-ky-kinh-doanh``."""
+    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "don-vi"
+
+
+def report_paths(period: Period, out_dir: Path, department: str | None = None) -> tuple[Path, Path]:
+    """(html, ipynb) for a report."""
+    name = f"bao-cao-{period.code}" + (f"-{slug(department)}" if department else "")
+    folder = Path(out_dir) / period.code
+    return folder / f"{name}.html", folder / f"{name}.ipynb"
+
+
+def resolve_kernel(preferred: str = KERNEL_NAME) -> str:
+    """The project's kernel if its kernelspec is installed, else the current interpreter's."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    try:
+        spec = manager.get_kernel_spec(preferred)
+        if spec.argv and (not os.path.isabs(spec.argv[0]) or os.path.exists(spec.argv[0])):
+            return preferred
+    except NoSuchKernel:
+        pass
+    return "python3"  # ipykernel's native spec runs sys.executable
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_report(
+    period: str | Period,
+    processed_dir: str | Path,
+    out_dir: str | Path,
+    department: str | None = None,
+    *,
+    notebook: str | Path = REPORT_NOTEBOOK,
+    kernel_name: str | None = None,
+    timeout: int = EXECUTION_TIMEOUT,
+    retries: int = 1,
+) -> ReportResult:
+    """Execute the report notebook for one period and publish it. Raises ReportError.
+
+    The executed notebook and the HTML are written to temporary files and renamed into place
+    only when both succeeded, so a failed run leaves an earlier report whole. A failing cell's
+    notebook is kept as ``*.failed.ipynb`` to read the traceback."""
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    period = period if isinstance(period, Period) else Period.parse(period)
+    started = time.perf_counter()
+    html_path, nb_path = report_paths(period, Path(out_dir), department)
+    nb_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=nb_path.parent, prefix=f".{nb_path.stem}.", suffix=".ipynb")
+    os.close(fd)
+    tmp_nb = Path(tmp_name)
+    notebook = Path(notebook).resolve()
+    parameters = {
+        "period": period.code,
+        "department": department or None,
+        "processed_dir": str(Path(processed_dir).resolve()),
+    }
+    attempt = 0
+    try:
+        while True:
+            try:
+                pm.execute_notebook(
+                    str(notebook), str(tmp_nb), parameters=parameters,
+                    kernel_name=kernel_name or resolve_kernel(), cwd=str(notebook.parent),
+                    execution_timeout=timeout, progress_bar=False, log_output=False,
+                    request_save_on_cell_execute=False, shutdown_kernel="immediate",
+                )
+                break
+            except PapermillExecutionError as exc:
+                failed = nb_path.with_suffix(".failed.ipynb")
+                os.replace(tmp_nb, failed)
+                raise ReportError(
+                    f"Báo cáo {period.code}: lỗi ở ô số {exc.cell_index} của {notebook.name} "
+                    f"(lần chạy [{exc.exec_count}]): {exc.ename}: {exc.evalue}. "
+                    f"Sổ tay lỗi: {failed}"
+                ) from None
+            except (RuntimeError, TimeoutError, OSError) as exc:
+                # Kernel start-up problems (e.g. a port taken between choosing and binding it by
+                # another process) are transient: try once more with fresh ports.
+                attempt += 1
+                if attempt > retries:
+                    raise ReportError(f"Báo cáo {period.code}: không chạy được kernel: {exc}") from exc
+        nb = nbformat.read(tmp_nb, as_version=4)
+        html_text = export_html(nb, title=f"{report_title(period)}")
+        _atomic_write_text(html_path, html_text)
+        os.replace(tmp_nb, nb_path)
+        nb_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)
+    finally:
+        tmp_nb.unlink(missing_ok=True)
+    return ReportResult(period.code, html_path, nb_path, None, time.perf_counter() - started,
+                        html_path.stat().st_size)
+
+
+def _render_task(task: tuple) -> ReportResult:
+    """Worker entry point: never raises, so one failed report does not stop a batch."""
+    period, processed_dir, out_dir, department, kernel_name, timeout = task
+    started = time.perf_counter()
+    try:
+        return render_report(period, processed_dir, out_dir, department, kernel_name=kernel_name,
+                             timeout=timeout)
+    except ReportError as exc:
+        return ReportResult(str(period), error=str(exc), seconds=time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - reported per report, the batch goes on
+        return ReportResult(str(period), error=f"Báo cáo {period}: {type(exc).__name__}: {exc}",
+                            seconds=time.perf_counter() - started)
+
+
+def render_batch(
+    periods: Sequence[Period | str],
+    processed_dir: str | Path,
+    out_dir: str | Path,
+    department: str | None = None,
+    *,
+    jobs: int = 2,
+    kernel_name: str | None = None,
+    timeout: int = EXECUTION_TIMEOUT,
+    progress: bool = True,
+) -> list[ReportResult]:
+    """Render many reports in ``jobs`` long-lived worker processes (each runs many reports),
+    with a progress bar; results in the order of ``periods``."""
+    from tqdm import tqdm
+
+    kernel_name = kernel_name or resolve_kernel()
+    tasks = [(str(p), str(processed_dir), str(out_dir), department, kernel_name, timeout)
+             for p in periods]
+    results: dict[int, ReportResult] = {}
+    bar = tqdm(total=len(tasks), desc="Lập báo cáo", unit=" báo cáo", disable=not progress,
+               file=sys.stderr)
+    if jobs <= 1 or len(tasks) == 1:
+        for i, task in enumerate(tasks):
+            results[i] = _render_task(task)
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_render_task, task): i for i, task in enumerate(tasks)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update()
+    bar.close()
+    return [results[i] for i in range(len(tasks))]
+
+
+# -- the index of a batch ---------------------------------------------------------------------
+
+
+def key_numbers(processed_dir: str | Path, periods: Iterable[Period],
+                department: str | None = None) -> dict[str, dict[str, float | None]]:
+    """Received dossiers and the key rates of each period, for the index page."""
+    from cchc_lib.indicators import compute_indicators, load_processed
+
+    data = load_processed(Path(processed_dir))
+    numbers: dict[str, dict[str, float | None]] = {}
+    for period in periods:
+        df = compute_indicators(data, period, by="overall", department=department)
+        numbers[period.code] = {
+            "received": _value(df, "online_share", "denominator"),
+            **{ind: _value(df, ind) for ind in KEY_INDICATORS},
+        }
+    return numbers
+
+
+def index_html(results: Sequence[ReportResult], out_dir: Path, year: int,
+               numbers: dict[str, dict[str, float | None]] | None = None) -> str:
+    """The batch's index page, in Vietnamese: reports grouped by month, quarter and year."""
+    numbers = numbers or {}
+    groups = {"year": ("Báo cáo năm", []), "quarter": ("Báo cáo quý", []), "month": ("Báo cáo tháng", [])}
+    for result in results:
+        period = Period.parse(result.period)
+        groups[period.kind][1].append((period, result))
+    sections = []
+    for title, items in groups.values():
+        if not items:
+            continue
+        rows = []
+        for period, result in sorted(items, key=lambda item: item[0]):
+            nums = numbers.get(period.code, {})
+            if result.ok and result.html:
+                link = Path(os.path.relpath(result.html, out_dir)).as_posix()
+                name = f"<a href='{esc(link)}'>{esc(period.label_vi)}</a>"
+                size = f"{fmt_number(result.size / 1_048_576, 1)} MB"
+            else:
+                name = f"{esc(period.label_vi)} <span class='status st-missed'>Lỗi</span>"
+                size = "—"
+            rows.append(
+                f"<tr><td>{name}</td><td class='num'>{fmt_number(nums.get('received'))}</td>"
+                + "".join(f"<td class='num'>{fmt_percent(nums.get(k))}</td>" for k in KEY_INDICATORS)
+                + f"<td class='num'>{size}</td></tr>"
+            )
+        sections.append(
+            f"<h2>{esc(title)}</h2><table class='cchc-table'><thead><tr><th>Kỳ báo cáo</th>"
+            "<th class='num'>Hồ sơ tiếp nhận</th><th class='num'>Đúng hạn</th>"
+            "<th class='num'>Nộp trực tuyến</th><th class='num'>Hài lòng</th>"
+            f"<th class='num'>Dung lượng</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
+    css = (TEMPLATES_DIR / TEMPLATE_NAME / "static" / "cchc.css").read_text(encoding="utf-8")
+    generated = fmt_datetime(pd.Timestamp.now())
+    return (
+        "<!DOCTYPE html>\n<html lang='vi'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>Báo cáo CCHC năm {year} — {esc(AGENCY)}</title><style>{css}</style></head>"
+        f"<body class='cchc-index'><main><h1>Báo cáo kết quả giải quyết TTHC và công tác CCHC năm {year}"
+        f"</h1><p>{esc(AGENCY)} · Lập ngày {generated}. Mỗi báo cáo là một tệp HTML mở được khi "
+        "không có mạng, có thể gửi kèm thư điện tử.</p>"
+        f"{''.join(sections)}</main></body></html>\n"
+    )
+
+
+def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int,
+                processed_dir: str | Path | None = None, department: str | None = None) -> Path:
+    """Write ``out_dir/index.html`` atomically; key numbers when the data can be read."""
+    out_dir = Path(out_dir)
+    numbers = None
+    if processed_dir is not None:
+        try:
+            numbers = key_numbers(processed_dir, [Period.parse(r.period) for r in results], department)
+        except Exception as exc:  # noqa: BLE001 - the index still links the reports
+            print(f"Cảnh báo: không tính được số liệu chính cho trang mục lục: {exc}", file=sys.stderr)
+    path = out_dir / "index.html"
+    _atomic_write_text(path, index_html(results, out_dir, year, numbers))
+    return path
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def report_cli(args) -> int:
+    """``cchc report``: optional ingest, then one period or a whole year, then the index."""
+    processed = Path(args.processed)
+    out = Path(args.out)
+    if getattr(args, "raw", None):
+        from cchc_lib.ingest import IngestError, run_ingest
+
+        try:
+            run_ingest(Path(args.raw), processed)
+        except IngestError as exc:
+            print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
+            return 1
+        print(f"Đã nhập dữ liệu từ {args.raw} vào {processed}")
+    if args.year is not None:
+        periods = periods_in_year(int(args.year))
+    else:
+        periods = [args.period if isinstance(args.period, Period) else Period.parse(str(args.period))]
+    results = render_batch(periods, processed, out, args.department, jobs=max(1, int(args.jobs or 1)))
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        print(result.error, file=sys.stderr)
+    done = [r for r in results if r.ok]
+    if args.year is not None:
+        index = write_index(results, out, int(args.year), processed, args.department)
+        print(f"Đã lập {len(done)}/{len(results)} báo cáo năm {args.year}; mục lục: {index.resolve()}")
+    else:
+        for result in done:
+            print(f"Đã lập báo cáo {result.period}: {result.html.resolve()} "
+                  f"({fmt_number(result.size / 1_048_576, 1)} MB)")
+    return 1 if failed else 0
+
