@@ -10,6 +10,7 @@ and the caller can record nothing as sent.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import json
@@ -474,7 +475,7 @@ def deliver(
                 smtp.ehlo()
             if settings.user:
                 try:
-                    smtp.login(settings.user, settings.password or "")
+                    _login(smtp, settings.user, settings.password or "")
                 except smtplib.SMTPAuthenticationError as exc:
                     raise AuthFailure(
                         f"Máy chủ thư {where} từ chối đăng nhập tài khoản '{settings.user}' "
@@ -520,6 +521,21 @@ def deliver(
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
         raise ServerUnavailable(f"Mất kết nối với máy chủ thư {where} ({_os_reason(exc)}).") from None
     log.info("Đã gửi thư %s tới %d người nhận", msg["Message-ID"], len(recipients))
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib encodes credentials as ASCII, so a Vietnamese password with diacritics would
+    crash it; AUTH PLAIN carries UTF-8 (RFC 4616), so use it for such credentials."""
+    if (user + password).isascii():
+        smtp.login(user, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("AUTH")
+    token = base64.b64encode(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode("ascii")
+    code, reply = smtp.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def _text(reply: bytes | str) -> str:
