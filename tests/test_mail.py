@@ -9,8 +9,8 @@ that says which, and delivers nothing.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import io
+import ipaddress
 import json
 import socket
 import ssl
@@ -283,7 +283,13 @@ def test_report_period_from_notebook_name_and_folder(tmp_path):
 def test_summary_rows_formats_the_key_indicators():
     rows = mail.summary_rows(indicator_frame("2023-03")).set_index("indicator")
     # late_rate is not a key indicator; the rest keep the KEY_INDICATORS order.
-    assert list(rows.index) == ["ontime_rate", "early_rate", "online_share", "avg_wait_minutes", "pending_overdue"]
+    assert list(rows.index) == [
+        "ontime_rate",
+        "early_rate",
+        "online_share",
+        "avg_wait_minutes",
+        "pending_overdue",
+    ]
     assert rows.loc["ontime_rate", "value"] == "98,1%"  # 412 / 420 = 0.98095
     assert rows.loc["early_rate", "value"] == "83,3%"  # 350 / 420
     assert rows.loc["online_share", "value"] == "62,5%"  # 300 / 480
