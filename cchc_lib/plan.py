@@ -199,7 +199,8 @@ def task_states(tasks: pd.DataFrame, as_of: object, period: Period | None = None
         before_window = has_date & (comp < np.datetime64(period.start.to_datetime64()))
     done = done_by_then & (dated | ~before_window)
     late = done & has_date & (comp > out["due_at"].to_numpy())
-    overdue = ~done & (np.datetime64(at.to_datetime64()) > out["due_at"].to_numpy())
+    # Judged at the close of ``as_of``: a task due that very day and not done is overdue.
+    overdue = ~done & (np.datetime64(at.to_datetime64()) >= out["due_at"].to_numpy())
     working = ((state == "in_progress").fillna(False).to_numpy() | reported_done) & ~done
 
     out["state_vi"] = np.select(
