@@ -1,0 +1,81 @@
+"""Targets as data: the 2023 plan file, both levels where text and table disagree, a new year
+without code, and the comparison rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from cchc_lib.indicators import INDICATORS
+from cchc_lib.targets import Target, check, load_targets, status_for, target_text_vi
+
+
+def test_2023_plan_levels_and_sources():
+    t = load_targets(2023)
+    assert t.available and "122/KH-SKH" in t.plan
+    sat = t.get("satisfaction_rate")
+    assert (sat.op, sat.value, sat.source, sat.value_min, sat.source_min) == \
+        (">=", 0.95, "III.2", 0.85, "Biểu II.6")
+    pay = t.get("online_payment_share")
+    assert (pay.value, pay.source, pay.value_min, pay.source_min) == (0.15, "Biểu II.8", 0.10, "III.2")
+    work = t.get("online_workfile_share")
+    assert (work.value, work.value_min, work.source, work.source_min) == (1.0, 0.80, "III.6", "Biểu VI")
+    assert (t.get("ontime_rate").value, t.get("early_rate").value) == (1.0, 0.80)
+    assert (t.get("avg_wait_minutes").op, t.get("avg_wait_minutes").value) == ("<=", 25)
+    assert (t.get("postgraduate_share").op, t.get("postgraduate_share").value) == (">", 0.22)
+    assert t.get("national_integration_share").relative_to_previous_year == pytest.approx(0.20)
+    assert t.get("digitized_share").no_number
+    assert t.get("late_rate") is None  # the plan sets none
+
+
+def test_every_targeted_indicator_exists_in_the_engine_or_other_plan_targets():
+    others = {"esigned_document_share", "online_workfile_share", "degree_share", "postgraduate_share",
+              "state_mgmt_trained_share", "digital_id_share", "security_trained_share",
+              "feedback_ontime_rate", "plan_task_completion"}
+    assert set(load_targets(2023).entries) <= set(INDICATORS) | others
+
+
+def test_year_without_file_has_no_targets():
+    t = load_targets(2031)
+    assert not t.available
+    assert t.get("ontime_rate") is None
+    assert target_text_vi(None, "rate", 2031) == "Chưa có chỉ tiêu kế hoạch năm 2031"
+
+
+def test_new_year_is_a_new_file(tmp_path):
+    (tmp_path / "2024.yaml").write_text(
+        "plan: Kế hoạch 2024\nindicators:\n  ontime_rate:\n    op: '>='\n    target: 0.98\n"
+        "    source: II.2\n", encoding="utf-8")
+    t = load_targets(2024, directory=tmp_path)
+    assert t.available and t.get("ontime_rate").value == 0.98
+    with pytest.raises(ValueError):
+        (tmp_path / "2025.yaml").write_text("indicators:\n  x:\n    op: '=>'\n    target: 1\n")
+        load_targets(2025, directory=tmp_path)
+
+
+def test_comparisons_with_rounding_tolerance():
+    assert check(7 / 10 * 1.0, ">=", 0.7)
+    assert check(0.1 + 0.2 + 0.4, ">=", 0.7)  # 0.7000000000000001 / 0.6999999999999999 both meet 70%
+    assert not check(0.6999, ">=", 0.7)
+    assert check(25.0, "<=", 25)
+    assert not check(25.5, "<=", 25)
+    assert not check(0.22, ">", 0.22)  # "trên 22%": exactly 22% is not above
+    assert check(0.2201, ">", 0.22)
+    assert check(0, "==", 0) and not check(1, "==", 0)
+    assert check(float("nan"), ">=", 0.7) is None
+    assert status_for(0.9, ">=", 0.95) == "Chưa đạt"
+    assert status_for(0.96, ">=", 0.95) == "Đạt"
+    assert status_for(0.5, None, None) == ""
+
+
+def test_target_texts():
+    t = load_targets(2023)
+    assert target_text_vi(t.get("satisfaction_rate"), "rate", 2023) == \
+        "≥ 95% (III.2); tối thiểu ≥ 85% (Biểu II.6)"
+    assert target_text_vi(t.get("avg_wait_minutes"), "minutes", 2023) == "≤ 25 phút (Biểu II.6)"
+    integ = t.get("national_integration_share")
+    # 2022: 45,5% -> 2023 target 65,5%
+    assert target_text_vi(integ, "rate", 2023, 0.455) == \
+        "≥ 65,5%: năm 2022 45,5% + 20 điểm % (III.2, Biểu II.8)"
+    assert integ.resolved(0.455).value == pytest.approx(0.655)
+    assert integ.resolved(0.9).value == 1.0  # capped at 100%
+    assert Target("x", ">=", None).resolved(None).value is None
