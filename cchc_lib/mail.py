@@ -52,6 +52,8 @@ KEY_INDICATORS = (
 )
 # Units the indicator engine might use for fractions (values 0..1 shown as percentages).
 _PERCENT_UNITS = {"%", "percent", "tỷ lệ", "ty_le", "fraction", "ratio", "rate"}
+# The engine's unit codes, as a reader sees them.
+_UNITS_VI = {"minutes": "phút", "days": "ngày", "count": "hồ sơ"}
 _STATUS_COLOURS = {
     "Đạt": ("#1b5e20", "#e8f5e9"),
     "Chưa đạt": ("#b71c1c", "#ffebee"),
@@ -165,6 +167,7 @@ def _fmt_value(row: pd.Series, value: object) -> str:
         return fmt_percent(float(value))
     number = float(value)
     unit = str(row.get("unit") or "").strip()
+    unit = _UNITS_VI.get(unit, unit)
     decimals = 0 if number.is_integer() else 1
     return f"{fmt_number(number, decimals)} {unit}".strip()
 

@@ -185,15 +185,34 @@ def ingest(raw: Path, processed: Path) -> Any:
 
 
 def render(periods: list[Period], processed: Path, out: Path) -> Any:
-    from cchc_lib.reports import render_reports
+    from cchc_lib.reports import render_batch
 
-    return render_reports(periods, processed, out)
+    return render_batch(periods, processed, out, jobs=2, progress=False)
 
 
-def update_index(out: Path) -> Any:
-    from cchc_lib.reports import write_index
+def update_index(out: Path, year: int, processed: Path, results: Any) -> Any:
+    """Rewrite ``<out>/index.html`` for the year: this run's results plus every report of the
+    year already on disk, so the index keeps linking earlier months."""
+    from cchc_lib.periods import periods_in_year
+    from cchc_lib.reports import ReportResult, report_paths, write_index
 
-    return write_index(out)
+    fresh = {str(r.period): r for r in results or []}
+    merged = []
+    for period in periods_in_year(year):
+        if period.code in fresh:
+            merged.append(fresh[period.code])
+            continue
+        html, notebook = report_paths(period, Path(out))
+        if html.is_file():
+            merged.append(
+                ReportResult(
+                    period.code,
+                    html=html,
+                    notebook=notebook if notebook.is_file() else None,
+                    size=html.stat().st_size,
+                )
+            )
+    return write_index(merged, out, year, processed)
 
 
 def _ingest_errors() -> tuple[type[BaseException], ...]:
@@ -341,13 +360,15 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
     _say(f"Đã nhập dữ liệu từ {options.raw} vào {options.processed}.")
 
     # 2. render and index
+    results: Any = []
     try:
-        paths, errors = interpret_results(render(periods, options.processed, options.out))
+        results = render(periods, options.processed, options.out)
+        paths, errors = interpret_results(results)
     except Exception as exc:  # noqa: BLE001 - any renderer crash is a render failure for cron
         log.exception("Lập báo cáo thất bại")
         paths, errors = [], [str(exc)]
     try:
-        update_index(options.out)
+        update_index(options.out, month.year, options.processed, results)
     except Exception as exc:  # noqa: BLE001
         log.exception("Không cập nhật được trang mục lục")
         errors.append(f"mục lục: {exc}")

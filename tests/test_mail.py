@@ -141,12 +141,12 @@ def indicator_frame(period: str) -> pd.DataFrame:
     """A hand-built overall indicator table in the engine's contract shape."""
     rows = [
         # indicator, numerator, denominator, value, target, status, label, unit, target text
-        ("ontime_rate", 412, 420, 412 / 420, 1.0, "Chưa đạt", "Giải quyết đúng hạn", "%", "100%"),
-        ("early_rate", 350, 420, 350 / 420, 0.8, "Đạt", "Giải quyết trước hạn", "%", "≥ 80%"),
-        ("online_share", 300, 480, 300 / 480, 0.7, "Chưa đạt", "Nộp trực tuyến", "%", "≥ 70%"),
-        ("avg_wait_minutes", 1250, 100, 12.5, 25.0, "Đạt", "Thời gian chờ", "phút", "≤ 25 phút"),
-        ("pending_overdue", 0, None, 0, 0, "Đạt", "Hồ sơ tồn quá hạn", "hồ sơ", "0 hồ sơ"),
-        ("late_rate", 8, 420, 8 / 420, None, "Không phát sinh", "Quá hạn", "%", None),
+        ("ontime_rate", 412, 420, 412 / 420, 1.0, "Chưa đạt", "Giải quyết đúng hạn", "rate", "100%"),
+        ("early_rate", 350, 420, 350 / 420, 0.8, "Đạt", "Giải quyết trước hạn", "rate", "≥ 80%"),
+        ("online_share", 300, 480, 300 / 480, 0.7, "Chưa đạt", "Nộp trực tuyến", "rate", "≥ 70%"),
+        ("avg_wait_minutes", 1250, 100, 12.5, 25.0, "Đạt", "Thời gian chờ", "minutes", "≤ 25 phút"),
+        ("pending_overdue", 0, None, 0, 0, "Đạt", "Hồ sơ tồn quá hạn", "count", "0 hồ sơ"),
+        ("late_rate", 8, 420, 8 / 420, None, "Không phát sinh", "Quá hạn", "rate", None),
     ]
     frame = pd.DataFrame(
         rows,
@@ -494,3 +494,77 @@ def test_message_size_limit_counts_wire_bytes(tmp_path):
 def test_deliver_requires_host():
     with pytest.raises(ConfigError):
         mail.deliver(mail.build_message([], [], to=["a@x.vn"]), Settings())
+
+
+# -- end to end with the real ingest and indicator engine ---------------------------------------
+
+PLANTED = ("Phạm Thị Cài Cắm", "079912345678", "0987654321", "cai.cam@example.invalid", "Số 99 ngõ Cài Cắm")
+DOSSIER_HEADER = (
+    "Mã hồ sơ,Mã TTHC,Tên TTHC,Lĩnh vực,Phòng xử lý,Kênh nộp,Mức độ DVC,Ngày tiếp nhận,Ngày hẹn trả,"
+    "Ngày có kết quả,Ngày trả kết quả,Trạng thái,Đánh giá,Thời gian chờ (phút),"
+    "Chủ hồ sơ,Số CCCD/CMND,Số điện thoại,Email,Địa chỉ"
+)
+CATALOGUE = (
+    "Mã TTHC,Tên TTHC,Lĩnh vực,Mức độ DVC,Đủ điều kiện toàn trình,Tích hợp DVCQG,Công khai niêm yết,"
+    "Công khai điện tử,Thanh toán trực tuyến,Có phí,Thời hạn giải quyết,Số trường tờ khai trước,"
+    "Số trường tờ khai sau,Năm\n"
+    "2.000000,Đăng ký thành lập công ty TNHH,Thành lập và hoạt động của doanh nghiệp,Toàn trình,Có,Có,Có,"
+    "Có,Không,Không,3,20,15,2023\n"
+    "2.000001,Cấp giấy chứng nhận đăng ký đầu tư,Đầu tư tại Việt Nam,Một phần,Không,Có,Có,Có,Không,Có,"
+    "15,30,30,2023\n"
+)
+
+
+def write_small_raw(raw: Path) -> None:
+    """Three March 2023 dossiers, the personal-data columns filled with planted values.
+    By hand: resolved in March = #1 (early: done 08/03 before due 09/03) and #2 (late: done
+    28/03 after the date-only due 27/03) -> on time 1/2 = 50,0%, early 1/2 = 50,0%;
+    received in March = 3, online = #1 -> 1/3 = 33,3%."""
+    name, cccd, phone, email, address = PLANTED
+    personal = f"{name},{cccd},{phone},{email},{address}"
+    rows = [
+        "H60-230306-0001,2.000000,Đăng ký thành lập công ty TNHH,Thành lập và hoạt động của doanh nghiệp,"
+        "Phòng Đăng ký kinh doanh,Trực tuyến,Toàn trình,06/03/2023 08:12,09/03/2023 17:00,"
+        f"08/03/2023 15:40,08/03/2023 16:05,Đã trả kết quả,Rất hài lòng,,{personal}",
+        "H60-230306-0002,2.000001,Cấp giấy chứng nhận đăng ký đầu tư,Đầu tư tại Việt Nam,"
+        "Phòng Kinh tế đối ngoại,Trực tiếp,Một phần,06/03/2023 09:30,27/03/2023,28/03/2023 08:15,,"
+        f"Đã có kết quả,Hài lòng,18,{personal}",
+        "H60-230307-0003,2.000000,Đăng ký thành lập công ty TNHH,Thành lập và hoạt động của doanh nghiệp,"
+        "Phòng Đăng ký kinh doanh,Bưu chính công ích,Toàn trình,07/03/2023 14:05,10/03/2023 14:05,,,"
+        f"Đang xử lý,,,{personal}",
+    ]
+    (raw / "dossiers").mkdir(parents=True)
+    (raw / "dossiers" / "2023-03.csv").write_text(
+        DOSSIER_HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    (raw / "procedures.csv").write_text(CATALOGUE, encoding="utf-8")
+
+
+def test_send_summary_from_real_data_has_numbers_and_no_personal_data(tmp_path, monkeypatch, smtp_server):
+    from cchc_lib.ingest import run_ingest
+
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    write_small_raw(raw)
+    run_ingest(raw, processed)
+    recorder, port = smtp_server()
+    smtp_env(monkeypatch, port)
+    report = write_report(tmp_path / "reports" / "2023-03" / "bao-cao-2023-03.html")
+    assert main(["send", str(report), "--to", "a@x.vn", "--processed", str(processed)]) == 0
+    _, _, message, raw_bytes = recorder.messages[0]
+    text = message.get_body(("plain",)).get_content()
+    html_body = message.get_body(("html",)).get_content()
+    assert "THÁNG 3/2023" in text and "Tháng 3/2023" in html_body
+    assert "Hồ sơ tiếp nhận: 3 hồ sơ" in text and "Hồ sơ đã giải quyết: 2 hồ sơ" in text
+    lines = [line.strip() for line in text.splitlines()]
+    # Values by hand (see write_small_raw); labels and target texts are the engine's.
+    assert any(line.startswith("- Tỷ lệ hồ sơ giải quyết đúng hạn: 50,0% ") for line in lines)
+    assert any(line.startswith("- Tỷ lệ hồ sơ giải quyết trước hạn: 50,0% ") for line in lines)
+    assert any(line.startswith("- Tỷ lệ hồ sơ nộp trực tuyến: 33,3% ") for line in lines)
+    # Both rated dossiers satisfied (rated_at falls back to completed_at): 2/2.
+    assert any(": 100,0% " in line and line.endswith("— Đạt") for line in lines)
+    # Only #2 has a recorded wait: 18 minutes; #3 (due 10/03) is still open at 31/03: 1 overdue.
+    assert any(": 18 phút " in line for line in lines)
+    assert any(": 1 hồ sơ " in line and line.endswith("— Chưa đạt") for line in lines)
+    decoded = raw_bytes.decode("ascii") + text + html_body
+    for value in PLANTED:
+        assert value not in decoded
