@@ -101,6 +101,69 @@ def cmd_report(args: argparse.Namespace) -> int:
     return report_cli(args)
 
 
+def _month(text: str) -> Period:
+    period = _period(text)
+    if period.kind != "month":
+        raise argparse.ArgumentTypeError(f"Cần một tháng như 2023-03, không phải '{text}'.")
+    return period
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from cchc_lib.config import ConfigError, load_settings
+    from cchc_lib.mail import MailError, send_reports
+    from cchc_lib.monthly import EXIT_MAIL, EXIT_USAGE
+
+    missing = [str(r) for r in args.reports if not r.is_file()]
+    if missing:
+        return _fail(f"Không tìm thấy tệp báo cáo: {', '.join(missing)}", EXIT_USAGE)
+    try:
+        settings = load_settings(args.config)
+        if args.max_size is not None:
+            from dataclasses import replace
+
+            settings = replace(settings, max_message_mb=args.max_size)
+        if args.dry_run is None:
+            settings.require_sender()
+        msg = send_reports(
+            args.reports,
+            to=args.to,
+            cc=args.cc or [],
+            settings=settings,
+            processed_dir=args.processed,
+            subject=args.subject,
+            dry_run=args.dry_run,
+        )
+    except (ConfigError, PeriodError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except MailError as exc:
+        return _fail(f"Gửi thư thất bại: {exc}", EXIT_MAIL)
+    if args.dry_run is not None:
+        print(f"Đã ghi thư (không gửi) vào {args.dry_run}")
+    else:
+        print(f"Đã gửi thư {msg['Message-ID']} tới {len(args.to) + len(args.cc or [])} người nhận.")
+    return 0
+
+
+def cmd_monthly(args: argparse.Namespace) -> int:
+    from cchc_lib.config import ConfigError, load_settings
+    from cchc_lib.monthly import EXIT_USAGE, MonthlyOptions, run_monthly
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    options = MonthlyOptions(
+        raw=args.raw,
+        processed=args.processed,
+        out=args.out,
+        month=args.month,
+        send=args.send,
+        force=args.force,
+        wait=args.wait,
+    )
+    return run_monthly(options, settings).code
+
+
 # -- parser --------------------------------------------------------------------------------
 
 
@@ -162,6 +225,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
     p.add_argument("--jobs", type=int, default=2, help="parallel report processes")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("send", help="e-mail HTML reports with a summary of the period")
+    p.add_argument("reports", nargs="+", type=Path, metavar="REPORT", help="HTML report(s)")
+    p.add_argument("--to", nargs="+", required=True, metavar="ADDR")
+    p.add_argument("--cc", nargs="+", default=None, metavar="ADDR")
+    p.add_argument("--subject", default=None)
+    p.add_argument("--dry-run", type=Path, default=None, metavar="FILE.eml", help="write, do not send")
+    p.add_argument("--max-size", type=float, default=None, metavar="MB", help="message size limit (10)")
+    p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
+    p.add_argument("--config", type=Path, default=None, help="TOML settings (default ./cchc.toml)")
+    p.set_defaults(func=cmd_send)
+
+    p = sub.add_parser("monthly", help="unattended monthly job: ingest, render, index, e-mail")
+    p.add_argument("--month", type=_month, default=None, help="2023-03 (default: last complete month)")
+    p.add_argument("--send", action="store_true", help="e-mail the reports to the configured recipients")
+    p.add_argument("--force", action="store_true", help="send again even if already sent")
+    p.add_argument("--wait", action="store_true", help="wait for a running job instead of exiting")
+    p.add_argument("--raw", type=Path, default=DEFAULT_RAW)
+    p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
+    p.add_argument("--config", type=Path, default=None, help="TOML settings (default ./cchc.toml)")
+    p.set_defaults(func=cmd_monthly)
 
     return parser
 
