@@ -18,10 +18,15 @@ from cchc_lib.index766 import (
     COMPONENTS,
     GROUPS,
     IndexInputError,
+    counts_from_data,
+    index_section_frames,
     levers,
     read_counts_csv,
     score_from_counts,
 )
+from cchc_lib.indicators import ProcessedData
+from cchc_lib.periods import Period
+from cchc_lib.schema import TABLES
 
 
 def counts(rows: list[tuple], unit: str = "Phòng A") -> pd.DataFrame:
@@ -440,3 +445,254 @@ def test_levers_thousands_in_vietnamese():
     c = counts([("PAYMENT_DOSSIER", 0, 2000)])
     lv = levers(c, score_from_counts(c))
     assert _lever(lv, "PAYMENT_DOSSIER")["action"] == "thêm 2.000 hồ sơ thanh toán trực tuyến"
+
+
+# -- counts from the department's own data ------------------------------------------------------
+
+MARCH = Period.parse("2023-03")
+PA, PB = "Phòng A", "Phòng B"
+T = pd.Timestamp
+NaT = pd.NaT
+
+
+def frame(table: str, rows: list[dict], drop: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Rows in canonical dtypes; columns not given are <NA> (an export without the column)."""
+    data = {}
+    for spec in TABLES[table]:
+        if spec.name in drop:
+            continue
+        values = [r.get(spec.name, pd.NA) for r in rows]
+        if spec.dtype.startswith("datetime"):
+            values = [NaT if v is pd.NA else v for v in values]
+        data[spec.name] = pd.Series(values, dtype=spec.dtype)
+    return pd.DataFrame(data)
+
+
+FLAGS = ("fee_required", "paid_online", "digitized", "electronic_result", "synced_national",
+         "apology_issued", "reused_digitized_data", "citizen_data_connected",
+         "from_national_storage")
+
+
+def dossier(i, dept, code, received, due, completed=NaT, channel="in_person", rating=pd.NA,
+            **flags):
+    row = {
+        "dossier_id": f"d{i}", "procedure_code": code, "procedure_name": code, "field": "F",
+        "department": dept, "channel": channel, "received_at": T(received), "due_at": T(due),
+        "completed_at": T(completed) if completed is not NaT else NaT,
+        "status": "resolved" if completed is not NaT else "processing", "rating": rating,
+        "source_file": "x.csv", "source_row": i + 1,
+    }
+    row.update({f: bool(flags.get(f, False)) for f in FLAGS})
+    return row
+
+
+def sample_dossiers() -> pd.DataFrame:
+    return frame("dossiers", [
+        # d1 A: received and resolved on time in March, online, fee paid online, everything yes
+        dossier(1, PA, "X1", "2023-03-02 09:00", "2023-03-10 17:00", "2023-03-09 10:00",
+                "online", "very_satisfied", fee_required=1, paid_online=1, digitized=1,
+                electronic_result=1, synced_national=1, reused_digitized_data=1,
+                citizen_data_connected=1, from_national_storage=1),
+        # d2 A: resolved late (20/03 > due 15/03), fee not paid online, synced
+        dossier(2, PA, "X1", "2023-03-05 08:00", "2023-03-15 17:00", "2023-03-20 10:00",
+                fee_required=1, synced_national=1),
+        # d3 B: received in February, pending at the end, due 05/04: within time
+        dossier(3, PB, "X2", "2023-02-20 08:00", "2023-04-05 17:00"),
+        # d4 B: received in March, pending, due 20/03: overdue at the end; online, fee unpaid
+        dossier(4, PB, "X2", "2023-03-10 08:00", "2023-03-20 17:00", channel="online",
+                fee_required=1),
+        # d5 B: received 31/03 23:30, completed 01/04 00:10: pending at the end of March
+        dossier(5, PB, "X3", "2023-03-31 23:30", "2023-04-10 17:00", "2023-04-01 00:10",
+                "online"),
+        # d6 A: January, outside the period entirely
+        dossier(6, PA, "X1", "2023-01-10 08:00", "2023-01-20 17:00", "2023-01-15 10:00"),
+        # d7 A: resolved on time but rated unsatisfied
+        dossier(7, PA, "X1", "2023-03-03 08:00", "2023-03-13 17:00", "2023-03-12 10:00",
+                rating="unsatisfied"),
+        # d8 B: resolved on time, online, digitised, but a PAKN complains about it (f1)
+        dossier(8, PB, "X2", "2023-03-06 08:00", "2023-03-16 17:00", "2023-03-10 10:00",
+                "online", digitized=1),
+    ])
+
+
+def proc(code, year, level, fee, pay, citizen, effective, decided, public, complete):
+    return {
+        "procedure_code": code, "procedure_name": code, "field": "F", "service_level": level,
+        "fee_required": fee, "online_payment": pay, "citizen_data_connected": citizen,
+        "legal_effective_date": T(effective) if effective else NaT,
+        "published_decision_date": T(decided) if decided else NaT,
+        "made_public_date": T(public) if public else NaT,
+        "content_complete": complete, "year": year, "source_file": "p.csv", "source_row": 2,
+    }
+
+
+def sample_procedures() -> pd.DataFrame:
+    return frame("procedures", [
+        # X1: decided Mon 20/02 before effect 01/03 (on time); public Mon 27/02 = 20/02 + 5
+        # working days (on time)
+        proc("X1", 2023, "full", True, True, True, "2023-03-01", "2023-02-20", "2023-02-27", True),
+        # X2: decided Thu 02/03 after effect 01/03 (late); public Fri 10/03 > Thu 09/03 (late)
+        proc("X2", 2023, "partial", True, False, False, "2023-03-01", "2023-03-02",
+             "2023-03-10", False),
+        # X3: no online service, no fee, no dates
+        proc("X3", 2023, "none", False, False, False, None, None, None, True),
+        # X4: fee, online payment, full online, never had a dossier; on time both ways
+        proc("X4", 2023, "full", True, True, False, "2023-01-01", "2022-12-20", "2022-12-21", True),
+        # the 2022 catalogue must be ignored for a 2023 period
+        proc("X1", 2022, "none", False, False, False, None, None, None, False),
+    ])
+
+
+def sample_feedback() -> pd.DataFrame:
+    def fb(i, received, due, handled=None, rating=pd.NA, dossier_id=pd.NA):
+        return {"feedback_id": f"f{i}", "received_at": T(received), "due_at": T(due),
+                "handled_at": T(handled) if handled else NaT, "subject": "procedure",
+                "rating": rating, "dossier_id": dossier_id, "source_file": "f.csv",
+                "source_row": i + 1}
+
+    return frame("feedback", [
+        fb(1, "2023-03-01", "2023-03-10", "2023-03-08", "satisfied", "d8"),  # on time, about d8 (B)
+        fb(2, "2023-03-05", "2023-03-15", "2023-03-20", "unsatisfied"),  # late, unsatisfied
+        fb(3, "2023-03-20", "2023-03-25", None, pd.NA, "d4"),  # open and overdue at the end (B)
+        fb(4, "2023-03-25", "2023-04-05"),  # open, within time: not counted
+        fb(5, "2023-02-01", "2023-02-10", "2023-02-09"),  # February
+    ])
+
+
+def sample_data(feedback: bool = True) -> ProcessedData:
+    return ProcessedData(sample_dossiers(), sample_procedures(),
+                         sample_feedback() if feedback else None, {})
+
+
+def as_dict(c: pd.DataFrame, unit: str) -> dict[str, tuple[float, float]]:
+    part = c[c["unit"] == unit]
+    return {m: (n, d) for m, n, d in zip(part["metric"], part["numerator"], part["denominator"],
+                                          strict=True)}
+
+
+def test_counts_from_data_overall_by_hand():
+    got = as_dict(counts_from_data(sample_data(), MARCH), "Toàn Sở")
+    expected = {
+        # resolved in March: d1, d2, d7, d8 (d2 late); pending at the end: d3, d4, d5 (d4 overdue)
+        # -> (3 + 2) / (4 + 3)
+        "PROGRESS_ON_TIME": (5, 7),
+        "PAYMENT_DOSSIER": (1, 3),  # received fee dossiers d1, d2, d4; paid online d1
+        "PAYMENT_PROCEDURE": (2, 3),  # fee procedures X1, X2, X4; online payment X1, X4
+        "PAYMENT_PROCEDURE_WITH_DOSSIERS": (2, 3),  # X1, X2 had March dossiers; X4 none
+        # resolved d1, d2, d7, d8: d2 late, d7 unsatisfied, d8 complained -> only d1
+        "DOSSIER_RECEIVING_SATISFACTION": (1, 4),
+        "PETITION_PROCESSING_ON_TIME": (1, 3),  # handled f1 (on time), f2 (late); f3 open overdue
+        "PETITION_HANDLING_SATISFACTION": (1, 2),  # f1 satisfied, f2 unsatisfied
+        "ORIGINAL_RESULT_AVAILABLE": (1, 4),  # d1 of the four resolved
+        "SO_HOA_GIAY_TO_GIAI_QUYET": (2, 6),  # received d1, d2, d4, d5, d7, d8; digitised d1, d8
+        "REUSED_DIGITIZED_DATA": (1, 6),
+        "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": (1, 4),  # online received d1, d4, d5, d8
+        "CITIZEN_DATA_CONNECTED_DOSSIER": (1, 6),
+        "CITIZEN_DATA_CONNECTED_FORMALITY": (1, 4),  # X1 of X1..X4
+        "PUBLISH_ON_TIME": (2, 3),  # X1, X4 on time, X2 late; X3 has no date
+        "PUBLIC_UPDATE_ON_TIME": (2, 3),  # X1 (27/02 = limit), X4 (21/12 <= 27/12); X2 late
+        "PUBLIC_CONTENT_FULL": (3, 4),  # X1, X3, X4
+        "DOSSIER_SYNC": (2, 6),  # d1, d2
+        "ONLINE_SERVICE_PROVIDED": (3, 4),  # X1 full, X2 partial, X4 full
+        "ONLINE_SERVICE_WITH_DOSSIERS": (2, 3),  # X1 (d1 online), X2 (d4, d8 online); X4 none
+        "ONLINE_DOSSIER_SHARE": (4, 6),  # d1, d4, d5, d8
+    }
+    for metric, (num, den) in expected.items():
+        assert got[metric] == (num, den), metric
+    assert all(math.isnan(v) for v in got["ELECTRONIC_CERTIFIED_COPY"])
+
+
+def test_counts_from_data_by_department_by_hand():
+    c = counts_from_data(sample_data(), MARCH, by="department")
+    assert list(dict.fromkeys(c["unit"])) == [PA, PB]
+    a, b = as_dict(c, PA), as_dict(c, PB)
+    assert a["PROGRESS_ON_TIME"] == (2, 3)  # d1, d7 on time of d1, d2, d7
+    assert b["PROGRESS_ON_TIME"] == (3, 4)  # d8 resolved on time, pending d3, d5 ok, d4 overdue
+    assert a["DOSSIER_RECEIVING_SATISFACTION"] == (1, 3)
+    assert a["ONLINE_DOSSIER_SHARE"] == (1, 3)
+    # catalogue: A handled X1 only; B handled X2 and X3
+    assert a["PAYMENT_PROCEDURE"] == (1, 1)
+    assert b["PAYMENT_PROCEDURE"] == (0, 1)
+    assert b["ONLINE_SERVICE_PROVIDED"] == (1, 2)
+    assert b["PAYMENT_PROCEDURE_WITH_DOSSIERS"] == (1, 1)
+    # PAKN go to the department of their dossier: f1 (d8), f3 (d4) -> B; A had none -> 0/0
+    assert a["PETITION_PROCESSING_ON_TIME"] == (0, 0)
+    assert b["PETITION_PROCESSING_ON_TIME"] == (1, 2)
+    assert b["PETITION_HANDLING_SATISFACTION"] == (1, 1)
+    s = score_from_counts(c)
+    assert score(s, "PETITION_PROCESSING_ON_TIME", PA) == 6.0  # no PAKN: full marks
+
+
+def test_counts_from_data_missing_inputs_are_not_available():
+    d = sample_dossiers()
+    d["reused_digitized_data"] = pd.Series(pd.NA, index=d.index, dtype="boolean")
+    p = sample_procedures().drop(columns=["made_public_date"])
+    data = ProcessedData(d, p, None, {})
+    got = as_dict(counts_from_data(data, MARCH), "Toàn Sở")
+    for metric in ("REUSED_DIGITIZED_DATA", "PUBLIC_UPDATE_ON_TIME", "PETITION_PROCESSING_ON_TIME",
+                   "PETITION_HANDLING_SATISFACTION"):
+        assert all(math.isnan(v) for v in got[metric]), metric
+    s = score_from_counts(counts_from_data(data, MARCH))
+    assert bool(row(s, "REUSED_DIGITIZED_DATA", "Toàn Sở")["available"]) is False
+    assert bool(row(s, "TOTAL", "Toàn Sở")["complete"]) is False
+    # and still countable metrics are there: digitised 2/6
+    assert got["SO_HOA_GIAY_TO_GIAI_QUYET"] == (2, 6)
+
+
+def test_catalogue_year_fallback_and_absence():
+    p = sample_procedures()
+    only_2022 = ProcessedData(sample_dossiers(), p[p["year"] == 2022], None, {})
+    got = as_dict(counts_from_data(only_2022, MARCH), "Toàn Sở")
+    assert got["ONLINE_SERVICE_PROVIDED"] == (0, 1)  # the 2022 X1 row: no online service
+    later = p.assign(year=pd.Series([2024] * len(p), dtype="Int64"))
+    got = as_dict(counts_from_data(ProcessedData(sample_dossiers(), later, None, {}), MARCH),
+                  "Toàn Sở")
+    assert all(math.isnan(v) for v in got["ONLINE_SERVICE_PROVIDED"])
+
+
+def test_empty_feedback_table_means_no_pakn_full_marks():
+    data = ProcessedData(sample_dossiers(), sample_procedures(), sample_feedback().iloc[0:0], {})
+    s = score_from_counts(counts_from_data(data, MARCH))
+    assert score(s, "PETITION_PROCESSING_ON_TIME", "Toàn Sở") == 6.0
+    assert score(s, "PETITION_HANDLING_SATISFACTION", "Toàn Sở") == 6.0
+
+
+def test_index_section_frames():
+    frames = index_section_frames(sample_data(), MARCH)
+    summary = frames["summary"]
+    assert list(summary["metric"]) == [g.code for g in GROUPS] + ["TOTAL"]
+    # progress 20 x 5/7
+    assert float(summary.loc[summary["metric"] == "PROGRESS", "score"].iloc[0]) == pytest.approx(
+        100 / 7)
+    # trend: January, February, March x (6 groups + TOTAL)
+    assert list(dict.fromkeys(frames["trend"]["period"])) == ["2023-01", "2023-02", "2023-03"]
+    assert len(frames["trend"]) == 3 * 7
+    assert set(frames["departments"]["unit"]) == {PA, PB}
+    lv = frames["levers"]
+    assert lv["points_gained"].is_monotonic_decreasing or lv["points_gained"].isna().any()
+    # progress lever: 5/7 -> 7/7 needs 2 more on time, gains 20 - 14.29 = 5.71
+    prog = _lever(lv, "PROGRESS_ON_TIME")
+    assert prog["extra_needed"] == 2 and prog["points_gained"] == pytest.approx(40 / 7)
+
+
+def test_cli_period_csv_round_trip(tmp_path, capsys):
+    data = sample_data()
+    data.dossiers.to_parquet(tmp_path / "dossiers.parquet")
+    data.procedures.to_parquet(tmp_path / "procedures.parquet")
+    data.feedback.to_parquet(tmp_path / "feedback.parquet")
+    assert main(["index766", "--period", "2023-03", "--processed", str(tmp_path),
+                 "--format", "csv"]) == 0
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    got = out.set_index(["unit", "metric"])
+    assert got.loc[("Toàn Sở", "PROGRESS_ON_TIME"), "score"] == pytest.approx(100 / 7)
+    assert got.loc[("Toàn Sở", "PAYMENT_DOSSIER"), "numerator"] == 1
+    assert (out["period"] == "2023-03").all()
+    assert main(["index766", "--period", "2023-03", "--by", "department", "--processed",
+                 str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert "Phòng A" in table and "Phòng B" in table and "Tháng 3/2023" in table
+
+
+def test_cli_period_without_processed_data(tmp_path, capsys):
+    assert main(["index766", "--period", "2023-03", "--processed", str(tmp_path)]) == 1
+    assert "cchc ingest" in capsys.readouterr().err
