@@ -815,4 +815,7 @@ def write_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
         path = out / "feedback" / f"pakn-{year}.csv"
         write_csv(make_feedback(rng, dossiers, year), path, "utf-8")
         written.append(path)
+    from cchc_lib.sample_plan import write_plan_sample  # documents, work files, staff, plan tasks
+
+    written.extend(write_plan_sample(out, seed))
     return written

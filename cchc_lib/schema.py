@@ -238,7 +238,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "procedures": ("procedure_code", "year"),
     "feedback": ("feedback_id",),
     # The same number can come from two agencies or serve a sent and a received document.
-    "documents": ("direction", "document_number", "document_date"),
+    "documents": ("document_number", "direction", "document_date"),
     "workfiles": ("workfile_id",),
     "staff": ("staff_id", "year"),
     "plan_tasks": ("section", "task_no"),
