@@ -454,8 +454,14 @@ def render_report(
     kernel_name: str | None = None,
     timeout: int = EXECUTION_TIMEOUT,
     retries: int = 1,
+    extra_parameters: dict | None = None,
+    paths: tuple[Path, Path] | None = None,
+    title: str | None = None,
 ) -> ReportResult:
     """Execute the report notebook for one period and publish it. Raises ReportError.
+
+    ``extra_parameters``, ``paths`` (html, ipynb) and ``title`` let another notebook (the plan
+    report) go through the same runner.
 
     The executed notebook and the HTML are written to temporary files and renamed into place
     only when both succeeded, so a failed run leaves an earlier report whole. A failing cell's
@@ -466,7 +472,7 @@ def render_report(
 
     period = period if isinstance(period, Period) else Period.parse(period)
     started = time.perf_counter()
-    html_path, nb_path = report_paths(period, Path(out_dir), department)
+    html_path, nb_path = paths or report_paths(period, Path(out_dir), department)
     nb_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=nb_path.parent, prefix=f".{nb_path.stem}.", suffix=".ipynb")
     os.close(fd)
@@ -476,6 +482,7 @@ def render_report(
         "period": period.code,
         "department": department or None,
         "processed_dir": str(Path(processed_dir).resolve()),
+        **(extra_parameters or {}),
     }
     attempt = 0
     try:
@@ -503,7 +510,7 @@ def render_report(
                 if attempt > retries:
                     raise ReportError(f"Báo cáo {period.code}: không chạy được kernel: {exc}") from exc
         nb = nbformat.read(tmp_nb, as_version=4)
-        html_text = export_html(nb, title=f"{report_title(period)}")
+        html_text = export_html(nb, title=title or f"{report_title(period)}")
         _atomic_write_text(html_path, html_text)
         os.replace(tmp_nb, nb_path)
         nb_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)
