@@ -118,6 +118,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         return _fail(f"Không tìm thấy tệp báo cáo: {', '.join(missing)}", EXIT_USAGE)
     try:
         settings = load_settings(args.config)
+        for warning in settings.warnings:
+            print(warning, file=sys.stderr)
         if args.max_size is not None:
             from dataclasses import replace
 

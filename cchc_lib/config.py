@@ -64,6 +64,7 @@ class Settings:
     cc: tuple[str, ...] = ()
     max_message_mb: float = DEFAULT_MAX_MESSAGE_MB
     source: str = "mặc định"
+    warnings: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         # Written by hand so the password can never leak through a traceback or a log line.
@@ -221,9 +222,8 @@ def load_settings(
         merged.update(env_values)
         sources.append("biến môi trường")
     kwargs = {_KEYS[key]: _convert(_KEYS[key], key, value) for key, value in merged.items()}
-    settings = Settings(**kwargs, source=" + ".join(sources) or "mặc định")  # type: ignore[arg-type]
-    if warning:
-        import logging
-
-        logging.getLogger("cchc.config").warning(warning)
-    return settings
+    return Settings(
+        **kwargs,  # type: ignore[arg-type]
+        source=" + ".join(sources) or "mặc định",
+        warnings=(warning,) if warning else (),
+    )

@@ -331,6 +331,8 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
     except ValueError as exc:
         return MonthlyResult(EXIT_USAGE, month, message=str(exc))
     log.info("Bắt đầu lượt hằng tháng cho %s (gửi thư: %s)", month.code, "có" if options.send else "không")
+    for warning in settings.warnings:
+        log.warning(warning)
     if options.send:
         # Check the mail settings before an hour of work, not after.
         try:

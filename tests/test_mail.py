@@ -568,3 +568,13 @@ def test_send_summary_from_real_data_has_numbers_and_no_personal_data(tmp_path, 
     decoded = raw_bytes.decode("ascii") + text + html_body
     for value in PLANTED:
         assert value not in decoded
+
+
+def test_password_in_a_world_readable_file_gives_a_warning(tmp_path):
+    config = tmp_path / "cchc.toml"
+    config.write_text(f'CCHC_SMTP_PASSWORD = "{PASSWORD}"\n', encoding="utf-8")
+    config.chmod(0o644)
+    (warning,) = load_settings(config, env={}).warnings
+    assert "chmod 600" in warning and PASSWORD not in warning
+    config.chmod(0o600)
+    assert load_settings(config, env={}).warnings == ()
