@@ -66,7 +66,8 @@ def form06_table(data: ProcessedData, period: Period, department: str | None = N
     table["received_total"] = table["received_online"] + table["received_direct"] + table["carried_over"]
     table["resolved_total"] = table["resolved_early"] + table["resolved_on_time"] + table["resolved_late"]
     table["pending_within"] = table["pending_total"] - table["pending_overdue"]
-    table = table[table["received_total"] > 0].sort_values("field").reset_index(drop=True)
+    table = table[table["received_total"] > 0]
+    table = table.sort_values("field", key=lambda s: s.map(vietnamese_sort_key)).reset_index(drop=True)
     total = table[NUMBER_COLUMNS].sum()
     table.insert(0, "stt", [str(i) for i in range(1, len(table) + 1)])
     table = pd.concat(
@@ -75,6 +76,15 @@ def form06_table(data: ProcessedData, period: Period, department: str | None = N
     )
     table[NUMBER_COLUMNS] = table[NUMBER_COLUMNS].round().astype("int64")
     return table[[name for name, _, _ in FORM06_COLUMNS]]
+
+
+def vietnamese_sort_key(text: str) -> tuple[str, str]:
+    """Alphabetical order the Vietnamese way: đ right after d (not after z), tones second."""
+    import unicodedata
+
+    lowered = str(text).casefold().replace("đ", "d\U0010ffff")
+    base = "".join(ch for ch in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(ch))
+    return base, lowered
 
 
 def period_line(period: Period) -> str:

@@ -627,7 +627,7 @@ def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
         rows = []
         for r in part.itertuples(index=False):
             if r.unit == "count":
-                counts = fmt_number(r.numerator)
+                counts = ""
             elif np.isnan(r.denominator):
                 counts = "—"
             elif r.unit == "rate":
