@@ -318,7 +318,8 @@ def _in_period(values: pd.Series, period: Period) -> pd.Series:
     return (values >= period.start) & (values < period.end)
 
 
-def _counts(inputs: PlanInputs, period: Period) -> dict[str, tuple[float, float] | None]:
+def _counts(inputs: PlanInputs, period: Period,
+            as_of: object = None) -> dict[str, tuple[float, float] | None]:
     """(numerator, denominator) per indicator; None when its input is missing."""
     out: dict[str, tuple[float, float] | None] = dict.fromkeys(PLAN_INDICATOR_IDS)
 
@@ -359,8 +360,9 @@ def _counts(inputs: PlanInputs, period: Period) -> dict[str, tuple[float, float]
 
     tasks = inputs.plan_tasks
     if tasks is not None and len(tasks) and _known(tasks, "task_state"):
-        states = task_states(tasks, period.end - pd.Timedelta(microseconds=1), period)
-        due = (states["due_at"] < period.end).to_numpy()
+        at = period.end - pd.Timedelta(microseconds=1) if as_of is None else as_of_instant(as_of)
+        states = task_states(tasks, at, period)
+        due = (states["due_at"] <= at).to_numpy()  # tasks due by then (recurring: the period end)
         ontime = (states["state_vi"] == DONE_ONTIME).to_numpy() & due
         out["plan_task_completion"] = (float(ontime.sum()), float(due.sum()))
     return out
@@ -372,8 +374,8 @@ def _status(value: float, op: str | None, level: float) -> str:
     return status_for(None if np.isnan(value) else value, op, None if np.isnan(level) else level)
 
 
-def _rows(inputs: PlanInputs, period: Period) -> pd.DataFrame:
-    counts = _counts(inputs, period)
+def _rows(inputs: PlanInputs, period: Period, as_of: object = None) -> pd.DataFrame:
+    counts = _counts(inputs, period, as_of)
     targets = load_targets(period.year)
     rows = []
     for d in PLAN_INDICATORS:
@@ -416,17 +418,20 @@ def _as_inputs(data: object, inputs: PlanInputs | None) -> PlanInputs:
     return PlanInputs(**merged)
 
 
-def plan_indicators(data: object, period: Period, inputs: PlanInputs | None = None) -> pd.DataFrame:
+def plan_indicators(data: object, period: Period, inputs: PlanInputs | None = None,
+                    as_of: object = None) -> pd.DataFrame:
     """The "other plan targets" for one period, tidy, with the dossier indicators' columns.
 
     ``data`` is the indicator engine's ProcessedData (its ``feedback`` is used) or a PlanInputs;
     ``inputs`` supplies the frames ProcessedData lacks (see `load_plan_inputs`). A missing frame
     gives status "Chưa có dữ liệu"; a zero denominator gives "Không phát sinh".
+    ``as_of`` (default: the period's end) is the date plan tasks are judged at: the tasks due by
+    then count, recurring ones being due at the period's end.
     """
     if isinstance(period, str):
         period = Period.parse(period)
     merged = _as_inputs(data, inputs)
-    rows = _rows(merged, period)
+    rows = _rows(merged, period, as_of)
     for prefix, other in (("prev", period.previous()), ("yoy", period.same_last_year())):
         rows[f"{prefix}_value"] = _rows(merged, other)["value"].to_numpy(dtype=float)
     rows["change_prev"] = rows["value"] - rows["prev_value"]
