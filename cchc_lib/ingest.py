@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.errors
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cchc_lib import schema
@@ -98,7 +99,10 @@ def fill_service_level(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.D
 def sort_rows(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Deterministic row order: by received_at then key where there is one, else by key."""
     by = (["received_at"] if "received_at" in frame.columns else []) + list(schema.KEYS[table])
-    return frame.sort_values(by, kind="stable", ignore_index=True)
+    # Arrow's multi-key sort is several times faster than sort_values on string keys.
+    keys = pa.table({c: pa.array(frame[c], from_pandas=True) for c in by})
+    order = pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in by]).to_numpy()
+    return frame.take(order).reset_index(drop=True)
 
 
 def _empty_rejects() -> pd.DataFrame:
@@ -190,8 +194,8 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
             )
 
     tables: dict[str, pd.DataFrame] = {}
-    for table, frames in accepted.items():
-        merged_frame, merged = merge_duplicates(frames, table)
+    for table in list(accepted):
+        merged_frame, merged = merge_duplicates(accepted.pop(table), table)
         for row in file_rows:
             if row["table"] == table:
                 row["duplicates_merged"] = merged.get(row["file"], 0)

@@ -66,17 +66,15 @@ def _np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Trimmed and NFC-normalised; only non-ASCII values are normalised, once per distinct value."""
-    arr = pc.utf8_trim_whitespace(arr)
+    """Trimmed and NFC-normalised text. ASCII columns (ids, dates) are only trimmed; other
+    columns are normalised once per distinct value (names and fields repeat a lot)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    ascii_mask = pc.string_is_ascii(arr)
-    if len(arr) == 0 or pc.all(ascii_mask).as_py():
-        return arr
-    non_ascii = pc.invert(ascii_mask)
-    enc = pc.dictionary_encode(arr.filter(non_ascii))
-    normalised = pa.array([nfc(v) for v in enc.dictionary.to_pylist()], type=pa.string())
-    return pc.replace_with_mask(arr, non_ascii, pc.take(normalised, enc.indices))
+    if len(arr) == 0 or pc.all(pc.string_is_ascii(arr)).as_py():
+        return pc.utf8_trim_whitespace(arr)
+    enc = pc.dictionary_encode(arr)
+    distinct = [nfc(v.strip()) for v in enc.dictionary.to_pylist()]
+    return pc.take(pa.array(distinct, type=pa.string()), enc.indices)
 
 
 def map_values(arr: pa.Array, lookup: dict[str, object]) -> tuple[list, np.ndarray, np.ndarray]:
@@ -232,7 +230,8 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     n = len(raw)
     problems = _Problems()
     cols: dict[str, object] = {}
-    texts: dict[str, pa.Array] = {}  # cleaned text of every present column, for quoting
+    key = schema.KEYS[table][0]
+    key_text: pa.Array | None = None  # the row id quoted in rejects
     when: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # datetime columns: (values, date_only)
     for spec in specs:
         if spec.name in ("source_file", "source_row"):
@@ -242,7 +241,10 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
             cols[spec.name] = pd.Series(pd.NA, index=range(n), dtype=spec.dtype).array
             continue
         text = clean_text(raw.data.column(spec.name))
-        texts[spec.name] = text
+        # Free the raw column as soon as it is parsed: peak memory stays near one copy.
+        raw.data = raw.data.drop_columns([spec.name])
+        if spec.name == key:
+            key_text = text
         empty = _np_bool(pc.equal(text, ""))
         if spec.required:
             problems.add(empty, spec.name, f"{label} trống")
@@ -256,7 +258,7 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
                 continue
             codes, idx, unknown = map_values(text, _value_lookup(spec, mapping))
             problems.add(unknown[idx], spec.name, quoted)
-            cols[spec.name] = pd.array(np.asarray(codes, dtype=object)[idx], dtype="string")
+            cols[spec.name] = pd.array(pc.take(pa.array(codes, type=pa.string()), idx), dtype="string")
         elif spec.dtype == schema.BOOLEAN:
             codes, idx, unknown = map_values(text, mapping.value_lookup("yes_no") or {})
             problems.add(unknown[idx], spec.name, quoted)
@@ -306,6 +308,7 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     rejected = np.zeros(n, dtype=bool)
     rejected[found["pos"].to_numpy(dtype=np.int64)] = True
     keep = ~rejected
+    everything = bool(keep.all())
 
     accepted = {}
     for spec in specs:
@@ -316,18 +319,17 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
         else:
             col = cols[spec.name]
             if isinstance(col, np.ndarray):  # datetimes
-                accepted[spec.name] = pd.Series(col[keep], dtype=spec.dtype).array
-            else:
-                accepted[spec.name] = col[keep]
-    frame = pd.DataFrame(accepted)
+                col = pd.array(col, dtype=spec.dtype)
+            accepted[spec.name] = col if everything else col[keep]
+    frame = pd.DataFrame(accepted, copy=False)
     for spec in specs:
         if str(frame[spec.name].dtype) != spec.dtype:
             frame[spec.name] = frame[spec.name].astype(spec.dtype)
 
-    return frame, _reject_frame(raw, found, texts)
+    return frame, _reject_frame(raw, found, key_text)
 
 
-def _reject_frame(raw: RawTable, found: pd.DataFrame, texts: dict[str, pa.Array]) -> pd.DataFrame:
+def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: pa.Array | None) -> pd.DataFrame:
     if found.empty:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in schema.REJECT_COLUMNS}).astype(
             {"source_row": "Int64"}
@@ -336,8 +338,7 @@ def _reject_frame(raw: RawTable, found: pd.DataFrame, texts: dict[str, pa.Array]
     found = found.reset_index(names="order").sort_values(["pos", "order"], kind="stable")
     grouped = found.groupby("pos", sort=True).agg(column=("column", "; ".join), reason=("reason", "; ".join))
     pos = grouped.index.to_numpy(dtype=np.int64)
-    key = schema.KEYS[raw.table][0]
-    ids = texts[key].take(pa.array(pos)).to_pylist() if key in texts else [""] * pos.size
+    ids = key_text.take(pa.array(pos)).to_pylist() if key_text is not None else [""] * pos.size
     return pd.DataFrame(
         {
             "source_file": pd.array([raw.file] * pos.size, dtype="string"),

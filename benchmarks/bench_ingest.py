@@ -1,0 +1,202 @@
+"""Ingest benchmark: a 1,000,000-row dossier CSV, ingest vs a bare pyarrow read of the same file.
+
+Each step runs in its own child process so that peak memory (ru_maxrss of that child) belongs
+to the step alone. Target (issue 2): ingest within 3x the bare read, peak memory under 2 GB.
+Run with `make bench` or `python -m benchmarks bench_ingest`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+ROWS = int(os.environ.get("CCHC_BENCH_ROWS", "1000000"))
+ROOT = Path(__file__).resolve().parent.parent
+
+FIELDS = {
+    "Thành lập và hoạt động của doanh nghiệp": ("Phòng Đăng ký kinh doanh", 30),
+    "Đầu tư tại Việt Nam": ("Phòng Kinh tế đối ngoại", 10),
+    "Thành lập và hoạt động của hợp tác xã": ("Phòng Đăng ký kinh doanh", 6),
+    "Đấu thầu": ("Phòng Đấu thầu, thẩm định và giám sát đầu tư", 5),
+    "Hỗ trợ doanh nghiệp nhỏ và vừa": ("Phòng Doanh nghiệp, kinh tế tập thể và tư nhân", 4),
+}
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
+MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Thanh", "Ngọc", "Quang", "Thu", "Hữu", "Kim"]
+GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hương", "Khánh", "Lan", "Long", "Mai", "Nam"]
+STATUSES = ["Đã trả kết quả", "Đã có kết quả", "Đang xử lý", "Chờ bổ sung", "Đã tiếp nhận"]
+YES_NO = np.array(["Có", "Không", "x", "", "1", "0"], dtype=object)
+
+
+def _fmt(ts: np.ndarray, with_time: bool) -> pa.Array:
+    arr = pa.array(ts.astype("datetime64[s]"))
+    return pc.strftime(arr, format="%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+
+
+def _blank(mask: np.ndarray, arr: pa.Array) -> pa.Array:
+    return pc.if_else(pa.array(mask), "", arr)
+
+
+def generate(path: Path, rows: int = ROWS, seed: int = 7) -> Path:
+    """A realistic dossier export: STT, every canonical column, personal-data columns."""
+    rng = np.random.default_rng(seed)
+    fields = list(FIELDS)
+    field_idx = rng.choice(len(fields), rows, p=[0.5, 0.2, 0.12, 0.1, 0.08])
+    proc_no = np.array([FIELDS[f][1] for f in fields])[field_idx]
+    proc = rng.integers(0, 1000, rows) % proc_no + field_idx * 100
+    received = np.datetime64("2022-01-03T07:30") + (
+        rng.integers(0, 730, rows).astype("timedelta64[D]")
+        + rng.integers(0, 600, rows).astype("timedelta64[m]")
+    )
+    due_days = rng.choice([3, 5, 10, 15], rows).astype("timedelta64[D]")
+    due = received + due_days
+    completed = received + (rng.uniform(0.1, 1.1, rows) * due_days.astype(float) * 1440).astype(
+        "timedelta64[m]"
+    )
+    pending = rng.random(rows) < 0.05
+    date_only_due = rng.random(rows) < 0.3
+    cols: dict[str, pa.Array] = {
+        "STT": pa.array(np.arange(1, rows + 1)).cast(pa.string()),
+        "Mã hồ sơ": pc.binary_join_element_wise(
+            "000.00.16.H60-", pa.array(np.arange(rows) + 10_000_000).cast(pa.string()), ""
+        ),
+        "Mã TTHC": pc.binary_join_element_wise("1.00", pa.array(proc + 1000).cast(pa.string()), ""),
+        "Tên TTHC": pc.binary_join_element_wise(
+            "Thủ tục số ", pa.array(proc).cast(pa.string()), " về đăng ký và cấp giấy chứng nhận", ""
+        ),
+        "Lĩnh vực": pa.array(np.array(fields, dtype=object)[field_idx]),
+        "Phòng xử lý": pa.array(np.array([FIELDS[f][0] for f in fields], dtype=object)[field_idx]),
+        "Kênh nộp": pa.array(
+            np.array(["Trực tuyến", "Trực tiếp", "Bưu chính công ích"], dtype=object)[
+                rng.choice(3, rows, p=[0.6, 0.35, 0.05])
+            ]
+        ),
+        "Mức độ DVC": pa.array(
+            np.array(["Toàn trình", "Một phần", ""], dtype=object)[rng.integers(0, 3, rows)]
+        ),
+        "Ngày tiếp nhận": _fmt(received, True),
+        "Ngày hẹn trả": pc.if_else(pa.array(date_only_due), _fmt(due, False), _fmt(due, True)),
+        "Ngày có kết quả": _blank(pending, _fmt(completed, True)),
+        "Ngày trả kết quả": _blank(pending, _fmt(completed + np.timedelta64(2, "h"), True)),
+        "Trạng thái": pa.array(
+            np.where(pending, "Đang xử lý", np.array(STATUSES[:2], dtype=object)[rng.integers(0, 2, rows)])
+        ),
+    }
+    for header in (
+        "Có phí, lệ phí",
+        "Thanh toán trực tuyến",
+        "Số hóa hồ sơ",
+        "Kết quả điện tử",
+        "Đồng bộ DVCQG",
+        "Phiếu xin lỗi",
+    ):
+        cols[header] = pa.array(YES_NO[rng.integers(0, len(YES_NO), rows)])
+    rated = rng.random(rows) < 0.4
+    cols["Đánh giá"] = _blank(
+        ~rated,
+        pa.array(
+            np.array(["Rất hài lòng", "Hài lòng", "Không hài lòng"], dtype=object)[rng.integers(0, 3, rows)]
+        ),
+    )
+    cols["Ngày đánh giá"] = _blank(~rated | pending, _fmt(completed + np.timedelta64(1, "D"), True))
+    counter = pc.equal(cols["Kênh nộp"], "Trực tiếp")
+    waits = pa.array(np.round(rng.gamma(3.0, 5.0, rows), 1)).cast(pa.string())
+    cols["Thời gian chờ (phút)"] = pc.if_else(counter, waits, "")
+    names = pc.binary_join_element_wise(
+        pa.array(np.array(SURNAMES, dtype=object)[rng.integers(0, len(SURNAMES), rows)]),
+        pa.array(np.array(MIDDLE, dtype=object)[rng.integers(0, len(MIDDLE), rows)]),
+        pa.array(np.array(GIVEN, dtype=object)[rng.integers(0, len(GIVEN), rows)]),
+        " ",
+    )
+    cols["Chủ hồ sơ"] = names
+    cols["Số CCCD/CMND"] = pa.array(rng.integers(10**11, 10**12 - 1, rows)).cast(pa.string())
+    cols["Số điện thoại"] = pc.binary_join_element_wise(
+        "09", pa.array(rng.integers(10**7, 10**8 - 1, rows)).cast(pa.string()), ""
+    )
+    cols["Email"] = _blank(
+        rng.random(rows) < 0.6,
+        pc.binary_join_element_wise("nguoinop", cols["Số CCCD/CMND"], "@example.invalid", ""),
+    )
+    cols["Địa chỉ"] = pc.binary_join_element_wise(
+        "Số ",
+        pa.array(rng.integers(1, 500, rows)).cast(pa.string()),
+        ", phường Tân Quang, TP Tuyên Quang",
+        "",
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pacsv.write_csv(pa.table(cols), path, pacsv.WriteOptions(quoting_style="needed"))
+    return path
+
+
+_CHILD_READ = """
+import json, resource, sys, time
+import pandas as pd
+t = time.perf_counter()
+frame = pd.read_csv(sys.argv[1], engine="pyarrow")
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "rows": len(frame),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+_CHILD_INGEST = """
+import json, resource, sys, time
+from pathlib import Path
+from cchc_lib.ingest import run_ingest
+t = time.perf_counter()
+result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "rows": result.report["total"]["rows_read"],
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+PROCEDURES = "Mã TTHC,Tên TTHC,Lĩnh vực,Mức độ DVC,Năm\n" + "".join(
+    f"1.00{p + 1000},Thủ tục số {p},Lĩnh vực,{level},{year}\n"
+    for p in range(500)
+    for level, year in (("Một phần", 2022), ("Toàn trình", 2023))
+)
+
+
+def _child(code: str, *args: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=ROOT, env=env
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run() -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
+        raw = Path(tmp) / "raw"
+        csv_path = generate(raw / "dossiers" / "dossiers-1m.csv")
+        (raw / "procedures.csv").write_text(PROCEDURES, encoding="utf-8")
+        size_mb = csv_path.stat().st_size / 2**20
+        read = _child(_CHILD_READ, str(csv_path))
+        ingest = _child(_CHILD_INGEST, str(raw), str(Path(tmp) / "processed"))
+    rows = []
+    for step, m in (("pandas.read_csv(engine='pyarrow')", read), ("cchc ingest", ingest)):
+        rows.append(
+            {
+                "step": step,
+                "rows": m["rows"],
+                "file_mb": f"{size_mb:.0f}",
+                "seconds": f"{m['seconds']:.2f}",
+                "rows_per_s": f"{m['rows'] / m['seconds']:,.0f}",
+                "peak_mb": f"{m['peak_mb']:.0f}",
+                "ratio": f"{m['seconds'] / read['seconds']:.2f}x",
+            }
+        )
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from benchmarks.__main__ import print_table
+
+    print_table("bench_ingest", run())
