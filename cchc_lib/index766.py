@@ -459,7 +459,7 @@ def levers(counts: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     target_score = comp["score"] + gained
     target_ratio = target_score / comp["max_score"] * comp["threshold"]
     num, den = comp["numerator"], comp["denominator"]
-    needed = np.ceil(target_ratio * den - num - _EPS).clip(lower=0)
+    needed = np.ceil(target_ratio * den - num - _EPS).clip(lower=0) + 0.0  # no "-0"
     needed = needed.where(den > 0, np.where(gained > 0, 1.0, 0.0)).where(comp["available"])
 
     labels = {c.code: c.lever_vi for c in COMPONENTS}
@@ -650,6 +650,12 @@ def _tally(codes: np.ndarray, n_units: int, metric: str, den: np.ndarray, num: n
                          "denominator": d})
 
 
+def _unit_codes(values: pd.Series, units: list[str]) -> np.ndarray:
+    """Position of each value in ``units``; -1 (counts for no unit) when absent or <NA>."""
+    probe = pd.Index(values.astype(object).where(values.notna(), None))
+    return pd.Index(units, dtype=object).get_indexer(probe).astype(np.int64)
+
+
 def _catalogue_for(procedures: pd.DataFrame, year: int) -> pd.DataFrame | None:
     """The catalogue of ``year``, else the latest earlier one; None when there is none."""
     if procedures is None or procedures.empty:
@@ -704,8 +710,7 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
     else:
         active = rec | done | pending
         units = sorted(d.loc[active, "department"].dropna().astype(str).unique())
-        dossier_codes = pd.Categorical(d["department"].astype(object), categories=units).codes
-        dossier_codes = dossier_codes.astype(np.int64)
+        dossier_codes = _unit_codes(d["department"], units)
     n_units = len(units)
     frames: list[pd.DataFrame] = []
 
@@ -753,8 +758,7 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
             owners = d[["procedure_code", "department"]].dropna().drop_duplicates()
             cat = catalogue.merge(owners.rename(columns={"department": "_unit"}),
                                   on="procedure_code", how="inner")
-        cat_codes = pd.Categorical(cat["_unit"].astype(object), categories=units).codes
-        cat_codes = cat_codes.astype(np.int64)
+        cat_codes = _unit_codes(cat["_unit"], units)
         unit_of_dossier = (
             pd.Series(OVERALL_UNIT, index=d.index) if by == "overall" else d["department"]
         ).astype(object)
@@ -801,7 +805,7 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
             dept = feedback["dossier_id"].map(
                 pd.Series(d["department"].to_numpy(), index=d["dossier_id"].to_numpy())
             )
-            fb_codes = pd.Categorical(dept.astype(object), categories=units).codes.astype(np.int64)
+            fb_codes = _unit_codes(dept, units)
         f_received = _times(feedback, "received_at")
         f_handled = _times(feedback, "handled_at")
         f_due = _times(feedback, "due_at")

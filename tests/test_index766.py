@@ -696,3 +696,16 @@ def test_cli_period_csv_round_trip(tmp_path, capsys):
 def test_cli_period_without_processed_data(tmp_path, capsys):
     assert main(["index766", "--period", "2023-03", "--processed", str(tmp_path)]) == 1
     assert "cchc ingest" in capsys.readouterr().err
+
+
+def test_period_without_any_activity():
+    # 2021-01: no dossier at all. Overall: dossier metrics 0/0 score 0 (progress 0/0 -> 0);
+    # no catalogue for 2021 or earlier -> catalogue metrics not available; by department: no unit.
+    data = sample_data()
+    jan21 = Period.parse("2021-01")
+    got = as_dict(counts_from_data(data, jan21), "Toàn Sở")
+    assert got["PROGRESS_ON_TIME"] == (0, 0)
+    assert all(math.isnan(v) for v in got["PUBLISH_ON_TIME"])
+    assert counts_from_data(data, jan21, by="department").empty
+    empty = score_from_counts(counts_from_data(data, jan21, by="department"))
+    assert empty.empty and list(empty.columns[:5]) == ["unit", "group", "metric", "score", "max_score"]
