@@ -134,10 +134,10 @@ def _pct(value: float) -> str:
     return text.replace(".", ",") + "%"
 
 
-def _empty_note(fig: go.Figure, has_data: bool) -> go.Figure:
+def _empty_note(fig: go.Figure, has_data: bool, text: str = "Không có dữ liệu trong kỳ") -> go.Figure:
     if not has_data:
         fig.add_annotation(
-            text="Không có dữ liệu trong kỳ", showarrow=False, xref="paper", yref="paper",
+            text=text, showarrow=False, xref="paper", yref="paper",
             x=0.5, y=0.5, font={"size": 15, "color": COLORS["muted"]},
         )
     return fig
@@ -220,7 +220,7 @@ def timeliness_chart(monthly: pd.DataFrame) -> go.Figure:
     fig.add_trace(_target_trace(x, target, f"Chỉ tiêu trước hạn ≥ {_pct(target)} (II.2)",
                                 COLORS["target"]), secondary_y=True)
     fig.update_yaxes(title_text="Số hồ sơ đã giải quyết", tickformat=",.0f", secondary_y=False)
-    fig.update_yaxes(title_text="Tỷ lệ trước hạn", tickformat=".0%", range=[0, 1.05],
+    fig.update_yaxes(title_text="Tỷ lệ trước hạn", tickformat=".0%", range=[0, 1.05], dtick=0.2,
                      showgrid=False, secondary_y=True)
     return _empty_note(fig, bool(counts.notna().any().any()))
 
@@ -296,11 +296,11 @@ def departments_chart(by_department: pd.DataFrame) -> go.Figure:
     table = table.reindex(columns=list(DEPARTMENT_SERIES)).astype("float64").sort_index()
     fig = _base("So sánh giữa các phòng")
     fig.update_layout(barmode="group", height=max(HEIGHT, 110 + 70 * len(table)))
-    names = [plot_text(g) for g in table.index]
+    names = [plot_text(_shorten(g, 34)) for g in table.index]
     for i, (indicator, name) in enumerate(DEPARTMENT_SERIES.items()):
         fig.add_trace(go.Bar(y=names, x=table[indicator].tolist(), name=name, orientation="h",
                              marker_color=SERIES_COLORS[i], hovertemplate="%{x:.1%}"))
-    fig.update_layout(hovermode="y unified")
+    fig.update_layout(hovermode="y unified", margin={"l": 230})
     fig.update_xaxes(tickformat=".0%", range=[0, 1.02], showgrid=True, gridcolor=COLORS["grid"])
     fig.update_yaxes(autorange="reversed", tickformat=None)
     return _empty_note(fig, bool(table.notna().any().any()))
@@ -326,8 +326,9 @@ def pareto_chart(late: pd.DataFrame, top: int = 10) -> go.Figure:
     fig.update_xaxes(tickangle=-30)
     fig.update_yaxes(title_text="Số hồ sơ quá hạn", tickformat=",.0f", rangemode="tozero",
                      secondary_y=False)
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], showgrid=False, secondary_y=True)
-    return _empty_note(fig, bool(len(head)))
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], dtick=0.2, showgrid=False, secondary_y=True)
+    fig.update_layout(legend={"yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
+    return _empty_note(fig, bool(len(head)), "Không có hồ sơ quá hạn trong kỳ")
 
 
 def _shorten(name: object, width: int = 38) -> str:

@@ -341,9 +341,34 @@ def table_html(frame: pd.DataFrame, css_class: str = "cchc-table") -> str:
     return f"<table class='{css_class}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+FORM06_HEAD = (
+    "<tr><th rowspan='3'>STT</th><th rowspan='3'>Lĩnh vực</th>"
+    "<th colspan='4'>Số hồ sơ nhận giải quyết</th><th colspan='4'>Số hồ sơ đã giải quyết</th>"
+    "<th colspan='3'>Số hồ sơ đang giải quyết</th></tr>"
+    "<tr><th rowspan='2'>Tổng số</th><th colspan='2'>Trong kỳ</th><th rowspan='2'>Từ kỳ trước</th>"
+    "<th rowspan='2'>Tổng số</th><th rowspan='2'>Trước hạn</th><th rowspan='2'>Đúng hạn</th>"
+    "<th rowspan='2'>Quá hạn</th><th rowspan='2'>Tổng số</th><th rowspan='2'>Trong hạn</th>"
+    "<th rowspan='2'>Quá hạn</th></tr>"
+    "<tr><th>Trực tuyến</th><th>Trực tiếp, dịch vụ bưu chính</th></tr>"
+)
+
+
 def form06_html(form06: pd.DataFrame) -> str:
-    """Biểu 06/VPCP/KSTT as HTML (the last row, the total, in bold)."""
-    return table_html(form06, "cchc-table form06")
+    """Biểu 06/VPCP/KSTT as HTML in the official layout: two-level headers, column numbers
+    (1)-(13), rows by field and the total row (in bold)."""
+    from cchc_lib.form06 import FORM06_COLUMNS
+
+    names = [name for name, _, _ in FORM06_COLUMNS]
+    numbers = "".join(f"<th class='colno'>{esc(number)}</th>" for _, number, _ in FORM06_COLUMNS)
+    rows = []
+    for record in form06.reindex(columns=names).to_dict("records"):
+        cells = [f"<td class='num'>{esc(record['stt'] or '')}</td>", f"<td>{esc(record['field'])}</td>"]
+        cells += [f"<td class='num'>{fmt_number(record[n])}</td>" for n in names[2:]]
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f"<table class='cchc-table form06'><thead>{FORM06_HEAD}<tr>{numbers}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 # -- publishing: nbconvert --------------------------------------------------------------------

@@ -1,0 +1,208 @@
+"""Open an HTML file in a real headless Chromium with the network cut, over the DevTools protocol.
+
+Used by tests/test_browser.py (and handy by hand: ``python -m tests.browser report.html``).
+Chromium runs with a dead proxy (127.0.0.1:9) for every non-loopback request, so a report that
+needed a CDN would show failed requests, console errors and undrawn charts.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+
+COUNT_CHARTS_JS = """(() => {
+  const divs = Array.from(document.querySelectorAll('div.plotly-graph-div'));
+  return JSON.stringify({
+    charts: divs.length,
+    drawn: divs.filter(d => d.querySelector('svg.main-svg')).length,
+    plotly: typeof window.Plotly,
+    ready: document.readyState,
+    text: document.body ? document.body.innerText : ''
+  });
+})()"""
+
+
+def find_chromium() -> str | None:
+    for name in CHROMIUM_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@dataclass
+class PageResult:
+    charts: int = 0
+    drawn: int = 0
+    plotly: str = ""
+    text: str = ""
+    console_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    screenshots: list[bytes] = field(default_factory=list)
+
+
+class _Cdp:
+    """A minimal DevTools client over one websocket, flattened sessions. JavaScript dialogs
+    (``alert``) are recorded and dismissed as they open, so they cannot block the page."""
+
+    def __init__(self, url: str) -> None:
+        import websocket
+
+        self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
+        self.next_id = 0
+        self.events: list[dict] = []
+        self.replies: dict[int, dict] = {}
+
+    def _receive(self) -> None:
+        message = json.loads(self.ws.recv())
+        if "id" in message:
+            self.replies[message["id"]] = message
+            return
+        self.events.append(message)
+        if message.get("method") == "Page.javascriptDialogOpening":
+            self.send("Page.handleJavaScriptDialog", {"accept": False}, message.get("sessionId"))
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
+        self.next_id += 1
+        number = self.next_id
+        message = {"id": number, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        self.ws.send(json.dumps(message))
+        while number not in self.replies:
+            self._receive()
+        reply = self.replies.pop(number)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply.get("result", {})
+
+    def pump(self, seconds: float) -> None:
+        """Collect events for a while."""
+        import websocket
+
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.ws.settimeout(left)
+            try:
+                self._receive()
+            except websocket.WebSocketTimeoutException:
+                break
+        self.ws.settimeout(30)
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def _wait_for_port(profile: Path, proc: subprocess.Popen, timeout: float = 30) -> str:
+    marker = profile / "DevToolsActivePort"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if marker.exists():
+            lines = marker.read_text().split("\n")
+            if len(lines) >= 2 and lines[1]:
+                return f"ws://127.0.0.1:{lines[0].strip()}{lines[1].strip()}"
+        if proc.poll() is not None:
+            raise RuntimeError(f"chromium exited with {proc.returncode}")
+        time.sleep(0.1)
+    raise TimeoutError("chromium did not open its DevTools port")
+
+
+def open_page(html: Path, *, timeout: float = 60, screenshot: bool = False,
+              width: int = 1280, height: int = 900) -> PageResult:
+    """Load ``html`` offline in headless Chromium and wait until every plotly chart has an SVG
+    (or the timeout); report charts, console errors, network requests and JS dialogs."""
+    binary = find_chromium()
+    if binary is None:
+        raise FileNotFoundError("chromium not installed (make browser)")
+    profile = Path(tempfile.mkdtemp(prefix="cchc-chromium-"))
+    args = [
+        binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-extensions", "--disable-default-apps", "--no-first-run", "--mute-audio",
+        f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+        "--remote-debugging-port=0", "--remote-allow-origins=*", f"--window-size={width},{height}",
+        "about:blank",
+    ]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    result = PageResult()
+    cdp = None
+    try:
+        cdp = _Cdp(_wait_for_port(profile, proc))
+        target = cdp.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            cdp.send(f"{domain}.enable", session=session)
+        cdp.send("Page.navigate", {"url": Path(html).resolve().as_uri()}, session=session)
+        deadline = time.monotonic() + timeout
+        state: dict = {}
+        while time.monotonic() < deadline:
+            cdp.pump(0.5)
+            value = cdp.send("Runtime.evaluate", {"expression": COUNT_CHARTS_JS, "returnByValue": True},
+                             session=session).get("result", {}).get("value")
+            state = json.loads(value) if value else {}
+            if state.get("ready") == "complete" and state.get("drawn") == state.get("charts"):
+                break
+        cdp.pump(1.0)  # late errors, if any
+        result.charts = state.get("charts", 0)
+        result.drawn = state.get("drawn", 0)
+        result.plotly = state.get("plotly", "")
+        result.text = state.get("text", "")
+        if screenshot:
+            result.screenshots = []
+            full = json.loads(cdp.send("Runtime.evaluate", {
+                "expression": "JSON.stringify(document.documentElement.scrollHeight)",
+                "returnByValue": True}, session=session)["result"]["value"])
+            for top in range(0, full, 1600):
+                clip = {"x": 0, "y": top, "width": width, "height": min(1600, full - top), "scale": 1}
+                shot = cdp.send("Page.captureScreenshot", {"format": "png", "clip": clip,
+                                                           "captureBeyondViewport": True}, session=session)
+                result.screenshots.append(base64.b64decode(shot["data"]))
+        for event in cdp.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                details = params.get("exceptionDetails", {})
+                result.console_errors.append(
+                    details.get("exception", {}).get("description") or details.get("text", "exception"))
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                result.console_errors.append(" ".join(str(a.get("value", a.get("description", "")))
+                                                      for a in params.get("args", [])))
+            elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+                result.console_errors.append(params["entry"].get("text", ""))
+            elif method == "Network.requestWillBeSent":
+                result.requests.append(params.get("request", {}).get("url", ""))
+            elif method == "Page.javascriptDialogOpening":
+                result.dialogs.append(params.get("message", ""))
+    finally:
+        if cdp is not None:
+            try:
+                cdp.send("Browser.close")
+            except Exception:  # noqa: BLE001 - the process is killed below anyway
+                pass
+            cdp.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use
+    page = open_page(Path(sys.argv[1]), screenshot=len(sys.argv) > 2)
+    for i, png in enumerate(page.screenshots):
+        Path(f"{sys.argv[2]}-{i}.png").write_bytes(png)
+    print(json.dumps({k: v for k, v in page.__dict__.items() if k not in ("text", "screenshots")},
+                     ensure_ascii=False, indent=1))
+    os._exit(0)
