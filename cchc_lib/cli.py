@@ -96,6 +96,10 @@ def cmd_index766(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if getattr(args, "plan", None) is not None:
+        from cchc_lib.plan_report import plan_report_cli
+
+        return plan_report_cli(args)
     from cchc_lib.reports import report_cli
 
     return report_cli(args)
@@ -221,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--period", type=_period, help="2023-03, 2023-Q1 or 2023")
     group.add_argument("--year", type=int, help="all 12 months, 4 quarters and the year")
+    group.add_argument("--plan", type=int, help="the plan report of that year (Kế hoạch CCHC)")
+    p.add_argument("--as-of", dest="as_of", default=None, help="with --plan: judge tasks at this date")
     p.add_argument("--department", default=None, help="one department (default: all)")
     p.add_argument("--raw", type=Path, default=None, help="ingest this raw folder first")
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)

@@ -1,0 +1,455 @@
+"""The plan report: is Kế hoạch CCHC on track? One page, area by area.
+
+``notebooks/plan.ipynb`` calls the content helpers here (``prepare_plan_report``,
+``off_track_markdown``, ``area_html``, ``timeline_chart`` ...); ``render_plan_report`` runs it
+through the reports module's papermill + nbconvert runner (same HTML standards as the period
+reports) into ``<out>/ke-hoach-<year>/bao-cao-ke-hoach-<year>[-<as-of>].html``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from cchc_lib import plan
+from cchc_lib.formatting import fmt_date, fmt_datetime, fmt_number
+from cchc_lib.periods import Period
+
+PLAN_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "plan.ipynb"
+PLAN_TITLE = "Báo cáo tình hình thực hiện Kế hoạch cải cách hành chính"
+
+STATE_CLASS = {
+    plan.DONE_ONTIME: "st-met",
+    plan.DONE_LATE: "st-missed",
+    plan.OVERDUE: "st-missed",
+    plan.IN_PROGRESS: "st-none",
+    plan.NOT_DUE: "st-plain",
+}
+STATE_COLORS = {
+    plan.DONE_ONTIME: "#2e7d32",
+    plan.DONE_LATE: "#f18f01",
+    plan.OVERDUE: "#c62828",
+    plan.IN_PROGRESS: "#2e86ab",
+    plan.NOT_DUE: "#9aa5b1",
+}
+
+
+@dataclass
+class PlanReportContext:
+    """Everything the plan report shows, computed once."""
+
+    year: int
+    as_of: pd.Timestamp
+    indicators: pd.DataFrame  # dossier + catalogue + other plan targets, overall
+    tasks: pd.DataFrame  # plan tasks with their states as of ``as_of``
+    tasks_reported: bool  # False: no state was reported (the shipped table only)
+    sources: dict[str, bool]  # which optional inputs were present
+    plan_name: str = ""
+    generated_at: pd.Timestamp = field(default_factory=pd.Timestamp.now)
+
+    @property
+    def period(self) -> Period:
+        return Period.parse(str(self.year))
+
+
+def default_as_of(year: int, today: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The end of the plan year, or today while the year is still running."""
+    today = pd.Timestamp.now() if today is None else pd.Timestamp(today)
+    end = pd.Timestamp(year=year, month=12, day=31)
+    return plan.as_of_instant(min(today.normalize(), end))
+
+
+def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> PlanReportContext:
+    """Load the processed data and compute the plan's targets and task states."""
+    from cchc_lib.indicators import MissingDataError, compute_indicators, load_processed
+    from cchc_lib.targets import load_targets
+
+    year = int(year)
+    period = Period.parse(str(year))
+    at = default_as_of(year) if as_of in (None, "") else plan.as_of_instant(as_of)
+    inputs = plan.load_plan_inputs(processed_dir)
+    try:
+        data = load_processed(Path(processed_dir))
+        dossier_rows = compute_indicators(data, period, by="overall")
+    except MissingDataError:
+        data, dossier_rows = None, pd.DataFrame(columns=plan.COLUMNS)
+    other = plan.plan_indicators(data, period, inputs, as_of=at)
+    indicators = pd.concat([dossier_rows, other], ignore_index=True) if len(dossier_rows) else other
+
+    tasks = inputs.plan_tasks
+    reported = tasks is not None and bool(tasks["task_state"].notna().any())
+    if tasks is None or not len(tasks):
+        try:
+            tasks = plan.shipped_plan_tasks(year)
+        except FileNotFoundError:
+            tasks = plan.conform(pd.DataFrame(), "plan_tasks")
+    states = plan.task_states(tasks, at, period) if len(tasks) else tasks
+    if len(states):  # as of that date, a later completion and its document did not exist yet
+        later = (states["completed_at"] > at).to_numpy()
+        states.loc[later, "completed_at"] = pd.NaT
+        states.loc[later, "result_document"] = pd.NA
+    order = {s: i for i, s in enumerate(plan.SECTION_TITLES)}
+    if len(states):
+        states = states.assign(_s=states["section"].map(order).fillna(99)).sort_values(
+            ["_s", "task_no"]).drop(columns="_s").reset_index(drop=True)
+    sources = {t: getattr(inputs, t) is not None for t in plan.PLAN_TABLES}
+    sources["dossiers"] = data is not None
+    return PlanReportContext(year, at, indicators, states, reported, sources,
+                             load_targets(year).plan)
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def _esc(value: object) -> str:
+    from cchc_lib.reports import esc
+
+    return esc(value)
+
+
+def _md(value: object) -> str:
+    from cchc_lib.reports import _md_text
+
+    return _md_text(value)
+
+
+def plan_title(year: int, as_of: pd.Timestamp) -> str:
+    from cchc_lib.reports import AGENCY
+
+    return f"{PLAN_TITLE} năm {year} — tính đến ngày {fmt_date(as_of)} — {AGENCY}"
+
+
+def _value_text(row: dict) -> str:
+    from cchc_lib.formatting import fmt_percent
+    from cchc_lib.reports import format_value
+
+    if row.get("unit") == "rate":
+        return "—" if pd.isna(row.get("value")) else fmt_percent(row["value"])
+    return format_value(str(row["indicator"]), row.get("value"), row.get("unit"))
+
+
+def _short(text: object, limit: int = 90) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def header_markdown(ctx: PlanReportContext) -> str:
+    names = {"dossiers": "hồ sơ TTHC", "documents": "sổ văn bản đi/đến", "workfiles": "hồ sơ công việc",
+             "staff": "danh sách công chức", "feedback": "phản ánh, kiến nghị",
+             "plan_tasks": "tiến độ nhiệm vụ (plan_tasks.csv)"}
+    have = [n for k, n in names.items() if ctx.sources.get(k)]
+    missing = [n for k, n in names.items() if not ctx.sources.get(k)]
+    lines = [
+        f"# {_md(plan_title(ctx.year, ctx.as_of))}",
+        f"**Kế hoạch:** {_md(ctx.plan_name or f'Kế hoạch cải cách hành chính năm {ctx.year}')} · "
+        f"**Tính đến:** hết ngày {fmt_date(ctx.as_of)}",
+        f"**Dữ liệu có:** {', '.join(have) if have else 'không có'}."
+        + (f" **Chưa có:** {', '.join(missing)} (các chỉ tiêu liên quan ghi «Chưa có dữ liệu»)."
+           if missing else ""),
+        f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}.",
+    ]
+    return "\n\n".join(lines)
+
+
+def _indicator_line(row: dict) -> str:
+    counts = ""
+    if not pd.isna(row.get("denominator")) and row.get("unit") == "rate":
+        counts = f" ({fmt_number(row['numerator'])}/{fmt_number(row['denominator'])})"
+    return (f"**{_md(row['label_vi'])}:** {_md(_value_text(row))}{counts}; "
+            f"chỉ tiêu {_md(row.get('target_text_vi') or '—')}")
+
+
+def _task_line(row: dict) -> str:
+    name = f"Nhiệm vụ {row['section']}.{row['task_no']} «{_md(_short(row['content'], 80))}»"
+    lead = _md(row["lead_unit"]) if not pd.isna(row["lead_unit"]) else "—"
+    if row["deadline_kind"] != plan.KIND_DATED:
+        when = "thực hiện thường xuyên"
+    else:
+        when = f"hạn {_md(row['deadline_text'])}"
+    if row["state_vi"] == plan.DONE_LATE:
+        return (f"{name} ({lead} chủ trì, {when}): hoàn thành ngày {fmt_date(row['completed_at'])}, "
+                f"**muộn {fmt_number(row['days_late'])} ngày**.")
+    if row["deadline_kind"] != plan.KIND_DATED:
+        return f"{name} ({lead} chủ trì, {when}): **chưa có báo cáo hoàn thành trong năm**."
+    late = f", đã quá hạn {fmt_number(row['days_late'])} ngày" if row["days_late"] else ""
+    return f"{name} ({lead} chủ trì, {when}): **chưa hoàn thành**{late}."
+
+
+def _section_of(indicator: str) -> str:
+    for section, ids in plan.AREA_INDICATORS.items():
+        if indicator in ids:
+            return section
+    return "II"  # every other indicator of the engine is about dossiers and procedures
+
+
+def off_track(ctx: PlanReportContext) -> dict[str, pd.DataFrame]:
+    """What is off track: missed targets, overdue tasks, late tasks, indicators without data."""
+    ind = ctx.indicators
+    status = ind["status"].fillna("").astype(str)
+    tasks = ctx.tasks
+    state = tasks["state_vi"] if len(tasks) else pd.Series(dtype="string")
+    none = tasks.iloc[0:0]
+    return {
+        "missed": ind[status == plan.STATUS_NOT_MET],
+        "no_data": ind[status == plan.STATUS_NO_DATA],
+        "overdue": tasks[(state == plan.OVERDUE).to_numpy()] if ctx.tasks_reported else none,
+        "late": tasks[(state == plan.DONE_LATE).to_numpy()] if ctx.tasks_reported else none,
+    }
+
+
+def off_track_markdown(ctx: PlanReportContext) -> str:
+    """The short list first: what is missed, overdue or late, area by area, in plain Vietnamese."""
+    found = off_track(ctx)
+    status = ctx.indicators["status"].fillna("").astype(str)
+    met, missed = int((status == plan.STATUS_MET).sum()), int((status == plan.STATUS_NOT_MET).sum())
+    head = f"Tính đến hết ngày {fmt_date(ctx.as_of)}: **{met}** chỉ tiêu đạt, **{missed}** chỉ tiêu chưa đạt."
+    tasks = ctx.tasks
+    if ctx.tasks_reported and len(tasks):
+        due = tasks[tasks["due_at"] <= ctx.as_of]
+        ontime = int((due["state_vi"] == plan.DONE_ONTIME).sum())
+        head += (f" Trong {len(due)} nhiệm vụ đã đến hạn, **{ontime}** hoàn thành đúng hạn, "
+                 f"**{len(found['late'])}** hoàn thành muộn, **{len(found['overdue'])}** chưa hoàn thành.")
+        open_ = int(tasks["state_vi"].isin([plan.NOT_DUE, plan.IN_PROGRESS]).sum())
+        if open_:
+            head += f" {open_} nhiệm vụ đang thực hiện hoặc chưa đến hạn."
+    else:
+        head += (" Chưa có báo cáo tiến độ các nhiệm vụ của Biểu kế hoạch chi tiết "
+                 "(tệp plan_tasks.csv chưa điền trạng thái).")
+    parts = [head]
+    lines: dict[str, list[str]] = {s: [] for s in plan.SECTION_TITLES}
+    for row in found["missed"].to_dict("records"):
+        lines.setdefault(_section_of(str(row["indicator"])), []).append(f"- {_indicator_line(row)}.")
+    for frame in (found["overdue"], found["late"]):
+        for row in frame.to_dict("records"):
+            lines.setdefault(str(row["section"]), []).append(f"- {_task_line(row)}")
+    if any(lines.values()):
+        parts.append("**Chưa đạt, quá hạn hoặc hoàn thành muộn, theo từng lĩnh vực:**")
+        for section, items in lines.items():
+            if items:
+                title = plan.SECTION_TITLES.get(section, section)
+                parts.append(f"**{_md(section)}. {_md(title)}**\n\n" + "\n".join(items))
+    else:
+        parts.append("Không có chỉ tiêu chưa đạt và không có nhiệm vụ quá hạn.")
+    if len(found["no_data"]):
+        names = "; ".join(_md(n) for n in found["no_data"]["label_vi"].astype(str))
+        parts.append(f"**Chưa có dữ liệu để đánh giá:** {names}.")
+    return "\n\n".join(parts)
+
+
+# -- tables -------------------------------------------------------------------------------------
+
+
+def _badge(status: str, css: str | None = None) -> str:
+    from cchc_lib.reports import STATUS_CLASS
+
+    css = css or STATUS_CLASS.get(status, "st-plain")
+    return f"<span class='status {css}'>{_esc(status) if status else 'Không đặt chỉ tiêu'}</span>"
+
+
+def targets_html(rows: pd.DataFrame) -> str:
+    """The targets of one area: value (with its counts), the plan's target(s), status."""
+    body = []
+    for row in rows.to_dict("records"):
+        counts = ""
+        if row.get("unit") == "rate" and not pd.isna(row.get("denominator")):
+            counts = (f"<div class='src'>{fmt_number(row['numerator'])}/"
+                      f"{fmt_number(row['denominator'])}</div>")
+        status = "" if pd.isna(row.get("status")) else str(row.get("status") or "")
+        badge = _badge(status)
+        status_min = "" if pd.isna(row.get("status_min")) else str(row.get("status_min") or "")
+        if status_min and not pd.isna(row.get("target_min")) and status_min != status:
+            badge += f"<div class='src'>Mức tối thiểu: {_esc(status_min)}</div>"
+        source = row.get("target_source") or ""
+        body.append(
+            f"<tr><td>{_esc(row.get('label_vi') or row['indicator'])}</td>"
+            f"<td class='num'>{_esc(_value_text(row))}{counts}</td>"
+            f"<td>{_esc(row.get('target_text_vi') or '—')}"
+            + (f"<div class='src'>{_esc(source)}</div>" if source else "")
+            + f"</td><td>{badge}</td></tr>"
+        )
+    head = ("<thead><tr><th>Chỉ tiêu</th><th class='num'>Kết quả</th><th>Chỉ tiêu kế hoạch</th>"
+            "<th>Đánh giá</th></tr></thead>")
+    return f"<table class='cchc-table scorecard'>{head}<tbody>{''.join(body)}</tbody></table>"
+
+
+def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
+    """The tasks with their deadline and state."""
+    if not len(tasks):
+        return "<p class='note'>Không có nhiệm vụ.</p>"
+    body = []
+    for row in tasks.to_dict("records"):
+        state = str(row["state_vi"]) if reported else "Chưa có báo cáo"
+        css = STATE_CLASS.get(state, "st-nodata") if reported else "st-nodata"
+        late = ""
+        if reported and row["state_vi"] in (plan.DONE_LATE, plan.OVERDUE) and not pd.isna(row["days_late"]):
+            late = f"<div class='src'>{'muộn' if row['state_vi'] == plan.DONE_LATE else 'quá hạn'} " \
+                   f"{fmt_number(row['days_late'])} ngày</div>"
+        done = row["completed_at"]
+        body.append(
+            f"<tr><td class='num'>{_esc(row['section'])}.{_esc(row['task_no'])}</td>"
+            f"<td>{_esc(row['content'])}</td><td>{_esc(row['product'])}</td>"
+            f"<td>{_esc(row['lead_unit'])}</td><td>{_esc(row['deadline_text'])}</td>"
+            f"<td><span class='status {css}'>{_esc(state)}</span>{late}</td>"
+            f"<td class='num'>{_esc(None if pd.isna(done) else fmt_date(done))}</td>"
+            f"<td>{_esc(row['result_document'])}</td></tr>"
+        )
+    head = ("<thead><tr><th class='num'>TT</th><th>Nội dung</th><th>Sản phẩm</th><th>Chủ trì</th>"
+            "<th>Thời gian thực hiện</th><th>Tình trạng</th><th class='num'>Ngày hoàn thành</th>"
+            "<th>Văn bản kết quả</th></tr></thead>")
+    return f"<table class='cchc-table tasks'>{head}<tbody>{''.join(body)}</tbody></table>"
+
+
+def area_summary(ctx: PlanReportContext, section: str) -> str:
+    """One line for an area: targets met / missed and tasks by state."""
+    rows = ctx.indicators[ctx.indicators["indicator"].isin(plan.AREA_INDICATORS.get(section, ()))]
+    status = rows["status"].fillna("").astype(str)
+    bits = []
+    if len(rows):
+        bits.append(f"{int((status == plan.STATUS_MET).sum())}/{len(rows)} chỉ tiêu đạt")
+        if (status == plan.STATUS_NOT_MET).any():
+            bits.append(f"{int((status == plan.STATUS_NOT_MET).sum())} chưa đạt")
+    tasks = ctx.tasks[ctx.tasks["section"] == section] if len(ctx.tasks) else ctx.tasks
+    if ctx.tasks_reported and len(tasks):
+        counts = tasks["state_vi"].value_counts()
+        bits.append(f"{len(tasks)} nhiệm vụ: " + ", ".join(
+            f"{int(counts[s])} {s.lower()}" for s in plan.TASK_STATES_VI if s in counts.index))
+    elif len(tasks):
+        bits.append(f"{len(tasks)} nhiệm vụ (chưa có báo cáo tiến độ)")
+    return "; ".join(bits) + "."
+
+
+def area_html(ctx: PlanReportContext, section: str) -> str:
+    """One area of the plan: its title, summary, targets and tasks."""
+    title = plan.SECTION_TITLES.get(section, section)
+    rows = ctx.indicators[ctx.indicators["indicator"].isin(plan.AREA_INDICATORS.get(section, ()))]
+    order = {ind: i for i, ind in enumerate(plan.AREA_INDICATORS.get(section, ()))}
+    rows = rows.assign(_o=rows["indicator"].map(order)).sort_values("_o")
+    tasks = ctx.tasks[ctx.tasks["section"] == section] if len(ctx.tasks) else ctx.tasks
+    parts = [f"<h2>{_esc(section)}. {_esc(title)}</h2>",
+             f"<p><strong>Tóm tắt:</strong> {_esc(area_summary(ctx, section))}</p>"]
+    if len(rows):
+        parts += ["<h3>Chỉ tiêu</h3>", targets_html(rows)]
+    else:
+        parts.append("<p class='note'>Kế hoạch không đặt chỉ tiêu định lượng cho lĩnh vực này; "
+                     "đánh giá theo tiến độ các nhiệm vụ.</p>")
+    parts += ["<h3>Nhiệm vụ</h3>", tasks_html(tasks, ctx.tasks_reported)]
+    return "\n".join(parts)
+
+
+# -- timeline ------------------------------------------------------------------------------------
+
+
+def timeline_frame(ctx: PlanReportContext) -> pd.DataFrame:
+    """One bar per task: from the start of its window to its deadline, coloured by state."""
+    tasks = ctx.tasks
+    if not len(tasks):
+        return pd.DataFrame(columns=["label", "start", "end", "state", "completed", "content"])
+    period = ctx.period
+    due = tasks["due_at"].dt.normalize()
+    month_start = due.dt.to_period("M").dt.start_time
+    start = month_start.where(month_start < period.start, period.start)
+    state = tasks["state_vi"].astype(str) if ctx.tasks_reported else pd.Series(
+        "Chưa có báo cáo", index=tasks.index)
+    return pd.DataFrame({
+        "label": tasks["section"].astype(str) + "." + tasks["task_no"].astype(str),
+        "start": start, "end": due + pd.Timedelta(days=1),
+        "state": state, "completed": tasks["completed_at"],
+        "content": tasks["content"].astype(str).map(lambda t: _short(t, 70)),
+        "deadline": tasks["deadline_text"].astype(str),
+    })
+
+
+def timeline_chart(ctx: PlanReportContext) -> go.Figure:
+    """The tasks on a time axis: bars to the deadline, diamonds at completion, a line at as-of."""
+    from cchc_lib.charts import COLORS, plot_text
+
+    frame = timeline_frame(ctx)
+    fig = go.Figure()
+    for state in [*plan.TASK_STATES_VI, "Chưa có báo cáo"]:
+        part = frame[frame["state"] == state]
+        if not len(part):
+            continue
+        fig.add_trace(go.Bar(
+            orientation="h", y=part["label"], base=part["start"],
+            x=(part["end"] - part["start"]).dt.total_seconds() * 1000,
+            name=state, marker_color=STATE_COLORS.get(state, "#c8a24a"), opacity=0.85,
+            customdata=list(zip(part["content"].map(plot_text), part["deadline"].map(plot_text),
+                                strict=True)),
+            hovertemplate="%{y}: %{customdata[0]}<br>Thời hạn: %{customdata[1]}<extra>" + state
+                          + "</extra>",
+        ))
+    done = frame[frame["completed"].notna()]
+    if len(done):
+        fig.add_trace(go.Scatter(
+            x=done["completed"], y=done["label"], mode="markers", name="Ngày hoàn thành",
+            marker={"symbol": "diamond", "size": 10, "color": COLORS["text"]},
+            hovertemplate="%{y}: hoàn thành %{x|%d/%m/%Y}<extra></extra>",
+        ))
+    as_of = ctx.as_of.normalize() + pd.Timedelta(days=1)
+    fig.add_shape(type="line", x0=as_of, x1=as_of, yref="paper", y0=0, y1=1,
+                  line={"color": COLORS["target"], "dash": "dash", "width": 2})
+    fig.add_annotation(x=as_of, yref="paper", y=1.02, text=f"Ngày {fmt_date(ctx.as_of)}",
+                       showarrow=False, font={"color": COLORS["target"]})
+    fig.update_layout(
+        template="cchc", barmode="overlay", height=max(360, 26 * len(frame) + 140),
+        title="Tiến độ các nhiệm vụ của Biểu kế hoạch chi tiết",
+        xaxis={"type": "date", "tickformat": "%m/%Y", "title": None},
+        yaxis={"autorange": "reversed", "type": "category", "title": None,
+               "categoryorder": "array", "categoryarray": list(frame["label"])},
+        hovermode="closest",
+    )
+    return fig
+
+
+# -- running ---------------------------------------------------------------------------------------
+
+
+def plan_report_paths(year: int, out_dir: Path, as_of: object = None) -> tuple[Path, Path]:
+    name = f"bao-cao-ke-hoach-{year}"
+    if as_of not in (None, ""):
+        name += f"-{plan.as_of_instant(as_of):%Y-%m-%d}"
+    folder = Path(out_dir) / f"ke-hoach-{year}"
+    return folder / f"{name}.html", folder / f"{name}.ipynb"
+
+
+def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path):
+    """Execute ``notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
+    from cchc_lib.reports import render_report
+
+    year = int(year)
+    at = default_as_of(year) if as_of in (None, "") else plan.as_of_instant(as_of)
+    return render_report(
+        Period.parse(str(year)), processed_dir, out_dir, None, notebook=PLAN_NOTEBOOK,
+        extra_parameters={"year": year, "as_of": f"{at:%Y-%m-%d}"},
+        paths=plan_report_paths(year, Path(out_dir), as_of),
+        title=plan_title(year, at),
+    )
+
+
+def plan_report_cli(args) -> int:
+    """``cchc report --plan YEAR [--as-of DATE]`` (after the optional ``--raw`` ingest)."""
+    from cchc_lib.reports import ReportError
+
+    if getattr(args, "raw", None):
+        from cchc_lib.ingest import IngestError, run_ingest
+
+        try:
+            run_ingest(Path(args.raw), Path(args.processed))
+        except IngestError as exc:
+            print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
+            return 1
+    try:
+        result = render_plan_report(int(args.plan), getattr(args, "as_of", None), args.processed, args.out)
+    except ReportError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-30", file=sys.stderr)
+        return 2
+    print(f"Đã lập báo cáo kế hoạch năm {args.plan}: {result.html.resolve()} "
+          f"({fmt_number(result.size / 1_048_576, 1)} MB)")
+    return 0
