@@ -36,7 +36,15 @@ __all__ = ["IngestError", "IngestResult", "run_ingest", "format_summary"]
 REJECTS_FILE = "rejects.csv"
 REPORT_FILE = "ingest_report.json"
 COUNTS = ("rows_read", "rows_accepted", "rows_rejected", "duplicates_merged")
-TABLE_LABELS = {"dossiers": "Hồ sơ TTHC", "procedures": "Danh mục TTHC", "feedback": "Phản ánh, kiến nghị"}
+TABLE_LABELS = {
+    "dossiers": "Hồ sơ TTHC",
+    "procedures": "Danh mục TTHC",
+    "feedback": "Phản ánh, kiến nghị",
+    "documents": "Văn bản đi/đến",
+    "workfiles": "Hồ sơ công việc",
+    "staff": "Cán bộ, công chức",
+    "plan_tasks": "Nhiệm vụ kế hoạch",
+}
 
 
 @dataclass
