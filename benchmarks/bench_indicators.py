@@ -131,7 +131,7 @@ received AS (
            count(*) FILTER (WHERE coalesce(digitized, false)) AS digitized,
            coalesce(sum(wait_minutes), 0) AS wait_sum,
            count(wait_minutes) AS wait_count
-    FROM d JOIN periods p ON d.received_at >= p.start_at AND d.received_at < p.end_at
+    FROM d JOIN period_months p ON date_trunc('month', d.received_at) = p.month
     GROUP BY ALL
 ),
 resolved AS (
@@ -144,14 +144,13 @@ resolved AS (
            count(*) FILTER (WHERE completed_at > due_at AND coalesce(apology_issued, false)) AS late_apology,
            count(*) FILTER (WHERE coalesce(electronic_result, false)) AS electronic_result,
            sum(epoch_ns(completed_at) - epoch_ns(received_at)) / 86400e9 AS processing_days_sum
-    FROM d JOIN periods p ON d.completed_at >= p.start_at AND d.completed_at < p.end_at
+    FROM d JOIN period_months p ON date_trunc('month', d.completed_at) = p.month
     GROUP BY ALL
 ),
 rated AS (
     SELECT p.code, grp, count(*) AS rated,
            count(*) FILTER (WHERE rating IN ('very_satisfied', 'satisfied')) AS satisfied
-    FROM d JOIN periods p ON coalesce(rated_at, completed_at) >= p.start_at
-                         AND coalesce(rated_at, completed_at) < p.end_at
+    FROM d JOIN period_months p ON date_trunc('month', coalesce(rated_at, completed_at)) = p.month
     WHERE rating IS NOT NULL
     GROUP BY ALL
 ),
@@ -163,8 +162,7 @@ backlog AS (
                             AND (completed_at IS NULL OR completed_at >= p.end_at)) AS pending_overdue,
            count(*) FILTER (WHERE received_at < p.start_at
                             AND (completed_at IS NULL OR completed_at >= p.start_at)) AS carried_over
-    FROM d JOIN periods p ON d.received_at < p.end_at
-                         AND (d.completed_at IS NULL OR d.completed_at >= p.start_at)
+    FROM d CROSS JOIN periods p
     GROUP BY ALL
 )
 SELECT * FROM backlog
@@ -236,6 +234,10 @@ def run() -> list[dict]:
         "start_at": [p.start for p in periods],
         "end_at": [p.end for p in periods],
     }))
+    # (period, month) pairs: the additive measures join on the month (an equi-join), which is
+    # how a person would write it in SQL and much faster than a range join on the bounds.
+    con.register("period_months", pd.DataFrame(
+        [(p.code, m.start) for p in periods for m in p.months()], columns=["code", "month"]))
     rows = []
     for by in ("overall", "department"):
         ours_s, ours = _timed(lambda by=by: compute_many(data, periods, by=by, with_changes=False))
