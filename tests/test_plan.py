@@ -6,6 +6,8 @@ Expected values are worked out by hand in the comments next to each case.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -434,3 +436,131 @@ def test_load_plan_inputs_reads_parquet(tmp_path):
     assert loaded.staff is None and loaded.documents is not None
     r = by_id(plan.plan_indicators(loaded, Period.parse("2023-Q1")))["esigned_document_share"]
     assert (r["numerator"], r["denominator"]) == (1, 3)
+
+
+# -- sample data, ingest and personal data --------------------------------------------------------
+
+
+def test_plan_sample_is_deterministic(tmp_path):
+    from cchc_lib.sample_plan import write_plan_sample
+
+    first = write_plan_sample(tmp_path / "a", 2023)
+    second = write_plan_sample(tmp_path / "b", 2023)
+    other = write_plan_sample(tmp_path / "c", 7)
+    assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second, strict=True))
+    assert any(a.read_bytes() != c.read_bytes() for a, c in zip(first, other, strict=True))
+    tasks = pd.read_csv(tmp_path / "a" / "plan_tasks.csv", dtype=str, keep_default_na=False)
+    shipped = pd.read_csv(plan.PLAN_TASKS_2023, dtype=str, keep_default_na=False)
+    same = ["Mục", "STT", "Nội dung", "Sản phẩm", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời gian thực hiện"]
+    assert tasks[same].equals(shipped[same])  # the shipped table, states filled in
+    assert set(tasks["Trạng thái"]) <= {"Hoàn thành", "Đang thực hiện", "Chưa thực hiện"}
+
+
+def _planted(raw: Path) -> set[str]:
+    """Personal values planted in the raw sample: staff names and birth dates, petitioners."""
+    staff = pd.read_csv(raw / "staff.csv", dtype=str, keep_default_na=False)
+    values = set(staff["Họ và tên"]) | set(staff["Ngày sinh"])
+    for path in sorted((raw / "feedback").glob("*.csv")):
+        fb = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in ("Người gửi", "Số điện thoại", "Email", "Địa chỉ"):
+            if col in fb.columns:
+                values |= set(fb[col])
+    return {v for v in values if len(v) >= 6}
+
+
+def _leaks(planted: set[str], texts: list[str]) -> list[str]:
+    return sorted(v for v in planted if any(v in t for t in texts))
+
+
+def test_ingest_takes_the_plan_tables_and_drops_personal_data(sample_processed_dir):
+    from tests.conftest import RAW
+
+    if not (RAW / "staff.csv").exists():
+        pytest.skip("the sample has no staff.csv yet")
+    out = sample_processed_dir
+    for table in ("documents", "workfiles", "staff", "plan_tasks"):
+        frame = pd.read_parquet(out / f"{table}.parquet")
+        assert list(frame.columns) == list(empty_frame(table).columns), table
+        assert len(frame) > 0, table
+    staff = pd.read_parquet(out / "staff.parquet")
+    assert "Họ và tên" not in staff.columns and "Ngày sinh" not in staff.columns
+    tasks = pd.read_parquet(out / "plan_tasks.parquet")
+    assert len(tasks) == 21 and set(tasks["task_state"].dropna()) <= {"done", "in_progress", "not_started"}
+    report = (out / "ingest_report.json").read_text(encoding="utf-8")
+    assert "staff.csv" in report and "plan_tasks.csv" in report
+    rejects = pd.read_csv(out / "rejects.csv", dtype=str, keep_default_na=False)
+    # The planted unknown "Loại" of the 2023 register is rejected with a reason naming the column.
+    doc_rejects = rejects[rejects["table"] == "documents"]
+    assert doc_rejects["reason"].str.contains("Loại").any()
+
+    planted = _planted(RAW)
+    assert planted, "the sample must plant personal data to test its absence"
+    texts = [(out / "rejects.csv").read_text(encoding="utf-8"),
+             (out / "ingest_report.json").read_text(encoding="utf-8")]
+    for path in sorted(out.glob("*.parquet")):
+        frame = pd.read_parquet(path)
+        texts.extend(frame[c].astype(str).str.cat(sep="\n") for c in frame.columns)
+    assert _leaks(planted, texts) == []
+
+
+def test_plan_indicators_on_the_sample(sample_processed_dir):
+    from cchc_lib.indicators import load_processed
+
+    inputs = plan.load_plan_inputs(sample_processed_dir)
+    if inputs.staff is None:
+        pytest.skip("the sample has no staff.csv yet")
+    out = plan.plan_indicators(load_processed(sample_processed_dir), Period.parse("2023"), inputs)
+    assert not (out["status"] == "Chưa có dữ liệu").any()
+    assert ((out["value"] >= 0) & (out["value"] <= 1)).all()
+    # Cross-check one value straight from the processed register.
+    staff = inputs.staff[inputs.staff["year"] == 2023]
+    r = by_id(out)["digital_id_share"]
+    assert (r["numerator"], r["denominator"]) == (staff["digital_id"].sum(), len(staff))
+
+
+# -- the plan report ------------------------------------------------------------------------------
+
+
+def test_plan_report_content_without_optional_inputs(sample_processed_dir, tmp_path):
+    import shutil
+
+    from cchc_lib import plan_report
+
+    for name in ("dossiers.parquet", "procedures.parquet"):
+        shutil.copy(sample_processed_dir / name, tmp_path / name)
+    ctx = plan_report.prepare_plan_report(2023, "2023-12-31", tmp_path)
+    rows = ctx.indicators.set_index("indicator")
+    for ind in plan.PLAN_INDICATOR_IDS:
+        assert rows.loc[ind, "status"] == "Chưa có dữ liệu", ind
+    assert not ctx.tasks_reported and len(ctx.tasks) == 21  # the shipped table, states unknown
+    text = plan_report.off_track_markdown(ctx)
+    assert "Chưa có báo cáo tiến độ" in text and "Chưa có dữ liệu để đánh giá" in text
+    html = plan_report.area_html(ctx, "VI")
+    assert "VI. Xây dựng và phát triển chính quyền điện tử, chính quyền số" in html
+    assert "Chưa có dữ liệu" in html and "Chưa có báo cáo" in html
+
+
+def test_plan_report_html(sample_processed_dir, tmp_path):
+    from cchc_lib import plan_report
+    from tests.conftest import RAW
+
+    if not (RAW / "staff.csv").exists():
+        pytest.skip("the sample has no staff.csv yet")
+    result = plan_report.render_plan_report(2023, None, sample_processed_dir, tmp_path)
+    assert result.html == tmp_path / "ke-hoach-2023" / "bao-cao-ke-hoach-2023.html"
+    html = result.html.read_text(encoding="utf-8")
+    assert '<html lang="vi"' in html
+    assert "tính đến ngày 31/12/2023" in html
+    assert html.count("plotly.js v") == 1  # embedded once
+    assert "prepare_plan_report" not in html and "charts.show" not in html  # no code
+    assert not re.search(r"<script[^>]+src=[\"']https?:", html)
+    assert not re.search(r"<link[^>]+href=[\"']https?:", html)
+    # The off-track list comes first, then the seven areas in the plan's order.
+    positions = [html.index("Những việc chưa đạt, quá hạn")]
+    positions += [html.index(f"{s}. {t}</h2>") for s, t in plan.SECTION_TITLES.items()]
+    assert positions == sorted(positions)
+    # Every state the sample plants shows up (late VII.3, not done I.3).
+    assert "Hoàn thành quá hạn" in html and "Quá hạn chưa hoàn thành" in html
+    planted = _planted(RAW)
+    assert _leaks(planted, [html, result.notebook.read_text(encoding="utf-8")]) == []
