@@ -87,6 +87,14 @@ def map_values(arr: pa.Array, lookup: dict[str, object]) -> tuple[list, np.ndarr
     return codes, enc.indices.to_numpy(zero_copy_only=False), unknown
 
 
+def _day_as_written(text: pa.Array, parsed: pa.Array, fmt: str) -> np.ndarray:
+    """False where strptime rolled an impossible day over (31/02 read as 03/03)."""
+    pattern = r"^\s*(?P<d>\d{1,2})/" if fmt.startswith("%d") else r"^\s*\d{4}-\d{1,2}-(?P<d>\d{1,2})"
+    written = pc.struct_field(pc.extract_regex(text, pattern), [0])
+    same = pc.equal(pc.cast(written, pa.int64()), pc.day(parsed))
+    return _np_bool(pc.fill_null(same, False))
+
+
 def parse_datetimes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(datetime64[ns] values with NaT, date-only flags, unparseable flags) of cleaned text."""
     n = len(arr)
@@ -99,7 +107,7 @@ def parse_datetimes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sub = arr if todo.size == n else arr.take(pa.array(todo))
         parsed = pc.strptime(sub, format=fmt, unit="s", error_is_null=True)
         secs = parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]")
-        ok = ~np.isnat(secs)
+        ok = ~np.isnat(secs) & _day_as_written(sub, parsed, fmt)
         ok[ok] = (secs[ok] >= MIN_DATE) & (secs[ok] < MAX_DATE)
         if ok.any():
             values[todo[ok]] = secs[ok].astype("datetime64[ns]")
