@@ -300,7 +300,10 @@ def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
     head = ("<thead><tr><th class='num'>TT</th><th>Nội dung</th><th>Sản phẩm</th><th>Chủ trì</th>"
             "<th>Thời gian thực hiện</th><th>Tình trạng</th><th class='num'>Ngày hoàn thành</th>"
             "<th>Văn bản kết quả</th></tr></thead>")
-    return f"<table class='cchc-table tasks'>{head}<tbody>{''.join(body)}</tbody></table>"
+    # The task text is long: give it the room, keep the short columns narrow.
+    widths = (4, 34, 13, 11, 10, 11, 8, 9)
+    cols = "<colgroup>" + "".join(f"<col style='width:{w}%'>" for w in widths) + "</colgroup>"
+    return f"<table class='cchc-table tasks'>{cols}{head}<tbody>{''.join(body)}</tbody></table>"
 
 
 def area_summary(ctx: PlanReportContext, section: str) -> str:
