@@ -493,6 +493,8 @@ def test_ingest_takes_the_plan_tables_and_drops_personal_data(sample_processed_d
     # The planted unknown "Loại" of the 2023 register is rejected with a reason naming the column.
     doc_rejects = rejects[rejects["table"] == "documents"]
     assert doc_rejects["reason"].str.contains("Loại").any()
+    # ... and so is the impossible date 31/02/2023.
+    assert doc_rejects["reason"].str.contains("31/02/2023").any()
 
     planted = _planted(RAW)
     assert planted, "the sample must plant personal data to test its absence"
