@@ -39,13 +39,13 @@ COLORS = {
 }
 SERIES_COLORS = ["#1f4e79", "#2e86ab", "#f18f01", "#6a4c93", "#2e7d32", "#c62828", "#8d6e63"]
 HEIGHT = 380
+SEPARATORS = ",."  # Vietnamese: decimal comma, thousands dot (1.234,5; 95,3%)
 
 TEMPLATE = go.layout.Template(
     layout={
         "font": {"family": FONT_FAMILY, "size": 13, "color": COLORS["text"]},
         "title": {"font": {"size": 16, "color": COLORS["primary"]}, "x": 0, "xanchor": "left"},
-        # Vietnamese number formats: 1.234,5 and 95,3%.
-        "separators": ",.",
+        "separators": SEPARATORS,
         "colorway": SERIES_COLORS,
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
@@ -144,7 +144,7 @@ def _empty_note(fig: go.Figure, has_data: bool, text: str = "Không có dữ li�
 
 
 def _base(title: str, percent_axis: bool = True) -> go.Figure:
-    fig = go.Figure(layout={"template": TEMPLATE, "title": {"text": title}})
+    fig = go.Figure(layout={"template": TEMPLATE, "title": {"text": title}, "separators": SEPARATORS})
     if percent_axis:
         fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return fig
@@ -200,7 +200,7 @@ def timeliness_chart(monthly: pd.DataFrame) -> go.Figure:
     late = counts["late_rate"]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.update_layout(template=TEMPLATE, title={"text": "Tiến độ giải quyết hồ sơ theo tháng"},
-                      barmode="stack")
+                      barmode="stack", separators=SEPARATORS)
     for values, name, color in (
         (early, "Trước hạn", COLORS["early"]),
         (on_day, "Đúng hạn", COLORS["on_day"]),
@@ -315,7 +315,7 @@ def pareto_chart(late: pd.DataFrame, top: int = 10) -> go.Figure:
     names = [plot_text(_shorten(n)) for n in head["procedure"]]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.update_layout(template=TEMPLATE, title={"text": "Thủ tục có hồ sơ quá hạn (biểu đồ Pareto)"},
-                      height=HEIGHT + 80, margin={"b": 150})
+                      height=HEIGHT + 80, margin={"b": 150}, separators=SEPARATORS)
     fig.add_trace(go.Bar(x=names, y=head["late"].tolist(), name="Số hồ sơ quá hạn",
                          marker_color=COLORS["late"], hovertemplate="%{y:,.0f} hồ sơ"),
                   secondary_y=False)

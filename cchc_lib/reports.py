@@ -52,6 +52,7 @@ PERCENT_IDS = {
     "national_integration_share", "published_share", "form_field_reduction",
 }
 UNIT_SUFFIX = {"avg_wait_minutes": " phút", "avg_processing_days": " ngày"}
+PERCENT_UNITS = ("%", "rate", "percent", "ratio", "fraction")
 COUNT_IDS = {"pending", "pending_overdue", "carried_over"}
 STATUS_CLASS = {
     "Đạt": "st-met",
@@ -244,13 +245,13 @@ def format_value(indicator: str, value: object, unit: object = None) -> str:
     """An indicator's value the Vietnamese way: 95,3%; 12,4 phút; 1.234."""
     if value is None or pd.isna(value):
         return "—"
-    if indicator in PERCENT_IDS or str(unit or "").strip().lower() in ("%", "percent", "ratio", "fraction"):
-        return fmt_percent(float(value))
     if indicator in UNIT_SUFFIX:
         return fmt_number(float(value), 1) + UNIT_SUFFIX[indicator]
     if indicator in COUNT_IDS:
         return fmt_number(float(value))
-    return fmt_number(float(value), 1) + (f" {unit}" if unit and str(unit) not in ("count",) else "")
+    if indicator in PERCENT_IDS or str(unit or "").strip().lower() in PERCENT_UNITS:
+        return fmt_percent(float(value))
+    return fmt_number(float(value), 1)
 
 
 def format_change(indicator: str, change: object, unit: object = None) -> str:
@@ -291,8 +292,10 @@ def scorecard_html(indicators: pd.DataFrame) -> str:
         status = "" if row.get("status") is None or pd.isna(row.get("status")) else str(row["status"])
         css = STATUS_CLASS.get(status, "st-plain")
         source = row.get("target_source")
+        target_text = _target_text(row)
+        # The engine's target text usually names its source already; add it only when not.
         source_html = (f"<div class='src'>{esc(source)}</div>"
-                       if isinstance(source, str) and source.strip() else "")
+                       if isinstance(source, str) and source.strip() and source not in target_text else "")
         counts = ""
         num, den = row.get("numerator"), row.get("denominator")
         if ind in PERCENT_IDS and not pd.isna(num) and not pd.isna(den):
@@ -300,8 +303,8 @@ def scorecard_html(indicators: pd.DataFrame) -> str:
         body.append(
             f"<tr><td>{esc(row.get('label_vi') or ind)}</td>"
             f"<td class='num'>{esc(format_value(ind, row.get('value'), row.get('unit')))}{counts}</td>"
-            f"<td>{esc(_target_text(row))}{source_html}</td>"
-            f"<td><span class='status {css}'>{esc(status) if status else 'Không đặt chỉ tiêu'}</span></td>"
+            f"<td>{esc(target_text)}{source_html}</td>"
+            f"<td><span class='status {css}'>{esc(status) if status else '—'}</span></td>"
             f"<td class='num'>{esc(format_change(ind, row.get('change_prev'), row.get('unit')))}</td>"
             f"<td class='num'>{esc(format_change(ind, row.get('change_yoy'), row.get('unit')))}</td></tr>"
         )
@@ -469,6 +472,20 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def _cell_first_line(notebook: Path, exec_count: int | None) -> str:
+    """The first non-comment line of the cell that ran as ``[exec_count]`` in an executed
+    notebook (found by its execution count: papermill inserts cells of its own)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(notebook, as_version=4).cells
+    except (OSError, ValueError):
+        return "?"
+    source = next((c.source for c in cells if c.get("execution_count") == exec_count), "")
+    lines = [ln.strip() for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return (lines[0][:80] if lines else "?").replace("«", "").replace("»", "")
+
+
 def render_report(
     period: str | Period,
     processed_dir: str | Path,
@@ -525,8 +542,8 @@ def render_report(
                 os.replace(tmp_nb, failed)
                 raise ReportError(
                     f"Báo cáo {period.code}: lỗi ở ô số {exc.cell_index} của {notebook.name} "
-                    f"(lần chạy [{exc.exec_count}]): {exc.ename}: {exc.evalue}. "
-                    f"Sổ tay lỗi: {failed}"
+                    f"(lần chạy [{exc.exec_count}], «{_cell_first_line(failed, exc.exec_count)}»): "
+                    f"{exc.ename}: {exc.evalue}. Sổ tay đã chạy (có vết lỗi): {failed}"
                 ) from None
             except (RuntimeError, TimeoutError, OSError) as exc:
                 # Kernel start-up problems (e.g. a port taken between choosing and binding it by
@@ -547,11 +564,11 @@ def render_report(
 
 def _render_task(task: tuple) -> ReportResult:
     """Worker entry point: never raises, so one failed report does not stop a batch."""
-    period, processed_dir, out_dir, department, kernel_name, timeout = task
+    period, processed_dir, out_dir, department, kernel_name, timeout, notebook = task
     started = time.perf_counter()
     try:
         return render_report(period, processed_dir, out_dir, department, kernel_name=kernel_name,
-                             timeout=timeout)
+                             timeout=timeout, notebook=notebook)
     except ReportError as exc:
         return ReportResult(str(period), error=str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - reported per report, the batch goes on
@@ -569,13 +586,14 @@ def render_batch(
     kernel_name: str | None = None,
     timeout: int = EXECUTION_TIMEOUT,
     progress: bool = True,
+    notebook: str | Path = REPORT_NOTEBOOK,
 ) -> list[ReportResult]:
     """Render many reports in ``jobs`` long-lived worker processes (each runs many reports),
     with a progress bar; results in the order of ``periods``."""
     from tqdm import tqdm
 
     kernel_name = kernel_name or resolve_kernel()
-    tasks = [(str(p), str(processed_dir), str(out_dir), department, kernel_name, timeout)
+    tasks = [(str(p), str(processed_dir), str(out_dir), department, kernel_name, timeout, str(notebook))
              for p in periods]
     results: dict[int, ReportResult] = {}
     bar = tqdm(total=len(tasks), desc="Lập báo cáo", unit=" báo cáo", disable=not progress,

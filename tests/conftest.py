@@ -27,3 +27,8 @@ def sample_processed(sample_processed_dir):
     from cchc_lib.indicators import load_processed
 
     return load_processed(sample_processed_dir)
+
+
+# Reports rendered once per session (each render starts a kernel): used by test_reports.py and
+# test_browser.py.
+from tests.report_fixtures import planted_report, rendered_reports  # noqa: E402, F401

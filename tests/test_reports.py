@@ -1,0 +1,364 @@
+"""Reports: content helpers on hand-built frames, then the notebooks executed through papermill
+on the sample (month, quarter, year) and on a small planted raw set, and the HTML they publish."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from cchc_lib import charts, reports
+from cchc_lib.periods import Period
+from tests.report_fixtures import MARKUP_NAME, PLANTED, SAMPLE_PERIODS
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+N_CHARTS = 8  # satisfaction, timeliness, online, payment, digitisation, waits, departments, Pareto
+
+
+# -- content helpers on hand-built frames ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "start", "end"),
+    [
+        ("2023-03", "2022-04", "2023-03"),
+        ("2023-Q1", "2022-04", "2023-03"),
+        ("2023-Q2", "2022-07", "2023-06"),
+        ("2023", "2023-01", "2023-12"),
+    ],
+)
+def test_chart_window_is_the_twelve_months_ending_with_the_period(code, start, end):
+    assert reports.chart_window(Period.parse(code)) == (Period.parse(start), Period.parse(end))
+
+
+def _rows(**columns):
+    return pd.DataFrame(columns)
+
+
+def test_late_procedures_orders_counts_and_cumulates_shares():
+    by_procedure = _rows(
+        group=["A", "B", "C", "D", "A"],
+        indicator=["late_rate", "late_rate", "late_rate", "late_rate", "ontime_rate"],
+        numerator=[3.0, 1.0, 0.0, 4.0, 9.0],
+    )
+    late = reports.late_procedures(by_procedure, {"A": "Thủ tục A", "D": "Thủ tục D"})
+    # 8 late in all: D 4 (50%), A 3 (37,5%), B 1 (12,5%); C has none and is left out.
+    assert late["code"].tolist() == ["D", "A", "B"]
+    assert late["procedure"].tolist() == ["Thủ tục D", "Thủ tục A", "B"]
+    assert late["late"].tolist() == [4, 3, 1]
+    assert late["share"].tolist() == pytest.approx([0.5, 0.375, 0.125])
+    assert late["cumulative_share"].tolist() == pytest.approx([0.5, 0.875, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("indicator", "value", "expected"),
+    [
+        ("ontime_rate", 0.953, "95,3%"),
+        ("online_payment_share", 0.1, "10,0%"),
+        ("avg_wait_minutes", 12.34, "12,3 phút"),
+        ("avg_processing_days", 3.96, "4,0 ngày"),
+        ("pending", 1234, "1.234"),
+        ("satisfaction_rate", float("nan"), "—"),
+    ],
+)
+def test_format_value(indicator, value, expected):
+    assert reports.format_value(indicator, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("indicator", "change", "expected"),
+    [
+        ("ontime_rate", 0.024, "+2,4 điểm %"),
+        ("online_share", -0.1, "−10,0 điểm %"),
+        ("pending", -3, "−3"),
+        ("avg_wait_minutes", 1.25, "+1,2 phút"),
+        ("pending", None, "—"),
+    ],
+)
+def test_format_change(indicator, change, expected):
+    assert reports.format_change(indicator, change) == expected
+
+
+def _indicator_row(**overrides):
+    row = {
+        "period": "2023-Q1", "group_by": "overall", "group": "", "indicator": "online_share",
+        "numerator": 745.0, "denominator": 1207.0, "value": 745 / 1207, "target": 0.7,
+        "status": "Chưa đạt", "label_vi": "Tỷ lệ hồ sơ nộp trực tuyến", "unit": "%",
+        "target_min": None, "target_op": ">=", "target_text_vi": "≥ 70%", "target_source": "III.2",
+        "status_min": "", "prev_value": None, "change_prev": 0.059, "yoy_value": None,
+        "change_yoy": None,
+    }
+    row.update(overrides)
+    return row
+
+
+def test_scorecard_html_formats_colours_and_escapes():
+    frame = pd.DataFrame([
+        _indicator_row(),
+        _indicator_row(indicator="avg_wait_minutes", label_vi="<i>Chờ</i> & đợi", value=15.7,
+                       numerator=157.0, denominator=10.0, status="Đạt", target=25.0,
+                       target_text_vi="≤ 25 phút", target_source="Biểu II.6", change_prev=0.5,
+                       change_yoy=-1.0),
+        _indicator_row(indicator="late_rate", label_vi="Quá hạn", value=0.02, status="",
+                       target=None, target_text_vi=None, target_source="", change_prev=None),
+    ])
+    html = reports.scorecard_html(frame)
+    assert "<i>" not in html and "&lt;i&gt;Chờ&lt;/i&gt; &amp; đợi" in html
+    rows = BeautifulSoup(html, "html.parser").select("tbody tr")
+    cells = [[td.get_text(" ", strip=True) for td in row.find_all("td")] for row in rows]
+    # 745/1207 = 61,72...% ; +5,9 points against the previous period; no same-period value.
+    assert cells[0] == ["Tỷ lệ hồ sơ nộp trực tuyến", "61,7% 745/1.207", "≥ 70% III.2", "Chưa đạt",
+                        "+5,9 điểm %", "—"]
+    assert cells[1] == ["<i>Chờ</i> & đợi", "15,7 phút", "≤ 25 phút Biểu II.6", "Đạt", "+0,5 phút",
+                        "−1,0 phút"]
+    assert cells[2][2:4] == ["—", "—"]
+    classes = [row.select_one(".status")["class"] for row in rows]
+    assert classes == [["status", "st-missed"], ["status", "st-met"], ["status", "st-plain"]]
+
+
+def test_form06_html_has_the_official_columns_and_vietnamese_numbers():
+    from cchc_lib.form06 import FORM06_COLUMNS
+
+    names = [name for name, _, _ in FORM06_COLUMNS]
+    values = [1044, 627, 394, 23, 1017, 759, 236, 22, 27, 26, 1]
+    form = pd.DataFrame([["1", "<Đấu thầu>", *values], ["", "Tổng cộng", *values]], columns=names)
+    soup = BeautifulSoup(reports.form06_html(form), "html.parser")
+    assert [th.get_text() for th in soup.select("th.colno")] == [f"({i})" for i in range(1, 14)]
+    first = [td.get_text() for td in soup.select("tbody tr")[0].find_all("td")]
+    assert first[:4] == ["1", "<Đấu thầu>", "1.044", "627"]
+    assert soup.select("tbody tr")[1].find_all("td")[1].get_text() == "Tổng cộng"
+
+
+def _monthly(indicator_values: dict[str, list[tuple[float, float, float]]]) -> pd.DataFrame:
+    """Long frame: per indicator a list over months of (numerator, denominator, value)."""
+    rows = []
+    for indicator, values in indicator_values.items():
+        for month, (num, den, value) in zip(("2023-01", "2023-02"), values, strict=True):
+            rows.append({"period": month, "indicator": indicator, "numerator": num,
+                         "denominator": den, "value": value, "target": None, "target_min": None})
+    return pd.DataFrame(rows)
+
+
+def test_timeliness_chart_stacks_early_on_day_and_late():
+    monthly = _monthly({
+        "early_rate": [(5, 10, 0.5), (6, 8, 0.75)],
+        "ontime_rate": [(8, 10, 0.8), (8, 8, 1.0)],
+        "late_rate": [(2, 10, 0.2), (0, 8, 0.0)],
+    })
+    fig = charts.timeliness_chart(monthly)
+    bars = {t.name: list(t.y) for t in fig.data if t.type == "bar"}
+    assert bars == {"Trước hạn": [5, 6], "Đúng hạn": [3, 2], "Quá hạn": [2, 0]}
+    early = next(t for t in fig.data if t.name == "Tỷ lệ trước hạn")
+    assert list(early.x) == ["T1/2023", "T2/2023"] and list(early.y) == [0.5, 0.75]
+    target = next(t for t in fig.data if t.name.startswith("Chỉ tiêu trước hạn"))
+    assert list(target.y) == [0.8, 0.8]
+    assert fig.layout.separators == ",."
+
+
+def test_satisfaction_chart_draws_both_target_levels_from_the_data():
+    monthly = _monthly({"satisfaction_rate": [(90, 100, 0.9), (96, 100, 0.96)]})
+    monthly["target"], monthly["target_min"] = 0.95, 0.85
+    fig = charts.satisfaction_chart(monthly)
+    levels = {t.name: t.y[0] for t in fig.data if t.name.startswith("Mức")}
+    assert levels == {"Mức phấn đấu 95% (III.2)": 0.95, "Mức tối thiểu 85% (Biểu II.6)": 0.85}
+
+
+def test_pareto_chart_shows_markup_as_text():
+    late = pd.DataFrame({"procedure": [MARKUP_NAME], "code": ["9"], "late": [2], "share": [1.0],
+                         "cumulative_share": [1.0]})
+    fig = charts.pareto_chart(late)
+    assert fig.data[0].x[0].startswith("&lt;b&gt;Thủ tục&lt;/b&gt;&lt;script&gt;")
+
+
+def test_show_embeds_plotlyjs_with_the_first_figure_only(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    monkeypatch.setattr(charts, "_plotlyjs_sent", False)
+    monthly = _monthly({"online_share": [(7, 10, 0.7), (8, 10, 0.8)]})
+    charts.show(charts.online_share_chart(monthly))
+    charts.show(charts.online_share_chart(monthly))
+    htmls = [obj.data for obj in shown]
+    assert [len(re.findall(r"plotly\.js v\d", h)) for h in htmls] == [1, 0]
+    assert all("Plotly.newPlot" in h for h in htmls)
+
+
+def test_slug_and_report_paths(tmp_path):
+    assert reports.slug("Phòng Đăng ký kinh doanh") == "phong-dang-ky-kinh-doanh"
+    html, nb = reports.report_paths(Period.parse("2023-Q1"), tmp_path, "Phòng Đấu thầu")
+    assert html == tmp_path / "2023-Q1" / "bao-cao-2023-Q1-phong-dau-thau.html"
+    assert nb == tmp_path / "2023-Q1" / "bao-cao-2023-Q1-phong-dau-thau.ipynb"
+
+
+def test_resolve_kernel_falls_back_to_the_current_interpreter():
+    assert reports.resolve_kernel("no-such-kernel-cchc-test") == "python3"
+
+
+def test_index_groups_reports_and_marks_failures(tmp_path):
+    results = [
+        reports.ReportResult("2023-03", tmp_path / "2023-03" / "bao-cao-2023-03.html", size=5_242_880),
+        reports.ReportResult("2023-Q1", tmp_path / "2023-Q1" / "bao-cao-2023-Q1.html", size=1_048_576),
+        reports.ReportResult("2023", error="Báo cáo 2023: lỗi"),
+    ]
+    numbers = {"2023-03": {"received": 1234.0, "ontime_rate": 0.975, "online_share": 0.6,
+                           "satisfaction_rate": None}}
+    soup = BeautifulSoup(reports.index_html(results, tmp_path, 2023, numbers), "html.parser")
+    assert soup.html["lang"] == "vi"
+    assert [h.get_text() for h in soup.find_all("h2")] == ["Báo cáo năm", "Báo cáo quý", "Báo cáo tháng"]
+    links = {a.get_text(): a["href"] for a in soup.find_all("a")}
+    assert links == {"Quý I/2023": "2023-Q1/bao-cao-2023-Q1.html",
+                     "Tháng 3/2023": "2023-03/bao-cao-2023-03.html"}
+    month_row = [td.get_text() for td in soup.find_all("table")[2].find("tbody").find_all("td")]
+    assert month_row == ["Tháng 3/2023", "1.234", "97,5%", "60,0%", "—", "5,0 MB"]
+    assert "Lỗi" in soup.find_all("table")[0].get_text()
+
+
+# -- running: failures and atomic outputs -----------------------------------------------------
+
+
+def _tiny_notebook(path: Path, body: str) -> Path:
+    params = new_code_cell('period = "2023-01"\ndepartment = None\nprocessed_dir = "."')
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[params, new_markdown_cell("# Thử"), new_code_cell(body)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nbformat.write(nb, path)
+    return path
+
+
+def test_failed_run_names_the_cell_and_keeps_the_previous_report(tmp_path):
+    ok = _tiny_notebook(tmp_path / "ok.ipynb", "print('kỳ', period)")
+    bad = _tiny_notebook(tmp_path / "bad.ipynb", "raise ValueError('dữ liệu hỏng')")
+    paths = (tmp_path / "out" / "r.html", tmp_path / "out" / "r.ipynb")
+    reports.render_report("2023-01", tmp_path, tmp_path / "out", notebook=ok, paths=paths)
+    before = paths[0].read_bytes(), paths[1].read_bytes()
+    assert "kỳ 2023-01" in before[0].decode()
+    with pytest.raises(reports.ReportError) as caught:
+        reports.render_report("2023-02", tmp_path, tmp_path / "out", notebook=bad, paths=paths)
+    message = str(caught.value)
+    # Cell 3 of the executed notebook: parameters, papermill's injected cell, markdown, the raise.
+    assert "ô số 3" in message and "«raise ValueError('dữ liệu hỏng')»" in message
+    assert "ValueError: dữ liệu hỏng" in message
+    assert (paths[0].read_bytes(), paths[1].read_bytes()) == before
+    assert not [p for p in paths[0].parent.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_batch_goes_on_after_a_failing_report(tmp_path):
+    nb = _tiny_notebook(tmp_path / "nb.ipynb", "assert period != '2023-02', 'kỳ hỏng'")
+    results = reports.render_batch(["2023-01", "2023-02", "2023-03"], tmp_path, tmp_path / "out",
+                                   jobs=2, progress=False, notebook=nb)
+    assert [r.ok for r in results] == [True, False, True]
+    assert "AssertionError" in results[1].error and "kỳ hỏng" in results[1].error
+    assert results[0].html.exists() and results[2].html.exists()
+
+
+def test_cli_exits_non_zero_naming_the_cell_when_data_is_missing(tmp_path, capsys):
+    from cchc_lib.cli import main
+
+    empty = tmp_path / "processed"
+    empty.mkdir()
+    code = main(["report", "--period", "2023-03", "--processed", str(empty), "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Báo cáo 2023-03: lỗi ở ô số" in err and "MissingDataError" in err
+    assert not (tmp_path / "r" / "2023-03" / "bao-cao-2023-03.html").exists()
+
+
+# -- the sample's reports ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", SAMPLE_PERIODS)
+def test_sample_report_html(rendered_reports, code):
+    results, _ = rendered_reports
+    result = results[code]
+    text = result.html.read_text(encoding="utf-8")
+    soup = BeautifulSoup(text, "html.parser")
+    period = Period.parse(code)
+    # Vietnamese, titled, the period written the Vietnamese way.
+    assert soup.html["lang"] == "vi"
+    h1 = soup.find("h1").get_text()
+    assert h1 == (f"Báo cáo kết quả giải quyết thủ tục hành chính và công tác cải cách hành chính — "
+                  f"{period.label_vi} — Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang")
+    assert soup.title.get_text() == h1
+    # No code: no input editors, none of the notebook's source.
+    assert not soup.select(".jp-InputArea-editor, .jp-InputPrompt, .jp-OutputPrompt")
+    assert "prepare_report" not in text and "from cchc_lib" not in text
+    # plotly.js exactly once, nothing fetched from the network.
+    assert len(re.findall(r"plotly\.js v\d", text)) == 1
+    for tag in soup.find_all(["script", "link", "img", "iframe"]):
+        assert not re.match(r"(https?:)?//", tag.get("src") or tag.get("href") or ""), tag
+    # Every chart, the scorecard, Biểu 06.
+    assert len(soup.select("div.plotly-graph-div")) == N_CHARTS
+    assert len(soup.select("table.scorecard tbody tr")) >= 16
+    assert soup.select("table.form06 tbody tr")[-1].find_all("td")[1].get_text() == "Tổng cộng"
+    # The executed notebook is kept next to the HTML, without errors.
+    nb = nbformat.read(result.notebook, as_version=4)
+    assert result.notebook.parent == result.html.parent
+    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                if o.output_type == "error"]
+
+
+def test_quarterly_report_is_under_six_megabytes(rendered_reports):
+    results, _ = rendered_reports
+    assert results["2023-Q1"].size == results["2023-Q1"].html.stat().st_size < 6 * 1024 * 1024
+
+
+def test_sample_report_numbers_match_the_indicator_engine(rendered_reports, sample_processed):
+    """The scorecard shows what compute_indicators says for the period (the engine is tested on
+    hand-built data in its own tests; here the number must reach the page unchanged)."""
+    from cchc_lib.indicators import compute_indicators
+
+    results, _ = rendered_reports
+    df = compute_indicators(sample_processed, Period.parse("2023-Q1"))
+    online = df[df["indicator"] == "online_share"].iloc[0]
+    soup = BeautifulSoup(results["2023-Q1"].html.read_text(encoding="utf-8"), "html.parser")
+    row = next(r for r in soup.select("table.scorecard tbody tr")
+               if r.find("td").get_text() == online["label_vi"])
+    expected = f"{online['value'] * 100:.1f}".replace(".", ",") + "%"
+    assert row.find_all("td")[1].get_text(" ", strip=True).startswith(expected)
+
+
+def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
+    import papermill as pm
+
+    out = tmp_path / "explore.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOKS / "explore.ipynb"), str(out),
+        parameters={"processed_dir": str(sample_processed_dir)},
+        kernel_name=reports.resolve_kernel(), cwd=str(NOTEBOOKS), progress_bar=False,
+        execution_timeout=600, request_save_on_cell_execute=False, shutdown_kernel="immediate",
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "hồ sơ" in printed and "Thấp nhất: Tháng" in printed
+
+
+# -- planted personal data and markup ----------------------------------------------------------
+
+
+def test_planted_personal_data_never_reaches_reports(planted_report):
+    result, _, processed = planted_report
+    outputs = [result.html, result.notebook, *sorted(processed.iterdir())]
+    for path in outputs:
+        content = path.read_bytes().decode("utf-8", errors="replace")
+        for column, value in PLANTED.items():
+            assert value not in content, f"{column} leaked into {path.name}"
+
+
+def test_markup_in_a_procedure_name_is_escaped(planted_report):
+    result, _, _ = planted_report
+    text = result.html.read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in text and "<b>Thủ tục</b>" not in text
+    soup = BeautifulSoup(text, "html.parser")
+    rows = [[td.get_text() for td in tr.find_all("td")] for tr in soup.select("table.late tbody tr")]
+    # Hand-worked: 3 late dossiers in March, 2 of them of the markup procedure.
+    assert rows[0][1:] == [MARKUP_NAME, "9.999999", "2", "66,7%", "66,7%"]
+    assert rows[1][3:] == ["1", "33,3%", "100,0%"]
