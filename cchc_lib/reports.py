@@ -392,6 +392,7 @@ def html_exporter():
         mathjax_url="",
         require_js_url="",
         embed_images=True,
+        anchor_link_text="",
     )
 
 

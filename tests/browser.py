@@ -50,6 +50,7 @@ class PageResult:
     requests: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     screenshots: list[bytes] = field(default_factory=list)
+    probe: object = None
 
 
 class _Cdp:
@@ -118,10 +119,11 @@ def _wait_for_port(profile: Path, proc: subprocess.Popen, timeout: float = 30) -
     raise TimeoutError("chromium did not open its DevTools port")
 
 
-def open_page(html: Path, *, timeout: float = 60, screenshot: bool = False,
+def open_page(html: Path, *, timeout: float = 90, screenshot: bool = False, probe: str | None = None,
               width: int = 1280, height: int = 900) -> PageResult:
     """Load ``html`` offline in headless Chromium and wait until every plotly chart has an SVG
-    (or the timeout); report charts, console errors, network requests and JS dialogs."""
+    (or the timeout); report charts, console errors, network requests and JS dialogs, and the
+    JSON value of the JavaScript expression ``probe`` evaluated at the end."""
     binary = find_chromium()
     if binary is None:
         raise FileNotFoundError("chromium not installed (make browser)")
@@ -158,6 +160,10 @@ def open_page(html: Path, *, timeout: float = 60, screenshot: bool = False,
         result.drawn = state.get("drawn", 0)
         result.plotly = state.get("plotly", "")
         result.text = state.get("text", "")
+        if probe:
+            value = cdp.send("Runtime.evaluate", {"expression": f"JSON.stringify({probe})",
+                                                  "returnByValue": True}, session=session)
+            result.probe = json.loads(value.get("result", {}).get("value") or "null")
         if screenshot:
             result.screenshots = []
             full = json.loads(cdp.send("Runtime.evaluate", {

@@ -282,7 +282,7 @@ def test_sample_report_html(rendered_reports, code):
     period = Period.parse(code)
     # Vietnamese, titled, the period written the Vietnamese way.
     assert soup.html["lang"] == "vi"
-    h1 = soup.find("h1").get_text()
+    h1 = soup.find("h1").get_text().strip()
     assert h1 == (f"Báo cáo kết quả giải quyết thủ tục hành chính và công tác cải cách hành chính — "
                   f"{period.label_vi} — Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang")
     assert soup.title.get_text() == h1

@@ -1,0 +1,59 @@
+"""The published HTML in a real headless Chromium with the network cut: every chart drawn by
+the embedded plotly.js, no console errors, no request leaving the file, markup shown as text."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.browser import find_chromium, open_page
+from tests.report_fixtures import MARKUP_NAME
+from tests.test_reports import N_CHARTS
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The Debian chromium, installed when missing (as `make browser` does)."""
+    path = find_chromium()
+    if path is None and shutil.which("apt-get"):
+        subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
+                       shell=True, check=False, capture_output=True, timeout=900)
+        path = find_chromium()
+    if path is None:
+        pytest.fail("chromium is not installed and could not be installed (make browser)")
+    return path
+
+
+def _assert_drawn_offline(page) -> None:
+    assert page.charts == N_CHARTS
+    assert page.drawn == page.charts, f"{page.drawn}/{page.charts} charts drawn"
+    assert page.plotly == "object"
+    assert page.console_errors == []
+    assert page.dialogs == []
+    assert page.requests and all(url.startswith("file://") for url in page.requests), page.requests
+
+
+@pytest.mark.parametrize("code", ["2023-Q1", "2023"])
+def test_sample_report_draws_every_chart_offline(chromium, rendered_reports, code):
+    results, _ = rendered_reports
+    page = open_page(results[code].html)
+    _assert_drawn_offline(page)
+    assert "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang" in page.text
+
+
+def test_markup_in_a_procedure_name_shows_as_text(chromium, planted_report):
+    result, _, _ = planted_report
+    probe = """({
+      tags: document.querySelectorAll('table.late b, table.late script').length,
+      cell: document.querySelector('table.late tbody tr td:nth-child(2)').textContent,
+      ticks: Array.from(document.querySelectorAll('.xtick text')).map(t => t.textContent)
+    })"""
+    page = open_page(result.html, probe=probe)
+    _assert_drawn_offline(page)
+    assert page.probe["tags"] == 0
+    assert page.probe["cell"] == MARKUP_NAME
+    assert MARKUP_NAME in page.text
+    # The Pareto axis shows the name as typed (shortened to 38 characters), not bold text.
+    assert MARKUP_NAME[:30] in "".join(page.probe["ticks"])
