@@ -536,6 +536,9 @@ def render_report(
                     kernel_name=kernel_name or resolve_kernel(), cwd=str(notebook.parent),
                     execution_timeout=timeout, progress_bar=False, log_output=False,
                     request_save_on_cell_execute=False, shutdown_kernel="immediate",
+                    # The kernel's own start-up warnings (TCP without encryption) would flood
+                    # a batch's terminal; errors still show.
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 )
                 break
             except PapermillExecutionError as exc:
