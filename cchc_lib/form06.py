@@ -14,12 +14,11 @@ Definitions (chosen so that the form's identities hold exactly: 3 = 4+5+6, 7 = 8
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from cchc_lib.atomic import atomic_path
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.indicators import ProcessedData, dossier_measures, load_processed, render_table
 from cchc_lib.periods import Period
@@ -201,15 +200,8 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
     ws.print_options.horizontalCentered = True
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_path(out) as tmp:
         wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return out
 
 

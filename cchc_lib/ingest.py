@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cchc_lib import schema
+from cchc_lib.atomic import make_readable, temp_path
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.mapping import MappingError, load_mapping
 from cchc_lib.reading import IngestError, discover, read_file
@@ -141,11 +141,10 @@ def write_atomically(out_dir: Path, outputs: dict[str, Callable[[Path], None]]) 
     temps: list[tuple[Path, Path]] = []
     try:
         for name, write in outputs.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-            os.close(fd)
-            temps.append((Path(tmp), out_dir / name))
-            write(Path(tmp))
-            os.chmod(tmp, 0o644)
+            tmp = temp_path(out_dir / name)
+            temps.append((tmp, out_dir / name))
+            write(tmp)
+            make_readable(tmp)  # mkstemp's 0600 -> what open() would give (umask respected)
     except BaseException as exc:
         for tmp, _final in temps:
             tmp.unlink(missing_ok=True)

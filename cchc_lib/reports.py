@@ -21,7 +21,6 @@ import html
 import os
 import re
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cchc_lib.atomic import make_readable, temp_path, write_text_atomic
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, fmt_points
 from cchc_lib.periods import Period, periods_in_year
 
@@ -461,18 +461,6 @@ def resolve_kernel(preferred: str = KERNEL_NAME) -> str:
     return "python3"  # ipykernel's native spec runs sys.executable
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _cell_first_line(notebook: Path, exec_count: int | None) -> str:
     """The first non-comment line of the cell that ran as ``[exec_count]`` in an executed
     notebook (found by its execution count: papermill inserts cells of its own)."""
@@ -516,10 +504,8 @@ def render_report(
     period = period if isinstance(period, Period) else Period.parse(period)
     started = time.perf_counter()
     html_path, nb_path = paths or report_paths(period, Path(out_dir), department)
-    nb_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=nb_path.parent, prefix=f".{nb_path.stem}.", suffix=".ipynb")
-    os.close(fd)
-    tmp_nb = Path(tmp_name)
+    # The executed notebook goes to a temporary file, renamed into place with the HTML.
+    tmp_nb = temp_path(nb_path, suffix=".ipynb")
     notebook = Path(notebook).resolve()
     parameters = {
         "period": period.code,
@@ -543,6 +529,7 @@ def render_report(
                 break
             except PapermillExecutionError as exc:
                 failed = nb_path.with_suffix(".failed.ipynb")
+                make_readable(tmp_nb)
                 os.replace(tmp_nb, failed)
                 raise ReportError(
                     f"Báo cáo {period.code}: lỗi ở ô số {exc.cell_index} của {notebook.name} "
@@ -557,7 +544,8 @@ def render_report(
                     raise ReportError(f"Báo cáo {period.code}: không chạy được kernel: {exc}") from exc
         nb = nbformat.read(tmp_nb, as_version=4)
         html_text = export_html(nb, title=title or f"{report_title(period)}")
-        _atomic_write_text(html_path, html_text)
+        write_text_atomic(html_path, html_text)
+        make_readable(tmp_nb)
         os.replace(tmp_nb, nb_path)
         nb_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)
     finally:
@@ -692,7 +680,7 @@ def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int,
         except Exception as exc:  # noqa: BLE001 - the index still links the reports
             print(f"Cảnh báo: không tính được số liệu chính cho trang mục lục: {exc}", file=sys.stderr)
     path = out_dir / "index.html"
-    _atomic_write_text(path, index_html(results, out_dir, year, numbers))
+    write_text_atomic(path, index_html(results, out_dir, year, numbers))
     return path
 
 

@@ -3,6 +3,9 @@ sample, and the xlsx re-opened."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -13,6 +16,12 @@ from cchc_lib.periods import Period
 from tests.test_indicators import dossier, make_data
 
 Q1 = Period.parse("2023-Q1")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @pytest.fixture
@@ -108,6 +117,7 @@ def test_xlsx_layout(form_data, tmp_path):
     table = form06_table(form_data, Q1)
     write_form06_xlsx(table, Q1, out)
     assert [p.name for p in tmp_path.iterdir()] == ["bieu06.xlsx"]  # no temporary file left
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~_umask()  # readable like any new file
     ws = load_workbook(out).active
     merged = {str(r) for r in ws.merged_cells.ranges}
     for rng in ("A9:A11", "B9:B11", "C9:F9", "C10:C11", "D10:E10", "F10:F11", "G9:J9", "K9:M9",

@@ -4,7 +4,9 @@ atomicity and idempotence. Expected values are worked out by hand for each small
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -194,6 +196,20 @@ def test_missing_column_exits_nonzero_and_leaves_outputs(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("Lỗi nhập dữ liệu:") and "dossiers/b.csv" in err and "Trạng thái" in err
     assert _outputs(out) == before
+
+
+def test_outputs_are_readable_like_any_new_file(tmp_path):
+    """Temporary files from mkstemp are 0600; the outputs renamed from them must get 0666 minus
+    the umask (0644 usually) so that colleagues and the report tools can read them."""
+    mask = os.umask(0o027)
+    try:
+        raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows({}))})
+        run_ingest(raw, tmp_path / "out")
+    finally:
+        os.umask(mask)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()}
+    assert "dossiers.parquet" in modes and "rejects.csv" in modes
+    assert set(modes.values()) == {0o640}
 
 
 def test_failure_mid_write_leaves_previous_outputs_whole(tmp_path, monkeypatch):

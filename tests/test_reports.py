@@ -3,7 +3,9 @@ on the sample (month, quarter, year) and on a small planted raw set, and the HTM
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import nbformat
@@ -249,6 +251,36 @@ def test_failed_run_names_the_cell_and_keeps_the_previous_report(tmp_path):
     assert not [p for p in paths[0].parent.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
+def test_outputs_are_readable_like_any_new_file(tmp_path):
+    """mkstemp makes 0600 files; a published report and the index must get 0666 minus the umask
+    (here 027 -> 0640) so that colleagues and a web server can read them."""
+    nb = _tiny_notebook(tmp_path / "ok.ipynb", "print(period)")
+    mask = os.umask(0o027)
+    try:
+        result = reports.render_report("2023-01", tmp_path, tmp_path / "out", notebook=nb)
+        index = reports.write_index([result], tmp_path / "out", 2023)
+    finally:
+        os.umask(mask)
+    for path in (result.html, result.notebook, index):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path.name
+
+
+@pytest.mark.parametrize("notebook", ["report.ipynb", "plan.ipynb"])
+def test_runner_parameters_are_declared_in_the_parameters_cell(notebook):
+    """papermill warns "Passed unknown parameter" for every name its parser cannot read in the
+    tagged cell (e.g. a ``str | None`` annotation); every name the runner passes must parse."""
+    from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
+
+    nb = load_notebook_node(str(NOTEBOOKS / notebook))
+    declared = {p.name for p in _infer_parameters(nb)}
+    passed = {"period", "department", "processed_dir"}
+    if notebook == "plan.ipynb":
+        passed |= {"year", "as_of"}
+    assert passed <= declared
+    assert nb.cells[0].metadata.tags == ["parameters"]
+
+
 def test_batch_goes_on_after_a_failing_report(tmp_path):
     nb = _tiny_notebook(tmp_path / "nb.ipynb", "assert period != '2023-02', 'kỳ hỏng'")
     results = reports.render_batch(["2023-01", "2023-02", "2023-03"], tmp_path, tmp_path / "out",
@@ -302,6 +334,9 @@ def test_sample_report_html(rendered_reports, code):
     assert result.notebook.parent == result.html.parent
     assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
                 if o.output_type == "error"]
+    # papermill's injected values right after the notebook's own defaults.
+    assert [c.metadata.get("tags") for c in nb.cells[:2]] == [["parameters"], ["injected-parameters"]]
+    assert f'period = "{code}"' in nb.cells[1].source
 
 
 def test_quarterly_report_is_under_six_megabytes(rendered_reports):
