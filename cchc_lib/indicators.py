@@ -42,7 +42,7 @@ import pandas as pd
 
 from cchc_lib.formatting import fmt_number, fmt_percent
 from cchc_lib.periods import Period
-from cchc_lib.schema import TABLES
+from cchc_lib.schema import conform
 from cchc_lib.targets import Targets, load_targets, target_text_vi
 
 GROUP_OVERALL = "Toàn Sở"
@@ -149,18 +149,6 @@ DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, "ontime", *RATED_ME
 # -- loading -------------------------------------------------------------------------------
 
 
-def _conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Canonical columns in schema order with schema dtypes (parquet may hand back ``str``)."""
-    out = {}
-    for spec in TABLES[table]:
-        if spec.name in frame.columns:
-            col = frame[spec.name]
-            out[spec.name] = col if str(col.dtype) == spec.dtype else col.astype(spec.dtype)
-        else:
-            out[spec.name] = pd.Series(pd.NA, index=frame.index, dtype=spec.dtype)
-    return pd.DataFrame(out, index=frame.index)
-
-
 def load_processed(processed_dir: Path) -> ProcessedData:
     """Read ``dossiers.parquet``, ``procedures.parquet`` (+ feedback, ingest report if present)."""
     processed_dir = Path(processed_dir)
@@ -170,10 +158,10 @@ def load_processed(processed_dir: Path) -> ProcessedData:
         raise MissingDataError(
             f"Chưa có dữ liệu đã xử lý trong {processed_dir}: hãy chạy `cchc ingest` trước."
         )
-    dossiers = _conform(pd.read_parquet(dossiers_path), "dossiers")
-    procedures = _conform(pd.read_parquet(procedures_path), "procedures")
+    dossiers = conform(pd.read_parquet(dossiers_path), "dossiers")
+    procedures = conform(pd.read_parquet(procedures_path), "procedures")
     feedback_path = processed_dir / "feedback.parquet"
-    feedback = _conform(pd.read_parquet(feedback_path), "feedback") if feedback_path.exists() else None
+    feedback = conform(pd.read_parquet(feedback_path), "feedback") if feedback_path.exists() else None
     report_path = processed_dir / "ingest_report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     return ProcessedData(dossiers, procedures, feedback, report)

@@ -19,21 +19,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cchc_lib.indicators import (
+    COLUMNS,
+    GROUP_OVERALL,
+    STATUS_NO_DATA,
+    STATUS_NO_EVENT,
+)
 from cchc_lib.mapping import norm_key
 from cchc_lib.periods import Period
-from cchc_lib.schema import TABLES
+from cchc_lib.schema import conform
 from cchc_lib.targets import load_targets, target_text_vi
-
-# The exported column contract is the indicator engine's; repeated here (not imported) so that
-# this module stays importable while that engine evolves, and checked equal by the tests.
-COLUMNS = ["period", "group_by", "group", "indicator", "numerator", "denominator", "value",
-           "target", "status", "label_vi", "unit", "target_min", "target_op", "target_text_vi",
-           "target_source", "status_min", "prev_value", "change_prev", "yoy_value", "change_yoy"]
-GROUP_OVERALL = "Toàn Sở"
-STATUS_MET = "Đạt"
-STATUS_NOT_MET = "Chưa đạt"
-STATUS_NO_EVENT = "Không phát sinh"
-STATUS_NO_DATA = "Chưa có dữ liệu"
 
 PLAN_TASKS_2023 = Path(__file__).with_name("data") / "plan_tasks_2023.csv"
 
@@ -232,18 +227,6 @@ class PlanInputs:
     staff: pd.DataFrame | None = None
     plan_tasks: pd.DataFrame | None = None
     feedback: pd.DataFrame | None = None
-
-
-def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Canonical columns of ``table`` in schema order and dtypes; absent columns are all <NA>."""
-    cols = {}
-    for spec in TABLES[table]:
-        if spec.name in frame.columns:
-            col = frame[spec.name]
-            cols[spec.name] = col if str(col.dtype) == spec.dtype else col.astype(spec.dtype)
-        else:
-            cols[spec.name] = pd.Series(pd.NA, index=frame.index, dtype=spec.dtype)
-    return pd.DataFrame(cols, index=frame.index)
 
 
 def load_plan_inputs(processed_dir: Path | str) -> PlanInputs:

@@ -15,9 +15,10 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from cchc_lib import plan
+from cchc_lib import indicators, plan
 from cchc_lib.formatting import fmt_date, fmt_datetime, fmt_number
 from cchc_lib.periods import Period
+from cchc_lib.schema import conform
 
 PLAN_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "plan.ipynb"
 PLAN_TITLE = "Báo cáo tình hình thực hiện Kế hoạch cải cách hành chính"
@@ -76,7 +77,7 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
         data = load_processed(Path(processed_dir))
         dossier_rows = compute_indicators(data, period, by="overall")
     except MissingDataError:
-        data, dossier_rows = None, pd.DataFrame(columns=plan.COLUMNS)
+        data, dossier_rows = None, pd.DataFrame(columns=indicators.COLUMNS)
     other = plan.plan_indicators(data, period, inputs, as_of=at)
     indicators = pd.concat([dossier_rows, other], ignore_index=True) if len(dossier_rows) else other
 
@@ -86,7 +87,7 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
         try:
             tasks = plan.shipped_plan_tasks(year)
         except FileNotFoundError:
-            tasks = plan.conform(pd.DataFrame(), "plan_tasks")
+            tasks = conform(pd.DataFrame(), "plan_tasks")
     states = plan.task_states(tasks, at, period) if len(tasks) else tasks
     if len(states):  # as of that date, a later completion and its document did not exist yet
         later = (states["completed_at"] > at).to_numpy()
@@ -194,8 +195,8 @@ def off_track(ctx: PlanReportContext) -> dict[str, pd.DataFrame]:
     state = tasks["state_vi"] if len(tasks) else pd.Series(dtype="string")
     none = tasks.iloc[0:0]
     return {
-        "missed": ind[status == plan.STATUS_NOT_MET],
-        "no_data": ind[status == plan.STATUS_NO_DATA],
+        "missed": ind[status == indicators.STATUS_NOT_MET],
+        "no_data": ind[status == indicators.STATUS_NO_DATA],
         "overdue": tasks[(state == plan.OVERDUE).to_numpy()] if ctx.tasks_reported else none,
         "late": tasks[(state == plan.DONE_LATE).to_numpy()] if ctx.tasks_reported else none,
     }
@@ -205,7 +206,7 @@ def off_track_markdown(ctx: PlanReportContext) -> str:
     """The short list first: what is missed, overdue or late, area by area, in plain Vietnamese."""
     found = off_track(ctx)
     status = ctx.indicators["status"].fillna("").astype(str)
-    met, missed = int((status == plan.STATUS_MET).sum()), int((status == plan.STATUS_NOT_MET).sum())
+    met, missed = int((status == indicators.STATUS_MET).sum()), int((status == indicators.STATUS_NOT_MET).sum())
     head = f"Tính đến hết ngày {fmt_date(ctx.as_of)}: **{met}** chỉ tiêu đạt, **{missed}** chỉ tiêu chưa đạt."
     tasks = ctx.tasks
     if ctx.tasks_reported and len(tasks):
@@ -312,9 +313,9 @@ def area_summary(ctx: PlanReportContext, section: str) -> str:
     status = rows["status"].fillna("").astype(str)
     bits = []
     if len(rows):
-        bits.append(f"{int((status == plan.STATUS_MET).sum())}/{len(rows)} chỉ tiêu đạt")
-        if (status == plan.STATUS_NOT_MET).any():
-            bits.append(f"{int((status == plan.STATUS_NOT_MET).sum())} chưa đạt")
+        bits.append(f"{int((status == indicators.STATUS_MET).sum())}/{len(rows)} chỉ tiêu đạt")
+        if (status == indicators.STATUS_NOT_MET).any():
+            bits.append(f"{int((status == indicators.STATUS_NOT_MET).sum())} chưa đạt")
     tasks = ctx.tasks[ctx.tasks["section"] == section] if len(ctx.tasks) else ctx.tasks
     if ctx.tasks_reported and len(tasks):
         counts = tasks["state_vi"].value_counts()

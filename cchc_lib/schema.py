@@ -289,6 +289,22 @@ def empty_frame(table: str) -> pd.DataFrame:
     return pd.DataFrame({s.name: pd.Series(dtype=s.dtype) for s in TABLES[table]})
 
 
+def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Canonical columns of ``table`` in schema order and dtypes; absent columns are all <NA>.
+
+    Parquet may hand back ``str`` for ``string`` columns, and older processed files may lack an
+    optional column: both are brought to the schema here, once, for every reader.
+    """
+    cols = {}
+    for spec in TABLES[table]:
+        if spec.name in frame.columns:
+            col = frame[spec.name]
+            cols[spec.name] = col if str(col.dtype) == spec.dtype else col.astype(spec.dtype)
+        else:
+            cols[spec.name] = pd.Series(pd.NA, index=frame.index, dtype=spec.dtype)
+    return pd.DataFrame(cols, index=frame.index)
+
+
 def column_docs(table: str) -> str:
     """A Markdown table documenting a processed table (used by `cchc schema`)."""
     lines = [

@@ -298,14 +298,6 @@ def all_inputs() -> plan.PlanInputs:
         plan_tasks=plan_tasks(), feedback=feedback())
 
 
-def test_columns_match_the_indicator_engine():
-    from cchc_lib import indicators
-
-    assert plan.COLUMNS == indicators.COLUMNS
-    assert plan.STATUS_NO_DATA == indicators.STATUS_NO_DATA
-    assert plan.GROUP_OVERALL == indicators.GROUP_OVERALL
-
-
 def test_plan_indicators_quarter():
     out = plan.plan_indicators(all_inputs(), Period.parse("2023-Q1"))
     assert list(out.columns) == plan.COLUMNS
