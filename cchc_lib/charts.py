@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from cchc_lib import index766 as ix
 from cchc_lib.periods import Period
 
 # -- the shared look --------------------------------------------------------------------------
@@ -334,3 +335,95 @@ def pareto_chart(late: pd.DataFrame, top: int = 10) -> go.Figure:
 def _shorten(name: object, width: int = 38) -> str:
     text = str(name)
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+# -- the national service index (Quyết định 766/QĐ-TTg) -------------------------------------------
+
+# One colour per group, the same in every index chart; the estimated group is also hatched.
+INDEX_GROUP_COLORS = {
+    "TRANSPARENCY": "#1f4e79",
+    "PROGRESS": "#2e86ab",
+    "ONLINE_SERVICE": "#f18f01",
+    "PAYMENT": "#6a4c93",
+    "SATISFACTION": "#2e7d32",
+    "DIGITIZATION": "#8d6e63",
+}
+
+
+def _score_label(value: float) -> str:
+    """A total above a bar: ``77,7`` (one decimal is enough to read a chart)."""
+    return f"{value:.1f}".replace(".", ",")
+
+
+def _index_stack(fig: go.Figure, frame: pd.DataFrame, key: str, categories: list[str],
+                 horizontal: bool = False) -> bool:
+    """Add one bar per group, stacked, and the total as a labelled marker at the end of each
+    stack. ``frame`` has group and TOTAL rows, ``key`` names the column of the categories.
+    Returns whether anything was drawn."""
+    drawn = False
+    for group in ix.GROUPS:
+        rows = frame[frame["metric"] == group.code].set_index(key)
+        values = rows["score"].astype("float64").reindex(categories)
+        maxima = [group.max_score] * len(categories)
+        drawn = drawn or bool(values.notna().any())
+        axis = {"y": [plot_text(c) for c in categories], "x": values.tolist(), "orientation": "h"} \
+            if horizontal else {"x": [plot_text(c) for c in categories], "y": values.tolist()}
+        value = "%{x:.2f}" if horizontal else "%{y:.2f}"
+        color = INDEX_GROUP_COLORS[group.code]
+        # Hatched (stripes over the group's colour) = an estimate.
+        pattern = ({"shape": "/", "fillmode": "overlay", "fgcolor": "white", "fgopacity": 0.7,
+                    "size": 8, "solidity": 0.25} if group.code in ix.ESTIMATE_GROUPS else {"shape": ""})
+        fig.add_trace(go.Bar(
+            **axis, name=plot_text(group.label_vi), customdata=maxima,
+            marker={"color": color, "pattern": pattern},
+            hovertemplate=f"{value}/%{{customdata:g}} điểm",
+        ))
+    total = frame[frame["metric"] == ix.TOTAL].set_index(key)
+    scores = total["score"].astype("float64").reindex(categories)
+    estimate = bool(total["estimate"].any()) if len(total) else False
+    name = "Tổng điểm" + (f" ({ix.ESTIMATE_VI})" if estimate else "")
+    text = [_score_label(v) if not pd.isna(v) else "" for v in scores]
+    labels = [plot_text(c) for c in categories]
+    fig.add_trace(go.Scatter(
+        **({"y": labels, "x": scores.tolist(), "textposition": "middle right"} if horizontal
+           else {"x": labels, "y": scores.tolist(), "textposition": "top center"}),
+        mode="markers+text", text=text, name=plot_text(name),
+        marker={"color": COLORS["text"], "size": 7, "symbol": "diamond"},
+        textfont={"color": COLORS["text"], "size": 12},
+        hovertemplate=("%{x:.2f}" if horizontal else "%{y:.2f}") + "/100 điểm",
+    ))
+    return drawn
+
+
+def index_trend_chart(trend: pd.DataFrame) -> go.Figure:
+    """The index by month (year to date): the six groups stacked, the total on top.
+
+    ``trend`` is the ``trend`` frame of :func:`cchc_lib.index766.index_section_frames` (group and
+    TOTAL rows with ``period`` and ``label``)."""
+    months = list(dict.fromkeys(trend["label"].astype(str))) if len(trend) else []
+    fig = _base("Chỉ số phục vụ người dân, doanh nghiệp theo tháng (thang 100 điểm)",
+                percent_axis=False)
+    drawn = _index_stack(fig, trend.assign(label=trend["label"].astype(str)), "label", months)
+    fig.update_layout(barmode="stack", height=HEIGHT + 60)
+    fig.update_yaxes(range=[0, 108], dtick=20, tickformat=",.0f", title_text="Điểm")
+    return _empty_note(fig, drawn)
+
+
+def index_departments_chart(departments: pd.DataFrame, highlight: str | None = None) -> go.Figure:
+    """Departments compared on the index: groups stacked per phòng, highest total first.
+    ``highlight`` (the report's phòng) is marked with "▶" before its name."""
+    totals = departments[departments["metric"] == ix.TOTAL]
+    order = totals.sort_values(["score", "unit"], ascending=[False, True], kind="stable")["unit"]
+    units = [str(u) for u in order]
+    # The report's own phòng is marked in its axis label.
+    short = {u: ("▶ " if u == highlight else "") + _shorten(u, 34) for u in units}
+    frame = departments.assign(unit=departments["unit"].astype(str).map(short))
+    fig = _base("So sánh chỉ số phục vụ giữa các phòng (thang 100 điểm)", percent_axis=False)
+    drawn = _index_stack(fig, frame, "unit", [short[u] for u in units], horizontal=True)
+    fig.update_layout(barmode="stack", hovermode="y unified", margin={"l": 230, "r": 50},
+                      legend={"traceorder": "normal"},
+                      height=max(HEIGHT, 150 + 60 * len(units)))
+    fig.update_xaxes(range=[0, 108], dtick=20, tickformat=",.0f", showgrid=True,
+                     gridcolor=COLORS["grid"])
+    fig.update_yaxes(autorange="reversed")
+    return _empty_note(fig, drawn, "Không có phòng nào có hồ sơ trong kỳ")

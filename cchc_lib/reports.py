@@ -374,6 +374,174 @@ def form06_html(form06: pd.DataFrame) -> str:
     )
 
 
+# -- the national service index (Quyết định 766/QĐ-TTg) ----------------------------------------
+
+INDEX_TITLE = "Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg)"
+
+
+def index_frames(data: object, period: Period, department: str | None = None) -> dict[str, pd.DataFrame]:
+    """The frames of the report's national-index section (``scores``, ``summary``, ``trend``,
+    ``departments``, ``levers``; see :func:`cchc_lib.index766.index_section_frames`), for the
+    whole department or, with ``department``, for that one phòng: its own scores, monthly trend
+    and levers, while ``departments`` still compares every phòng. A phòng with no dossier in a
+    period has no rows for it."""
+    from cchc_lib import index766 as ix
+
+    if not department:
+        return ix.index_section_frames(data, period)
+    group_rows = [g.code for g in ix.GROUPS] + [ix.TOTAL]
+
+    def own(counts: pd.DataFrame) -> pd.DataFrame:
+        return counts[counts["unit"] == department].reset_index(drop=True)
+
+    by_dept = ix.counts_from_data(data, period, "department")
+    counts = own(by_dept)
+    scores = ix.score_from_counts(counts)
+    trend = []
+    for month in Period("year", period.year).months()[: period.first_month + period.n_months - 1]:
+        s = ix.score_from_counts(own(ix.counts_from_data(data, month, "department")))
+        trend.append(s[s["metric"].isin(group_rows)].assign(period=month.code,
+                                                            label=month.short_label_vi))
+    departments = ix.score_from_counts(by_dept) if len(by_dept) else scores.iloc[0:0]
+    return {
+        "scores": scores,
+        "summary": scores[scores["metric"].isin(group_rows)].reset_index(drop=True),
+        "trend": pd.concat(trend, ignore_index=True),
+        "departments": departments[departments["metric"].isin(group_rows)].reset_index(drop=True),
+        "levers": ix.levers(counts, scores),
+    }
+
+
+def _score_text(score: object, max_score: object) -> str:
+    """``17,5/20``; a component or group without input is "không có dữ liệu", never 0."""
+    from cchc_lib.index766 import NOT_AVAILABLE_VI, fmt_score
+
+    if score is None or pd.isna(score):
+        return NOT_AVAILABLE_VI
+    return f"{fmt_score(score)}/{fmt_score(max_score)}"
+
+
+def _index_label(metric: str, estimate: bool = False) -> str:
+    """Vietnamese name of a group, component or the total; the estimated group already says
+    "(ước tính)" in its name, the total says it when the estimate is part of it."""
+    from cchc_lib import index766 as ix
+
+    if metric == ix.TOTAL:
+        return "Tổng điểm" + (f" ({ix.ESTIMATE_VI})" if estimate else "")
+    if metric in ix.GROUP_BY_CODE:
+        return ix.GROUP_BY_CODE[metric].label_vi
+    return ix.COMPONENT_BY_CODE[metric].label_vi
+
+
+def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
+                           department: str | None = None) -> str:
+    """The headline: the total for the period, the weakest group and the lever that gains most."""
+    from cchc_lib import index766 as ix
+
+    summary = frames["summary"]
+    unit = _md_text(department) if department else "Toàn Sở"
+    when = period.label_vi if period.kind == "quarter" else period.label_vi.lower()
+    if summary.empty:
+        return f"{unit} không có hồ sơ nào trong {when}: chưa tính được chỉ số."
+    total = summary[summary["metric"] == ix.TOTAL].iloc[0]
+    parts = [
+        f"**{_index_label(ix.TOTAL, bool(total['estimate']))} của {unit} trong {when}: "
+        f"{_score_text(total['score'], total['max_score'])} điểm**"
+        + (" (chưa gồm các thành phần không có dữ liệu)." if not total["complete"] else ".")
+    ]
+    groups = summary[(summary["metric"] != ix.TOTAL) & summary["available"]]
+    if len(groups):
+        lost = (groups["max_score"] - groups["score"]).astype("float64")
+        weakest = groups.loc[lost.idxmax()]
+        parts.append(
+            f"Nhóm mất nhiều điểm nhất: {_index_label(str(weakest['metric']))} "
+            f"({_score_text(weakest['score'], weakest['max_score'])})."
+        )
+    levers = frames["levers"]
+    top = levers[levers["points_gained"].fillna(0) > 0]
+    if len(top):
+        first = top.iloc[0]
+        gain = ix.fmt_score(first["points_gained"])
+        note = f" ({ix.ESTIMATE_VI})" if first["estimate"] else ""
+        parts.append(
+            f"Việc tăng điểm nhiều nhất: {_md_text(first['action'])} — thêm {gain} điểm{note} "
+            f"({_md_text(first['label'])})."
+        )
+    if department:
+        parts.append(
+            "Điểm của phòng tính trên hồ sơ do phòng giải quyết; phản ánh, kiến nghị được tính cho "
+            "phòng giải quyết hồ sơ liên quan; thủ tục trong danh mục được tính cho mọi phòng đã "
+            "giải quyết hồ sơ của thủ tục đó."
+        )
+    return " ".join(parts)
+
+
+def index_scores_html(scores: pd.DataFrame) -> str:
+    """The six groups with their components and the total: score as ``x/max``, the component's
+    ratio and its counts. Groups in bold, the estimated group and total labelled "(ước tính)",
+    components without input "không có dữ liệu"."""
+    from cchc_lib import index766 as ix
+
+    head = ("<thead><tr><th>Nhóm tiêu chí / thành phần</th><th class='num'>Điểm</th>"
+            "<th class='num'>Tỷ lệ</th><th class='num'>Số liệu (đạt/tổng)</th>"
+            "<th>Ghi chú</th></tr></thead>")
+    rows = []
+    for rec in scores.to_dict("records"):
+        metric = str(rec["metric"])
+        kind = "total" if metric == ix.TOTAL else ("grp" if metric in ix.GROUP_BY_CODE else "comp")
+        label = _index_label(metric, bool(rec["estimate"]))
+        notes = []
+        if kind != "comp" and rec["available"] and not rec["complete"]:
+            notes.append("chưa tính các thành phần không có dữ liệu")
+        if kind == "comp" and rec["estimate"]:
+            notes.append(f"công thức {ix.ESTIMATE_VI}")
+        comp = kind == "comp" and rec["available"]
+        counts = f"{fmt_number(rec['numerator'])}/{fmt_number(rec['denominator'])}" if comp else ""
+        rows.append(
+            f"<tr class='{kind}'><td>{esc(label)}</td>"
+            f"<td class='num'>{esc(_score_text(rec['score'], rec['max_score']))}</td>"
+            f"<td class='num'>{fmt_percent(rec['ratio']) if comp else ''}</td>"
+            f"<td class='num'>{counts}</td><td>{esc('; '.join(notes))}</td></tr>"
+        )
+    return f"<table class='cchc-table index766'>{head}<tbody>{''.join(rows)}</tbody></table>"
+
+
+def index_levers_html(levers: pd.DataFrame) -> str:
+    """For each component, points missing against its maximum, the points the group can still
+    gain and what closes the gap in the unit's own terms, most points first; components without
+    input last."""
+    from cchc_lib import index766 as ix
+
+    head = ("<thead><tr><th class='num'>TT</th><th>Thành phần (nhóm tiêu chí)</th>"
+            "<th class='num'>Điểm hiện tại</th><th class='num'>Điểm còn thiếu</th>"
+            "<th class='num'>Điểm tăng được</th><th>Hiện trạng</th><th>Việc cần làm</th>"
+            "</tr></thead>")
+    rows = []
+    for i, rec in enumerate(levers.to_dict("records"), start=1):
+        available = bool(rec["available"])
+        gained = rec["points_gained"]
+        lever = available and gained > 0
+        if available:
+            current = (f"{fmt_number(rec['numerator'])}/{fmt_number(rec['denominator'])}"
+                       f" ({fmt_percent(rec['numerator'] / rec['denominator'])})"
+                       if rec["denominator"] else "0/0")
+            target = (f"<div class='src'>đủ điểm khi đạt {fmt_percent(rec['target_ratio'])}</div>"
+                      if lever and not pd.isna(rec["target_ratio"]) else "")
+        else:
+            current, target = ix.NOT_AVAILABLE_VI, ""
+        estimate = f" ({ix.ESTIMATE_VI})" if rec["estimate"] and lever else ""
+        css = " class='lever'" if lever else ""
+        rows.append(
+            f"<tr{css}><td class='num'>{i}</td>"
+            f"<td>{esc(rec['label'])}<div class='src'>{esc(_index_label(str(rec['group'])))}</div></td>"
+            f"<td class='num'>{esc(_score_text(rec['score'], rec['max_score']))}</td>"
+            f"<td class='num'>{esc(ix.fmt_score(rec['points_missing']) if available else '—')}</td>"
+            f"<td class='num'>{esc(ix.fmt_score(gained) + estimate if available else '—')}</td>"
+            f"<td class='num'>{esc(current)}{target}</td><td>{esc(rec['action'])}</td></tr>"
+        )
+    return f"<table class='cchc-table levers'>{head}<tbody>{''.join(rows)}</tbody></table>"
+
+
 # -- publishing: nbconvert --------------------------------------------------------------------
 
 
