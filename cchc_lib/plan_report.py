@@ -79,7 +79,7 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
     except MissingDataError:
         data, dossier_rows = None, pd.DataFrame(columns=indicators.COLUMNS)
     other = plan.plan_indicators(data, period, inputs, as_of=at)
-    indicators = pd.concat([dossier_rows, other], ignore_index=True) if len(dossier_rows) else other
+    all_rows = pd.concat([dossier_rows, other], ignore_index=True) if len(dossier_rows) else other
 
     tasks = inputs.plan_tasks
     reported = tasks is not None and bool(tasks["task_state"].notna().any())
@@ -99,7 +99,7 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
             ["_s", "task_no"]).drop(columns="_s").reset_index(drop=True)
     sources = {t: getattr(inputs, t) is not None for t in plan.PLAN_TABLES}
     sources["dossiers"] = data is not None
-    return PlanReportContext(year, at, indicators, states, reported, sources,
+    return PlanReportContext(year, at, all_rows, states, reported, sources,
                              load_targets(year).plan)
 
 
@@ -206,7 +206,8 @@ def off_track_markdown(ctx: PlanReportContext) -> str:
     """The short list first: what is missed, overdue or late, area by area, in plain Vietnamese."""
     found = off_track(ctx)
     status = ctx.indicators["status"].fillna("").astype(str)
-    met, missed = int((status == indicators.STATUS_MET).sum()), int((status == indicators.STATUS_NOT_MET).sum())
+    met = int((status == indicators.STATUS_MET).sum())
+    missed = int((status == indicators.STATUS_NOT_MET).sum())
     head = f"Tính đến hết ngày {fmt_date(ctx.as_of)}: **{met}** chỉ tiêu đạt, **{missed}** chỉ tiêu chưa đạt."
     tasks = ctx.tasks
     if ctx.tasks_reported and len(tasks):
