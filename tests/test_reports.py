@@ -19,7 +19,10 @@ from cchc_lib.periods import Period
 from tests.report_fixtures import MARKUP_NAME, PLANTED, SAMPLE_PERIODS
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-N_CHARTS = 8  # satisfaction, timeliness, online, payment, digitisation, waits, departments, Pareto
+# satisfaction, timeliness, online, payment, digitisation, waits, departments, Pareto, then the
+# national service index by month and by department.
+N_CHARTS = 10
+INDEX_TITLE = "5. Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg)"
 
 
 # -- content helpers on hand-built frames ---------------------------------------------------
@@ -191,6 +194,107 @@ def test_show_embeds_plotlyjs_with_the_first_figure_only(monkeypatch):
     assert all("Plotly.newPlot" in h for h in htmls)
 
 
+# -- the national service index section (QĐ 766) on hand-made counts ---------------------------
+
+
+def _index_frames():
+    """Hand-made counts for one unit. Worked out by hand:
+    - tiến độ 35/40 -> 20 x 35/40 = 17,5/20;
+    - thanh toán A 10/47 -> 6 x 10/47 = 1,2766 -> 1,28/6; B and C not available; the group is
+      1,28/10, 8,72 points of headroom, so A can gain all its 4,72 missing points, which takes
+      47 - 10 = 37 more dossiers paid online;
+    - DVCTT (estimate): r1 40/50 -> full at 0,8 -> 2/2; r2 30/40 -> 4 x 0,75 = 3/4;
+      r3 0/0 -> 0/6 (a zero denominator scores 0): the group 5/12, an estimate;
+    - hài lòng, số hóa, công khai: no input at all -> "không có dữ liệu".
+    Total = 17,5 + 1,2766 + 5 = 23,7766 -> 23,78/100, an estimate since DVCTT is in it."""
+    from cchc_lib import index766
+
+    counts = pd.DataFrame(
+        [("Toàn Sở", "PROGRESS_ON_TIME", 35, 40), ("Toàn Sở", "PAYMENT_DOSSIER", 10, 47),
+         ("Toàn Sở", "ONLINE_SERVICE_PROVIDED", 40, 50), ("Toàn Sở", "ONLINE_SERVICE_WITH_DOSSIERS", 30, 40),
+         ("Toàn Sở", "ONLINE_DOSSIER_SHARE", 0, 0)],
+        columns=["unit", "metric", "numerator", "denominator"],
+    )
+    scores = index766.score_from_counts(counts)
+    return scores, index766.levers(counts, scores)
+
+
+def _rows(html: str, selector: str = "tbody tr") -> list[list[str]]:
+    soup = BeautifulSoup(html, "html.parser")
+    return [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in soup.select(selector)]
+
+
+def test_index_scores_html_shows_x_of_max_estimates_and_missing_inputs():
+    scores, _ = _index_frames()
+    rows = {r[0]: r for r in _rows(reports.index_scores_html(scores))}
+    assert rows["Tiến độ giải quyết"][1] == "17,5/20"
+    assert rows["Hồ sơ giải quyết đúng hạn"][1:4] == ["17,5/20", "87,5%", "35/40"]
+    assert rows["Thanh toán trực tuyến"][1] == "1,28/10"
+    assert rows["Dịch vụ công trực tuyến (ước tính)"][1] == "5/12"
+    assert rows["Hồ sơ nộp trực tuyến (r3)"][1] == "0/6"  # 0/0 dossiers: zero, not missing
+    assert rows["TTHC có phí triển khai thanh toán trực tuyến (B)"][1] == "không có dữ liệu"
+    assert rows["Mức độ hài lòng"][1] == "không có dữ liệu"  # never 0
+    assert rows["Tổng điểm (ước tính)"][1] == "23,78/100"
+    assert "chưa tính các thành phần không có dữ liệu" in rows["Tổng điểm (ước tính)"][4]
+
+
+def test_index_levers_html_sorts_by_points_gained_in_the_units_own_terms():
+    _, levers = _index_frames()
+    rows = _rows(reports.index_levers_html(levers))
+    # Gains: A 4,72 (37 dossiers); tiến độ 2,5 (5 dossiers); r2 1 point (estimate, 10 services);
+    # r3 6 points but its denominator is 0: one online dossier makes it 1/1.
+    assert [r[1] for r in rows[:4]] == [
+        "Hồ sơ nộp trực tuyến (r3) Dịch vụ công trực tuyến (ước tính)",
+        "Hồ sơ có nghĩa vụ tài chính thanh toán trực tuyến (A) Thanh toán trực tuyến",
+        "Hồ sơ giải quyết đúng hạn Tiến độ giải quyết",
+        "DVC trực tuyến phát sinh hồ sơ (r2) Dịch vụ công trực tuyến (ước tính)",
+    ]
+    assert rows[1][2:] == ["1,28/6", "4,72", "4,72", "10/47 (21,3%) đủ điểm khi đạt 100,0%",
+                           "thêm 37 hồ sơ thanh toán trực tuyến"]
+    assert rows[0][4] == "6 (ước tính)"
+    assert rows[2][2:5] == ["17,5/20", "2,5", "2,5"] and rows[2][6].startswith("thêm 5 hồ sơ")
+    assert rows[3][4] == "1 (ước tính)" and rows[3][6].startswith("thêm 10 DVC trực tuyến")
+    missing = [r for r in rows if r[5] == "không có dữ liệu"]
+    assert len(missing) == 21 - 5 and rows[-len(missing):] == missing  # unavailable last
+
+
+def test_index_summary_names_the_total_and_the_best_lever_and_escapes_names():
+    scores, levers = _index_frames()
+    from cchc_lib import index766
+
+    frames = {"summary": scores[scores["metric"].isin([g.code for g in index766.GROUPS] + ["TOTAL"])],
+              "levers": levers}
+    text = reports.index_summary_markdown(frames, Period.parse("2023-Q1"), "<b>Phòng</b> *A*")
+    assert text.startswith("**Tổng điểm (ước tính) của &lt;b&gt;Phòng&lt;/b&gt; \\*A\\* trong Quý I/2023: "
+                           "23,78/100 điểm**")
+    # Lost most: DVCTT 12 - 5 = 7, payment 10 - 1,28 = 8,72, tiến độ 2,5 -> payment.
+    assert "Nhóm mất nhiều điểm nhất: Thanh toán trực tuyến (1,28/10)" in text
+    assert "Việc tăng điểm nhiều nhất: thêm 1 hồ sơ nộp trực tuyến" in text
+    assert "thêm 6 điểm (ước tính)" in text
+
+
+def test_index_charts_stack_the_groups_and_leave_missing_groups_empty():
+    from cchc_lib import index766
+
+    scores, _ = _index_frames()
+    groups = scores[scores["metric"].isin([g.code for g in index766.GROUPS] + ["TOTAL"])]
+    trend = pd.concat([groups.assign(period=code, label=label)
+                       for code, label in (("2023-01", "T1/2023"), ("2023-02", "T2/2023"))])
+    fig = charts.index_trend_chart(trend)
+    bars = {t.name: list(t.y) for t in fig.data if t.type == "bar"}
+    assert list(bars) == [g.label_vi for g in index766.GROUPS]
+    assert bars["Tiến độ giải quyết"] == [17.5, 17.5] and bars["Dịch vụ công trực tuyến (ước tính)"] == [5, 5]
+    assert all(pd.isna(v) for v in bars["Mức độ hài lòng"])  # no input: no bar, not a zero bar
+    total = next(t for t in fig.data if t.type == "scatter")
+    assert total.name == "Tổng điểm (ước tính)" and list(total.text) == ["23,8", "23,8"]
+    estimate = next(t for t in fig.data if t.name == "Dịch vụ công trực tuyến (ước tính)")
+    assert estimate.marker.pattern.shape == "/"
+    depts = pd.concat([groups.assign(unit="Phòng <A>"),
+                       groups.assign(unit="Phòng B", score=groups["score"] * 2)])
+    fig = charts.index_departments_chart(depts, highlight="Phòng <A>")
+    assert list(fig.data[0].y) == ["Phòng B", "▶ Phòng &lt;A&gt;"]  # highest total first, escaped
+
+
 def test_slug_and_report_paths(tmp_path):
     assert reports.slug("Phòng Đăng ký kinh doanh") == "phong-dang-ky-kinh-doanh"
     html, nb = reports.report_paths(Period.parse("2023-Q1"), tmp_path, "Phòng Đấu thầu")
@@ -357,6 +461,56 @@ def test_sample_report_numbers_match_the_indicator_engine(rendered_reports, samp
                if r.find("td").get_text() == online["label_vi"])
     expected = f"{online['value'] * 100:.1f}".replace(".", ",") + "%"
     assert row.find_all("td")[1].get_text(" ", strip=True).startswith(expected)
+
+
+def _points(value: float) -> str:
+    """Hand formatting of a score: two decimals at most, decimal comma (19,79; 17,5; 20)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def _progress_counts(data, period: Period, unit: str) -> tuple[float, float]:
+    from cchc_lib.index766 import counts_from_data
+
+    counts = counts_from_data(data, period, "overall" if unit == "Toàn Sở" else "department")
+    row = counts[(counts["unit"] == unit) & (counts["metric"] == "PROGRESS_ON_TIME")].iloc[0]
+    return float(row["numerator"]), float(row["denominator"])
+
+
+def _check_index_section(html: Path, data, unit: str) -> None:
+    """The index section of a rendered report: its title, the tiến độ group's score and its
+    lever, both recomputed here by hand from the counts: the group has one component worth
+    20 x on-time / handled, and closing its gap takes (handled - on time) more dossiers on time."""
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    assert INDEX_TITLE in [h.get_text().strip() for h in soup.find_all("h2")]
+    num, den = _progress_counts(data, Period.parse("2023-Q1"), unit)
+    assert 0 < num < den  # the sample has late dossiers in the quarter: a real lever
+    scores = {r[0]: r for r in _rows(str(soup.select_one("table.index766")))}
+    assert scores["Tiến độ giải quyết"][1] == f"{_points(20 * num / den)}/20"
+    assert scores["Hồ sơ giải quyết đúng hạn"][3] == f"{num:,.0f}/{den:,.0f}".replace(",", ".")
+    assert scores["Dịch vụ công trực tuyến (ước tính)"][1].endswith("/12")
+    assert "Tổng điểm (ước tính)" in scores
+    assert scores["Chứng thực bản sao điện tử"][1] == "không có dữ liệu"  # no input in the contract
+    levers = _rows(str(soup.select_one("table.levers")))
+    row = next(r for r in levers if r[1].startswith("Hồ sơ giải quyết đúng hạn"))
+    assert row[3] == _points(20 - 20 * num / den)
+    assert row[6] == f"thêm {den - num:.0f} hồ sơ giải quyết đúng hạn (thay cho hồ sơ trễ hạn)"
+    gains = [float(r[4].split()[0].replace(",", ".")) for r in levers if r[4] != "—"]
+    assert gains == sorted(gains, reverse=True) and gains[0] > 0
+
+
+def test_sample_report_has_the_national_index_section(rendered_reports, sample_processed):
+    results, _ = rendered_reports
+    _check_index_section(results["2023-Q1"].html, sample_processed, "Toàn Sở")
+
+
+def test_department_report_scores_the_index_for_that_department(sample_processed_dir,
+                                                                sample_processed, tmp_path):
+    department = "Phòng Đăng ký kinh doanh"
+    result = reports.render_report("2023-Q1", sample_processed_dir, tmp_path, department)
+    _check_index_section(result.html, sample_processed, department)
+    text = BeautifulSoup(result.html.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    assert f"của {department} trong Quý I/2023" in text
+    assert "tính cho mọi phòng đã giải quyết hồ sơ" in text
 
 
 def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
