@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import resource
 import time
 import tracemalloc
 
@@ -254,6 +255,8 @@ def run() -> list[dict]:
             "ratio cchc/DuckDB": f"{ours_s / ref_s:.2f}",
             "target <= 1.5": "yes" if ours_s / ref_s <= 1.5 else "NO",
             "num/den equal": f"{'yes' if equal else 'NO'} ({cells:,} values)",
+            # Whole process so far: the generated data, Arrow strings, DuckDB included.
+            "process max RSS MB": f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}",
         })
     rows.append({"dossiers": f"(generation {gen_s:.1f} s, not timed above)"})
     con.close()
