@@ -722,17 +722,31 @@ def render_report(
                         html_path.stat().st_size)
 
 
+def plan_key(year: int) -> str:
+    """How a batch names the plan report of ``year`` among its results (never a period code)."""
+    return f"ke-hoach-{int(year)}"
+
+
 def _render_task(task: tuple) -> ReportResult:
-    """Worker entry point: never raises, so one failed report does not stop a batch."""
-    period, processed_dir, out_dir, department, kernel_name, timeout, notebook = task
+    """Worker entry point: never raises, so one failed report does not stop a batch. A task
+    with a ``plan_year`` renders that year's plan report (notebooks/plan.ipynb) instead."""
+    period, processed_dir, out_dir, department, kernel_name, timeout, notebook, plan_year = task
     started = time.perf_counter()
+    key = plan_key(plan_year) if plan_year is not None else str(period)
     try:
+        if plan_year is not None:
+            from cchc_lib.plan_report import render_plan_report
+
+            # as_of None: the end of the plan year, or today while the year is running.
+            result = render_plan_report(plan_year, None, processed_dir, out_dir)
+            result.period = key
+            return result
         return render_report(period, processed_dir, out_dir, department, kernel_name=kernel_name,
                              timeout=timeout, notebook=notebook)
     except ReportError as exc:
-        return ReportResult(str(period), error=str(exc), seconds=time.perf_counter() - started)
+        return ReportResult(key, error=str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - reported per report, the batch goes on
-        return ReportResult(str(period), error=f"Báo cáo {period}: {type(exc).__name__}: {exc}",
+        return ReportResult(key, error=f"Báo cáo {key}: {type(exc).__name__}: {exc}",
                             seconds=time.perf_counter() - started)
 
 
@@ -747,14 +761,21 @@ def render_batch(
     timeout: int = EXECUTION_TIMEOUT,
     progress: bool = True,
     notebook: str | Path = REPORT_NOTEBOOK,
+    plan_year: int | None = None,
 ) -> list[ReportResult]:
     """Render many reports in ``jobs`` long-lived worker processes (each runs many reports),
-    with a progress bar; results in the order of ``periods``."""
+    with a progress bar; results in the order of ``periods``. With ``plan_year``, that year's
+    plan report is rendered in the same pool and its result comes last (``period`` is
+    :func:`plan_key`)."""
     from tqdm import tqdm
 
     kernel_name = kernel_name or resolve_kernel()
-    tasks = [(str(p), str(processed_dir), str(out_dir), department, kernel_name, timeout, str(notebook))
-             for p in periods]
+    tasks = [(str(p), str(processed_dir), str(out_dir), department, kernel_name, timeout, str(notebook),
+              None) for p in periods]
+    if plan_year is not None:
+        # Started first, so that it does not run alone at the end of the batch.
+        tasks.insert(0, (str(plan_year), str(processed_dir), str(out_dir), None, kernel_name, timeout,
+                         str(notebook), int(plan_year)))
     results: dict[int, ReportResult] = {}
     bar = tqdm(total=len(tasks), desc="Lập báo cáo", unit=" báo cáo", disable=not progress,
                file=sys.stderr)
@@ -769,7 +790,8 @@ def render_batch(
                 results[futures[future]] = future.result()
                 bar.update()
     bar.close()
-    return [results[i] for i in range(len(tasks))]
+    ordered = [results[i] for i in range(len(tasks))]
+    return ordered[1:] + ordered[:1] if plan_year is not None else ordered
 
 
 # -- the index of a batch ---------------------------------------------------------------------
@@ -791,15 +813,56 @@ def key_numbers(processed_dir: str | Path, periods: Iterable[Period],
     return numbers
 
 
+def has_plan(year: int) -> bool:
+    """Whether the plan's own task table is shipped for ``year`` (the plan report has content)."""
+    from cchc_lib.plan import shipped_plan_tasks
+
+    try:
+        return bool(len(shipped_plan_tasks(int(year))))
+    except FileNotFoundError:
+        return False
+
+
+def plan_result_on_disk(out_dir: str | Path, year: int) -> ReportResult | None:
+    """The plan report of ``year`` already published in ``out_dir`` (default as-of), if any."""
+    from cchc_lib.plan_report import plan_report_paths
+
+    html, notebook = plan_report_paths(int(year), Path(out_dir))
+    if not html.is_file():
+        return None
+    return ReportResult(plan_key(year), html=html, notebook=notebook if notebook.is_file() else None,
+                        size=html.stat().st_size)
+
+
+def _plan_section(plan: ReportResult, out_dir: Path, year: int) -> str:
+    """The index's group for the plan report: one row, a link or the failure."""
+    if plan.ok and plan.html:
+        link = Path(os.path.relpath(plan.html, out_dir)).as_posix()
+        name = (f"<a href='{esc(link)}'>Tình hình thực hiện Kế hoạch cải cách hành chính năm {year}</a>")
+        size = f"{fmt_number(plan.size / 1_048_576, 1)} MB"
+    else:
+        name = (f"Tình hình thực hiện Kế hoạch cải cách hành chính năm {year} "
+                "<span class='status st-missed'>Lỗi</span>")
+        size = "—"
+    return (
+        f"<h2>Kế hoạch CCHC năm {year}</h2><table class='cchc-table plan'><thead><tr>"
+        "<th>Báo cáo</th><th>Nội dung</th><th class='num'>Dung lượng</th></tr></thead><tbody>"
+        f"<tr><td>{name}</td><td>Chỉ tiêu và nhiệm vụ của Kế hoạch theo bảy lĩnh vực: đạt, chưa đạt, "
+        f"quá hạn, chưa đến hạn</td><td class='num'>{size}</td></tr></tbody></table>"
+    )
+
+
 def index_html(results: Sequence[ReportResult], out_dir: Path, year: int,
-               numbers: dict[str, dict[str, float | None]] | None = None) -> str:
-    """The batch's index page, in Vietnamese: reports grouped by month, quarter and year."""
+               numbers: dict[str, dict[str, float | None]] | None = None,
+               plan: ReportResult | None = None) -> str:
+    """The batch's index page, in Vietnamese: the plan report of the year (when there is one),
+    then the reports grouped by year, quarter and month."""
     numbers = numbers or {}
     groups = {"year": ("Báo cáo năm", []), "quarter": ("Báo cáo quý", []), "month": ("Báo cáo tháng", [])}
     for result in results:
         period = Period.parse(result.period)
         groups[period.kind][1].append((period, result))
-    sections = []
+    sections = [_plan_section(plan, out_dir, year)] if plan is not None else []
     for title, items in groups.values():
         if not items:
             continue
@@ -838,9 +901,13 @@ def index_html(results: Sequence[ReportResult], out_dir: Path, year: int,
 
 
 def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int,
-                processed_dir: str | Path | None = None, department: str | None = None) -> Path:
-    """Write ``out_dir/index.html`` atomically; key numbers when the data can be read."""
+                processed_dir: str | Path | None = None, department: str | None = None,
+                plan: ReportResult | None = None) -> Path:
+    """Write ``out_dir/index.html`` atomically; key numbers when the data can be read. The plan
+    report is linked from ``plan`` (this run's result) or, without it, when one for the year is
+    on disk (so a monthly run that rewrites the index keeps the link)."""
     out_dir = Path(out_dir)
+    plan = plan if plan is not None else plan_result_on_disk(out_dir, year)
     numbers = None
     if processed_dir is not None:
         try:
@@ -848,7 +915,7 @@ def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int,
         except Exception as exc:  # noqa: BLE001 - the index still links the reports
             print(f"Cảnh báo: không tính được số liệu chính cho trang mục lục: {exc}", file=sys.stderr)
     path = out_dir / "index.html"
-    write_text_atomic(path, index_html(results, out_dir, year, numbers))
+    write_text_atomic(path, index_html(results, out_dir, year, numbers, plan))
     return path
 
 
@@ -872,14 +939,23 @@ def report_cli(args) -> int:
         periods = periods_in_year(int(args.year))
     else:
         periods = [args.period if isinstance(args.period, Period) else Period.parse(str(args.period))]
-    results = render_batch(periods, processed, out, args.department, jobs=max(1, int(args.jobs or 1)))
-    failed = [r for r in results if not r.ok]
+    # A year batch for the whole Sở also renders that year's plan report (it has no department
+    # view), judged as of the end of the year or today, whichever is earlier.
+    plan_year = (int(args.year) if args.year is not None and not args.department
+                 and has_plan(int(args.year)) else None)
+    results = render_batch(periods, processed, out, args.department, jobs=max(1, int(args.jobs or 1)),
+                           plan_year=plan_year)
+    plan = results.pop() if plan_year is not None else None
+    failed = [r for r in [*results, *([plan] if plan else [])] if not r.ok]
     for result in failed:
         print(result.error, file=sys.stderr)
     done = [r for r in results if r.ok]
     if args.year is not None:
-        index = write_index(results, out, int(args.year), processed, args.department)
+        index = write_index(results, out, int(args.year), processed, args.department, plan=plan)
         print(f"Đã lập {len(done)}/{len(results)} báo cáo năm {args.year}; mục lục: {index.resolve()}")
+        if plan is not None and plan.ok:
+            print(f"Báo cáo Kế hoạch CCHC năm {args.year}: {plan.html.resolve()} "
+                  f"({fmt_number(plan.size / 1_048_576, 1)} MB)")
     else:
         for result in done:
             print(f"Đã lập báo cáo {result.period}: {result.html.resolve()} "

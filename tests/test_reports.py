@@ -325,6 +325,29 @@ def test_index_groups_reports_and_marks_failures(tmp_path):
     assert "Lỗi" in soup.find_all("table")[0].get_text()
 
 
+def test_index_links_the_plan_report_in_its_own_group(tmp_path):
+    results = [reports.ReportResult("2023", tmp_path / "2023" / "bao-cao-2023.html", size=1_048_576)]
+    plan = reports.ReportResult("ke-hoach-2023", tmp_path / "ke-hoach-2023" / "bao-cao-ke-hoach-2023.html",
+                                size=2_621_440)
+    soup = BeautifulSoup(reports.index_html(results, tmp_path, 2023, plan=plan), "html.parser")
+    assert [h.get_text() for h in soup.find_all("h2")] == ["Kế hoạch CCHC năm 2023", "Báo cáo năm"]
+    link = soup.find("table").find("a")
+    assert link["href"] == "ke-hoach-2023/bao-cao-ke-hoach-2023.html"
+    assert link.get_text() == "Tình hình thực hiện Kế hoạch cải cách hành chính năm 2023"
+    assert soup.find("table").find_all("td")[-1].get_text() == "2,5 MB"
+    failed = reports.ReportResult("ke-hoach-2023", error="Báo cáo ke-hoach-2023: lỗi")
+    soup = BeautifulSoup(reports.index_html(results, tmp_path, 2023, plan=failed), "html.parser")
+    assert "Lỗi" in soup.find("table").get_text() and not soup.find("table").find("a")
+    # Rewritten without this run's plan result (a monthly run): the plan report on disk is linked.
+    on_disk = tmp_path / "ke-hoach-2023" / "bao-cao-ke-hoach-2023.html"
+    on_disk.parent.mkdir()
+    on_disk.write_text("<html></html>", encoding="utf-8")
+    index = reports.write_index(results, tmp_path, 2023)
+    soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+    assert soup.find("h2").get_text() == "Kế hoạch CCHC năm 2023"
+    assert soup.find("a")["href"] == "ke-hoach-2023/bao-cao-ke-hoach-2023.html"
+
+
 # -- running: failures and atomic outputs -----------------------------------------------------
 
 
@@ -511,6 +534,29 @@ def test_department_report_scores_the_index_for_that_department(sample_processed
     text = BeautifulSoup(result.html.read_text(encoding="utf-8"), "html.parser").get_text(" ")
     assert f"của {department} trong Quý I/2023" in text
     assert "tính cho mọi phòng đã giải quyết hồ sơ" in text
+
+
+def test_year_batch_also_renders_the_plan_report_as_of_the_end_of_the_year(
+        sample_processed_dir, tmp_path, monkeypatch, capsys):
+    """`cchc report --year 2023` renders the plan report next to the period reports and links it
+    from the index; rendered in 2026 it is judged at 31/12/2023. One month stands for the
+    twelve here (each report starts a kernel)."""
+    from cchc_lib.cli import main
+
+    monkeypatch.setattr(reports, "periods_in_year", lambda year: [Period.parse(f"{year}-03")])
+    out = tmp_path / "r"
+    code = main(["report", "--year", "2023", "--processed", str(sample_processed_dir), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    plan_html = out / "ke-hoach-2023" / "bao-cao-ke-hoach-2023.html"
+    assert f"Báo cáo Kế hoạch CCHC năm 2023: {plan_html.resolve()}" in printed
+    soup = BeautifulSoup(plan_html.read_text(encoding="utf-8"), "html.parser")
+    assert "năm 2023 — tính đến ngày 31/12/2023" in soup.title.get_text()
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    links = {a["href"] for a in index.find_all("a")}
+    assert links == {"ke-hoach-2023/bao-cao-ke-hoach-2023.html", "2023-03/bao-cao-2023-03.html"}
+    assert index.find("h2").get_text() == "Kế hoạch CCHC năm 2023"
+    assert not reports.has_plan(1999)  # no shipped plan: a year batch renders the periods only
 
 
 def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
