@@ -219,14 +219,14 @@ def _index_frames():
     return scores, index766.levers(counts, scores)
 
 
-def _rows(html: str, selector: str = "tbody tr") -> list[list[str]]:
+def _cells(html: str, selector: str = "tbody tr") -> list[list[str]]:
     soup = BeautifulSoup(html, "html.parser")
     return [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in soup.select(selector)]
 
 
 def test_index_scores_html_shows_x_of_max_estimates_and_missing_inputs():
     scores, _ = _index_frames()
-    rows = {r[0]: r for r in _rows(reports.index_scores_html(scores))}
+    rows = {r[0]: r for r in _cells(reports.index_scores_html(scores))}
     assert rows["Tiến độ giải quyết"][1] == "17,5/20"
     assert rows["Hồ sơ giải quyết đúng hạn"][1:4] == ["17,5/20", "87,5%", "35/40"]
     assert rows["Thanh toán trực tuyến"][1] == "1,28/10"
@@ -240,7 +240,7 @@ def test_index_scores_html_shows_x_of_max_estimates_and_missing_inputs():
 
 def test_index_levers_html_sorts_by_points_gained_in_the_units_own_terms():
     _, levers = _index_frames()
-    rows = _rows(reports.index_levers_html(levers))
+    rows = _cells(reports.index_levers_html(levers))
     # Gains: A 4,72 (37 dossiers); tiến độ 2,5 (5 dossiers); r2 1 point (estimate, 10 services);
     # r3 6 points but its denominator is 0: one online dossier makes it 1/1.
     assert [r[1] for r in rows[:4]] == [
@@ -507,13 +507,13 @@ def _check_index_section(html: Path, data, unit: str) -> None:
     assert INDEX_TITLE in [h.get_text().strip() for h in soup.find_all("h2")]
     num, den = _progress_counts(data, Period.parse("2023-Q1"), unit)
     assert 0 < num < den  # the sample has late dossiers in the quarter: a real lever
-    scores = {r[0]: r for r in _rows(str(soup.select_one("table.index766")))}
+    scores = {r[0]: r for r in _cells(str(soup.select_one("table.index766")))}
     assert scores["Tiến độ giải quyết"][1] == f"{_points(20 * num / den)}/20"
     assert scores["Hồ sơ giải quyết đúng hạn"][3] == f"{num:,.0f}/{den:,.0f}".replace(",", ".")
     assert scores["Dịch vụ công trực tuyến (ước tính)"][1].endswith("/12")
     assert "Tổng điểm (ước tính)" in scores
     assert scores["Chứng thực bản sao điện tử"][1] == "không có dữ liệu"  # no input in the contract
-    levers = _rows(str(soup.select_one("table.levers")))
+    levers = _cells(str(soup.select_one("table.levers")))
     row = next(r for r in levers if r[1].startswith("Hồ sơ giải quyết đúng hạn"))
     assert row[3] == _points(20 - 20 * num / den)
     assert row[6] == f"thêm {den - num:.0f} hồ sơ giải quyết đúng hạn (thay cho hồ sơ trễ hạn)"
