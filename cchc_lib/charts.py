@@ -425,5 +425,5 @@ def index_departments_chart(departments: pd.DataFrame, highlight: str | None = N
                       height=max(HEIGHT, 150 + 60 * len(units)))
     fig.update_xaxes(range=[0, 108], dtick=20, tickformat=",.0f", showgrid=True,
                      gridcolor=COLORS["grid"])
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", ticksuffix="  ")  # names clear of the bars
     return _empty_note(fig, drawn, "Không có phòng nào có hồ sơ trong kỳ")
