@@ -325,8 +325,10 @@ def pareto_chart(late: pd.DataFrame, top: int = 10) -> go.Figure:
                              hovertemplate="%{y:.1%}"), secondary_y=True)
     fig.add_trace(_target_trace(names, 0.8, "Mốc 80%", COLORS["muted"], dash="dot"), secondary_y=True)
     fig.update_xaxes(tickangle=-30)
+    # Whole dossiers: with few late ones plotly would tick at 0,5 and print "1, 1, 2, 2".
+    small = bool(len(head)) and float(head["late"].max()) <= 10
     fig.update_yaxes(title_text="Số hồ sơ quá hạn", tickformat=",.0f", rangemode="tozero",
-                     secondary_y=False)
+                     dtick=1 if small else None, secondary_y=False)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], dtick=0.2, showgrid=False, secondary_y=True)
     fig.update_layout(legend={"yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
     return _empty_note(fig, bool(len(head)), "Không có hồ sơ quá hạn trong kỳ")

@@ -597,3 +597,14 @@ def test_markup_in_a_procedure_name_is_escaped(planted_report):
     # Hand-worked: 3 late dossiers in March, 2 of them of the markup procedure.
     assert rows[0][1:] == [MARKUP_NAME, "9.999999", "2", "66,7%", "66,7%"]
     assert rows[1][3:] == ["1", "33,3%", "100,0%"]
+
+
+def test_pareto_ticks_whole_dossiers_when_few_are_late():
+    import pandas as pd
+
+    from cchc_lib.charts import pareto_chart
+
+    few = pd.DataFrame({"procedure": ["A", "B"], "late": [3, 1], "cumulative_share": [0.75, 1.0]})
+    many = pd.DataFrame({"procedure": ["A", "B"], "late": [40, 10], "cumulative_share": [0.8, 1.0]})
+    assert pareto_chart(few).layout.yaxis.dtick == 1  # ticks 0, 1, 2, 3: no "1, 1, 2, 2"
+    assert pareto_chart(many).layout.yaxis.dtick is None  # plotly's own steps
