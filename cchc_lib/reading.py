@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import itertools
+import mmap
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -141,15 +142,10 @@ def detect_encoding(head: bytes) -> str:
 
 def _has_blank_lines(path: Path, skip: int = 0) -> bool:
     """Whether the file has an empty line; arrow drops those and so would shift row numbers."""
-    with path.open("rb") as fh:
-        fh.seek(skip)
-        tail = b""
-        while chunk := fh.read(_CHUNK):
-            block = tail + chunk
-            if b"\n\n" in block or b"\n\r\n" in block:
-                return True
-            tail = block[-2:]
-    return False
+    if path.stat().st_size == 0:
+        return False
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return mm.find(b"\n\n", skip) != -1 or mm.find(b"\n\r\n", skip) != -1
 
 
 def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str, int, dict[str, int], int]:
