@@ -201,12 +201,24 @@ def header_markdown(ctx: ReportContext) -> str:
         if cov["rows_rejected"] is not None else ""
     )
     start, end = ctx.window
+    outside = ""
+    first, last = cov["first_received"], cov["last_received"]
+    if first is not None and last is not None and (
+        ctx.period.start > pd.Timestamp(last) or ctx.period.end <= pd.Timestamp(first)
+    ):
+        # An unattended run for a month the exports do not reach yet must say so, not just
+        # show a page of "Không phát sinh".
+        outside = (
+            f"\n\n> **Lưu ý:** kỳ báo cáo nằm ngoài khoảng thời gian của dữ liệu đã nhập "
+            f"({fmt_date(first)} – {fmt_date(last)}): hãy bổ sung tệp xuất dữ liệu của kỳ này "
+            f"vào data/raw/dossiers/ rồi chạy lại."
+        )
     return "\n\n".join([
         f"# {_md_text(report_title(ctx.period))}",
         f"{unit} · **Kỳ báo cáo:** {ctx.period.label_vi} "
         f"({fmt_date(ctx.period.start)} – {fmt_date(ctx.period.last_day)})",
         f"**Dữ liệu:** {fmt_count(cov['dossiers'])}, tiếp nhận từ {fmt_date(cov['first_received'])} "
-        f"đến {fmt_date(cov['last_received'])}{rejected}.",
+        f"đến {fmt_date(cov['last_received'])}{rejected}.{outside}",
         f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}. Các biểu đồ theo tháng trình bày "
         f"12 tháng từ {start.label_vi} đến {end.label_vi}.",
     ])

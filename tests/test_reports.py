@@ -608,3 +608,14 @@ def test_pareto_ticks_whole_dossiers_when_few_are_late():
     many = pd.DataFrame({"procedure": ["A", "B"], "late": [40, 10], "cumulative_share": [0.8, 1.0]})
     assert pareto_chart(few).layout.yaxis.dtick == 1  # ticks 0, 1, 2, 3: no "1, 1, 2, 2"
     assert pareto_chart(many).layout.yaxis.dtick is None  # plotly's own steps
+
+
+def test_header_warns_when_the_period_is_outside_the_data(sample_processed_dir):
+    from cchc_lib.periods import Period
+    from cchc_lib.reports import header_markdown, prepare_report
+
+    # The sample's dossiers were received 03/01/2022 - 31/12/2023.
+    later = header_markdown(prepare_report(Period.parse("2026-10"), sample_processed_dir))
+    assert "nằm ngoài khoảng thời gian của dữ liệu đã nhập (03/01/2022 – 31/12/2023)" in later
+    inside = header_markdown(prepare_report(Period.parse("2023-03"), sample_processed_dir))
+    assert "nằm ngoài" not in inside
