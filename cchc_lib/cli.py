@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cchc_lib.periods import Period, PeriodError
+from cchc_lib.periods import PERIOD_HINT, Period, PeriodError
 
 DEFAULT_RAW = Path("data/raw")
 DEFAULT_PROCESSED = Path("data/processed")
@@ -20,6 +20,15 @@ def _period(text: str) -> Period:
         return Period.parse(text)
     except PeriodError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a malformed period is one line with an example, not a usage dump."""
+
+    def error(self, message: str):  # type: ignore[override]
+        if PERIOD_HINT in message:
+            self.exit(2, f"{self.prog}: {message.split(': ', 1)[-1]}\n")
+        super().error(message)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -174,7 +183,7 @@ def cmd_monthly(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cchc",
         description="Chỉ số cải cách hành chính (CCHC): nhập dữ liệu, tính chỉ số, lập báo cáo.",
     )
@@ -262,7 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # `cchc indicators --format csv | head`: the reader left; not an error worth a traceback.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

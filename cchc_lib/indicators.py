@@ -445,7 +445,7 @@ def _indicator_rows(defn: IndicatorDef, base: pd.DataFrame, years: np.ndarray, a
     for arr in (status, status_min):
         arr[no_event] = STATUS_NO_EVENT
         arr[~available] = STATUS_NO_DATA
-    status_min[np.isnan(target_min) & available & ~no_event] = ""
+    status_min[np.isnan(target_min)] = ""  # no lower level, nothing to judge against it
     return pd.DataFrame({
         "period": base["period"].to_numpy(),
         "group_by": by,
@@ -638,10 +638,18 @@ def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str) -> st
     frame = compute_indicators(data, period, by=by)
     if fmt == "table":
         return format_indicator_table(frame, period, by)
+    # 12 significant digits: counts print as 1194 (not 1194.0), and float noise such as
+    # 0.47500000000000003 (0.275 + 0.20) as 0.475.
     tidy = frame[CLI_COLUMNS]
     if fmt == "csv":
-        return tidy.to_csv(index=False, lineterminator="\n").rstrip("\n")
+        return tidy.to_csv(index=False, lineterminator="\n", float_format="%.12g").rstrip("\n")
     if fmt == "json":
+        numeric = ["numerator", "denominator", "value", "target"]
+        tidy = tidy.astype({c: "float64" for c in numeric}).round(12)
         records = json.loads(tidy.to_json(orient="records", force_ascii=False))
+        for record in records:  # whole numbers as JSON integers
+            for c in numeric:
+                if isinstance(record[c], float) and record[c].is_integer():
+                    record[c] = int(record[c])
         return json.dumps(records, ensure_ascii=False, indent=1)
     raise ValueError(f"unknown format {fmt!r}")

@@ -21,6 +21,9 @@ _PATTERNS = (
 )
 
 
+PERIOD_HINT = "Dùng tháng (2023-03), quý (2023-Q1) hoặc năm (2023)."
+
+
 class PeriodError(ValueError):
     """A period string that is not a month, a quarter or a year."""
 
@@ -48,7 +51,7 @@ class Period:
                 break
             return cls(kind, year, number)  # type: ignore[arg-type]
         raise PeriodError(
-            f"Kỳ báo cáo không hợp lệ: '{text}'. Dùng tháng (2023-03), quý (2023-Q1) hoặc năm (2023)."
+            f"Kỳ báo cáo không hợp lệ: '{text}'. {PERIOD_HINT}"
         )
 
     # -- bounds --------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Reading raw exports (CSV and XLSX) into tables of canonical text columns.
 
-What comes out of here is already free of personal data: only columns whose header maps to a
-canonical column of the table are ever loaded (personal-data columns and unknown extras such as
-STT are never read into memory as columns). Values stay text; validation.py parses them.
+What comes out of here is already free of personal data: personal-data columns are never read,
+and the other columns that map to no canonical column (STT, notes ...) are read only to tell an
+empty row from a non-empty one, then dropped. Values stay text; validation.py parses them.
 """
 
 from __future__ import annotations
@@ -93,6 +93,25 @@ def map_header(cells: Sequence[object], table: str, mapping: Mapping) -> dict[st
     return found
 
 
+EXTRA_PREFIX = "_extra_"
+
+
+def with_extra_columns(cells: Sequence[object], found: dict[str, int], mapping: Mapping) -> dict[str, int]:
+    """The column map plus the other named, non-personal columns (STT, notes ...).
+
+    Those are read only to tell an empty row from a row with something in it (an STT-only or
+    "Tổng cộng" row must be rejected, not silently dropped) and are dropped right after.
+    Personal-data columns are never read."""
+    used = set(found.values())
+    extras = {
+        f"{EXTRA_PREFIX}{i}": i
+        for i, cell in enumerate(cells)
+        if i not in used and cell is not None and str(cell).strip()
+        and norm_key(cell) not in mapping.personal
+    }
+    return {**found, **extras}
+
+
 def required_columns(table: str) -> list[str]:
     return [s.name for s in schema.TABLES[table] if s.required]
 
@@ -157,7 +176,7 @@ def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str,
         )
         idx, found = find_header(records, table, mapping)
         if idx is not None:
-            return delim, idx, found, len(records[idx])
+            return delim, idx, with_extra_columns(records[idx], found, mapping), len(records[idx])
         if best is None or len(found) < len(best):
             best = found
     raise _missing_error(rel, table, best or required_columns(table))
@@ -276,7 +295,7 @@ def read_xlsx_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[
                 if best is None or len(found) < len(best):
                     best = found
                 continue
-            cols = found
+            cols = with_extra_columns(head[idx], found, mapping)
             out: dict[str, list[str]] = {c: [] for c in cols}
             numbers: list[int] = []
             # iter_rows yields every row from row 1 (gaps filled), so position = row number.
@@ -296,13 +315,16 @@ def read_xlsx_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[
 
 
 def _drop_empty(data: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Rows with nothing in any read column go (blank lines); then the extra columns go."""
+    canonical = [c for c in data.column_names if not c.startswith(EXTRA_PREFIX)]
     if data.num_rows == 0 or data.num_columns == 0:
-        return data, rows
+        return data.select(canonical), rows
     nonempty = None
     for col in data.columns:
         filled = pc.not_equal(pc.utf8_trim_whitespace(col), "")
         nonempty = filled if nonempty is None else pc.or_(nonempty, filled)
     keep = np.asarray(nonempty.to_numpy(zero_copy_only=False), dtype=bool)
+    data = data.select(canonical)
     if keep.all():
         return data, rows
     return data.filter(pa.array(keep)), rows[keep]

@@ -96,8 +96,11 @@ def test_malformed_period_is_one_line(capsys, processed_dir):
     with pytest.raises(SystemExit) as exc:
         main(["indicators", "--period", "2023-13", "--processed", str(processed_dir)])
     assert exc.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "2023-Q1" in err and "2023-13" in err
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "cchc indicators: Kỳ báo cáo không hợp lệ: '2023-13'. "
+        "Dùng tháng (2023-03), quý (2023-Q1) hoặc năm (2023)."
+    ]
 
 
 def test_missing_processed_data(capsys, tmp_path):

@@ -150,6 +150,11 @@ def test_zero_denominator_is_no_event(timeliness_data):
     assert (ontime.numerator, ontime.denominator) == (0, 0)
     assert math.isnan(ontime.value)
     assert list(r.columns) == COLUMNS
+    # Satisfaction has two levels (95% / 85%): with no ratings in this data, both levels say so.
+    # On-time has one level only, so there is no lower-level status to show.
+    satisfaction = row(r, "satisfaction_rate")
+    assert (satisfaction.status, satisfaction.status_min) == ("Chưa có dữ liệu", "Chưa có dữ liệu")
+    assert ontime.status_min == ""
 
 
 def test_backlog_counts_point_in_time():

@@ -15,7 +15,7 @@ import pytest
 from cchc_lib import ingest
 from cchc_lib.cli import main
 from cchc_lib.ingest import IngestError, format_summary, run_ingest
-from tests.ingest_helpers import csv_text, dossier_rows, make_raw
+from tests.ingest_helpers import DOSSIER_HEADERS, csv_text, dossier_rows, make_raw
 
 EXAMPLE = Path("/work/shared/spec/examples/dossiers-example.csv")
 EOD = pd.Timedelta(hours=23, minutes=59, seconds=59, microseconds=999999)
@@ -256,3 +256,37 @@ def test_second_run_is_byte_identical_and_feedback_optional(tmp_path):
     assert first.report["tables"]["feedback"]["rows_rejected"] == 2
     report = json.loads((tmp_path / "o1" / "ingest_report.json").read_text(encoding="utf-8"))
     assert report["total"]["rows_read"] == 2 + 2 + 3
+
+
+def test_row_with_only_stt_or_personal_data_is_rejected_or_blank(tmp_path):
+    import openpyxl
+
+    rows = dossier_rows({"Mã hồ sơ": "D1"})
+    stt_only = ["7"] + [""] * (len(DOSSIER_HEADERS) - 1)  # e.g. a numbered line left empty
+    personal_only = [""] * len(DOSSIER_HEADERS)
+    personal_only[DOSSIER_HEADERS.index("Chủ hồ sơ")] = "Trần Thị Chỉ Có Tên"
+    blank = [""] * len(DOSSIER_HEADERS)
+    rows += [stt_only, personal_only, blank]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["BÁO CÁO DANH SÁCH HỒ SƠ"])  # a title row: the header is row 2 of the sheet
+    for row in rows:
+        ws.append([v if v != "" else None for v in row])
+    xlsx = tmp_path / "b.xlsx"
+    wb.save(xlsx)
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(rows), "b.xlsx": xlsx.read_bytes()})
+    result = run_ingest(raw, tmp_path / "out")
+    rejects = pd.read_csv(
+        tmp_path / "out" / "rejects.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
+    # CSV: header row 1, D1 row 2, the STT-only row 3 (rejected), personal-only row 4 and the
+    # blank row 5 hold nothing that can be read: blank lines, not counted. XLSX: one row lower.
+    assert rejects[["source_file", "source_row"]].values.tolist() == [
+        ["dossiers/a.csv", "3"], ["dossiers/b.xlsx", "4"]
+    ]
+    assert all(r.startswith("Mã hồ sơ trống") for r in rejects["reason"])
+    files = {f["file"]: f for f in result.report["files"]}
+    # D1 in both files: the XLSX (later in name order) wins, the CSV's copy is merged.
+    assert (files["dossiers/a.csv"]["rows_read"], files["dossiers/a.csv"]["rows_rejected"]) == (2, 1)
+    assert (files["dossiers/b.xlsx"]["rows_read"], files["dossiers/b.xlsx"]["rows_rejected"]) == (2, 1)
+    assert "Trần Thị Chỉ Có Tên" not in (tmp_path / "out" / "rejects.csv").read_text(encoding="utf-8-sig")
