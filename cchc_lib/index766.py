@@ -315,7 +315,15 @@ def validate_counts(counts: pd.DataFrame) -> pd.DataFrame:
         note(bad, lambda i, c=column, lab=label: f"{lab} (cột {c}) '{counts[c][i]}' không phải là số")
         negative = ~bad & (number < 0)
         note(negative, lambda i, c=column, lab=label: f"{lab} (cột {c}) '{counts[c][i]}' là số âm")
-        values[column] = number.where(~bad & ~negative)
+        # Counts of dossiers and procedures are whole numbers; "1.234" is most likely a
+        # Vietnamese thousands separator, which must not silently become 1,234.
+        fraction = ~bad & ~negative & number.notna() & (number % 1 != 0)
+        note(
+            fraction,
+            lambda i, c=column, lab=label: f"{lab} (cột {c}) '{counts[c][i]}' không phải là số "
+            "nguyên: ghi số hồ sơ, số thủ tục không có dấu ngăn cách hàng nghìn (ví dụ 1234)",
+        )
+        values[column] = number.where(~bad & ~negative & ~fraction)
     num, den = values["numerator"], values["denominator"]
     note(
         num > den,

@@ -296,6 +296,8 @@ def test_unknown_metric_and_bad_numbers_name_the_row():
         ("PAYMENT_DOSSIER", "abc", 2),    # row 4
         ("DOSSIER_SYNC", -1, 2),          # row 5
         ("PUBLISH_ON_TIME", 5, 3),        # row 6: numerator > denominator
+        ("DOSSIER_SYNC", "1.234", "2000"),  # row 7: "1.234" is 1234 written the Vietnamese way
+        ("ORIGINAL_RESULT_AVAILABLE", 3, "4.5"),  # row 8: half a dossier
     ])
     with pytest.raises(IndexInputError) as err:
         score_from_counts(bad)
@@ -304,6 +306,8 @@ def test_unknown_metric_and_bad_numbers_name_the_row():
     assert "Dòng 4" in message and "abc" in message
     assert "Dòng 5" in message and "số âm" in message
     assert "Dòng 6" in message and "lớn hơn mẫu số" in message
+    assert "Dòng 7: tử số (cột numerator) '1.234' không phải là số nguyên" in message
+    assert "Dòng 8: mẫu số (cột denominator) '4.5' không phải là số nguyên" in message
     assert "Dòng 2" not in message
 
 
