@@ -119,11 +119,21 @@ def _wait_for_port(profile: Path, proc: subprocess.Popen, timeout: float = 30) -
     raise TimeoutError("chromium did not open its DevTools port")
 
 
+# A4 portrait at 96 px/inch: 210 mm = 794 px; the printable width inside the report's @page
+# margins (12 mm each side) is 186 mm = 703 px.
+A4_WIDTH, A4_HEIGHT, A4_PRINTABLE = 794, 1123, 703
+
+
 def open_page(html: Path, *, timeout: float = 90, screenshot: bool = False, probe: str | None = None,
-              width: int = 1280, height: int = 900) -> PageResult:
+              width: int = 1280, height: int = 900, print_media: bool = False,
+              pdf: Path | None = None) -> PageResult:
     """Load ``html`` offline in headless Chromium and wait until every plotly chart has an SVG
     (or the timeout); report charts, console errors, network requests and JS dialogs, and the
-    JSON value of the JavaScript expression ``probe`` evaluated at the end."""
+    JSON value of the JavaScript expression ``probe`` evaluated at the end.
+
+    ``pdf``: print the page to that file on A4 paper (``Page.printToPDF``) before probing.
+    ``print_media``: then emulate print media at the A4 printable width, as a printer lays the
+    page out, so that ``probe`` measures the printed layout."""
     binary = find_chromium()
     if binary is None:
         raise FileNotFoundError("chromium not installed (make browser)")
@@ -156,6 +166,17 @@ def open_page(html: Path, *, timeout: float = 90, screenshot: bool = False, prob
             if state.get("ready") == "complete" and state.get("drawn") == state.get("charts"):
                 break
         cdp.pump(1.0)  # late errors, if any
+        if pdf is not None:
+            printed = cdp.send("Page.printToPDF", {
+                "paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True,
+                "preferCSSPageSize": True}, session=session)
+            Path(pdf).write_bytes(base64.b64decode(printed["data"]))
+        if print_media:
+            cdp.send("Emulation.setDeviceMetricsOverride", {
+                "width": A4_PRINTABLE, "height": A4_HEIGHT, "deviceScaleFactor": 1, "mobile": False},
+                session=session)
+            cdp.send("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+            cdp.pump(1.5)  # the page's print-media listeners redraw the charts
         result.charts = state.get("charts", 0)
         result.drawn = state.get("drawn", 0)
         result.plotly = state.get("plotly", "")

@@ -4,6 +4,7 @@ the embedded plotly.js, no console errors, no request leaving the file, markup s
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -65,3 +66,51 @@ def test_markup_in_a_procedure_name_shows_as_text(chromium, planted_report):
     assert MARKUP_NAME in page.text
     # The Pareto axis shows the name as typed (shortened to 38 characters), not bold text.
     assert MARKUP_NAME[:30] in "".join(page.probe["ticks"])
+
+
+# Measured in the printed layout (print media at the A4 printable width): how far each chart's
+# drawing and each table reach, and every word of a table cell broken across two lines (what
+# a column squeezed to a letter's width does). Hyphens and slashes are fair places to break.
+PRINT_PROBE = """(() => {
+  const page = document.documentElement.clientWidth;
+  const right = (el) => el ? Math.ceil(el.getBoundingClientRect().right) : 0;
+  const graphs = Array.from(document.querySelectorAll('.plotly-graph-div'));
+  const split = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {acceptNode: n =>
+    n.parentElement.closest('td, th') ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT});
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const m of node.data.matchAll(/[^\\s\\/-]+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+      if (lines.size > 1) split.push(m[0]);
+    }
+  }
+  return {page, scroll: document.body.scrollWidth, split,
+    graphs: graphs.map(g => Math.max(right(g), right(g.querySelector('svg.main-svg')))),
+    tables: Array.from(document.querySelectorAll('table')).map(right)};
+})()"""
+
+
+def test_quarterly_report_prints_on_a4(chromium, rendered_reports, tmp_path):
+    """Printed to A4 portrait, nothing is cut off at the right and no table column is squeezed
+    to a letter per line; the PDF is A4."""
+    from tests.browser import A4_PRINTABLE
+
+    results, _ = rendered_reports
+    pdf = tmp_path / "q1.pdf"
+    page = open_page(results["2023-Q1"].html, probe=PRINT_PROBE, print_media=True, pdf=pdf)
+    _assert_drawn_offline(page)
+    probe = page.probe
+    assert probe["page"] <= A4_PRINTABLE
+    assert probe["scroll"] <= probe["page"]
+    assert len(probe["graphs"]) == N_CHARTS
+    assert max(probe["graphs"]) <= probe["page"], probe["graphs"]
+    assert probe["tables"] and max(probe["tables"]) <= probe["page"], probe["tables"]
+    assert probe["split"] == []
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    boxes = {tuple(round(float(v)) for v in box.split()[2:])
+             for box in re.findall(rb"/MediaBox \[([^\]]*)\]", data)}
+    assert boxes == {(595, 842)}  # A4 portrait in points, every page
