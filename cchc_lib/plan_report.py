@@ -176,8 +176,25 @@ def _task_line(row: dict) -> str:
                 f"**muộn {fmt_number(row['days_late'])} ngày**.")
     if row["deadline_kind"] != plan.KIND_DATED:
         return f"{name} ({lead} chủ trì, {when}): **chưa có báo cáo hoàn thành trong năm**."
+    if _due_that_day(row):
+        return f"{name} ({lead} chủ trì, {when}): **chưa hoàn thành**, {_late_note(row)}."
     late = f", đã quá hạn {fmt_number(row['days_late'])} ngày" if row["days_late"] else ""
     return f"{name} ({lead} chủ trì, {when}): **chưa hoàn thành**{late}."
+
+
+def _due_that_day(row: dict) -> bool:
+    """An open task judged overdue on the very day it fell due (0 days late)."""
+    return (row["state_vi"] == plan.OVERDUE and not pd.isna(row["days_late"])
+            and int(row["days_late"]) == 0)
+
+
+def _late_note(row: dict) -> str:
+    """How late a late or overdue task is, in words. An open task due on the day the plan is
+    judged is not "quá hạn 0 ngày": it fell due that day and is not done."""
+    if _due_that_day(row):
+        return f"đến hạn đúng ngày {fmt_date(row['due_at'])}"
+    word = "muộn" if row["state_vi"] == plan.DONE_LATE else "quá hạn"
+    return f"{word} {fmt_number(row['days_late'])} ngày"
 
 
 def _section_of(indicator: str) -> str:
@@ -288,8 +305,7 @@ def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
         css = STATE_CLASS.get(state, "st-nodata") if reported else "st-nodata"
         late = ""
         if reported and row["state_vi"] in (plan.DONE_LATE, plan.OVERDUE) and not pd.isna(row["days_late"]):
-            late = f"<div class='src'>{'muộn' if row['state_vi'] == plan.DONE_LATE else 'quá hạn'} " \
-                   f"{fmt_number(row['days_late'])} ngày</div>"
+            late = f"<div class='src'>{_esc(_late_note(row))}</div>"
         done = row["completed_at"]
         body.append(
             f"<tr><td class='num'>{_esc(row['section'])}.{_esc(row['task_no'])}</td>"
@@ -300,10 +316,11 @@ def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
             f"<td>{_esc(row['result_document'])}</td></tr>"
         )
     head = ("<thead><tr><th class='num'>TT</th><th>Nội dung</th><th>Sản phẩm</th><th>Chủ trì</th>"
-            "<th>Thời gian thực hiện</th><th>Tình trạng</th><th class='num'>Ngày hoàn thành</th>"
+            "<th>Thời hạn</th><th>Tình trạng</th><th class='num'>Ngày hoàn thành</th>"
             "<th>Văn bản kết quả</th></tr></thead>")
-    # The task text is long: give it the room, keep the short columns narrow.
-    widths = (4, 34, 13, 11, 10, 11, 8, 9)
+    # The task text is long: give it the room; the state badge wraps inside its column (the
+    # table's CSS), so it never runs over the completion date next to it.
+    widths = (4, 29, 11, 10, 9, 13, 11, 13)
     cols = "<colgroup>" + "".join(f"<col style='width:{w}%'>" for w in widths) + "</colgroup>"
     return f"<table class='cchc-table tasks'>{cols}{head}<tbody>{''.join(body)}</tbody></table>"
 

@@ -114,3 +114,34 @@ def test_quarterly_report_prints_on_a4(chromium, rendered_reports, tmp_path):
     boxes = {tuple(round(float(v)) for v in box.split()[2:])
              for box in re.findall(rb"/MediaBox \[([^\]]*)\]", data)}
     assert boxes == {(595, 842)}  # A4 portrait in points, every page
+
+
+def test_plan_task_table_badges_and_headers_stay_in_their_columns(chromium, sample_processed_dir,
+                                                                   tmp_path):
+    """On screen and on A4, every state badge lies inside its own cell (it wraps rather than
+    running over the completion date) and no header's text runs into the next header."""
+    from cchc_lib.plan_report import render_plan_report
+
+    result = render_plan_report(2023, None, sample_processed_dir, tmp_path)
+    probe = """(() => {
+      const inside = (inner, outer) => {
+        const a = inner.getBoundingClientRect(), b = outer.getBoundingClientRect();
+        return a.left >= b.left - 0.5 && a.right <= b.right + 0.5;
+      };
+      const tables = Array.from(document.querySelectorAll('table.tasks'));
+      const badges = tables.flatMap(t => Array.from(t.querySelectorAll('td .status')));
+      const heads = tables.flatMap(t => Array.from(t.querySelectorAll('th')));
+      return {
+        badges: badges.length,
+        outside: badges.filter(b => !inside(b, b.closest('td'))).map(b => b.textContent),
+        overflowing: heads.filter(h => h.scrollWidth > h.clientWidth).map(h => h.textContent),
+        states: badges.map(b => b.textContent),
+      };
+    })()"""
+    for print_media in (False, True):
+        page = open_page(result.html, probe=probe, print_media=print_media)
+        assert page.console_errors == []
+        assert page.probe["badges"] >= 21  # the plan's 21 tasks
+        assert "Hoàn thành đúng hạn" in page.probe["states"]
+        assert page.probe["outside"] == [], print_media
+        assert page.probe["overflowing"] == [], print_media
