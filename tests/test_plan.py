@@ -558,3 +558,24 @@ def test_plan_report_html(sample_processed_dir, tmp_path):
     assert "Hoàn thành quá hạn" in html and "Quá hạn chưa hoàn thành" in html
     planted = _planted(RAW)
     assert _leaks(planted, [html, result.notebook.read_text(encoding="utf-8")]) == []
+
+
+def test_task_due_on_the_as_of_day_is_not_zero_days_late():
+    """Not done on the day it fell due: "đến hạn đúng ngày 30/06/2023", never "quá hạn 0 ngày";
+    one day later it is "quá hạn 1 ngày"."""
+    from cchc_lib import plan_report
+
+    frame = tasks([("Tháng 6/2023", "in_progress", None), ("Tháng 6/2023", "done", "2023-07-01 09:00")])
+    today = plan.task_states(frame, "2023-06-30")
+    # The second was done only on 01/07: on 30/06 it was open too.
+    assert list(today["state_vi"]) == [plan.OVERDUE, plan.OVERDUE]
+    assert list(today["days_late"]) == [0, 0]
+    html = plan_report.tasks_html(today)
+    assert "đến hạn đúng ngày 30/06/2023" in html and "0 ngày" not in html
+    line = plan_report._task_line(today.iloc[0].to_dict())
+    assert line.endswith("**chưa hoàn thành**, đến hạn đúng ngày 30/06/2023.")
+    assert "0 ngày" not in line
+    later = plan.task_states(frame, "2023-07-01")
+    html = plan_report.tasks_html(later)
+    # Task 1: 01/07 - 30/06 = 1 day overdue; task 2 done 01/07 09:00: 1 day late.
+    assert "quá hạn 1 ngày" in html and "muộn 1 ngày" in html and "đến hạn đúng ngày" not in html
