@@ -934,6 +934,43 @@ def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int,
 # -- command line -----------------------------------------------------------------------------
 
 
+class UnknownDepartmentError(ValueError):
+    """``--department`` names no department of the processed data; the message lists them."""
+
+
+def known_departments(processed_dir: str | Path) -> list[str]:
+    """The departments (phòng) that handled dossiers in the processed data, sorted."""
+    path = Path(processed_dir) / "dossiers.parquet"
+    if not path.is_file():
+        return []
+    names = pd.read_parquet(path, columns=["department"])["department"].dropna().astype(str).unique()
+    from cchc_lib.form06 import vietnamese_sort_key
+
+    return sorted(names, key=vietnamese_sort_key)
+
+
+def resolve_department(name: str, known: Sequence[str]) -> str:
+    """The canonical spelling of the department ``name`` among ``known``: the same name ignoring
+    case, extra spaces and how the diacritics were typed (composed or decomposed); failing that,
+    the one department whose name matches it written without diacritics. Raises
+    :class:`UnknownDepartmentError` with a Vietnamese message listing the known departments."""
+    from cchc_lib.mapping import norm_key
+
+    by_key = {norm_key(k): k for k in known}
+    if norm_key(name) in by_key:
+        return by_key[norm_key(name)]
+    # Typed without diacritics ("Phong Dang ky kinh doanh"): accepted only when unambiguous.
+    loose = [k for k in known if slug(k) == slug(name)]
+    if len(loose) == 1:
+        return loose[0]
+    listing = "; ".join(known) if known else "(chưa có dữ liệu hồ sơ đã nhập)"
+    raise UnknownDepartmentError(
+        f"Không có phòng «{' '.join(str(name).split())}» trong dữ liệu đã nhập. "
+        f"Các phòng có trong dữ liệu: {listing}."
+    )
+
+
+
 def report_cli(args) -> int:
     """``cchc report``: optional ingest, then one period or a whole year, then the index."""
     processed = Path(args.processed)
@@ -947,6 +984,12 @@ def report_cli(args) -> int:
             print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
             return 1
         print(f"Đã nhập dữ liệu từ {args.raw} vào {processed}")
+    if args.department:
+        try:
+            args.department = resolve_department(args.department, known_departments(processed))
+        except UnknownDepartmentError as exc:
+            print(f"Lỗi: {exc}", file=sys.stderr)
+            return 2
     if args.year is not None:
         periods = periods_in_year(int(args.year))
     else:

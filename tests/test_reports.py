@@ -619,3 +619,62 @@ def test_header_warns_when_the_period_is_outside_the_data(sample_processed_dir):
     assert "nằm ngoài khoảng thời gian của dữ liệu đã nhập (03/01/2022 – 31/12/2023)" in later
     inside = header_markdown(prepare_report(Period.parse("2023-03"), sample_processed_dir))
     assert "nằm ngoài" not in inside
+
+
+# -- --department: the name as typed -> the canonical spelling, or exit 2 ----------------------
+
+DEPARTMENTS = ["Phòng Đăng ký kinh doanh", "Phòng Đấu thầu", "Phòng Kinh tế ngành"]
+
+
+def _departments_dir(tmp_path: Path, names: list[str]) -> Path:
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    # Two dossiers of the first department, one of each other, one without a department.
+    column = [names[0], *names, None]
+    pd.DataFrame({"department": pd.Series(column, dtype="string")}).to_parquet(processed / "dossiers.parquet")
+    return processed
+
+
+@pytest.mark.parametrize("typed", [
+    "Phòng Đăng ký kinh doanh",
+    "  phòng   ĐĂNG KÝ kinh doanh ",
+    "Pho\u0300ng \u0110a\u0306\u0300ng ky\u0301 kinh doanh",  # decomposed diacritics (NFD)
+    "Phong Dang ky kinh doanh",  # no diacritics, unambiguous
+])
+def test_resolve_department_finds_the_canonical_spelling(typed):
+    assert reports.resolve_department(typed, DEPARTMENTS) == "Phòng Đăng ký kinh doanh"
+
+
+def test_resolve_department_refuses_an_ambiguous_or_unknown_name():
+    with pytest.raises(reports.UnknownDepartmentError, match="Phòng Đấu thầu; Phòng Dấu thầu"):
+        reports.resolve_department("Phong Dau thau", ["Phòng Đấu thầu", "Phòng Dấu thầu"])
+    with pytest.raises(reports.UnknownDepartmentError, match="Không có phòng «Phòng X»"):
+        reports.resolve_department("Phòng  X", DEPARTMENTS)
+
+
+def test_known_departments_in_vietnamese_order(tmp_path):
+    processed = _departments_dir(tmp_path, ["Phòng Kinh tế ngành", "Phòng Đấu thầu", "Phòng Dự án"])
+    # D before Đ before K in the Vietnamese alphabet; each name once, no empty one.
+    assert reports.known_departments(processed) == ["Phòng Dự án", "Phòng Đấu thầu", "Phòng Kinh tế ngành"]
+
+
+def test_cli_unknown_department_exits_2_listing_the_departments(tmp_path, capsys, monkeypatch):
+    from cchc_lib.cli import main
+
+    processed = _departments_dir(tmp_path, DEPARTMENTS)
+    rendered = []
+    monkeypatch.setattr(reports, "render_batch", lambda *a, **k: rendered.append((a, k)) or [])
+    out = tmp_path / "r"
+    code = main(["report", "--period", "2023-Q1", "--department", "Phòng Không Tồn Tại",
+                 "--processed", str(processed), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Không có phòng «Phòng Không Tồn Tại»" in err
+    assert "Phòng Đăng ký kinh doanh; Phòng Đấu thầu; Phòng Kinh tế ngành." in err
+    assert rendered == [] and not out.exists()
+    # A known department typed loosely reaches the renderer spelled as in the data.
+    code = main(["report", "--period", "2023-Q1", "--department", "phòng  đấu THẦU",
+                 "--processed", str(processed), "--out", str(out)])
+    assert code == 0
+    (args, _), = rendered
+    assert args[3] == "Phòng Đấu thầu"
