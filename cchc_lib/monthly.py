@@ -191,28 +191,11 @@ def render(periods: list[Period], processed: Path, out: Path) -> Any:
 
 
 def update_index(out: Path, year: int, processed: Path, results: Any) -> Any:
-    """Rewrite ``<out>/index.html`` for the year: this run's results plus every report of the
-    year already on disk, so the index keeps linking earlier months."""
-    from cchc_lib.periods import periods_in_year
-    from cchc_lib.reports import ReportResult, report_paths, write_index
+    """Rewrite ``<out>/index.html``: this run's results plus every report already on disk, of
+    every year (``write_index`` finds them), so the index never loses an earlier report."""
+    from cchc_lib.reports import write_index
 
-    fresh = {str(r.period): r for r in results or []}
-    merged = []
-    for period in periods_in_year(year):
-        if period.code in fresh:
-            merged.append(fresh[period.code])
-            continue
-        html, notebook = report_paths(period, Path(out))
-        if html.is_file():
-            merged.append(
-                ReportResult(
-                    period.code,
-                    html=html,
-                    notebook=notebook if notebook.is_file() else None,
-                    size=html.stat().st_size,
-                )
-            )
-    return write_index(merged, out, year, processed)
+    return write_index(list(results or []), out, year, processed)
 
 
 def _ingest_errors() -> tuple[type[BaseException], ...]:

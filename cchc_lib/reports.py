@@ -846,6 +846,35 @@ def plan_result_on_disk(out_dir: str | Path, year: int) -> ReportResult | None:
                         size=html.stat().st_size)
 
 
+def reports_on_disk(out_dir: str | Path) -> tuple[list[ReportResult], dict[int, ReportResult]]:
+    """Every whole-Sở period report and every plan report (default as-of) already published
+    under ``out_dir``, of any year: (period reports, {year: plan report})."""
+    out_dir = Path(out_dir)
+    found: list[ReportResult] = []
+    plans: dict[int, ReportResult] = {}
+    if not out_dir.is_dir():
+        return found, plans
+    for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()):
+        plan_year = re.fullmatch(r"ke-hoach-(\d{4})", folder.name)
+        if plan_year:
+            plan = plan_result_on_disk(out_dir, int(plan_year.group(1)))
+            if plan is not None:
+                plans[int(plan_year.group(1))] = plan
+            continue
+        try:
+            period = Period.parse(folder.name)
+        except ValueError:
+            continue
+        if period.code != folder.name:
+            continue
+        html, notebook = report_paths(period, out_dir)
+        if html.is_file():
+            found.append(ReportResult(period.code, html=html,
+                                      notebook=notebook if notebook.is_file() else None,
+                                      size=html.stat().st_size))
+    return found, plans
+
+
 def _plan_section(plan: ReportResult, out_dir: Path, year: int) -> str:
     """The index's group for the plan report: one row, a link or the failure."""
     if plan.ok and plan.html:
@@ -857,77 +886,102 @@ def _plan_section(plan: ReportResult, out_dir: Path, year: int) -> str:
                 "<span class='status st-missed'>Lỗi</span>")
         size = "—"
     return (
-        f"<h2>Kế hoạch CCHC năm {year}</h2><table class='cchc-table plan'><thead><tr>"
+        f"<h3>Kế hoạch CCHC năm {year}</h3><table class='cchc-table plan'><thead><tr>"
         "<th>Báo cáo</th><th>Nội dung</th><th class='num'>Dung lượng</th></tr></thead><tbody>"
         f"<tr><td>{name}</td><td>Chỉ tiêu và nhiệm vụ của Kế hoạch theo bảy lĩnh vực: đạt, chưa đạt, "
         f"quá hạn, chưa đến hạn</td><td class='num'>{size}</td></tr></tbody></table>"
     )
 
 
-def index_html(results: Sequence[ReportResult], out_dir: Path, year: int,
+def _period_group(title: str, items: list[tuple[Period, ReportResult]], out_dir: Path,
+                  numbers: dict[str, dict[str, float | None]]) -> str:
+    rows = []
+    for period, result in sorted(items, key=lambda item: item[0]):
+        nums = numbers.get(period.code, {})
+        if result.ok and result.html:
+            link = Path(os.path.relpath(result.html, out_dir)).as_posix()
+            name = f"<a href='{esc(link)}'>{esc(period.label_vi)}</a>"
+            size = f"{fmt_number(result.size / 1_048_576, 1)} MB"
+        else:
+            name = f"{esc(period.label_vi)} <span class='status st-missed'>Lỗi</span>"
+            size = "—"
+        rows.append(
+            f"<tr><td>{name}</td><td class='num'>{fmt_number(nums.get('received'))}</td>"
+            + "".join(f"<td class='num'>{fmt_percent(nums.get(k))}</td>" for k in KEY_INDICATORS)
+            + f"<td class='num'>{size}</td></tr>"
+        )
+    return (
+        f"<h3>{esc(title)}</h3><table class='cchc-table'><thead><tr><th>Kỳ báo cáo</th>"
+        "<th class='num'>Hồ sơ tiếp nhận</th><th class='num'>Đúng hạn</th>"
+        "<th class='num'>Nộp trực tuyến</th><th class='num'>Hài lòng</th>"
+        f"<th class='num'>Dung lượng</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def index_html(results: Sequence[ReportResult], out_dir: Path, year: int | None = None,
                numbers: dict[str, dict[str, float | None]] | None = None,
-               plan: ReportResult | None = None) -> str:
-    """The batch's index page, in Vietnamese: the plan report of the year (when there is one),
-    then the reports grouped by year, quarter and month."""
+               plan: ReportResult | None = None,
+               plans: dict[int, ReportResult] | None = None) -> str:
+    """The index page, in Vietnamese: one section per year, newest year first, each with the
+    year's plan report (when there is one, from ``plans`` or ``plan`` for ``year``), then the
+    reports grouped by year, quarter and month."""
     numbers = numbers or {}
-    groups = {"year": ("Báo cáo năm", []), "quarter": ("Báo cáo quý", []), "month": ("Báo cáo tháng", [])}
+    plans = dict(plans or {})
+    if plan is not None and year is not None:
+        plans[int(year)] = plan
+    kinds = {"year": "Báo cáo năm", "quarter": "Báo cáo quý", "month": "Báo cáo tháng"}
+    by_year: dict[int, dict[str, list[tuple[Period, ReportResult]]]] = {}
     for result in results:
         period = Period.parse(result.period)
-        groups[period.kind][1].append((period, result))
-    sections = [_plan_section(plan, out_dir, year)] if plan is not None else []
-    for title, items in groups.values():
-        if not items:
-            continue
-        rows = []
-        for period, result in sorted(items, key=lambda item: item[0]):
-            nums = numbers.get(period.code, {})
-            if result.ok and result.html:
-                link = Path(os.path.relpath(result.html, out_dir)).as_posix()
-                name = f"<a href='{esc(link)}'>{esc(period.label_vi)}</a>"
-                size = f"{fmt_number(result.size / 1_048_576, 1)} MB"
-            else:
-                name = f"{esc(period.label_vi)} <span class='status st-missed'>Lỗi</span>"
-                size = "—"
-            rows.append(
-                f"<tr><td>{name}</td><td class='num'>{fmt_number(nums.get('received'))}</td>"
-                + "".join(f"<td class='num'>{fmt_percent(nums.get(k))}</td>" for k in KEY_INDICATORS)
-                + f"<td class='num'>{size}</td></tr>"
-            )
-        sections.append(
-            f"<h2>{esc(title)}</h2><table class='cchc-table'><thead><tr><th>Kỳ báo cáo</th>"
-            "<th class='num'>Hồ sơ tiếp nhận</th><th class='num'>Đúng hạn</th>"
-            "<th class='num'>Nộp trực tuyến</th><th class='num'>Hài lòng</th>"
-            f"<th class='num'>Dung lượng</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        )
+        by_year.setdefault(period.year, {k: [] for k in kinds})[period.kind].append((period, result))
+    years = sorted(set(by_year) | set(plans), reverse=True)
+    sections = []
+    for y in years:
+        sections.append(f"<h2>Năm {y}</h2>")
+        if y in plans:
+            sections.append(_plan_section(plans[y], out_dir, y))
+        for kind, items in by_year.get(y, {}).items():
+            if items:
+                sections.append(_period_group(kinds[kind], items, out_dir, numbers))
+    if not sections:
+        sections.append("<p class='note'>Chưa có báo cáo nào.</p>")
+    span = (f" năm {years[0]}" if len(years) == 1
+            else f" các năm {years[-1]}–{years[0]}" if years else "")
     css = (TEMPLATES_DIR / TEMPLATE_NAME / "static" / "cchc.css").read_text(encoding="utf-8")
     generated = fmt_datetime(pd.Timestamp.now())
     return (
         "<!DOCTYPE html>\n<html lang='vi'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>Báo cáo CCHC năm {year} — {esc(AGENCY)}</title><style>{css}</style></head>"
-        f"<body class='cchc-index'><main><h1>Báo cáo kết quả giải quyết TTHC và công tác CCHC năm {year}"
+        f"<title>Báo cáo CCHC{span} — {esc(AGENCY)}</title><style>{css}</style></head>"
+        f"<body class='cchc-index'><main><h1>Báo cáo kết quả giải quyết TTHC và công tác CCHC{span}"
         f"</h1><p>{esc(AGENCY)} · Lập ngày {generated}. Mỗi báo cáo là một tệp HTML mở được khi "
         "không có mạng, có thể gửi kèm thư điện tử.</p>"
         f"{''.join(sections)}</main></body></html>\n"
     )
 
 
-def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int,
+def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int | None = None,
                 processed_dir: str | Path | None = None, department: str | None = None,
                 plan: ReportResult | None = None) -> Path:
-    """Write ``out_dir/index.html`` atomically; key numbers when the data can be read. The plan
-    report is linked from ``plan`` (this run's result) or, without it, when one for the year is
-    on disk (so a monthly run that rewrites the index keeps the link)."""
+    """Write ``out_dir/index.html`` atomically, linking every report under ``out_dir`` of every
+    year (found on disk) together with this run's ``results`` (which win over what is on disk,
+    and show this run's failures) and this run's ``plan`` report of ``year``; key numbers when
+    the data can be read."""
     out_dir = Path(out_dir)
-    plan = plan if plan is not None else plan_result_on_disk(out_dir, year)
+    on_disk, plans = reports_on_disk(out_dir)
+    merged = {r.period: r for r in on_disk}
+    merged.update({str(r.period): r for r in results})
+    if plan is not None and year is not None:
+        plans[int(year)] = plan
+    ordered = list(merged.values())
     numbers = None
     if processed_dir is not None:
         try:
-            numbers = key_numbers(processed_dir, [Period.parse(r.period) for r in results], department)
+            numbers = key_numbers(processed_dir, [Period.parse(r.period) for r in ordered], department)
         except Exception as exc:  # noqa: BLE001 - the index still links the reports
             print(f"Cảnh báo: không tính được số liệu chính cho trang mục lục: {exc}", file=sys.stderr)
     path = out_dir / "index.html"
-    write_text_atomic(path, index_html(results, out_dir, year, numbers, plan))
+    write_text_atomic(path, index_html(ordered, out_dir, numbers=numbers, plans=plans))
     return path
 
 

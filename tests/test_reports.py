@@ -316,7 +316,8 @@ def test_index_groups_reports_and_marks_failures(tmp_path):
                            "satisfaction_rate": None}}
     soup = BeautifulSoup(reports.index_html(results, tmp_path, 2023, numbers), "html.parser")
     assert soup.html["lang"] == "vi"
-    assert [h.get_text() for h in soup.find_all("h2")] == ["Báo cáo năm", "Báo cáo quý", "Báo cáo tháng"]
+    assert [h.get_text() for h in soup.find_all("h2")] == ["Năm 2023"]
+    assert [h.get_text() for h in soup.find_all("h3")] == ["Báo cáo năm", "Báo cáo quý", "Báo cáo tháng"]
     links = {a.get_text(): a["href"] for a in soup.find_all("a")}
     assert links == {"Quý I/2023": "2023-Q1/bao-cao-2023-Q1.html",
                      "Tháng 3/2023": "2023-03/bao-cao-2023-03.html"}
@@ -330,7 +331,7 @@ def test_index_links_the_plan_report_in_its_own_group(tmp_path):
     plan = reports.ReportResult("ke-hoach-2023", tmp_path / "ke-hoach-2023" / "bao-cao-ke-hoach-2023.html",
                                 size=2_621_440)
     soup = BeautifulSoup(reports.index_html(results, tmp_path, 2023, plan=plan), "html.parser")
-    assert [h.get_text() for h in soup.find_all("h2")] == ["Kế hoạch CCHC năm 2023", "Báo cáo năm"]
+    assert [h.get_text() for h in soup.find_all("h3")] == ["Kế hoạch CCHC năm 2023", "Báo cáo năm"]
     link = soup.find("table").find("a")
     assert link["href"] == "ke-hoach-2023/bao-cao-ke-hoach-2023.html"
     assert link.get_text() == "Tình hình thực hiện Kế hoạch cải cách hành chính năm 2023"
@@ -344,7 +345,7 @@ def test_index_links_the_plan_report_in_its_own_group(tmp_path):
     on_disk.write_text("<html></html>", encoding="utf-8")
     index = reports.write_index(results, tmp_path, 2023)
     soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
-    assert soup.find("h2").get_text() == "Kế hoạch CCHC năm 2023"
+    assert soup.find("h3").get_text() == "Kế hoạch CCHC năm 2023"
     assert soup.find("a")["href"] == "ke-hoach-2023/bao-cao-ke-hoach-2023.html"
 
 
@@ -555,7 +556,7 @@ def test_year_batch_also_renders_the_plan_report_as_of_the_end_of_the_year(
     index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
     links = {a["href"] for a in index.find_all("a")}
     assert links == {"ke-hoach-2023/bao-cao-ke-hoach-2023.html", "2023-03/bao-cao-2023-03.html"}
-    assert index.find("h2").get_text() == "Kế hoạch CCHC năm 2023"
+    assert index.find("h3").get_text() == "Kế hoạch CCHC năm 2023"
     assert not reports.has_plan(1999)  # no shipped plan: a year batch renders the periods only
 
 
@@ -678,3 +679,46 @@ def test_cli_unknown_department_exits_2_listing_the_departments(tmp_path, capsys
     assert code == 0
     (args, _), = rendered
     assert args[3] == "Phòng Đấu thầu"
+
+
+def _publish(out: Path, relative: str) -> Path:
+    path = out / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("<html></html>", encoding="utf-8")
+    return path
+
+
+def test_index_links_every_report_on_disk_of_every_year_newest_first(tmp_path):
+    """Runs for 2026-10 then 2023-03: the index rewritten by the second run still links the
+    first; years newest first, each with its plan report, then year / quarters / months.
+    Department reports, failed notebooks and other folders are not period reports."""
+    from cchc_lib import monthly
+
+    out = tmp_path / "reports"
+    _publish(out, "2026-10/bao-cao-2026-10.html")
+    _publish(out, "2026-Q3/bao-cao-2026-Q3.html")
+    _publish(out, "2023/bao-cao-2023.html")
+    _publish(out, "2023-Q1/bao-cao-2023-Q1-phong-dau-thau.html")  # a department's: not listed
+    _publish(out, "ke-hoach-2023/bao-cao-ke-hoach-2023.html")
+    _publish(out, "logs/bao-cao-logs.html")
+    fresh = reports.ReportResult("2023-03", _publish(out, "2023-03/bao-cao-2023-03.html"), size=1)
+    failed = reports.ReportResult("2023-Q1", error="Báo cáo 2023-Q1: lỗi")
+    index = monthly.update_index(out, 2023, None, [fresh, failed])
+    soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+    headings = [h.get_text() for h in soup.find_all(["h2", "h3"])]
+    assert headings == ["Năm 2026", "Báo cáo quý", "Báo cáo tháng",
+                        "Năm 2023", "Kế hoạch CCHC năm 2023", "Báo cáo năm", "Báo cáo quý",
+                        "Báo cáo tháng"]
+    assert [a["href"] for a in soup.find_all("a")] == [
+        "2026-Q3/bao-cao-2026-Q3.html", "2026-10/bao-cao-2026-10.html",
+        "ke-hoach-2023/bao-cao-ke-hoach-2023.html", "2023/bao-cao-2023.html",
+        "2023-03/bao-cao-2023-03.html",
+    ]
+    assert "Quý I/2023 Lỗi" in " ".join(soup.get_text(" ").split())
+    assert "các năm 2023–2026" in soup.find("h1").get_text()
+    # `cchc report --year` goes through the same writer: a later batch for 2023 keeps 2026.
+    index = reports.write_index([reports.ReportResult("2023-Q1", out / "2023-Q1" / "x.html", size=1)],
+                                out, 2023)
+    links = [a["href"] for a in BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+             .find_all("a")]
+    assert "2026-10/bao-cao-2026-10.html" in links and "2023-Q1/x.html" in links
