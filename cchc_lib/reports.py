@@ -201,6 +201,12 @@ def header_markdown(ctx: ReportContext) -> str:
         if cov["rows_rejected"] is not None else ""
     )
     start, end = ctx.window
+    own = ""
+    if ctx.department:
+        # The coverage (and the rejects) are the whole Sở's; say how much of it is the unit's.
+        dossiers = ctx.data.dossiers
+        count = int((dossiers["department"] == ctx.department).sum()) if len(dossiers) else 0
+        own = f" của toàn Sở, trong đó {fmt_count(count)} do {_md_text(ctx.department)} xử lý"
     outside = ""
     first, last = cov["first_received"], cov["last_received"]
     if first is not None and last is not None and (
@@ -217,7 +223,7 @@ def header_markdown(ctx: ReportContext) -> str:
         f"# {_md_text(report_title(ctx.period))}",
         f"{unit} · **Kỳ báo cáo:** {ctx.period.label_vi} "
         f"({fmt_date(ctx.period.start)} – {fmt_date(ctx.period.last_day)})",
-        f"**Dữ liệu:** {fmt_count(cov['dossiers'])}, tiếp nhận từ {fmt_date(cov['first_received'])} "
+        f"**Dữ liệu:** {fmt_count(cov['dossiers'])}{own}, tiếp nhận từ {fmt_date(cov['first_received'])} "
         f"đến {fmt_date(cov['last_received'])}{rejected}.{outside}",
         f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}. Các biểu đồ theo tháng trình bày "
         f"12 tháng từ {start.label_vi} đến {end.label_vi}.",
@@ -287,6 +293,24 @@ def _target_text(row: pd.Series) -> str:
         return "—"
     op = {">=": "≥ ", "<=": "≤ ", "==": ""}.get(str(row.get("target_op") or ""), "")
     return op + format_value(str(row["indicator"]), target, row.get("unit"))
+
+
+STATUS_LEGEND = (
+    ("Đạt", "đạt chỉ tiêu kế hoạch"),
+    ("Chưa đạt", "chưa đạt chỉ tiêu"),
+    ("Không phát sinh", "không có hồ sơ để tính"),
+    ("Chưa có dữ liệu", "thiếu dữ liệu đầu vào"),
+)
+
+
+def status_legend_html() -> str:
+    """The key to the scorecard's status column: each status as the same coloured badge the
+    table uses (an HTML block, because Markdown would empty inline spans), with what it means."""
+    items = "".join(
+        f"<li><span class='status {STATUS_CLASS[status]}'>{esc(status)}</span> {esc(meaning)}</li>"
+        for status, meaning in STATUS_LEGEND
+    )
+    return f"<ul class='status-legend'><li class='lead'>Đánh giá:</li>{items}</ul>"
 
 
 def scorecard_html(indicators: pd.DataFrame) -> str:
@@ -1061,7 +1085,10 @@ def report_cli(args) -> int:
     done = [r for r in results if r.ok]
     if args.year is not None:
         index = write_index(results, out, int(args.year), processed, args.department, plan=plan)
-        print(f"Đã lập {len(done)}/{len(results)} báo cáo năm {args.year}; mục lục: {index.resolve()}")
+        # The plan report is one of the batch's reports: a failed one shows in the count.
+        batch = [*results, *([plan] if plan is not None else [])]
+        print(f"Đã lập {sum(r.ok for r in batch)}/{len(batch)} báo cáo năm {args.year}; "
+              f"mục lục: {index.resolve()}")
         if plan is not None and plan.ok:
             print(f"Báo cáo Kế hoạch CCHC năm {args.year}: {plan.html.resolve()} "
                   f"({fmt_number(plan.size / 1_048_576, 1)} MB)")

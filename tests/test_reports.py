@@ -457,6 +457,12 @@ def test_sample_report_html(rendered_reports, code):
     assert len(soup.select("div.plotly-graph-div")) == N_CHARTS
     assert len(soup.select("table.scorecard tbody tr")) >= 16
     assert soup.select("table.form06 tbody tr")[-1].find_all("td")[1].get_text() == "Tổng cộng"
+    # The status key shows the table's own badges, with their words inside (not empty swatches).
+    legend = soup.select("ul.status-legend span.status")
+    assert [(b["class"][1], b.get_text()) for b in legend] == [
+        ("st-met", "Đạt"), ("st-missed", "Chưa đạt"), ("st-none", "Không phát sinh"),
+        ("st-nodata", "Chưa có dữ liệu")]
+    assert not [span for span in soup.select("span.status") if not span.get_text().strip()]
     # The executed notebook is kept next to the HTML, without errors.
     nb = nbformat.read(result.notebook, as_version=4)
     assert result.notebook.parent == result.html.parent
@@ -722,3 +728,41 @@ def test_index_links_every_report_on_disk_of_every_year_newest_first(tmp_path):
     links = [a["href"] for a in BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
              .find_all("a")]
     assert "2026-10/bao-cao-2026-10.html" in links and "2023-Q1/x.html" in links
+
+
+def test_department_header_gives_the_units_own_dossiers():
+    """Three dossiers in the data, two handled by Phòng A: the coverage line is the whole Sở's
+    and says how many are the unit's."""
+    from cchc_lib.indicators import ProcessedData
+
+    dossiers = pd.DataFrame({
+        "department": pd.Series(["Phòng A", "Phòng B", "Phòng A"], dtype="string"),
+        "received_at": pd.to_datetime(["2023-01-05", "2023-02-10", "2023-03-20"]).astype("datetime64[ns]"),
+    })
+    data = ProcessedData(dossiers, pd.DataFrame(), None, {"total": {"rows_rejected": 4}})
+    period = Period.parse("2023-Q1")
+    empty = pd.DataFrame()
+    ctx = reports.ReportContext(period, "Phòng A", data, empty, empty, empty, empty, empty,
+                                reports.chart_window(period), pd.Timestamp("2023-04-02 08:00"))
+    text = reports.header_markdown(ctx)
+    assert ("**Dữ liệu:** 3 hồ sơ của toàn Sở, trong đó 2 hồ sơ do Phòng A xử lý, tiếp nhận từ "
+            "05/01/2023 đến 20/03/2023; 4 dòng bị loại") in text
+    ctx.department = None
+    assert "**Dữ liệu:** 3 hồ sơ, tiếp nhận từ" in reports.header_markdown(ctx)
+
+
+def test_year_summary_counts_the_plan_report(tmp_path, monkeypatch, capsys):
+    """A year batch whose plan report failed: one of two reports made, exit 1."""
+    from cchc_lib.cli import main
+
+    out = tmp_path / "r"
+    month = reports.ReportResult("2023-03", _publish(out, "2023-03/bao-cao-2023-03.html"), size=1)
+    failed_plan = reports.ReportResult("ke-hoach-2023", error="Báo cáo ke-hoach-2023: lỗi ở ô số 3")
+    monkeypatch.setattr(reports, "periods_in_year", lambda year: [Period.parse(f"{year}-03")])
+    monkeypatch.setattr(reports, "has_plan", lambda year: True)
+    monkeypatch.setattr(reports, "render_batch", lambda *a, **k: [month, failed_plan])
+    code = main(["report", "--year", "2023", "--processed", str(tmp_path / "none"), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Đã lập 1/2 báo cáo năm 2023" in captured.out
+    assert "Báo cáo ke-hoach-2023: lỗi ở ô số 3" in captured.err
