@@ -364,22 +364,6 @@ def late_table_html(late: pd.DataFrame, top: int = 10) -> str:
     )
 
 
-def table_html(frame: pd.DataFrame, css_class: str = "cchc-table") -> str:
-    """A generic frame as an escaped HTML table; numbers in Vietnamese format, right-aligned."""
-    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
-    body = []
-    for record in frame.itertuples(index=False):
-        cells = []
-        for value in record:
-            if isinstance(value, int | float) and not isinstance(value, bool) and not pd.isna(value):
-                decimals = 0 if float(value).is_integer() else 1
-                cells.append(f"<td class='num'>{fmt_number(value, decimals)}</td>")
-            else:
-                cells.append(f"<td>{esc(value)}</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table class='{css_class}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
 FORM06_HEAD = (
     "<tr><th rowspan='3'>STT</th><th rowspan='3'>Lĩnh vực</th>"
     "<th colspan='4'>Số hồ sơ nhận giải quyết</th><th colspan='4'>Số hồ sơ đã giải quyết</th>"
