@@ -130,6 +130,22 @@ class Period:
         return self.code
 
 
+def month_of(instant: object) -> Period:
+    """The month holding a timestamp (``2023-03-31 23:30`` -> ``2023-03``)."""
+    ts = pd.Timestamp(instant)
+    return Period("month", ts.year, ts.month)
+
+
+def periods_between(first: Period, last: Period, kind: PeriodKind) -> list[Period]:
+    """Every period of ``kind`` that overlaps ``[first.start, last.end)``, in order."""
+    start = {"month": month_of(first.start), "quarter": Period("quarter", first.year,
+             (first.first_month - 1) // 3 + 1), "year": Period("year", first.year)}[kind]
+    out = [start]
+    while out[-1].end < last.end:
+        out.append(out[-1].shift(1))
+    return out
+
+
 def periods_in_year(year: int) -> list[Period]:
     """The 12 months, 4 quarters and the year itself."""
     months = [Period("month", year, m) for m in range(1, 13)]

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_percent, fmt_points
-from cchc_lib.periods import Period, PeriodError, periods_in_year
+from cchc_lib.periods import Period, PeriodError, month_of, periods_between, periods_in_year
 
 
 def test_parse_kinds_and_bounds():
@@ -38,3 +38,14 @@ def test_vietnamese_formats():
     assert fmt_date(pd.Timestamp("2023-03-31 23:30")) == "31/03/2023"
     assert fmt_points(0.024) == "+2,4 điểm %"
     assert fmt_percent(None) == "—"
+
+
+def test_month_of_and_periods_between():
+    assert month_of(pd.Timestamp("2023-03-31 23:30")).code == "2023-03"
+    first, last = Period.parse("2022-11"), Period.parse("2023-02")
+    assert [p.code for p in periods_between(first, last, "month")] == [
+        "2022-11", "2022-12", "2023-01", "2023-02"
+    ]
+    # November 2022 lies in Q4/2022, February 2023 in Q1/2023.
+    assert [p.code for p in periods_between(first, last, "quarter")] == ["2022-Q4", "2023-Q1"]
+    assert [p.code for p in periods_between(first, last, "year")] == ["2022", "2023"]
