@@ -183,20 +183,34 @@ def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].to_numpy(dtype=bool, na_value=False)
 
 
-def _available(frame: pd.DataFrame, column: str) -> bool:
-    return column in frame.columns and bool(frame[column].notna().any())
+def _present_columns(report: dict, table: str) -> set[str]:
+    """Columns some raw file of ``table`` had, per ingest_report.json (empty when unknown)."""
+    block = (report or {}).get("tables", {}).get(table, {})
+    return set(block.get("columns_present", ()))
+
+
+def _available(frame: pd.DataFrame, column: str, present: set[str]) -> bool:
+    """An input feeds its indicator when an export had the column (even if every cell was
+    empty: nobody rated is "Không phát sinh") or, without that record, when it holds a value."""
+    if column not in frame.columns:
+        return False
+    return column in present or bool(frame[column].notna().any())
 
 
 def _availability(data: ProcessedData) -> dict[str, bool]:
     d, p = data.dossiers, data.procedures
-    avail = {c: _available(d, c) for c in ("apology_issued", "fee_required", "paid_online", "rating",
-                                            "wait_minutes", "synced_national", "digitized",
-                                            "electronic_result")}
-    avail["catalogue_online_payment"] = _available(p, "online_payment")
-    avail["full_online_eligible"] = _available(p, "full_online_eligible")
-    avail["national_integrated"] = _available(p, "national_integrated")
-    avail["published"] = _available(p, "published_posted") and _available(p, "published_electronic")
-    avail["form_fields"] = _available(p, "form_fields_before") and _available(p, "form_fields_after")
+    d_cols = _present_columns(data.ingest_report, "dossiers")
+    p_cols = _present_columns(data.ingest_report, "procedures")
+    avail = {c: _available(d, c, d_cols) for c in (
+        "apology_issued", "fee_required", "paid_online", "rating", "wait_minutes", "synced_national",
+        "digitized", "electronic_result")}
+    avail["catalogue_online_payment"] = _available(p, "online_payment", p_cols)
+    avail["full_online_eligible"] = _available(p, "full_online_eligible", p_cols)
+    avail["national_integrated"] = _available(p, "national_integrated", p_cols)
+    avail["published"] = (_available(p, "published_posted", p_cols)
+                          and _available(p, "published_electronic", p_cols))
+    avail["form_fields"] = (_available(p, "form_fields_before", p_cols)
+                            and _available(p, "form_fields_after", p_cols))
     return avail
 
 

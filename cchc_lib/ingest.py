@@ -174,6 +174,7 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
         accepted[table] = []
         for path in paths:
             raw = read_file(path, raw_dir, table, mapping)
+            columns = sorted(raw.present)
             good, bad = validate(raw, mapping)
             del raw
             accepted[table].append(good)
@@ -187,6 +188,9 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
                     "rows_accepted": len(good),
                     "rows_rejected": len(bad),
                     "duplicates_merged": 0,
+                    # Which canonical columns the file had: an optional column that is present
+                    # but empty (nobody rated) is not the same as one the export lacks.
+                    "columns": columns,
                 }
             )
 
@@ -231,7 +235,10 @@ def build_report(file_rows: list[dict], tables: dict[str, pd.DataFrame], rejects
     per_table = {}
     for table in tables:
         rows = [r for r in file_rows if r["table"] == table]
-        per_table[table] = {"files": len(rows), **_counts(rows), "rows_out": len(tables[table])}
+        present = sorted({c for r in rows for c in r.get("columns", ())})
+        per_table[table] = {
+            "files": len(rows), **_counts(rows), "rows_out": len(tables[table]), "columns_present": present
+        }
     reasons: Counter = Counter()
     for text in rejects["reason"].dropna().tolist():
         reasons.update(text.split("; "))

@@ -130,3 +130,23 @@ def test_end_to_end_on_sample(capsys, sample_processed_dir):
     assert set(df["status"].fillna("")) <= {"Đạt", "Chưa đạt", "Không phát sinh", "Chưa có dữ liệu", ""}
     rates = df[df["indicator"].str.endswith(("_rate", "_share"))]["value"].dropna()
     assert ((rates >= 0) & (rates <= 1)).all()
+
+
+def test_rating_column_present_but_empty_is_no_event_absent_is_no_data(tmp_path):
+    from cchc_lib.indicators import compute_indicators, load_processed
+    from cchc_lib.ingest import run_ingest
+    from cchc_lib.periods import Period
+    from tests.ingest_helpers import DOSSIER_HEADERS, csv_text, dossier_rows, make_raw
+
+    # One dossier received 15/01/2023 (the helpers' default), nobody rated it.
+    with_column = make_raw(tmp_path / "a", {"a.csv": csv_text(dossier_rows({}))})
+    without = [h for h in DOSSIER_HEADERS if h not in ("Đánh giá",)]
+    without_column = make_raw(tmp_path / "b", {"b.csv": csv_text(dossier_rows({}, headers=without))})
+    statuses = []
+    for raw, out in ((with_column, tmp_path / "pa"), (without_column, tmp_path / "pb")):
+        run_ingest(raw, out)
+        report = json.loads((out / "ingest_report.json").read_text(encoding="utf-8"))
+        assert ("rating" in report["tables"]["dossiers"]["columns_present"]) == (raw == with_column)
+        r = compute_indicators(load_processed(out), Period.parse("2023-01")).set_index("indicator")
+        statuses.append(r.loc["satisfaction_rate", "status"])
+    assert statuses == ["Không phát sinh", "Chưa có dữ liệu"]
