@@ -43,6 +43,9 @@ END_OF_DAY_COLUMNS = frozenset({"due_at"})  # a date-only deadline means the end
 END_OF_DAY = np.timedelta64(86_400_000_000_000 - 1_000, "ns")  # 23:59:59.999999
 # Completion-like columns that may not precede received_at (the "due before received" rule).
 ORDER_CHECKS = ("due_at", "completed_at", "handled_at")
+# A date-only completion on the day of receipt happened that day at an unrecorded time: it is
+# taken as the moment of receipt (zero processing time), not midnight before the receipt.
+SAME_DAY_COLUMNS = ("completed_at", "handled_at")
 MAX_QUOTE = 60  # long garbage values are cut in reasons
 
 
@@ -306,6 +309,18 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     if "received_at" in when:
         received, received_donly = when["received_at"]
         label_of = {s.name: s.label_vi for s in specs}
+        for name in SAME_DAY_COLUMNS:
+            if name not in when:
+                continue
+            values, donly = when[name]
+            same_day = (
+                donly & ~np.isnat(values) & ~np.isnat(received) & (values < received)
+                & (values.astype("datetime64[D]") == received.astype("datetime64[D]"))
+            )
+            if same_day.any():
+                values = np.where(same_day, received, values)
+                when[name] = (values, donly)
+                cols[name] = values
         for name in ORDER_CHECKS:
             if name not in when:
                 continue

@@ -89,6 +89,9 @@ def test_every_reject_rule(tmp_path):
             # Valid: a date-only due on the day of receipt is the end of that day.
             {"Ngày tiếp nhận": "15/01/2023 16:00", "Ngày hẹn trả": "15/01/2023"},
             {"Thời gian chờ (phút)": "12,5"},
+            # Valid: completed "15/01/2023" (no time) on the day it was received at 16:00.
+            {"Ngày tiếp nhận": "15/01/2023 16:00", "Ngày có kết quả": "15/01/2023",
+             "Trạng thái": "Đã có kết quả"},
         ]
     )
     raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows(*overrides))})
@@ -105,12 +108,14 @@ def test_every_reject_rule(tmp_path):
     assert rejects["dossier_id"].tolist()[:2] == ["", "HS-3"]
     d = pd.read_parquet(tmp_path / "out" / "dossiers.parquet")
     n = len(REJECT_CASES)
-    assert sorted(d["dossier_id"]) == sorted(["HS-1", f"HS-{n + 2}", f"HS-{n + 3}"])
+    assert sorted(d["dossier_id"]) == sorted(["HS-1", f"HS-{n + 2}", f"HS-{n + 3}", f"HS-{n + 4}"])
+    # ... taken as done at the moment of receipt, not at midnight before it.
+    assert d.set_index("dossier_id").loc[f"HS-{n + 4}", "completed_at"] == pd.Timestamp("2023-01-15 16:00")
     same_day = d.set_index("dossier_id").loc[f"HS-{n + 2}"]
     assert same_day["due_at"] == pd.Timestamp("2023-01-15") + EOD
     assert d.set_index("dossier_id").loc[f"HS-{n + 3}", "wait_minutes"] == 12.5
     total = result.report["total"]
-    assert (total["rows_read"], total["rows_rejected"]) == (n + 3 + 2, n)  # 2 catalogue rows
+    assert (total["rows_read"], total["rows_rejected"]) == (n + 4 + 2, n)  # 2 catalogue rows
     assert result.report["reject_reasons"]["Kênh nộp: giá trị không hợp lệ 'Fax'"] == 2
 
 
