@@ -22,6 +22,7 @@ from cchc_lib.atomic import atomic_path
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.indicators import ProcessedData, dossier_measures, load_processed, render_table
 from cchc_lib.periods import Period
+from cchc_lib.safe_text import set_text_cell
 
 AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
 RECIPIENT = "Văn phòng Ủy ban nhân dân tỉnh Tuyên Quang"
@@ -128,7 +129,7 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
         first = cell_range.split(":")[0]
         if ":" in cell_range:
             ws.merge_cells(cell_range)
-        ws[first] = value
+        set_text_cell(ws[first], value)
         ws[first].font = font
         ws[first].alignment = align
 
@@ -168,7 +169,8 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
         is_total = row.field == TOTAL_LABEL
         values = [row.stt, row.field, *(int(getattr(row, c)) for c in NUMBER_COLUMNS)]
         for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c, value=value)
+            cell = ws.cell(row=r, column=c)
+            set_text_cell(cell, value)  # a field named "=HYPERLINK(...)" stays text
             cell.font = bold if is_total else normal
             cell.alignment = left if c == 2 else center
             if c > 2:

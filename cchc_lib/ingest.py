@@ -28,6 +28,7 @@ from cchc_lib.atomic import make_readable, temp_path
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.mapping import MappingError, load_mapping
 from cchc_lib.reading import IngestError, discover, read_file
+from cchc_lib.safe_text import neutralise_frame
 from cchc_lib.validation import validate
 
 __all__ = ["IngestError", "IngestResult", "run_ingest", "format_summary"]
@@ -117,8 +118,9 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _write_rejects(frame: pd.DataFrame, path: Path) -> None:
-    # UTF-8 with BOM so that Excel shows the Vietnamese reasons correctly.
-    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    # UTF-8 with BOM so that Excel shows the Vietnamese reasons correctly; people open it in a
+    # spreadsheet, so no text cell may start like a formula (CSV injection).
+    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _write_json(report: dict, path: Path) -> None:

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from cchc_lib import schema
 from cchc_lib.mapping import Mapping, nfc, norm_key
 from cchc_lib.reading import RawTable
+from cchc_lib.safe_text import ASCII_CONTROL_PATTERN, strip_invisible
 
 # Date forms tried in order on the values still unparsed: (strptime format, date only).
 DATE_FORMATS: tuple[tuple[str, bool], ...] = (
@@ -69,14 +70,18 @@ def _np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Trimmed and NFC-normalised text. ASCII columns (ids, dates) are only trimmed; other
-    columns are normalised once per distinct value (names and fields repeat a lot)."""
+    """Trimmed and NFC-normalised text without format or control characters (safe_text).
+    ASCII columns (ids, dates) are only trimmed (and cleared of controls when they have any);
+    other columns are cleaned once per distinct value (names and fields repeat a lot)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if len(arr) == 0 or pc.all(pc.string_is_ascii(arr)).as_py():
+        if len(arr) and pc.any(pc.match_substring_regex(arr, ASCII_CONTROL_PATTERN)).as_py():
+            arr = pc.replace_substring_regex(arr, "[\\t\\n\\r\\x0b\\x0c]", " ")
+            arr = pc.replace_substring_regex(arr, ASCII_CONTROL_PATTERN, "")
         return pc.utf8_trim_whitespace(arr)
     enc = pc.dictionary_encode(arr)
-    distinct = [nfc(v.strip()) for v in enc.dictionary.to_pylist()]
+    distinct = [nfc(strip_invisible(v)).strip() for v in enc.dictionary.to_pylist()]
     return pc.take(pa.array(distinct, type=pa.string()), enc.indices)
 
 
