@@ -17,8 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cchc_lib import schema
+from cchc_lib.bounds import bounds
+from cchc_lib.formatting import fmt_number
 from cchc_lib.mapping import Mapping, nfc, norm_key
 from cchc_lib.reading import RawTable
+from cchc_lib.reasons import may_be_personal, quote, vocabulary
 from cchc_lib.safe_text import ASCII_CONTROL_PATTERN, strip_invisible
 
 # Date forms tried in order on the values still unparsed: (strptime format, date only).
@@ -47,12 +50,6 @@ ORDER_CHECKS = ("due_at", "completed_at", "handled_at")
 # A date-only completion on the day of receipt happened that day at an unrecorded time: it is
 # taken as the moment of receipt (zero processing time), not midnight before the receipt.
 SAME_DAY_COLUMNS = ("completed_at", "handled_at")
-MAX_QUOTE = 60  # long garbage values are cut in reasons
-
-
-def _quote(value: str) -> str:
-    return value if len(value) <= MAX_QUOTE else value[: MAX_QUOTE - 1] + "…"
-
 
 def fmt_when(value: np.datetime64, date_only: bool) -> str:
     """A datetime as the user typed it: 15/01/2023, 15/01/2023 08:30 or 15/01/2023 08:30:15."""
@@ -228,6 +225,15 @@ def _value_lookup(spec: schema.ColumnSpec, mapping: Mapping) -> dict[str, object
     return lookup
 
 
+def _vocabulary(spec: schema.ColumnSpec, mapping: Mapping) -> frozenset[str]:
+    """The words of a coded column's known spellings: a value made of them is quoted as is."""
+    if spec.dtype == schema.BOOLEAN:
+        return vocabulary(mapping.value_lookup("yes_no") or {})
+    if spec.dtype == schema.STRING and spec.allowed is not None:
+        return vocabulary(_value_lookup(spec, mapping))
+    return frozenset()
+
+
 def _typed(
     spec: schema.ColumnSpec, values, mask: np.ndarray | None
 ) -> pd.api.extensions.ExtensionArray | np.ndarray:
@@ -274,8 +280,11 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
         if spec.required:
             problems.add(empty, spec.name, f"{label} trống")
 
-        def quoted(where, text=text, label=label, what="giá trị không hợp lệ"):
-            return (f"{label}: {what} '{_quote(v)}'" for v in text.take(pa.array(where)).to_pylist())
+        vocab = _vocabulary(spec, mapping)
+
+        def quoted(where, text=text, label=label, vocab=vocab, what="giá trị không hợp lệ"):
+            # Never a citizen's name or number in a reason (reasons.py decides what is quoted).
+            return (f"{label}: {what} {quote(v, vocab)}" for v in text.take(pa.array(where)).to_pylist())
 
         if spec.dtype == schema.STRING:
             if spec.allowed is None:
@@ -303,10 +312,14 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
             if spec.dtype == schema.INT:
                 fraction = ~invalid & ~_empty & (values % 1 != 0)
                 problems.add(fraction, spec.name, lambda w, q=quoted: q(w, what="không phải số nguyên"))
-            if spec.min_value is not None:
-                below = ~np.isnan(values) & (values < spec.min_value)
-                what = "giá trị âm" if spec.min_value == 0 else f"nhỏ hơn {spec.min_value:g}"
-                problems.add(below, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
+            low, high = bounds(spec)
+            shown = (lambda x: f"{x:g}") if spec.name == "year" else fmt_number  # 2099, 1.440
+            below = ~np.isnan(values) & (values < low)
+            what = "giá trị âm" if low == 0 else f"nhỏ hơn {shown(low)}"
+            problems.add(below, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
+            above = ~np.isnan(values) & (values > high)
+            what = f"lớn hơn mức hợp lý {shown(high)}"
+            problems.add(above, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
             cols[spec.name] = _typed(spec, values, np.isnan(values))
         else:  # pragma: no cover - schema.py only uses the dtypes above
             raise TypeError(f"{spec.name}: unsupported dtype {spec.dtype}")
@@ -376,6 +389,8 @@ def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: pa.Array | None)
     grouped = found.groupby("pos", sort=True).agg(column=("column", "; ".join), reason=("reason", "; ".join))
     pos = grouped.index.to_numpy(dtype=np.int64)
     ids = key_text.take(pa.array(pos)).to_pylist() if key_text is not None else [""] * pos.size
+    # A ragged row can shift a name into the id column: such an id is left out, not copied.
+    ids = ["" if may_be_personal(i, digits=False) else i for i in ids]
     return pd.DataFrame(
         {
             "source_file": pd.array([raw.file] * pos.size, dtype="string"),

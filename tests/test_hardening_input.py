@@ -128,3 +128,120 @@ def test_header_with_zero_width_space_is_recognised(tmp_path):
     result = run_ingest(raw, tmp_path / "out")
     assert result.report["tables"]["dossiers"]["rows_accepted"] == 1
     assert result.tables["dossiers"]["dossier_id"].tolist() == ["HS-1"]
+
+
+# -- 3. personal data in reject reasons ---------------------------------------------------------
+
+NAME, CCCD, PHONE, EMAIL = "Trần Thị Bích", "079123456789", "0987654321", "bich.tran@example.vn"
+PLANTED = (NAME, CCCD, PHONE, EMAIL, "Nguyễn Văn Mẫu", "001099000111", "0912345678", "Lê Văn Cường")
+
+
+def _everything_written(out, result) -> str:
+    from cchc_lib.ingest import format_summary
+
+    texts = [format_summary(result)]
+    for path in sorted(out.iterdir()):
+        data = path.read_bytes()
+        texts.append(data.decode("utf-8", "replace"))
+        if path.suffix == ".parquet":
+            texts.append(pd.read_parquet(path).to_csv())
+    return "\n".join(texts)
+
+
+def test_reasons_never_quote_personal_data(tmp_path):
+    rows = dossier_rows(
+        {"Đánh giá": f"{NAME} {PHONE}"},  # row 2: a name and a phone typed into a coded column
+        {"Kênh nộp": PHONE},  # row 3
+        {"Trạng thái": EMAIL},  # row 4
+        {"Đánh giá": "Tạm được"},  # row 5: no personal data, quoted to help the fix
+        {},  # row 6: made ragged below
+        {},  # row 7: made ragged below
+    )
+    # Row 6 lacks its "Thời gian chờ" cell: the name moves into it, the CCCD into "Chủ hồ sơ" ...
+    wait = DOSSIER_HEADERS.index("Thời gian chờ (phút)")
+    del rows[5][wait]
+    # Row 7 lacks "Đánh giá" and "Thời gian chờ": the name lands in Đánh giá, the CCCD in the wait.
+    del rows[6][wait - 1 : wait + 1]
+    raw = make_raw(tmp_path / "raw", {"d.csv": csv_text(rows)})
+    (raw / "feedback").mkdir()
+    (raw / "feedback" / "pakn.csv").write_text(
+        "Mã PAKN,Ngày tiếp nhận,Hạn xử lý,Đối tượng,Đánh giá\n"
+        "PA-1,02/01/2023,10/01/2023,Lê Văn Cường,\n"
+        "PA-2,02/01/2023,10/01/2023,TTHC,Rất Hài Lòng\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = run_ingest(raw, out)
+    written = _everything_written(out, result)
+    for value in PLANTED:
+        assert value not in written, value
+    assert "Nguyễn" not in written and "Cường" not in written
+    reasons = {(r["source_file"], r["source_row"]): r["reason"] for r in _rejects(out)}
+    withheld = "(không trích giá trị vì có thể là dữ liệu cá nhân)"
+    assert reasons == {
+        ("dossiers/d.csv", "2"): f"Đánh giá: giá trị không hợp lệ {withheld}",
+        ("dossiers/d.csv", "3"): f"Kênh nộp: giá trị không hợp lệ {withheld}",
+        ("dossiers/d.csv", "4"): f"Trạng thái: giá trị không hợp lệ {withheld}",
+        ("dossiers/d.csv", "5"): "Đánh giá: giá trị không hợp lệ 'Tạm được'",
+        ("dossiers/d.csv", "6"): f"Thời gian chờ (phút): không phải số {withheld}",
+        ("dossiers/d.csv", "7"): f"Đánh giá: giá trị không hợp lệ {withheld}; "
+        f"Thời gian chờ (phút): lớn hơn mức hợp lý 1.440 {withheld}",
+        ("feedback/pakn.csv", "2"): f"Đối tượng: giá trị không hợp lệ {withheld}",
+    }
+    # A mis-capitalised known spelling is no name: it is read (and would be quoted if wrong).
+    assert result.tables["feedback"]["rating"].tolist() == ["very_satisfied"]
+
+
+def test_may_be_personal_examples():
+    from cchc_lib.reasons import may_be_personal
+
+    personal = ["Nguyễn Văn An", "NGUYỄN VĂN AN", "0912 345 678", "+84912345678", "001099000111",
+                "an.nguyen@gmail.com", "Số 5 ngõ 3 Lê Lợi"]
+    harmless = ["Fax", "Tạm được", "Có lẽ", "abc", "31/02/2023 08:30", "2023-13-45 10:00:00", "1e308",
+                "-5", "DVC BCCI", "@SUM(A1)", "44927.5"]
+    assert [v for v in personal if not may_be_personal(v)] == []
+    assert [v for v in harmless if may_be_personal(v)] == []
+
+
+# -- 7. absurd numbers ---------------------------------------------------------------------------
+
+
+def test_numbers_beyond_plausible_bounds_are_rejected(tmp_path):
+    rows = dossier_rows(
+        {"Thời gian chờ (phút)": "1e308"},
+        {"Thời gian chờ (phút)": "1441"},
+        {"Thời gian chờ (phút)": "1440"},
+        {"Thời gian chờ (phút)": "30"},
+    )
+    procedures = (
+        "Mã TTHC,Tên TTHC,Lĩnh vực,Mức độ DVC,Số trường tờ khai trước,Số trường tờ khai sau,"
+        "Thời hạn giải quyết (ngày làm việc),Năm\n"
+        "1.001,Đăng ký doanh nghiệp,Doanh nghiệp,Toàn trình,20,12,3,2023\n"
+        "1.002,Thủ tục B,Doanh nghiệp,Toàn trình,5000,12,3,2023\n"
+        "1.003,Thủ tục C,Doanh nghiệp,Toàn trình,20,12,100000,2023\n"
+        "1.004,Thủ tục D,Doanh nghiệp,Toàn trình,20,12,3,99999\n"
+        "1.005,Thủ tục E,Doanh nghiệp,Toàn trình,20,12,3,23\n"
+    )
+    raw = make_raw(tmp_path / "raw", {"d.csv": csv_text(rows)}, procedures=procedures)
+    result = run_ingest(raw, tmp_path / "out")
+    reasons = {(r["table"], r["source_row"]): r["reason"] for r in _rejects(tmp_path / "out")}
+    assert reasons == {
+        ("dossiers", "2"): "Thời gian chờ (phút): lớn hơn mức hợp lý 1.440 '1e308'",
+        ("dossiers", "3"): "Thời gian chờ (phút): lớn hơn mức hợp lý 1.440 '1441'",
+        ("procedures", "3"): "Số trường tờ khai trước: lớn hơn mức hợp lý 1.000 '5000'",
+        ("procedures", "4"): "Thời hạn giải quyết (ngày làm việc): lớn hơn mức hợp lý 365 '100000'",
+        ("procedures", "5"): "Năm: lớn hơn mức hợp lý 2099 '99999'",
+        ("procedures", "6"): "Năm: nhỏ hơn 1950 '23'",
+    }
+    d = result.tables["dossiers"]
+    assert d["wait_minutes"].tolist() == [1440, 30]
+    assert d["wait_minutes"].mean() == 735
+
+
+def test_every_numeric_column_has_a_finite_bound():
+    from cchc_lib import schema
+    from cchc_lib.bounds import BOUNDS
+
+    numeric = {s.name for specs in schema.TABLES.values() for s in specs
+               if s.dtype in (schema.FLOAT, schema.INT) and s.name != "source_row"}
+    assert numeric <= set(BOUNDS), numeric - set(BOUNDS)
