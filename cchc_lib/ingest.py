@@ -1,9 +1,9 @@
 """`cchc ingest`: raw exports -> validated, personal-data-free processed tables.
 
-Everything is read and validated in memory first; only then are the outputs written, each to a
-temporary file in the output folder, and all renamed into place at the end. A file that cannot
-be read or lacks a required column therefore stops the run with nothing in the output folder
-touched, and a failure while writing leaves the previous outputs whole.
+Everything is read and validated in memory first; only then are the outputs written, as a new
+generation folder that replaces the previous set in one rename (generations.py). A file that
+cannot be read or lacks a required column therefore stops the run with nothing in the output
+folder touched, and a failure or a kill while writing leaves the previous set whole.
 
 The run is table-driven (schema.TABLES, schema.RAW_SOURCES, schema.KEYS, mapping.yaml): adding an
 optional table is a schema and mapping change, not a code change here.
@@ -12,7 +12,6 @@ optional table is a schema and mapping change, not a code change here.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,8 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cchc_lib import schema
-from cchc_lib.atomic import make_readable, temp_path
 from cchc_lib.formatting import fmt_date, fmt_number
+from cchc_lib.generations import write_generation
 from cchc_lib.mapping import MappingError, load_mapping
 from cchc_lib.reading import IngestError, discover, read_file
 from cchc_lib.safe_text import neutralise_frame
@@ -127,26 +126,6 @@ def _write_json(report: dict, path: Path) -> None:
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def write_atomically(out_dir: Path, outputs: dict[str, Callable[[Path], None]]) -> None:
-    """Write every output to a temp file in out_dir, then rename them all into place."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    temps: list[tuple[Path, Path]] = []
-    try:
-        for name, write in outputs.items():
-            tmp = temp_path(out_dir / name)
-            temps.append((tmp, out_dir / name))
-            write(tmp)
-            make_readable(tmp)  # mkstemp's 0600 -> what open() would give (umask respected)
-    except BaseException as exc:
-        for tmp, _final in temps:
-            tmp.unlink(missing_ok=True)
-        if isinstance(exc, Exception):
-            raise IngestError(f"không ghi được kết quả vào {out_dir}: {exc}") from exc
-        raise
-    for tmp, final in temps:
-        os.replace(tmp, final)
-
-
 # -- the run -------------------------------------------------------------------------------
 
 
@@ -224,11 +203,13 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     }
     outputs[REJECTS_FILE] = lambda p: _write_rejects(rejects, p)
     outputs[REPORT_FILE] = lambda p: _write_json(report, p)
-    write_atomically(out_dir, outputs)
-    # An optional input removed since the last run must not leave its old table behind.
-    for table in schema.TABLES:
-        if table not in tables:
-            (out_dir / f"{table}.parquet").unlink(missing_ok=True)
+    # The whole set switches at once (generations.py); an optional input removed since the last
+    # run leaves no old table behind.
+    all_names = {f"{t}.parquet" for t in schema.TABLES} | {REJECTS_FILE, REPORT_FILE}
+    try:
+        write_generation(out_dir, outputs, all_names)
+    except Exception as exc:
+        raise IngestError(f"không ghi được kết quả vào {out_dir}: {exc}") from exc
     return IngestResult(raw_dir, out_dir, tables, rejects, report, list(outputs))
 
 

@@ -140,7 +140,9 @@ def _everything_written(out, result) -> str:
     from cchc_lib.ingest import format_summary
 
     texts = [format_summary(result)]
-    for path in sorted(out.iterdir()):
+    for path in sorted(out.rglob("*")):
+        if path.is_dir():
+            continue
         data = path.read_bytes()
         texts.append(data.decode("utf-8", "replace"))
         if path.suffix == ".parquet":

@@ -588,7 +588,7 @@ def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
 
 def test_planted_personal_data_never_reaches_reports(planted_report):
     result, _, processed = planted_report
-    outputs = [result.html, result.notebook, *sorted(processed.iterdir())]
+    outputs = [result.html, result.notebook, *sorted(p for p in processed.rglob("*") if not p.is_dir())]
     for path in outputs:
         content = path.read_bytes().decode("utf-8", errors="replace")
         for column, value in PLANTED.items():
