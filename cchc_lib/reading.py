@@ -160,11 +160,15 @@ def detect_encoding(head: bytes) -> str:
 
 
 def _has_blank_lines(path: Path, skip: int = 0) -> bool:
-    """Whether the file has an empty line; arrow drops those and so would shift row numbers."""
+    """Whether the file has an empty line before its last row; arrow drops those and so would
+    shift row numbers. Blank lines at the very end shift nothing: they keep the fast path."""
     if path.stat().st_size == 0:
         return False
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return mm.find(b"\n\n", skip) != -1 or mm.find(b"\n\r\n", skip) != -1
+        end = len(mm)
+        while end > 0 and mm[end - 1] in b"\r\n":
+            end -= 1
+        return mm.find(b"\n\n", skip, end) != -1 or mm.find(b"\n\r\n", skip, end) != -1
 
 
 def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str, int, dict[str, int], int]:
@@ -247,7 +251,7 @@ def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[p
                 text = unicodedata.normalize("NFC", path.read_bytes().decode(encoding))
         else:
             text = path.read_bytes().decode(encoding)
-    elif not ("\n\n" in text or "\n\r\n" in text):
+    elif not ("\n\n" in (body := text.rstrip("\r\n")) or "\n\r\n" in body):
         try:
             return _arrow_read(io.BytesIO(text.encode("utf-8")), delim, skip, ncols, cols), idx + 2
         except pa.ArrowInvalid:

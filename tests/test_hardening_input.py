@@ -9,6 +9,7 @@ import io
 import zipfile
 
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from cchc_lib.cli import main
@@ -247,3 +248,34 @@ def test_every_numeric_column_has_a_finite_bound():
     numeric = {s.name for specs in schema.TABLES.values() for s in specs
                if s.dtype in (schema.FLOAT, schema.INT) and s.name != "source_row"}
     assert numeric <= set(BOUNDS), numeric - set(BOUNDS)
+
+
+# -- 9. harmless quirks stay on the fast path ----------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
+@pytest.mark.parametrize("tail", ["\r\n", "\r\n\r\n\r\n", "\n\n"])
+def test_trailing_blank_lines_keep_the_fast_reader(tmp_path, monkeypatch, encoding, tail):
+    from cchc_lib import reading
+    from cchc_lib.mapping import load_mapping
+
+    def slow(*args, **kwargs):
+        raise AssertionError("the slow reader was used")
+
+    monkeypatch.setattr(reading, "_pandas_read", slow)
+    path = tmp_path / "d.csv"
+    path.write_bytes((csv_text(dossier_rows({}, {}, {})) + tail).encode(encoding))
+    raw = reading.read_file(path, tmp_path, "dossiers", load_mapping())
+    assert raw.rows.tolist() == [2, 3, 4]
+    assert raw.data.column("dossier_id").to_pylist() == ["HS-1", "HS-2", "HS-3"]
+
+
+def test_a_blank_line_inside_still_keeps_row_numbers(tmp_path):
+    from cchc_lib import reading
+    from cchc_lib.mapping import load_mapping
+
+    lines = csv_text(dossier_rows({}, {})).split("\r\n")
+    path = tmp_path / "d.csv"
+    path.write_text("\r\n".join([*lines[:2], "", *lines[2:]]) + "\r\n", encoding="utf-8")
+    raw = reading.read_file(path, tmp_path, "dossiers", load_mapping())
+    assert raw.rows.tolist() == [2, 4]
