@@ -155,7 +155,7 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
         accepted[table] = []
         for path in paths:
             raw = read_file(path, raw_dir, table, mapping)
-            columns = sorted(raw.present)
+            columns, notes = sorted(raw.present), raw.warnings
             good, bad = validate(raw, mapping)
             del raw
             accepted[table].append(good)
@@ -172,6 +172,7 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
                     # Which canonical columns the file had: an optional column that is present
                     # but empty (nobody rated) is not the same as one the export lacks.
                     "columns": columns,
+                    "warnings": notes,
                 }
             )
 
@@ -235,6 +236,7 @@ def build_report(file_rows: list[dict], tables: dict[str, pd.DataFrame], rejects
         }
     return {
         "files": file_rows,
+        "warnings": [w for r in file_rows for w in r.get("warnings", ())],
         "tables": per_table,
         "total": {"files": len(file_rows), **_counts(file_rows)},
         "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -264,6 +266,8 @@ def format_summary(result: IngestResult, top_reasons: int = 5) -> str:
 
     out = [f"Nhập dữ liệu từ {result.raw_dir}: {fmt_number(total['files'])} tệp", "", fmt_row(head)]
     out += [fmt_row(r) for r in lines_data]
+    if report.get("warnings"):
+        out += ["", "Cảnh báo:", *(f"  - {w}" for w in report["warnings"])]
     reasons = list(report["reject_reasons"].items())
     if reasons:
         out += ["", "Lý do loại dòng thường gặp nhất:"]

@@ -13,8 +13,9 @@ import io
 import itertools
 import mmap
 import unicodedata
+import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class RawTable:
     table: str
     data: pa.Table  # one string column per canonical column present in the file
     rows: np.ndarray  # spreadsheet row number of each row (int64)
+    warnings: list[str] = field(default_factory=list)  # "tệp X: ..." for the ingest summary
 
     @property
     def present(self) -> tuple[str, ...]:
@@ -116,6 +118,36 @@ def required_columns(table: str) -> list[str]:
     return [s.name for s in schema.TABLES[table] if s.required]
 
 
+class HeaderWarning(UserWarning):
+    """Something about a header row the user should know, though the file can be read."""
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 26 -> AA: the column as a spreadsheet shows it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _warn_duplicates(cells: Sequence[object], table: str, mapping: Mapping, found: dict[str, int]) -> None:
+    """Two headers naming the same column (two 'Ngày tiếp nhận'): the first is read; say so."""
+    lookup = mapping.header_lookup(table)
+    for i, cell in enumerate(cells):
+        if cell is None or norm_key(cell) in mapping.personal:
+            continue
+        canonical = lookup.get(norm_key(cell))
+        first = found.get(canonical) if canonical else None
+        if first is not None and first != i:
+            label = _labels(table, [canonical])[0]
+            warnings.warn(HeaderWarning(
+                f"hai cột cùng là '{label}': '{str(cells[first]).strip()}' (cột {column_letter(first)}) "
+                f"và '{str(cell).strip()}' (cột {column_letter(i)}); đọc cột {column_letter(first)}"
+            ), stacklevel=2)
+
+
 def find_header(
     rows: Iterable[Sequence[object]], table: str, mapping: Mapping
 ) -> tuple[int, dict[str, int]] | tuple[None, list[str]]:
@@ -129,6 +161,7 @@ def find_header(
         found = map_header(cells, table, mapping)
         missing = [c for c in required if c not in found]
         if not missing:
+            _warn_duplicates(cells, table, mapping, found)
             return i, found
         if len(missing) < len(best_missing):
             best_missing = missing
@@ -337,6 +370,15 @@ def _drop_empty(data: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]
 def read_file(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTable:
     """Read one raw file of a table; IngestError names the file when it cannot be used."""
     rel = path.relative_to(raw_dir).as_posix()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HeaderWarning)
+        data, rows = _read_any(path, rel, table, mapping)
+    notes = [f"tệp {rel}: {w.message}" for w in caught if issubclass(w.category, HeaderWarning)]
+    data, rows = _drop_empty(data, rows)
+    return RawTable(file=rel, table=table, data=data, rows=rows, warnings=notes)
+
+
+def _read_any(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, np.ndarray]:
     try:
         if path.suffix.lower() == ".xlsx":
             data, rows = read_xlsx_file(path, rel, table, mapping)
@@ -347,5 +389,4 @@ def read_file(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTab
         raise
     except Exception as exc:  # any parser failure: the user needs the file name, not a traceback
         raise IngestError(f"không đọc được tệp {rel}: {exc}") from exc
-    data, rows = _drop_empty(data, rows)
-    return RawTable(file=rel, table=table, data=data, rows=rows)
+    return data, rows

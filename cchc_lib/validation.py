@@ -46,10 +46,10 @@ _TZ_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
 END_OF_DAY_COLUMNS = frozenset({"due_at"})  # a date-only deadline means the end of that day
 END_OF_DAY = np.timedelta64(86_400_000_000_000 - 1_000, "ns")  # 23:59:59.999999
 # Completion-like columns that may not precede received_at (the "due before received" rule).
-ORDER_CHECKS = ("due_at", "completed_at", "handled_at")
+ORDER_CHECKS = ("due_at", "completed_at", "handled_at", "returned_at", "rated_at")
 # A date-only completion on the day of receipt happened that day at an unrecorded time: it is
 # taken as the moment of receipt (zero processing time), not midnight before the receipt.
-SAME_DAY_COLUMNS = ("completed_at", "handled_at")
+SAME_DAY_COLUMNS = ("completed_at", "handled_at", "returned_at", "rated_at")
 
 def fmt_when(value: np.datetime64, date_only: bool) -> str:
     """A datetime as the user typed it: 15/01/2023, 15/01/2023 08:30 or 15/01/2023 08:30:15."""

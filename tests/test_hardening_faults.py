@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cchc_lib.cli import main
 from cchc_lib.ingest import run_ingest
 from tests.ingest_helpers import csv_text, dossier_rows, make_raw
 from tests.test_ingest import _leftovers, _outputs
@@ -122,3 +123,158 @@ def test_readers_see_one_generation(tmp_path):
     assert sorted(p.name for p in (out / ".generations").iterdir() if p.name.isdigit()) == [
         "000002", "000003"
     ]
+
+
+def _empty_config(tmp_path: Path) -> Path:
+    path = tmp_path / "cchc.toml"
+    path.write_text("", encoding="utf-8")
+    return path
+
+
+# -- 8. outputs that cannot be written: one line, exit 6 -----------------------------------------
+
+
+@pytest.fixture
+def small_processed(tmp_path):
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows({}, {}))})
+    run_ingest(raw, tmp_path / "processed")
+    return raw, tmp_path / "processed"
+
+
+@pytest.fixture
+def blocked(tmp_path) -> Path:
+    """A file where a folder should be: unwritable even for root, on any file system."""
+    path = tmp_path / "a-file"
+    path.write_text("x", encoding="utf-8")
+    return path
+
+
+def _one_line_error(capsys, *names: str) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    return lines[0]
+
+
+def test_form06_to_an_unwritable_place_exits_6(small_processed, blocked, capsys):
+    _, processed = small_processed
+    target = blocked / "bieu06.xlsx"
+    capsys.readouterr()
+    assert main(["form06", "--period", "2023-01", "--processed", str(processed), "--out", str(target)]) == 6
+    assert _one_line_error(capsys, str(target)).startswith("Không ghi được")
+
+
+def test_send_dry_run_to_an_unwritable_place_exits_6(small_processed, blocked, tmp_path, capsys):
+    _, processed = small_processed
+    report = tmp_path / "bao-cao-2023-01.html"
+    report.write_text("<html></html>", encoding="utf-8")
+    target = blocked / "thu.eml"
+    capsys.readouterr()
+    assert main(["send", str(report), "--to", "a@example.vn", "--processed", str(processed),
+                 "--dry-run", str(target)]) == 6
+    _one_line_error(capsys, str(target))
+
+
+def test_report_to_an_unwritable_folder_exits_6(small_processed, blocked, capsys):
+    _, processed = small_processed
+    capsys.readouterr()
+    assert main(["report", "--period", "2023-01", "--processed", str(processed),
+                 "--out", str(blocked / "reports")]) == 6
+    _one_line_error(capsys, str(blocked / "reports"))
+
+
+def test_monthly_to_an_unwritable_folder_exits_6(small_processed, blocked, tmp_path, capsys):
+    raw, processed = small_processed
+    capsys.readouterr()
+    code = main(["monthly", "--month", "2023-01", "--raw", str(raw), "--processed", str(processed),
+                 "--out", str(blocked / "reports"), "--config", str(_empty_config(tmp_path))])
+    assert code == 6  # not 1, which means "ingest failed"
+    _one_line_error(capsys, str(blocked / "reports"))
+
+
+# -- 10. the smaller edges --------------------------------------------------------------------
+
+
+def test_a_period_without_data_says_so_and_exits_3(small_processed, tmp_path, capsys):
+    _, processed = small_processed
+    out = tmp_path / "reports"
+    capsys.readouterr()
+    assert main(["report", "--period", "2030-03", "--processed", str(processed), "--out", str(out)]) == 3
+    line = _one_line_error(capsys, "Không có dữ liệu hồ sơ nào trong kỳ Tháng 3/2030", "01/03/2030",
+                           "31/03/2030")
+    assert "không lập báo cáo rỗng" in line
+    assert not (out / "2030-03").exists()
+
+
+def test_monthly_for_a_month_without_data_exits_3(small_processed, tmp_path, capsys):
+    raw, processed = small_processed
+    out = tmp_path / "reports"
+    code = main(["monthly", "--month", "2030-03", "--raw", str(raw), "--processed", str(processed),
+                 "--out", str(out), "--config", str(_empty_config(tmp_path))])
+    assert code == 3
+    assert "Không có dữ liệu hồ sơ nào trong kỳ Tháng 3/2030" in capsys.readouterr().err
+    assert not (out / "2030-03").exists()
+
+
+@pytest.mark.parametrize("year", ["99999", "0", "20x3"])
+def test_report_year_out_of_range_exits_2(year, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["report", "--year", year])
+    assert stop.value.code == 2
+    _one_line_error(capsys, year)
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--subject", "Báo cáo\r\nBcc: ke-gian@example.invalid"),
+    ("--subject", "dòng 1\ndòng 2"),
+    ("--to", "a@example.vn\r\nBcc: ke-gian@example.invalid"),
+])
+def test_line_breaks_in_mail_headers_exit_2(tmp_path, capsys, option, value):
+    report = tmp_path / "bao-cao-2023-01.html"
+    report.write_text("<html></html>", encoding="utf-8")
+    args = ["send", str(report), "--to", "a@example.vn", "--dry-run", str(tmp_path / "t.eml")]
+    args += [option, value]
+    capsys.readouterr()
+    assert main(args) == 2
+    _one_line_error(capsys, option, "xuống dòng")
+    assert not (tmp_path / "t.eml").exists()
+
+
+def test_two_columns_for_one_canonical_name_warn_naming_both(tmp_path):
+    from cchc_lib.ingest import format_summary
+
+    rows = dossier_rows({"Ngày tiếp nhận": "15/01/2023 08:00"})
+    rows[0].append(" ngày  TIẾP nhận")
+    rows[1].append("20/01/2023 08:00")
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(rows)})
+    result = run_ingest(raw, tmp_path / "out")
+    warning = ("tệp dossiers/a.csv: hai cột cùng là 'Ngày tiếp nhận': 'Ngày tiếp nhận' (cột I) và "
+               "'ngày  TIẾP nhận' (cột S); đọc cột I")
+    assert result.report["warnings"] == [warning]
+    assert f"  - {warning}" in format_summary(result)
+    assert str(result.tables["dossiers"]["received_at"].iloc[0]) == "2023-01-15 08:00:00"
+
+
+def test_returned_and_rated_before_receipt_are_rejected(tmp_path):
+    headers = ["Mã hồ sơ", "Mã TTHC", "Tên TTHC", "Lĩnh vực", "Phòng xử lý", "Kênh nộp",
+               "Ngày tiếp nhận", "Ngày hẹn trả", "Ngày có kết quả", "Ngày trả kết quả", "Trạng thái",
+               "Đánh giá", "Ngày đánh giá"]
+    rows = dossier_rows(
+        {"Ngày trả kết quả": "14/01/2023 10:00"},
+        {"Đánh giá": "Hài lòng", "Ngày đánh giá": "10/01/2023"},
+        {"Ngày có kết quả": "15/01/2023", "Ngày trả kết quả": "15/01/2023", "Đánh giá": "Hài lòng",
+         "Ngày đánh giá": "15/01/2023", "Trạng thái": "Đã trả kết quả"},  # same day, date only: fine
+        headers=headers,
+    )
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(rows)})
+    result = run_ingest(raw, tmp_path / "out")
+    assert result.rejects["reason"].tolist() == [
+        "Ngày trả kết quả (14/01/2023 10:00) trước Ngày tiếp nhận (15/01/2023 08:00)",
+        "Ngày đánh giá (10/01/2023) trước Ngày tiếp nhận (15/01/2023 08:00)",
+    ]
+    d = result.tables["dossiers"]
+    assert d["dossier_id"].tolist() == ["HS-3"]
+    assert str(d["returned_at"].iloc[0]) == str(d["rated_at"].iloc[0]) == "2023-01-15 08:00:00"
