@@ -47,6 +47,8 @@ class RawTable:
     data: pa.Table  # one string column per canonical column present in the file
     rows: np.ndarray  # spreadsheet row number of each row (int64)
     warnings: list[str] = field(default_factory=list)  # "tệp X: ..." for the ingest summary
+    ragged: np.ndarray | None = None  # per row: its cell count if the cells do not line up, else 0
+    header_cells: int = 0  # cells of the header row (CSV read on the slow path)
 
     @property
     def present(self) -> tuple[str, ...]:
@@ -252,7 +254,35 @@ def _pandas_read(text: str, delim: str, skip: int, ncols: int, cols: dict[str, i
     )
     frame = frame[list(cols.values())].fillna("")
     frame.columns = list(cols)
-    return pa.Table.from_pandas(frame, preserve_index=False).cast(pa.schema([(c, pa.string()) for c in cols]))
+    data = pa.Table.from_pandas(frame, preserve_index=False).cast(pa.schema([(c, pa.string()) for c in cols]))
+    ragged = _ragged_cells(text, delim, skip, data.num_rows)
+    # The header's cell count rides along as the ragged column's name suffix.
+    return data.append_column(f"{RAGGED_COLUMN}{ncols}", pa.array(ragged, type=pa.int64()))
+
+
+RAGGED_COLUMN = "_meta_ragged"  # cells of a row whose cells do not line up with the header, else 0
+
+
+def _ragged_cells(text: str, delim: str, skip: int, n: int) -> np.ndarray:
+    """Per data row: its number of cells when they cannot line up with the header, else 0.
+
+    A row with fewer cells than the header names, or with filled cells beyond the last
+    header cell, has its values shifted: a missing cell moves the personal-data columns into
+    the columns we read. Such a row is rejected whole ("lệch cột"), never read shifted. Blank
+    lines and a trailing delimiter are harmless."""
+    out = np.zeros(n, dtype=np.int64)
+    records = csv.reader(io.StringIO(text), delimiter=delim)
+    header = next(itertools.islice(records, skip - 1, None), [])
+    named = len(header)
+    while named and not header[named - 1].strip():
+        named -= 1
+    for i, record in enumerate(itertools.islice(records, n)):
+        filled = len(record)
+        while filled and not record[filled - 1].strip():
+            filled -= 1
+        if record and (len(record) < named or filled > len(header)):
+            out[i] = len(record)
+    return out
 
 
 def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, int]:
@@ -357,7 +387,9 @@ def _drop_empty(data: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]
     if data.num_rows == 0 or data.num_columns == 0:
         return data.select(canonical), rows
     nonempty = None
-    for col in data.columns:
+    for name, col in zip(data.column_names, data.columns, strict=True):
+        if name.startswith(RAGGED_COLUMN):
+            continue
         filled = pc.not_equal(pc.utf8_trim_whitespace(col), "")
         nonempty = filled if nonempty is None else pc.or_(nonempty, filled)
     keep = np.asarray(nonempty.to_numpy(zero_copy_only=False), dtype=bool)
@@ -375,7 +407,13 @@ def read_file(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTab
         data, rows = _read_any(path, rel, table, mapping)
     notes = [f"tệp {rel}: {w.message}" for w in caught if issubclass(w.category, HeaderWarning)]
     data, rows = _drop_empty(data, rows)
-    return RawTable(file=rel, table=table, data=data, rows=rows, warnings=notes)
+    ragged, header_cells = None, 0
+    for name in data.column_names:
+        if name.startswith(RAGGED_COLUMN):
+            ragged, header_cells = data.column(name).to_numpy(), int(name[len(RAGGED_COLUMN):])
+            data = data.drop_columns([name])
+    return RawTable(file=rel, table=table, data=data, rows=rows, warnings=notes, ragged=ragged,
+                    header_cells=header_cells)
 
 
 def _read_any(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, np.ndarray]:

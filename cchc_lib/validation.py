@@ -201,6 +201,13 @@ class _Problems:
         self.columns.append(column)
         self.reasons.append(texts)
 
+    def drop(self, mask: np.ndarray) -> None:
+        """Forget the reasons found so far for the rows in ``mask``."""
+        for k, where in enumerate(self.positions):
+            keep = ~mask[where]
+            self.positions[k] = where[keep]
+            self.reasons[k] = [r for r, ok in zip(self.reasons[k], keep, strict=True) if ok]
+
     def frame(self) -> pd.DataFrame:
         if not self.positions:
             return pd.DataFrame({"pos": [], "column": [], "reason": []})
@@ -354,6 +361,14 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
 
             problems.add(early, name, order_reason)
 
+    if raw.ragged is not None and raw.ragged.any():
+        # Shifted cells: no reason about the shifted values (they may be another column's,
+        # even personal data), just the one that tells the person what to fix.
+        shifted = raw.ragged > 0
+        problems.drop(shifted)
+        problems.add(shifted, "row", lambda w: (
+            f"Dòng lệch cột: có {raw.ragged[i]} ô, dòng tiêu đề có {raw.header_cells} ô" for i in w
+        ))
     found = problems.frame()
     rejected = np.zeros(n, dtype=bool)
     rejected[found["pos"].to_numpy(dtype=np.int64)] = True

@@ -159,11 +159,12 @@ def test_reasons_never_quote_personal_data(tmp_path):
         {"Đánh giá": "Tạm được"},  # row 5: no personal data, quoted to help the fix
         {},  # row 6: made ragged below
         {},  # row 7: made ragged below
+        {"Thời gian chờ (phút)": CCCD},  # row 8: an ID number typed into a number column
     )
-    # Row 6 lacks its "Thời gian chờ" cell: the name moves into it, the CCCD into "Chủ hồ sơ" ...
+    # Row 6 lacks its "Thời gian chờ" cell: the name would move into it, the CCCD into "Chủ hồ sơ".
     wait = DOSSIER_HEADERS.index("Thời gian chờ (phút)")
     del rows[5][wait]
-    # Row 7 lacks "Đánh giá" and "Thời gian chờ": the name lands in Đánh giá, the CCCD in the wait.
+    # Row 7 lacks "Đánh giá" and "Thời gian chờ": the name would land in Đánh giá.
     del rows[6][wait - 1 : wait + 1]
     raw = make_raw(tmp_path / "raw", {"d.csv": csv_text(rows)})
     (raw / "feedback").mkdir()
@@ -186,9 +187,10 @@ def test_reasons_never_quote_personal_data(tmp_path):
         ("dossiers/d.csv", "3"): f"Kênh nộp: giá trị không hợp lệ {withheld}",
         ("dossiers/d.csv", "4"): f"Trạng thái: giá trị không hợp lệ {withheld}",
         ("dossiers/d.csv", "5"): "Đánh giá: giá trị không hợp lệ 'Tạm được'",
-        ("dossiers/d.csv", "6"): f"Thời gian chờ (phút): không phải số {withheld}",
-        ("dossiers/d.csv", "7"): f"Đánh giá: giá trị không hợp lệ {withheld}; "
-        f"Thời gian chờ (phút): lớn hơn mức hợp lý 1.440 {withheld}",
+        # A ragged row is rejected whole, whatever its shifted cells hold.
+        ("dossiers/d.csv", "6"): "Dòng lệch cột: có 17 ô, dòng tiêu đề có 18 ô",
+        ("dossiers/d.csv", "7"): "Dòng lệch cột: có 16 ô, dòng tiêu đề có 18 ô",
+        ("dossiers/d.csv", "8"): f"Thời gian chờ (phút): lớn hơn mức hợp lý 1.440 {withheld}",
         ("feedback/pakn.csv", "2"): f"Đối tượng: giá trị không hợp lệ {withheld}",
     }
     # A mis-capitalised known spelling is no name: it is read (and would be quoted if wrong).
@@ -279,3 +281,23 @@ def test_a_blank_line_inside_still_keeps_row_numbers(tmp_path):
     path.write_text("\r\n".join([*lines[:2], "", *lines[2:]]) + "\r\n", encoding="utf-8")
     raw = reading.read_file(path, tmp_path, "dossiers", load_mapping())
     assert raw.rows.tolist() == [2, 4]
+
+
+def test_ragged_rows_are_rejected_whole_and_harmless_trailing_cells_are_not(tmp_path):
+    rows = dossier_rows({}, {}, {}, {}, {})
+    # Row 3: an extra filled cell shifts everything after "Tên TTHC" one column right.
+    rows[2].insert(3, "Nguyễn Văn Mẫu")
+    # Row 4: cut short: the personal columns are missing, the rest would shift nothing, but the
+    # row cannot be told from a shifted one.
+    rows[3] = rows[3][:5]
+    rows[4].append("")  # row 5: a trailing delimiter is harmless
+    # Row 6: a name typed into a free-text column shifted in from a missing "Mã TTHC" cell.
+    del rows[5][DOSSIER_HEADERS.index("Mã TTHC")]
+    raw = make_raw(tmp_path / "raw", {"d.csv": csv_text(rows)})
+    result = run_ingest(raw, tmp_path / "out")
+    assert result.rejects[["source_row", "column", "reason"]].values.tolist() == [
+        [3, "row", "Dòng lệch cột: có 19 ô, dòng tiêu đề có 18 ô"],
+        [4, "row", "Dòng lệch cột: có 5 ô, dòng tiêu đề có 18 ô"],
+        [6, "row", "Dòng lệch cột: có 17 ô, dòng tiêu đề có 18 ô"],
+    ]
+    assert result.tables["dossiers"]["source_row"].tolist() == [2, 5]
