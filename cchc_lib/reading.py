@@ -20,7 +20,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -210,9 +209,12 @@ def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str,
     """(delimiter, header record index, column map, number of header cells)."""
     best: list[str] | None = None
     for delim in DELIMITERS:
-        records = list(
-            itertools.islice(csv.reader(io.StringIO(head_text), delimiter=delim), HEADER_SEARCH_ROWS)
-        )
+        try:
+            records = list(
+                itertools.islice(csv.reader(io.StringIO(head_text), delimiter=delim), HEADER_SEARCH_ROWS)
+            )
+        except csv.Error:  # e.g. a quoted line break read with the wrong delimiter: not this one
+            continue
         idx, found = find_header(records, table, mapping)
         if idx is not None:
             return delim, idx, with_extra_columns(records[idx], found, mapping), len(records[idx])
@@ -237,52 +239,41 @@ def _arrow_read(source, delim: str, skip: int, ncols: int, cols: dict[str, int])
     ).rename_columns(list(cols))
 
 
-def _pandas_read(text: str, delim: str, skip: int, ncols: int, cols: dict[str, int]) -> pa.Table:
-    """The slow path: blank lines kept as rows (so row numbers stay right), ragged rows padded."""
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=delim,
-        header=None,
-        skiprows=skip,
-        names=range(ncols),
-        usecols=list(cols.values()),
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=False,
-        engine="c",
-    )
-    frame = frame[list(cols.values())].fillna("")
-    frame.columns = list(cols)
-    data = pa.Table.from_pandas(frame, preserve_index=False).cast(pa.schema([(c, pa.string()) for c in cols]))
-    ragged = _ragged_cells(text, delim, skip, data.num_rows)
-    # The header's cell count rides along as the ragged column's name suffix.
+def _slow_read(text: str, delim: str, skip: int, ncols: int, cols: dict[str, int]) -> pa.Table:
+    """The slow path, record by record: blank lines kept as rows (so row numbers stay right),
+    and rows whose cells do not line up with the header marked (see `_ragged`), whatever
+    their shape (a reader that infers the width from the first row refuses the whole file)."""
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    header = next(itertools.islice(records, skip - 1, None), [])
+    named = len(header)
+    while named and not header[named - 1].strip():
+        named -= 1
+    out: dict[str, list[str]] = {c: [] for c in cols}
+    ragged: list[int] = []
+    for record in records:
+        n = len(record)
+        for c, i in cols.items():
+            out[c].append(record[i] if i < n else "")
+        ragged.append(n if _ragged(record, named, len(header)) else 0)
+    data = pa.table({c: pa.array(v, type=pa.string()) for c, v in out.items()})
+    # The header's cell count rides along in the ragged column's name.
     return data.append_column(f"{RAGGED_COLUMN}{ncols}", pa.array(ragged, type=pa.int64()))
 
 
 RAGGED_COLUMN = "_meta_ragged"  # cells of a row whose cells do not line up with the header, else 0
 
 
-def _ragged_cells(text: str, delim: str, skip: int, n: int) -> np.ndarray:
-    """Per data row: its number of cells when they cannot line up with the header, else 0.
-
-    A row with fewer cells than the header names, or with filled cells beyond the last
-    header cell, has its values shifted: a missing cell moves the personal-data columns into
-    the columns we read. Such a row is rejected whole ("lệch cột"), never read shifted. Blank
-    lines and a trailing delimiter are harmless."""
-    out = np.zeros(n, dtype=np.int64)
-    records = csv.reader(io.StringIO(text), delimiter=delim)
-    header = next(itertools.islice(records, skip - 1, None), [])
-    named = len(header)
-    while named and not header[named - 1].strip():
-        named -= 1
-    for i, record in enumerate(itertools.islice(records, n)):
-        filled = len(record)
-        while filled and not record[filled - 1].strip():
-            filled -= 1
-        if record and (len(record) < named or filled > len(header)):
-            out[i] = len(record)
-    return out
+def _ragged(record: list[str], named: int, header_cells: int) -> bool:
+    """Whether a record's cells cannot line up with the header: fewer cells than the header
+    names, or filled cells beyond its last cell. Its values are shifted (a missing cell moves
+    the personal-data columns into the columns read), so the row is rejected whole ("lệch
+    cột"), never read shifted. Blank lines and a trailing delimiter are harmless."""
+    if not record:
+        return False
+    filled = len(record)
+    while filled and not record[filled - 1].strip():
+        filled -= 1
+    return len(record) < named or filled > header_cells
 
 
 def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, int]:
@@ -319,7 +310,7 @@ def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[p
             return _arrow_read(io.BytesIO(text.encode("utf-8")), delim, skip, ncols, cols), idx + 2
         except pa.ArrowInvalid:
             pass  # ragged rows: the pandas path pads them
-    return _pandas_read(text, delim, skip, ncols, cols), idx + 2
+    return _slow_read(text, delim, skip, ncols, cols), idx + 2
 
 
 # -- XLSX ----------------------------------------------------------------------------------

@@ -404,8 +404,10 @@ def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: pa.Array | None)
     grouped = found.groupby("pos", sort=True).agg(column=("column", "; ".join), reason=("reason", "; ".join))
     pos = grouped.index.to_numpy(dtype=np.int64)
     ids = key_text.take(pa.array(pos)).to_pylist() if key_text is not None else [""] * pos.size
-    # A ragged row can shift a name into the id column: such an id is left out, not copied.
-    ids = ["" if may_be_personal(i, digits=False) else i for i in ids]
+    # A ragged row can shift a name or an ID number into the id column: such an id is left
+    # out, not copied (the file and row lead to it).
+    shifted = raw.ragged[pos] > 0 if raw.ragged is not None else np.zeros(pos.size, dtype=bool)
+    ids = ["" if s or may_be_personal(i, digits=False) else i for i, s in zip(ids, shifted, strict=True)]
     return pd.DataFrame(
         {
             "source_file": pd.array([raw.file] * pos.size, dtype="string"),
