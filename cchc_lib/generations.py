@@ -51,7 +51,7 @@ def resolve(processed_dir: str | Path) -> Path:
 
 
 def _symlinks_work(folder: Path) -> bool:
-    probe = folder / f".symlink-probe-{os.getpid()}"
+    probe = folder / f".symlink-probe-{os.getpid()}.tmp"  # a kill leaves it to clean_stale
     try:
         probe.unlink(missing_ok=True)
         os.symlink(CURRENT, probe)

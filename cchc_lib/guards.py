@@ -8,6 +8,8 @@ one line and a documented exit code instead of a traceback or an empty report:
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -26,13 +28,17 @@ class OutputError(OSError):
 
 
 def check_writable_dir(folder: str | Path, output: str | Path | None = None) -> None:
-    """Make ``folder`` if needed and prove a file can be created in it (then remove it).
-    The message names ``output`` (what the user asked for) when given, else the folder."""
+    """Prove that ``folder`` can be written, or made and written, without making it: a file can
+    be created in it or in its nearest existing parent (and is removed at once). The message
+    names ``output`` (what the user asked for) when given, else the folder."""
     folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = temp_path(folder / ".cchc-write-test")
-        probe.unlink()
+        if not existing.is_dir():  # a file where a folder should be
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        temp_path(existing / ".cchc-write-test").unlink()
     except OSError as exc:
         raise OutputError(output or folder, exc) from exc
 

@@ -8,7 +8,7 @@ Safe under cron: one run at a time (a lock file), nothing e-mailed twice to the 
 0     done (including "nothing new to send")
 1     ingest failed (previous processed data left as it was)
 2     usage or configuration error (bad month, no SMTP host, no recipients)
-3     a report failed to render (nothing is sent)
+3     a report failed to render, or the month has no data at all (nothing is sent)
 4     mail failed (server down, refused, recipient rejected, too large); nothing marked sent
 5     another run holds the lock
 6     an output folder or file cannot be written (permissions, a file in the way, disk full)
@@ -296,6 +296,7 @@ def run_monthly(options: MonthlyOptions, settings: Settings, today: date | None 
     try:
         # Before the lock and the log, which live there: one line and exit 6, not a traceback.
         check_writable_dir(out)
+        out.mkdir(parents=True, exist_ok=True)
         (out / LOG_NAME).open("a", encoding="utf-8").close()
     except OSError as exc:
         message = str(exc) if isinstance(exc, OutputError) else str(OutputError(out / LOG_NAME, exc))

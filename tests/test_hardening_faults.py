@@ -278,3 +278,26 @@ def test_returned_and_rated_before_receipt_are_rejected(tmp_path):
     d = result.tables["dossiers"]
     assert d["dossier_id"].tolist() == ["HS-3"]
     assert str(d["returned_at"].iloc[0]) == str(d["rated_at"].iloc[0]) == "2023-01-15 08:00:00"
+
+
+def test_without_symlinks_files_are_replaced_one_by_one(tmp_path, monkeypatch):
+    """Windows without developer mode: no generations, each file still replaced atomically."""
+    from cchc_lib import generations
+
+    monkeypatch.setattr(generations, "_symlinks_work", lambda folder: False)
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows({}))})
+    out = tmp_path / "out"
+    run_ingest(raw, out)
+    (raw / "feedback").mkdir()
+    (raw / "feedback" / "pakn.csv").write_text(FEEDBACK, encoding="utf-8")
+    run_ingest(raw, out)
+    run_ingest(raw, tmp_path / "reference")
+    assert not any(p.is_symlink() for p in out.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == sorted(_outputs(out))
+    monkeypatch.undo()
+    assert _outputs(out) == _outputs(tmp_path / "reference")
+    # Optional input removed: its table goes too.
+    monkeypatch.setattr(generations, "_symlinks_work", lambda folder: False)
+    shutil.rmtree(raw / "feedback")
+    run_ingest(raw, out)
+    assert "feedback.parquet" not in _outputs(out)
