@@ -14,7 +14,8 @@ import itertools
 import mmap
 import unicodedata
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -393,17 +394,32 @@ def _drop_empty(data: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]
 def read_file(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTable:
     """Read one raw file of a table; IngestError names the file when it cannot be used."""
     rel = path.relative_to(raw_dir).as_posix()
+    with header_warnings(rel) as notes:
+        data, rows = _read_any(path, rel, table, mapping)
+    return make_raw_table(rel, table, data, rows, notes)
+
+
+@contextmanager
+def header_warnings(rel: str) -> Iterator[list[str]]:
+    """Collect the HeaderWarnings raised while reading ``rel`` as "tệp rel: ..." lines."""
+    notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", HeaderWarning)
-        data, rows = _read_any(path, rel, table, mapping)
-    notes = [f"tệp {rel}: {w.message}" for w in caught if issubclass(w.category, HeaderWarning)]
+        yield notes
+    notes += [f"tệp {rel}: {w.message}" for w in caught if issubclass(w.category, HeaderWarning)]
+
+
+def make_raw_table(rel: str, table: str, data: pa.Table, rows: np.ndarray,
+                   notes: Sequence[str] = ()) -> RawTable:
+    """The RawTable of a file read by any reader: empty rows dropped, the ragged-row marks of
+    the slow CSV path moved out of the data into RawTable.ragged."""
     data, rows = _drop_empty(data, rows)
     ragged, header_cells = None, 0
     for name in data.column_names:
         if name.startswith(RAGGED_COLUMN):
             ragged, header_cells = data.column(name).to_numpy(), int(name[len(RAGGED_COLUMN):])
             data = data.drop_columns([name])
-    return RawTable(file=rel, table=table, data=data, rows=rows, warnings=notes, ragged=ragged,
+    return RawTable(file=rel, table=table, data=data, rows=rows, warnings=list(notes), ragged=ragged,
                     header_cells=header_cells)
 
 
