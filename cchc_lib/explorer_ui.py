@@ -24,6 +24,7 @@ from cchc_lib.periods import Period, periods_between
 ALL_DEPARTMENTS = "Tất cả các phòng"
 NO_PROCEDURE = "— chọn thủ tục —"
 WIDE = w.Layout(width="auto")
+LABEL = {"description_width": "initial"}  # labels in full, never cut to "Kỳ phân tí..."
 
 
 class Explorer:
@@ -67,25 +68,24 @@ class Explorer:
         departments = sorted(self.data.dossiers["department"].dropna().astype(str).unique())
         return {
             "group": w.Dropdown(options=[g for g, _ in ex.INDICATOR_GROUPS], value=group,
-                                description="Nhóm chỉ tiêu", layout=WIDE,
-                                style={"description_width": "initial"}),
+                                description="Nhóm chỉ tiêu", layout=WIDE, style=LABEL),
             "indicators": w.SelectMultiple(options=self._indicator_options(group), value=sel.indicators,
-                                           rows=4, description="Chỉ tiêu", layout=w.Layout(width="520px")),
+                                           rows=4, description="Chỉ tiêu", layout=w.Layout(width="520px"),
+                                           style=LABEL),
             "by": w.Dropdown(options=[(BY_LABELS[b], b) for b in BY_CHOICES], value=sel.by,
-                             description="Chia theo"),
+                             description="Chia theo", style=LABEL),
             "granularity": w.ToggleButtons(options=[(v, k) for k, v in ex.GRANULARITY_LABELS.items()],
-                                           value=sel.granularity, description="Chu kỳ"),
-            "range": w.SelectionRangeSlider(options=month_options, value=(start, end),
-                                            description="Thời gian", layout=w.Layout(width="620px"),
-                                            continuous_update=False),
-            "period": w.Dropdown(options=[], description="Kỳ phân tích"),
+                                           value=sel.granularity, description="Chu kỳ", style=LABEL),
+            "start": w.Dropdown(options=month_options, value=start, description="Từ", style=LABEL),
+            "end": w.Dropdown(options=month_options, value=end, description="Đến", style=LABEL),
+            "period": w.Dropdown(options=[], description="Kỳ phân tích", style=LABEL),
             "department": w.Dropdown(options=[(ALL_DEPARTMENTS, "")] + [(d, d) for d in departments],
                                      value=sel.department or "", description="Phòng",
-                                     layout=w.Layout(width="460px")),
+                                     layout=w.Layout(width="460px"), style=LABEL),
             "procedure": w.Dropdown(options=[(NO_PROCEDURE, "")], value="", description="Thủ tục",
-                                    layout=w.Layout(width="620px")),
+                                    layout=w.Layout(width="620px"), style=LABEL),
             "compare": w.Dropdown(options=[(v, k) for k, v in ex.COMPARE_LABELS.items()], value=sel.compare,
-                                  description="So sánh với"),
+                                  description="So sánh với", style=LABEL),
             "export_excel": w.Button(description="Xuất bảng Excel", icon="table"),
             "export_png": w.Button(description="Xuất biểu đồ PNG", icon="image"),
             "export_html": w.Button(description="Xuất biểu đồ HTML", icon="file"),
@@ -104,7 +104,7 @@ class Explorer:
             w.HTML(view.TABLE_CSS + "<h3 style='margin:4px 0'>Khám phá chỉ số CCHC</h3>"),
             w.HBox([c["group"], c["indicators"]]),
             w.HBox([c["by"], c["granularity"]]),
-            c["range"],
+            w.HBox([w.Label("Thời gian:"), c["start"], c["end"]]),
             w.HBox([c["period"], c["compare"]]),
             w.HBox([c["department"], c["procedure"]]),
             self.figure,
@@ -120,7 +120,7 @@ class Explorer:
     def selection(self) -> ex.Selection:
         """What the controls say now."""
         c = self.controls
-        start, end = c["range"].value
+        start, end = sorted((c["start"].value, c["end"].value))  # codes sort as months do
         indicators = tuple(c["indicators"].value) or (c["indicators"].options[0][1],)
         return ex.Selection(
             indicators=indicators, by=c["by"].value, granularity=c["granularity"].value,
@@ -187,19 +187,20 @@ class Explorer:
         sel = self._sync_procedures(procedures, sel)
         if sel.by == "overall":
             self.chart = view.trend_figure(trend, sel)
-            main = view.prepare_table(trend, "trend")
+            main = view.prepare_table(trend, "trend", department=sel.department)
             columns = view.table_columns("trend", sel.by)
             caption = f"{ex.describe(sel)}: tử số, mẫu số, kết quả, chỉ tiêu và đánh giá"
         else:
             rows = ex.breakdown(self.engine, sel)
             self.chart = view.breakdown_figure(rows, sel, self.names)
-            main = view.prepare_table(rows, "breakdown", self.names)
+            main = view.prepare_table(rows, "breakdown", self.names, sel.department)
             columns = view.table_columns("breakdown", sel.by)
             caption = (f"Theo {BY_LABELS[sel.by].lower()} — {sel.focus().label_vi}, xếp từ nhóm kéo kết quả "
                        "chung xuống nhiều nhất")
         view.update_widget(self.figure, self.chart)
         self.table.value = view.table_html(main, columns, caption)
-        compared = view.prepare_table(ex.comparison(self.engine, sel), "comparison")
+        compared = view.prepare_table(ex.comparison(self.engine, sel), "comparison", self.names,
+                                      sel.department)
         self.compare_table.value = view.table_html(
             compared, view.table_columns("comparison", sel.by),
             f"{sel.focus().label_vi} so với {sel.other().label_vi}")

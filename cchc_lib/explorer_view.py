@@ -24,7 +24,7 @@ from cchc_lib.explorer import (
     describe,
 )
 from cchc_lib.formatting import fmt_datetime, fmt_number
-from cchc_lib.indicators import INDICATORS
+from cchc_lib.indicators import GROUP_OVERALL, INDICATORS
 from cchc_lib.periods import Period
 from cchc_lib.reports import esc, format_change, format_value, slug
 
@@ -167,8 +167,10 @@ def table_columns(kind: str, by: str) -> list[Column]:
     raise ValueError(f"unknown table kind {kind!r}")
 
 
-def prepare_table(rows: pd.DataFrame, kind: str, names: dict[str, str] | None = None) -> pd.DataFrame:
-    """Add the Vietnamese text columns a table shows (period and group labels, timeliness)."""
+def prepare_table(rows: pd.DataFrame, kind: str, names: dict[str, str] | None = None,
+                  department: str | None = None) -> pd.DataFrame:
+    """Add the Vietnamese text columns a table shows (period and group labels, timeliness).
+    Under a department filter the engine's overall group is that department: named so."""
     rows = rows.copy()
     if "period" in rows:
         rows["period_vi"] = rows["period"].map(lambda c: Period.parse(str(c)).label_vi)
@@ -177,6 +179,8 @@ def prepare_table(rows: pd.DataFrame, kind: str, names: dict[str, str] | None = 
         names = names or {}
         rows["group_vi"] = rows["group"].map(
             lambda g: f"{g} {names.get(str(g), '')}".strip() if by == "procedure" else str(g))
+        if department is not None:
+            rows.loc[rows["group"] == GROUP_OVERALL, "group_vi"] = department
     if "timeliness" in rows:
         rows["timeliness_vi"] = rows["timeliness"].map(TIMELINESS_LABELS)
     if "period_a" in rows:
@@ -229,6 +233,7 @@ table.cchc-explorer th,table.cchc-explorer td{border-bottom:1px solid #e6e9ef;pa
  text-align:left;vertical-align:top}
 table.cchc-explorer th{background:#f3f6fa}
 table.cchc-explorer .num{text-align:right;white-space:nowrap}
+table.cchc-explorer th.num{white-space:normal;min-width:5em}
 </style>"""
 
 
