@@ -29,6 +29,7 @@ from cchc_lib.indicators import (
     ProcessedData,
     compute_many,
 )
+from cchc_lib.measure_grid import with_grid
 from cchc_lib.periods import Period, month_of, periods_between
 
 Granularity = Literal["month", "quarter", "year"]
@@ -115,9 +116,12 @@ class Engine:
     back to an earlier choice is free. Every value is ``compute_many`` output, untouched."""
 
     def __init__(self, data: ProcessedData, size: int = 64) -> None:
-        self.data = data
+        # The engine reads a month grid built once instead of the dossiers on every call (same
+        # numbers: tests/test_measure_grid.py); a click then costs milliseconds, not a pass.
+        self.data = data if data.grid is not None else with_grid(data)
         self.size = size
         self._memo: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self.names = procedure_names(self.data)
         self.calls = 0  # engine computations actually run (for tests and the benchmark)
 
     @staticmethod
@@ -141,6 +145,24 @@ class Engine:
         return result
 
 
+def _overall_frame(engine: Engine, selection: Selection) -> pd.DataFrame:
+    """All groups together, every period of the range and the period compared with: one engine
+    call serves the trend, the overall reference of a breakdown and the comparison."""
+    periods = list(dict.fromkeys([*selection.periods(), selection.other()]))
+    return engine.frame(periods, "overall", selection)
+
+
+def _by_frame(engine: Engine, selection: Selection, by: str) -> pd.DataFrame:
+    """One breakdown for the period looked at and the period compared with (one engine call)."""
+    if by == "overall":
+        return _overall_frame(engine, selection)
+    return engine.frame([selection.focus(), selection.other()], by, selection)
+
+
+def _in_period(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    return frame[frame["period"] == period.code]
+
+
 def _keep(frame: pd.DataFrame, indicators: tuple[str, ...]) -> pd.DataFrame:
     rows = frame[frame["indicator"].isin(indicators)].copy()
     order = {name: i for i, name in enumerate(indicators)}
@@ -152,8 +174,9 @@ def trend(engine: Engine, selection: Selection) -> pd.DataFrame:
     """Every chosen indicator for every period of the range (the department alone if one is
     chosen), in indicator then period order: the lines of the chart."""
     periods = selection.periods()
-    rows = _keep(engine.frame(periods, "overall", selection), selection.indicators)
     order = {p.code: i for i, p in enumerate(periods)}
+    frame = _overall_frame(engine, selection)
+    rows = _keep(frame[frame["period"].isin(order)], selection.indicators)
     rows["_p"] = rows["period"].map(order)
     return rows.sort_values(["_i", "_p"], kind="stable").drop(columns=["_i", "_p"]).reset_index(drop=True)
 
@@ -195,7 +218,10 @@ def _worst_first(rows: pd.DataFrame) -> pd.DataFrame:
 def overall_row(engine: Engine, selection: Selection, period: Period | None = None) -> pd.DataFrame:
     """The chosen indicators for one period, all groups together (under the department filter)."""
     period = period or selection.focus()
-    rows = _keep(engine.frame([period], "overall", selection), selection.indicators)
+    frame = _overall_frame(engine, selection)
+    if period.code not in set(frame["period"]):
+        frame = engine.frame([period], "overall", selection)
+    rows = _keep(_in_period(frame, period), selection.indicators)
     return rows.drop(columns=["_i"]).reset_index(drop=True)
 
 
@@ -203,7 +229,7 @@ def breakdown(engine: Engine, selection: Selection) -> pd.DataFrame:
     """The chosen indicators by the chosen breakdown for the period looked at, worst first,
     with each group's ``effect`` on the overall value (see :func:`_with_effect`)."""
     focus = selection.focus()
-    rows = _keep(engine.frame([focus], selection.by, selection), selection.indicators)
+    rows = _keep(_in_period(_by_frame(engine, selection, selection.by), focus), selection.indicators)
     return _worst_first(_with_effect(rows, overall_row(engine, selection, focus)))
 
 
@@ -223,14 +249,14 @@ def department_procedures(engine: Engine, selection: Selection) -> pd.DataFrame:
     first chosen indicator, worst first (the ones that pulled the department down on top).
     Empty without a department. Adds ``procedure_name``."""
     if selection.department is None:
-        return pd.DataFrame(columns=[*engine.frame([selection.focus()], "overall", selection).columns,
-                                     "effect", "procedure_name"])
+        return pd.DataFrame(columns=[*_overall_frame(engine, selection).columns, "effect",
+                                     "procedure_name"])
     focus = selection.focus()
     first = (selection.indicator,)
-    rows = _keep(engine.frame([focus], "procedure", selection), first)
+    rows = _keep(_in_period(_by_frame(engine, selection, "procedure"), focus), first)
     ranked = _worst_first(_with_effect(rows, overall_row(engine, replace(selection, indicators=first),
                                                          focus)))
-    names = procedure_names(engine.data)
+    names = engine.names
     ranked["procedure_name"] = ranked["group"].map(lambda code: names.get(str(code), str(code)))
     return ranked
 
@@ -287,8 +313,8 @@ def comparison(engine: Engine, selection: Selection) -> pd.DataFrame:
     for the chosen indicators and breakdown: one row per (group, indicator) with ``value_a``,
     ``value_b``, ``change`` and both numerators and denominators."""
     focus, other = selection.focus(), selection.other()
-    frame = engine.frame([focus, other], selection.by, selection)
-    rows = _keep(frame, selection.indicators)
+    frame = _by_frame(engine, selection, selection.by)
+    rows = _keep(frame[frame["period"].isin([focus.code, other.code])], selection.indicators)
     keys = ["group", "indicator"]
     a = rows[rows["period"] == focus.code]
     b = rows[rows["period"] == other.code][[*keys, "numerator", "denominator", "value"]]

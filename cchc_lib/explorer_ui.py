@@ -33,10 +33,10 @@ class Explorer:
 
     def __init__(self, data: ProcessedData, export_dir: str | Path = "reports/explore",
                  selection: ex.Selection | None = None) -> None:
-        self.data = data
         self.engine = ex.Engine(data)
+        self.data = self.engine.data
         self.export_dir = Path(export_dir)
-        self.names = ex.procedure_names(data)
+        self.names = self.engine.names
         first, last = ex.data_months(data)
         self.months = periods_between(first, last, "month")
         sel = selection or ex.default_selection(data)
