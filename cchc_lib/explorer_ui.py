@@ -83,7 +83,7 @@ class Explorer:
                                      value=sel.department or "", description="Phòng",
                                      layout=w.Layout(width="460px"), style=LABEL),
             "procedure": w.Dropdown(options=[(NO_PROCEDURE, "")], value="", description="Thủ tục",
-                                    layout=w.Layout(width="620px"), style=LABEL),
+                                    layout=w.Layout(width="520px"), style=LABEL),
             "compare": w.Dropdown(options=[(v, k) for k, v in ex.COMPARE_LABELS.items()], value=sel.compare,
                                   description="So sánh với", style=LABEL),
             "export_excel": w.Button(description="Xuất bảng Excel", icon="table"),

@@ -157,7 +157,8 @@ def table_columns(kind: str, by: str) -> list[Column]:
                 Column("timeliness_vi", "Tiến độ", "text"),
                 Column("days_over", "Số ngày so với hạn (+ trễ, − sớm)", "days")]
     if kind == "comparison":
-        return [Column("group_vi", breakdown_label(by), "text"), Column("label_vi", "Chỉ tiêu", "text"),
+        unit_header = "Đơn vị" if by == "overall" else breakdown_label(by)
+        return [Column("group_vi", unit_header, "text"), Column("label_vi", "Chỉ tiêu", "text"),
                 Column("period_a_vi", "Kỳ phân tích", "text"), Column("value_a", "Kết quả", "value"),
                 Column("numerator_a", "Tử số", "count"), Column("denominator_a", "Mẫu số", "count"),
                 Column("period_b_vi", "Kỳ so sánh", "text"), Column("value_b", "Kết quả kỳ so sánh", "value"),
