@@ -18,7 +18,14 @@ import plotly.graph_objects as go
 
 from cchc_lib import explorer as ex
 from cchc_lib import explorer_view as view
-from cchc_lib.indicators import BY_CHOICES, BY_LABELS, INDICATORS, ProcessedData, load_processed
+from cchc_lib.indicators import (
+    BY_CHOICES,
+    BY_LABELS,
+    INDICATORS,
+    MissingDataError,
+    ProcessedData,
+    load_processed,
+)
 from cchc_lib.periods import Period, periods_between
 
 ALL_DEPARTMENTS = "Tất cả các phòng"
@@ -144,7 +151,12 @@ class Explorer:
                 c["procedure"].options, c["procedure"].value = [(NO_PROCEDURE, "")], ""
         finally:
             self._quiet = False
-        self.refresh()
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001 - a click must say what went wrong, not go silent
+            problem = f"{type(exc).__name__}: {exc}"
+            self.status.value = f"<p style='color:#c62828'>Không cập nhật được: {view.esc(problem)}</p>"
+            raise
 
     def _sync_periods(self, sel: ex.Selection) -> ex.Selection:
         """Keep the 'period looked at' list in step with the range and granularity."""
@@ -253,10 +265,20 @@ class Explorer:
 
 
 def explore(processed_dir: str | Path = "../data/processed",
-            export_dir: str | Path = "../reports/explore") -> Explorer:
-    """Load the processed data, build the panel and display it (the notebook's one call)."""
-    from IPython.display import display
+            export_dir: str | Path = "../reports/explore") -> Explorer | None:
+    """Load the processed data, build the panel and display it (the notebook's one call). Without
+    processed data, say in Vietnamese what to run instead of showing a traceback."""
+    from IPython.display import HTML, display
 
-    ui = Explorer(load_processed(Path(processed_dir)), export_dir)
+    try:
+        data = load_processed(Path(processed_dir))
+    except MissingDataError as exc:
+        display(HTML(f"<p style='color:#c62828'><b>{view.esc(exc)}</b></p>"))
+        return None
+    if data.dossiers.empty:
+        display(HTML(f"<p style='color:#c62828'><b>Chưa có hồ sơ nào trong {view.esc(processed_dir)}: "
+                     "hãy đặt tệp xuất vào data/raw/dossiers và chạy `cchc ingest`.</b></p>"))
+        return None
+    ui = Explorer(data, export_dir)
     display(ui.widget)
     return ui

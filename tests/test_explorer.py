@@ -289,6 +289,16 @@ def test_export_stem_says_what_it_holds():
         "bieu-do-ty-le-ho-so-giai-quyet-dung-han-theo-quy-2023-Q1-den-2023-Q4-phong-dang-ky-kinh-doanh")
 
 
+def test_explore_without_processed_data_says_what_to_run(tmp_path, monkeypatch):
+    from cchc_lib.explorer_ui import explore
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    assert explore(tmp_path / "nothing", tmp_path / "explore") is None
+    assert len(shown) == 1
+    assert "Chưa có dữ liệu đã xử lý" in shown[0].data and "cchc ingest" in shown[0].data
+
+
 # -- the notebook ------------------------------------------------------------------------------
 
 def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
