@@ -53,8 +53,13 @@ bench: install
 # `install`). Widgets and plotly's figure widget come as prebuilt extensions inside the Python
 # packages, so nothing is built or downloaded. LAB_ARGS for more options (e.g. --port=8890).
 LAB_ARGS ?=
-lab: install
-	$(BIN)/jupyter lab notebooks/explore.ipynb $(LAB_ARGS)
+LAB_STAMP := $(VENV)/.cchc-lab-installed
+$(LAB_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	touch $(LAB_STAMP)
+
+lab: install $(LAB_STAMP)
+	$(BIN)/jupyter lab notebooks/explore.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lint: install
 	$(BIN)/ruff check cchc_lib tests benchmarks

@@ -104,8 +104,7 @@ def data_months(data: ProcessedData) -> tuple[Period, Period]:
 
 def default_selection(data: ProcessedData) -> Selection:
     """Online share by month over the last 12 months with data: the question analysts ask first."""
-    _, last = data_months(data)
-    first, _ = data_months(data)
+    first, last = data_months(data)
     start = max(first, last.shift(-11))
     return Selection(start=start, end=last)
 
