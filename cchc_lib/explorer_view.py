@@ -92,14 +92,21 @@ def breakdown_figure(rows: pd.DataFrame, selection: Selection, names: dict[str, 
     groups = list(dict.fromkeys(first["group"].astype(str)))[:MAX_BARS]
     labels = [_group_name(g, selection.by, names) for g in groups]
     fig.update_layout(barmode="group", height=max(420, 120 + 34 * len(groups) * len(selection.indicators)),
-                      hovermode="y unified", margin={"l": 320})
+                      hovermode="y unified", margin={"l": 320, "r": 130})
     for n, indicator in enumerate(selection.indicators):
         part = rows[rows["indicator"] == indicator].set_index("group").reindex(groups)
         is_rate = _unit(indicator) == "rate"
+        # The value written at the end of each bar (a 0% bar is otherwise invisible), with its
+        # counts for a rate: "56,3% (170/302)".
+        text = [format_value(indicator, r.value, r.unit)
+                + (f" ({fmt_number(r.numerator)}/{fmt_number(r.denominator)})"
+                   if is_rate and not pd.isna(r.denominator) else "")
+                if not pd.isna(r.value) else "" for r in part.itertuples()]
         fig.add_trace(go.Bar(
             y=[charts.plot_text(t) for t in labels], x=part["value"].astype(float).tolist(),
             orientation="h", name=INDICATORS[indicator].label_vi, meta=indicator,
             marker_color=charts.SERIES_COLORS[n % len(charts.SERIES_COLORS)],
+            text=text, textposition="outside", cliponaxis=False,
             hovertemplate="%{x:.1%}" if is_rate else "%{x:,.1f}",
         ))
     target = first["target"].astype(float).dropna()

@@ -211,6 +211,10 @@ def test_comparison_and_drill_down_match_the_cli(panel, capsys, sample_processed
 def test_exports_excel_with_vietnamese_headers_and_formats(panel):
     panel.controls["by"].value = "department"
     panel.controls["period"].value = "2023-02"
+    bars = _trace(panel, "online_share")  # bars written with their value and counts
+    labels = dict(zip(bars.y, bars.text, strict=True))
+    assert labels["Phòng Đăng ký kinh doanh"] == "56,3% (170/302)"  # cchc indicators: 170, 302
+    assert labels["Phòng Doanh nghiệp, kinh tế tập thể và tư nhân"] == "0,0% (0/1)"
     path = panel.export("xlsx")
     assert path.parent == panel.export_dir
     assert path.name == "bang-ty-le-ho-so-nop-truc-tuyen-theo-phong-xu-ly-2023-02-toan-so.xlsx"
