@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cchc-installed
 YEAR   ?= 2023
 
-.PHONY: help install report ingest sample test bench lint browser clean
+.PHONY: help install report ingest sample test bench lint browser clean lab
 
 help:
 	@echo "make report  - set up .venv, ingest data/raw, render the $(YEAR) reports"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench   - run the benchmarks and print their tables"
 	@echo "make sample  - regenerate the bundled sample data in data/raw"
 	@echo "make lint    - ruff"
+	@echo "make lab     - JupyterLab on the explorer (notebooks/explore.ipynb), cchc kernel"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,18 @@ test: install browser
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# The analysts' explorer: JupyterLab on notebooks/explore.ipynb with the cchc kernel (installed by
+# `install`). Widgets and plotly's figure widget come as prebuilt extensions inside the Python
+# packages, so nothing is built or downloaded. LAB_ARGS for more options (e.g. --port=8890).
+LAB_ARGS ?=
+LAB_STAMP := $(VENV)/.cchc-lab-installed
+$(LAB_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	touch $(LAB_STAMP)
+
+lab: install $(LAB_STAMP)
+	$(BIN)/jupyter lab notebooks/explore.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lint: install
 	$(BIN)/ruff check cchc_lib tests benchmarks

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,6 +77,9 @@ class ProcessedData:
     procedures: pd.DataFrame
     feedback: pd.DataFrame | None
     ingest_report: dict
+    # Optional prebuilt month grid of the dossier measures (measure_grid.with_grid): when set,
+    # dossier_measures reads it instead of the dossiers (same numbers, for interactive use).
+    grid: object | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,8 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
                      department: str | None = None) -> pd.DataFrame:
     """Every additive measure and backlog count per (period, group): one row each, columns
     ``period, group`` + ``DOSSIER_MEASURES``. The base for the indicators and for Biểu 06."""
+    if data.grid is not None:
+        return data.grid.measures(periods, by, department)
     dossiers = data.dossiers
     if department is not None:
         dossiers = dossiers[dossiers["department"] == department]

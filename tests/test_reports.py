@@ -566,23 +566,6 @@ def test_year_batch_also_renders_the_plan_report_as_of_the_end_of_the_year(
     assert not reports.has_plan(1999)  # no shipped plan: a year batch renders the periods only
 
 
-def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
-    import papermill as pm
-
-    out = tmp_path / "explore.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOKS / "explore.ipynb"), str(out),
-        parameters={"processed_dir": str(sample_processed_dir)},
-        kernel_name=reports.resolve_kernel(), cwd=str(NOTEBOOKS), progress_bar=False,
-        execution_timeout=600, request_save_on_cell_execute=False, shutdown_kernel="immediate",
-    )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "hồ sơ" in printed and "Thấp nhất: Tháng" in printed
-
-
 # -- planted personal data and markup ----------------------------------------------------------
 
 
