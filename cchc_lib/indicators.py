@@ -43,7 +43,7 @@ import pandas as pd
 from cchc_lib.formatting import fmt_number, fmt_percent
 from cchc_lib.periods import Period
 from cchc_lib.schema import conform
-from cchc_lib.targets import Targets, load_targets, target_text_vi
+from cchc_lib.targets import Targets, cite, load_targets, target_text_vi
 
 GROUP_OVERALL = "Toàn Sở"
 STATUS_MET = "Đạt"
@@ -94,8 +94,14 @@ DOSSIER_INDICATORS: tuple[IndicatorDef, ...] = (
     IndicatorDef("ontime_rate", "Tỷ lệ hồ sơ giải quyết đúng hạn", "rate", "ontime", "resolved"),
     IndicatorDef("early_rate", "Tỷ lệ hồ sơ giải quyết trước hạn", "rate", "early", "resolved"),
     IndicatorDef("late_rate", "Tỷ lệ hồ sơ giải quyết quá hạn", "rate", "late", "resolved"),
-    IndicatorDef("apology_rate", "Tỷ lệ hồ sơ quá hạn có phiếu xin lỗi", "rate", "late_apology",
-                 "late", ("apology_issued",)),
+    # Biểu II.5: "100% hồ sơ TTHC để chậm, muộn phải có văn bản xin lỗi": every dossier that
+    # ran late, whether resolved late in the period or still pending overdue at its end.
+    IndicatorDef("apology_rate", "Tỷ lệ hồ sơ chậm, muộn có văn bản xin lỗi", "rate", "apology_num",
+                 "apology_den", ("apology_issued",)),
+    # III.2 / Biểu II.8: "tỷ lệ hồ sơ giải quyết theo DVCTT ... trên tổng số hồ sơ giải quyết":
+    # the plan's own reading, by completion date. ``online_share`` keeps the receipt-based one.
+    IndicatorDef("online_resolved_share", "Tỷ lệ hồ sơ giải quyết theo dịch vụ công trực tuyến",
+                 "rate", "online_resolved", "resolved"),
     IndicatorDef("online_share", "Tỷ lệ hồ sơ nộp trực tuyến", "rate", "online", "received"),
     IndicatorDef("payment_enabled_share",
                  "Tỷ lệ hồ sơ có nghĩa vụ tài chính được triển khai thanh toán trực tuyến", "rate",
@@ -138,12 +144,13 @@ INDICATORS: dict[str, IndicatorDef] = {d.id: d for d in (*DOSSIER_INDICATORS, *C
 # Additive measures by time base; "in"/"out"/"due_in"/"due_out" feed the backlog counts.
 RECEIVED_MEASURES = ("received", "online", "fee", "fee_enabled", "fee_enabled_paid", "synced",
                      "digitized", "wait_sum", "wait_count")
-COMPLETED_MEASURES = ("resolved", "early", "on_day", "late", "late_apology", "electronic_result",
-                      "processing_days_sum")
+COMPLETED_MEASURES = ("resolved", "early", "on_day", "late", "late_apology", "online_resolved",
+                      "electronic_result", "processing_days_sum")
 RATED_MEASURES = ("rated", "satisfied")
 STOCK_BASES = ("in", "out", "due_in", "due_out")
 DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, "ontime", *RATED_MEASURES,
-                    "pending", "pending_overdue", "carried_over")
+                    "pending", "pending_overdue", "carried_over", "pending_overdue_apology",
+                    "apology_num", "apology_den")
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -257,10 +264,12 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
     days = np.where(done, (completed - received).astype("timedelta64[ns]").astype(np.int64), 0) / 86400e9
 
     ones = np.ones(len(dossiers), dtype=bool)
+    online = (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False)
+    apology = _flag(dossiers, "apology_issued")
     return {
         "received": (rm, ones, {
             "received": ones,
-            "online": (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False),
+            "online": online,
             "fee": fee,
             "fee_enabled": enabled,
             "fee_enabled_paid": enabled & _flag(dossiers, "paid_online"),
@@ -274,7 +283,8 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
             "early": early,
             "on_day": on_day,
             "late": late,
-            "late_apology": late & _flag(dossiers, "apology_issued"),
+            "late_apology": late & apology,
+            "online_resolved": online,
             "electronic_result": _flag(dossiers, "electronic_result"),
             "processing_days_sum": days,
         }),
@@ -283,8 +293,9 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
         # month; max() keeps the identities exact even if a date precedes received_at.
         "in": (rm, ones, {"in": ones}),
         "out": (np.maximum(rm, cm), done, {"out": ones}),
-        "due_in": (np.maximum(rm, dm), ones, {"due_in": ones}),
-        "due_out": (np.maximum(np.maximum(rm, dm), cm), done, {"due_out": ones}),
+        "due_in": (np.maximum(rm, dm), ones, {"due_in": ones, "due_in_apology": apology}),
+        "due_out": (np.maximum(np.maximum(rm, dm), cm), done,
+                    {"due_out": ones, "due_out_apology": apology}),
     }
 
 
@@ -344,6 +355,10 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
     columns["pending"] = (sums["in"][:, ends] - sums["out"][:, ends]).T.ravel()
     columns["pending_overdue"] = (sums["due_in"][:, ends] - sums["due_out"][:, ends]).T.ravel()
     columns["carried_over"] = (sums["in"][:, starts] - sums["out"][:, starts]).T.ravel()
+    columns["pending_overdue_apology"] = (sums["due_in_apology"][:, ends]
+                                          - sums["due_out_apology"][:, ends]).T.ravel()
+    columns["apology_num"] = columns["late_apology"] + columns["pending_overdue_apology"]
+    columns["apology_den"] = columns["late"] + columns["pending_overdue"]
     frame = pd.DataFrame({
         "period": np.repeat([p.code for p in periods], n_groups),
         "group": np.tile(np.array(groups, dtype=object), len(periods)),
@@ -638,7 +653,9 @@ def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
                 counts = f"n = {fmt_number(r.denominator)}"
             status = r.status
             if r.status_min:
-                status += f" (mức tối thiểu: {r.status_min})"
+                parts = str(r.target_source).split(";")
+                other = cite(parts[1]) if len(parts) == 2 else "mức còn lại"
+                status += f" (theo {other}: {r.status_min})"
             rows.append([r.label_vi, format_value(r.value, r.unit), counts, r.target_text_vi, status])
         blocks.append("")
         blocks.append(f"{BY_LABELS[by]}: {group}" if by != "overall" else str(group))

@@ -42,6 +42,7 @@ DEFAULT_FROM = "cchc@localhost"
 KEY_INDICATORS = (
     "ontime_rate",
     "early_rate",
+    "online_resolved_share",
     "online_share",
     "payment_enabled_share",
     "online_payment_share",

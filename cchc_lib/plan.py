@@ -47,7 +47,8 @@ SECTION_TITLES: dict[str, str] = {
 # plan report can show every target of an area in one place).
 AREA_INDICATORS: dict[str, tuple[str, ...]] = {
     "I": (),
-    "II": ("ontime_rate", "early_rate", "apology_rate", "online_share", "payment_enabled_share",
+    "II": ("ontime_rate", "early_rate", "apology_rate", "online_resolved_share", "online_share",
+           "payment_enabled_share",
            "online_payment_share", "satisfaction_rate", "avg_wait_minutes", "synced_share",
            "digitized_share", "full_online_coverage", "national_integration_share",
            "published_share", "form_field_reduction", "feedback_ontime_rate"),

@@ -269,6 +269,15 @@ def _badge(status: str, css: str | None = None) -> str:
     return f"<span class='status {css}'>{_esc(status) if status else 'Không đặt chỉ tiêu'}</span>"
 
 
+def other_figure_label(row: dict) -> str:
+    """"Theo Biểu II.6" for the figure that did not decide the status (the row's
+    ``target_source`` is "<deciding source>; <other source>")."""
+    from cchc_lib.targets import cite
+
+    parts = [p.strip() for p in str(row.get("target_source") or "").split(";")]
+    return f"Theo {cite(parts[1])}" if len(parts) == 2 and parts[1] else "Theo mức còn lại"
+
+
 def targets_html(rows: pd.DataFrame) -> str:
     """The targets of one area: value (with its counts), the plan's target(s), status."""
     body = []
@@ -281,7 +290,7 @@ def targets_html(rows: pd.DataFrame) -> str:
         badge = _badge(status)
         status_min = "" if pd.isna(row.get("status_min")) else str(row.get("status_min") or "")
         if status_min and not pd.isna(row.get("target_min")) and status_min != status:
-            badge += f"<div class='src'>Mức tối thiểu: {_esc(status_min)}</div>"
+            badge += f"<div class='src'>{_esc(other_figure_label(row))}: {_esc(status_min)}</div>"
         source = row.get("target_source") or ""
         body.append(
             f"<tr><td>{_esc(row.get('label_vi') or row['indicator'])}</td>"

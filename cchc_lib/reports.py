@@ -46,7 +46,7 @@ TITLE = "Báo cáo kết quả giải quyết thủ tục hành chính và công
 
 # How each indicator is written for people; anything else falls back on its ``unit``.
 PERCENT_IDS = {
-    "ontime_rate", "early_rate", "late_rate", "apology_rate", "online_share",
+    "ontime_rate", "early_rate", "late_rate", "apology_rate", "online_resolved_share", "online_share",
     "payment_enabled_share", "online_payment_share", "satisfaction_rate", "synced_share",
     "digitized_share", "electronic_result_share", "full_online_coverage", "online_service_share",
     "national_integration_share", "published_share", "form_field_reduction",

@@ -169,8 +169,9 @@ def test_satisfaction_chart_draws_both_target_levels_from_the_data():
     monthly = _monthly({"satisfaction_rate": [(90, 100, 0.9), (96, 100, 0.96)]})
     monthly["target"], monthly["target_min"] = 0.95, 0.85
     fig = charts.satisfaction_chart(monthly)
-    levels = {t.name: t.y[0] for t in fig.data if t.name.startswith("Mức")}
-    assert levels == {"Mức phấn đấu 95% (III.2)": 0.95, "Mức tối thiểu 85% (Biểu II.6)": 0.85}
+    levels = {t.name: t.y[0] for t in fig.data if t.name.startswith("Theo")}
+    # both of the plan's figures, each with its section; the text's decides (issue 12)
+    assert levels == {"Theo mục III.2: 95% (dùng để đánh giá)": 0.95, "Theo Biểu II.6: 85%": 0.85}
 
 
 def test_pareto_chart_shows_markup_as_text():
