@@ -121,10 +121,10 @@ DOSSIER_INDICATORS: tuple[IndicatorDef, ...] = (
                  "electronic_result", "resolved", ("electronic_result",)),
     IndicatorDef("avg_processing_days", "Thời gian giải quyết trung bình", "days",
                  "processing_days_sum", "resolved"),
-    IndicatorDef("pending", "Hồ sơ đang giải quyết cuối kỳ", "count", "pending", None),
-    IndicatorDef("pending_overdue", "Hồ sơ đang giải quyết quá hạn cuối kỳ", "count",
+    IndicatorDef("pending", "Hồ sơ đang giải quyết tại thời điểm cuối kỳ", "count", "pending", None),
+    IndicatorDef("pending_overdue", "Hồ sơ đang giải quyết quá hạn tại thời điểm cuối kỳ", "count",
                  "pending_overdue", None),
-    IndicatorDef("carried_over", "Hồ sơ từ kỳ trước chuyển qua", "count", "carried_over", None),
+    IndicatorDef("carried_over", "Số hồ sơ kỳ trước chuyển sang", "count", "carried_over", None),
 )
 
 CATALOGUE_INDICATORS: tuple[IndicatorDef, ...] = (

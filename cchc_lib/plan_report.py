@@ -173,9 +173,10 @@ def _task_line(row: dict) -> str:
         when = f"hạn {_md(row['deadline_text'])}"
     if row["state_vi"] == plan.DONE_LATE:
         return (f"{name} ({lead} chủ trì, {when}): hoàn thành ngày {fmt_date(row['completed_at'])}, "
-                f"**muộn {fmt_number(row['days_late'])} ngày**.")
+                f"**quá hạn {fmt_number(row['days_late'])} ngày**.")
     if row["deadline_kind"] != plan.KIND_DATED:
-        return f"{name} ({lead} chủ trì, {when}): **chưa có báo cáo hoàn thành trong năm**."
+        return (f"{name} ({lead} chủ trì, {when}): **chưa có báo cáo đã triển khai thực hiện "
+                f"trong kỳ**.")
     if _due_that_day(row):
         return f"{name} ({lead} chủ trì, {when}): **chưa hoàn thành**, {_late_note(row)}."
     late = f", đã quá hạn {fmt_number(row['days_late'])} ngày" if row["days_late"] else ""
@@ -193,8 +194,7 @@ def _late_note(row: dict) -> str:
     judged is not "quá hạn 0 ngày": it fell due that day and is not done."""
     if _due_that_day(row):
         return f"đến hạn đúng ngày {fmt_date(row['due_at'])}"
-    word = "muộn" if row["state_vi"] == plan.DONE_LATE else "quá hạn"
-    return f"{word} {fmt_number(row['days_late'])} ngày"
+    return f"quá hạn {fmt_number(row['days_late'])} ngày"
 
 
 def _section_of(indicator: str) -> str:
@@ -219,6 +219,23 @@ def off_track(ctx: PlanReportContext) -> dict[str, pd.DataFrame]:
     }
 
 
+def _count_phrase(count: int, what: str) -> str:
+    """"**3** hoàn thành đúng hạn"; none is said in words: "không có nhiệm vụ chưa hoàn thành"."""
+    return f"**{count}** {what}" if count else f"không có nhiệm vụ {what}"
+
+
+STANDING_DONE = "Đã triển khai thực hiện trong kỳ"
+
+
+def state_text(row: dict) -> str:
+    """A task's state for people: a standing task ("Thường xuyên") reported done in the period
+    "đã triển khai thực hiện trong kỳ" (it is never finished once and for all)."""
+    state = str(row["state_vi"])
+    if row.get("deadline_kind") == plan.KIND_RECURRING and state == plan.DONE_ONTIME:
+        return STANDING_DONE
+    return state
+
+
 def off_track_markdown(ctx: PlanReportContext) -> str:
     """The short list first: what is missed, overdue or late, area by area, in plain Vietnamese."""
     found = off_track(ctx)
@@ -230,8 +247,10 @@ def off_track_markdown(ctx: PlanReportContext) -> str:
     if ctx.tasks_reported and len(tasks):
         due = tasks[tasks["due_at"] <= ctx.as_of]
         ontime = int((due["state_vi"] == plan.DONE_ONTIME).sum())
-        head += (f" Trong {len(due)} nhiệm vụ đã đến hạn, **{ontime}** hoàn thành đúng hạn, "
-                 f"**{len(found['late'])}** hoàn thành muộn, **{len(found['overdue'])}** chưa hoàn thành.")
+        head += (f" Trong {len(due)} nhiệm vụ đã đến hạn: "
+                 + ", ".join(_count_phrase(n, what) for n, what in (
+                     (ontime, "hoàn thành đúng hạn"), (len(found["late"]), "hoàn thành quá hạn"),
+                     (len(found["overdue"]), "chưa hoàn thành"))) + ".")
         open_ = int(tasks["state_vi"].isin([plan.NOT_DUE, plan.IN_PROGRESS]).sum())
         if open_:
             head += f" {open_} nhiệm vụ đang thực hiện hoặc chưa đến hạn."
@@ -246,7 +265,8 @@ def off_track_markdown(ctx: PlanReportContext) -> str:
         for row in frame.to_dict("records"):
             lines.setdefault(str(row["section"]), []).append(f"- {_task_line(row)}")
     if any(lines.values()):
-        parts.append("**Chưa đạt, quá hạn hoặc hoàn thành muộn, theo từng lĩnh vực:**")
+        parts.append("**Chỉ tiêu chưa đạt, nhiệm vụ chưa hoàn thành hoặc hoàn thành quá hạn, "
+                     "theo từng lĩnh vực:**")
         for section, items in lines.items():
             if items:
                 title = plan.SECTION_TITLES.get(section, section)
@@ -266,7 +286,7 @@ def _badge(status: str, css: str | None = None) -> str:
     from cchc_lib.reports import STATUS_CLASS
 
     css = css or STATUS_CLASS.get(status, "st-plain")
-    return f"<span class='status {css}'>{_esc(status) if status else 'Không đặt chỉ tiêu'}</span>"
+    return f"<span class='status {css}'>{_esc(status) if status else 'Không đánh giá'}</span>"
 
 
 def other_figure_label(row: dict) -> str:
@@ -310,8 +330,8 @@ def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
         return "<p class='note'>Không có nhiệm vụ.</p>"
     body = []
     for row in tasks.to_dict("records"):
-        state = str(row["state_vi"]) if reported else "Chưa có báo cáo"
-        css = STATE_CLASS.get(state, "st-nodata") if reported else "st-nodata"
+        state = state_text(row) if reported else "Chưa có báo cáo"
+        css = STATE_CLASS.get(str(row["state_vi"]), "st-nodata") if reported else "st-nodata"
         late = ""
         if reported and row["state_vi"] in (plan.DONE_LATE, plan.OVERDUE) and not pd.isna(row["days_late"]):
             late = f"<div class='src'>{_esc(_late_note(row))}</div>"
@@ -345,9 +365,10 @@ def area_summary(ctx: PlanReportContext, section: str) -> str:
             bits.append(f"{int((status == indicators.STATUS_NOT_MET).sum())} chưa đạt")
     tasks = ctx.tasks[ctx.tasks["section"] == section] if len(ctx.tasks) else ctx.tasks
     if ctx.tasks_reported and len(tasks):
-        counts = tasks["state_vi"].value_counts()
+        counts = pd.Series([state_text(r) for r in tasks.to_dict("records")]).value_counts()
         bits.append(f"{len(tasks)} nhiệm vụ: " + ", ".join(
-            f"{int(counts[s])} {s.lower()}" for s in plan.TASK_STATES_VI if s in counts.index))
+            f"{int(counts[s])} {s.lower()}" for s in (*plan.TASK_STATES_VI, STANDING_DONE)
+            if s in counts.index))
     elif len(tasks):
         bits.append(f"{len(tasks)} nhiệm vụ (chưa có báo cáo tiến độ)")
     return "; ".join(bits) + "."

@@ -247,7 +247,8 @@ def summary_markdown(ctx: ReportContext) -> str:
     met, missed = int((statuses == "Đạt").sum()), int((statuses == "Chưa đạt").sum())
     parts = [
         f"Trong {ctx.period.label_vi.lower() if ctx.period.kind != 'quarter' else ctx.period.label_vi}, "
-        f"đơn vị tiếp nhận {fmt_count(received or 0)} và giải quyết {fmt_count(resolved or 0)}; "
+        f"{_md_text(ctx.department) if ctx.department else 'Sở'} đã tiếp nhận "
+        f"{fmt_count(received or 0)} và giải quyết {fmt_count(resolved or 0)}; "
         f"tỷ lệ giải quyết đúng hạn {fmt_percent(_value(df, 'ontime_rate'))}, "
         f"nộp trực tuyến {fmt_percent(_value(df, 'online_share'))}, "
         f"mức độ hài lòng {fmt_percent(_value(df, 'satisfaction_rate'))}.",
@@ -471,10 +472,10 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     ]
     groups = summary[(summary["metric"] != ix.TOTAL) & summary["available"]]
     if len(groups):
-        lost = (groups["max_score"] - groups["score"]).astype("float64")
-        weakest = groups.loc[lost.idxmax()]
+        share = (groups["score"] / groups["max_score"]).astype("float64")
+        weakest = groups.loc[share.idxmin()]
         parts.append(
-            f"Nhóm mất nhiều điểm nhất: {_index_label(str(weakest['metric']))} "
+            f"Nhóm tiêu chí đạt tỷ lệ điểm thấp nhất: {_index_label(str(weakest['metric']))} "
             f"({_score_text(weakest['score'], weakest['max_score'])})."
         )
     levers = frames["levers"]
@@ -482,11 +483,12 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     if len(top):
         first = top.iloc[0]
         gain = ix.fmt_score(first["points_gained"])
-        note = f" ({ix.ESTIMATE_VI})" if first["estimate"] else ""
-        parts.append(
-            f"Việc tăng điểm nhiều nhất: {_md_text(first['action'])} — thêm {gain} điểm{note} "
-            f"({_md_text(first['label'])})."
-        )
+        note = f", {ix.ESTIMATE_VI}" if first["estimate"] else ""
+        action = str(first["action"])
+        # "(tăng 4,65 điểm)" joins an action's own parentheses instead of a second pair.
+        action = (f"{action[:-1]}; tăng {gain} điểm{note})" if action.endswith(")")
+                  else f"{action} (tăng {gain} điểm{note})")
+        parts.append(f"Giải pháp tăng điểm nhiều nhất: {_md_text(action)}.")
     if department:
         parts.append(
             "Điểm của phòng tính trên hồ sơ do phòng giải quyết; phản ánh, kiến nghị được tính cho "

@@ -251,10 +251,10 @@ def test_index_levers_html_sorts_by_points_gained_in_the_units_own_terms():
         "DVC trực tuyến phát sinh hồ sơ (r2) Dịch vụ công trực tuyến (ước tính)",
     ]
     assert rows[1][2:] == ["1,28/6", "4,72", "4,72", "10/47 (21,3%) đủ điểm khi đạt 100,0%",
-                           "thêm 37 hồ sơ thanh toán trực tuyến"]
+                           "tăng thêm 37 hồ sơ thanh toán trực tuyến"]
     assert rows[0][4] == "6 (ước tính)"
-    assert rows[2][2:5] == ["17,5/20", "2,5", "2,5"] and rows[2][6].startswith("thêm 5 hồ sơ")
-    assert rows[3][4] == "1 (ước tính)" and rows[3][6].startswith("thêm 10 DVC trực tuyến")
+    assert rows[2][2:5] == ["17,5/20", "2,5", "2,5"] and rows[2][6].startswith("tăng thêm 5 hồ sơ")
+    assert rows[3][4] == "1 (ước tính)" and rows[3][6].startswith("tăng thêm 10 DVC trực tuyến")
     missing = [r for r in rows if r[5] == "không có dữ liệu"]
     assert len(missing) == 21 - 5 and rows[-len(missing):] == missing  # unavailable last
 
@@ -268,10 +268,10 @@ def test_index_summary_names_the_total_and_the_best_lever_and_escapes_names():
     text = reports.index_summary_markdown(frames, Period.parse("2023-Q1"), "<b>Phòng</b> *A*")
     assert text.startswith("**Tổng điểm (ước tính) của &lt;b&gt;Phòng&lt;/b&gt; \\*A\\* trong Quý I/2023: "
                            "23,78/100 điểm**")
-    # Lost most: DVCTT 12 - 5 = 7, payment 10 - 1,28 = 8,72, tiến độ 2,5 -> payment.
-    assert "Nhóm mất nhiều điểm nhất: Thanh toán trực tuyến (1,28/10)" in text
-    assert "Việc tăng điểm nhiều nhất: thêm 1 hồ sơ nộp trực tuyến" in text
-    assert "thêm 6 điểm (ước tính)" in text
+    # Share of the maximum: DVCTT 5/12 = 41,7%, payment 1,28/10 = 12,8%, tiến độ 17,5/20 -> payment.
+    assert "Nhóm tiêu chí đạt tỷ lệ điểm thấp nhất: Thanh toán trực tuyến (1,28/10)" in text
+    assert ("Giải pháp tăng điểm nhiều nhất: tăng thêm 1 hồ sơ nộp trực tuyến (thay cho nộp trực tiếp; "
+            "tăng 6 điểm, ước tính).") in text
 
 
 def test_index_charts_stack_the_groups_and_leave_missing_groups_empty():
@@ -524,7 +524,7 @@ def _check_index_section(html: Path, data, unit: str) -> None:
     levers = _cells(str(soup.select_one("table.levers")))
     row = next(r for r in levers if r[1].startswith("Hồ sơ giải quyết đúng hạn"))
     assert row[3] == _points(20 - 20 * num / den)
-    assert row[6] == f"thêm {den - num:.0f} hồ sơ giải quyết đúng hạn (thay cho hồ sơ trễ hạn)"
+    assert row[6] == f"tăng thêm {den - num:.0f} hồ sơ giải quyết đúng hạn (thay cho hồ sơ quá hạn)"
     gains = [float(r[4].split()[0].replace(",", ".")) for r in levers if r[4] != "—"]
     assert gains == sorted(gains, reverse=True) and gains[0] > 0
 
