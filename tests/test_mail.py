@@ -303,7 +303,10 @@ def test_summary_target_from_number_when_no_text():
     frame = indicator_frame("2023-03").drop(columns="target_text_vi")
     frame["target_op"] = ">="
     rows = mail.summary_rows(frame).set_index("indicator")
-    assert rows.loc["early_rate", "target"] == "≥ 80,0%"
+    # written like the plan's own target texts: "≥ 80%" (and "100%", never "≥ 100%")
+    assert rows.loc["early_rate", "target"] == "≥ 80%"
+    frame.loc[frame["indicator"] == "early_rate", "target"] = 1.0
+    assert mail.summary_rows(frame).set_index("indicator").loc["early_rate", "target"] == "100%"
     assert rows.loc["avg_wait_minutes", "target"] == "≥ 25 phút"
 
 
