@@ -148,6 +148,14 @@ COMPLETED_MEASURES = ("resolved", "early", "on_day", "late", "late_apology", "on
                       "electronic_result", "processing_days_sum")
 RATED_MEASURES = ("rated", "satisfied")
 STOCK_BASES = ("in", "out", "due_in", "due_out")
+# Point-in-time counts (at the period's end; carried_over at its start).
+STOCK_MEASURES = ("pending", "pending_overdue", "carried_over", "pending_overdue_apology")
+# Measures that are sums of others (the methods section reads their parts from here too).
+COMPOSED_MEASURES: dict[str, tuple[str, ...]] = {
+    "ontime": ("early", "on_day"),
+    "apology_num": ("late_apology", "pending_overdue_apology"),
+    "apology_den": ("late", "pending_overdue"),
+}
 DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, "ontime", *RATED_MEASURES,
                     "pending", "pending_overdue", "carried_over", "pending_overdue_apology",
                     "apology_num", "apology_den")
@@ -351,14 +359,13 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
     for name in (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES):
         cum = sums[name]
         columns[name] = (cum[:, ends] - cum[:, starts]).T.ravel()  # (period, group) order
-    columns["ontime"] = columns["early"] + columns["on_day"]
     columns["pending"] = (sums["in"][:, ends] - sums["out"][:, ends]).T.ravel()
     columns["pending_overdue"] = (sums["due_in"][:, ends] - sums["due_out"][:, ends]).T.ravel()
     columns["carried_over"] = (sums["in"][:, starts] - sums["out"][:, starts]).T.ravel()
     columns["pending_overdue_apology"] = (sums["due_in_apology"][:, ends]
                                           - sums["due_out_apology"][:, ends]).T.ravel()
-    columns["apology_num"] = columns["late_apology"] + columns["pending_overdue_apology"]
-    columns["apology_den"] = columns["late"] + columns["pending_overdue"]
+    for name, parts in COMPOSED_MEASURES.items():
+        columns[name] = sum(columns[part] for part in parts)
     frame = pd.DataFrame({
         "period": np.repeat([p.code for p in periods], n_groups),
         "group": np.tile(np.array(groups, dtype=object), len(periods)),

@@ -88,7 +88,7 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
             tasks = plan.shipped_plan_tasks(year)
         except FileNotFoundError:
             tasks = conform(pd.DataFrame(), "plan_tasks")
-    states = plan.task_states(tasks, at, period) if len(tasks) else tasks
+    states = plan.task_states(tasks, at, period, plan.plan_issued(year)) if len(tasks) else tasks
     if len(states):  # as of that date, a later completion and its document did not exist yet
         later = (states["completed_at"] > at).to_numpy()
         states.loc[later, "completed_at"] = pd.NaT
@@ -324,6 +324,12 @@ def targets_html(rows: pd.DataFrame) -> str:
     return f"<table class='cchc-table scorecard'>{head}<tbody>{''.join(body)}</tbody></table>"
 
 
+def _note(row: dict) -> str:
+    """The deadline's note (a deadline the plan set before its own date), if any."""
+    note = row.get("deadline_note")
+    return "" if note is None or pd.isna(note) or not str(note) else f"<div class='src'>{_esc(note)}</div>"
+
+
 def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
     """The tasks with their deadline and state."""
     if not len(tasks):
@@ -339,7 +345,7 @@ def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
         body.append(
             f"<tr><td class='num'>{_esc(row['section'])}.{_esc(row['task_no'])}</td>"
             f"<td>{_esc(row['content'])}</td><td>{_esc(row['product'])}</td>"
-            f"<td>{_esc(row['lead_unit'])}</td><td>{_esc(row['deadline_text'])}</td>"
+            f"<td>{_esc(row['lead_unit'])}</td><td>{_esc(row['deadline_text'])}{_note(row)}</td>"
             f"<td><span class='status {css}'>{_esc(state)}</span>{late}</td>"
             f"<td class='num'>{_esc(None if pd.isna(done) else fmt_date(done))}</td>"
             f"<td>{_esc(row['result_document'])}</td></tr>"

@@ -338,10 +338,10 @@ def test_plan_indicators_quarter():
     assert math.isnan(r["target"])
     assert r["status"] == ""
 
-    # Tasks due by 31/03/2023 (as of then): Tháng 12/2022 (done on time) and the two recurring
-    # (not reported in Q1) -> 1/3.
+    # Tasks due by 31/03/2023 (as of then): the two recurring (not reported in Q1) -> 0/2.
+    # "Tháng 12/2022" predates the plan (28/01/2023): judged against 31/12/2023, not due yet.
     r = rows["plan_task_completion"]
-    assert (r["numerator"], r["denominator"], r["status"]) == (1, 3, "Chưa đạt")
+    assert (r["numerator"], r["denominator"], r["status"]) == (0, 2, "Chưa đạt")
 
 
 def test_plan_task_completion_year_and_half():
@@ -349,10 +349,11 @@ def test_plan_task_completion_year_and_half():
     # Year 2023: all 6 due; on time: June (20/06), recurring reported 01/11, Tháng 12/2022 -> 3/6.
     r = by_id(plan.plan_indicators(inputs, Period.parse("2023")))["plan_task_completion"]
     assert (r["numerator"], r["denominator"], r["value"]) == (3, 6, 0.5)
-    # Q2 (as of 30/06): due = both June tasks, both recurring, Tháng 12/2022 (5); on time = the
-    # June task done 20/06 and Tháng 12/2022 -> 2/5 (the one done 05/07 was not done by then).
+    # Q2 (as of 30/06): due = both June tasks and both recurring (4; "Tháng 12/2022" predates
+    # the plan and is due 31/12/2023); on time = the June task done 20/06 -> 1/4 (the one done
+    # 05/07 was not done by then).
     r = by_id(plan.plan_indicators(inputs, Period.parse("2023-Q2")))["plan_task_completion"]
-    assert (r["numerator"], r["denominator"]) == (2, 5)
+    assert (r["numerator"], r["denominator"]) == (1, 4)
 
 
 def test_all_met_gives_dat():
