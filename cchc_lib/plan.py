@@ -25,6 +25,7 @@ from cchc_lib.indicators import (
     STATUS_NO_DATA,
     STATUS_NO_EVENT,
 )
+from cchc_lib.manual_figures import SPECS as _extra_specs
 from cchc_lib.mapping import norm_key
 from cchc_lib.periods import Period
 from cchc_lib.schema import conform
@@ -59,6 +60,9 @@ AREA_INDICATORS: dict[str, tuple[str, ...]] = {
            "security_trained_share"),
     "VII": ("plan_task_completion",),
 }
+# The targets no system exports (cchc_lib.manual_figures) join the area the plan puts them in.
+for _spec in _extra_specs.values():
+    AREA_INDICATORS[_spec.area] = (*AREA_INDICATORS[_spec.area], _spec.id)
 
 # -- task states -------------------------------------------------------------------------------
 

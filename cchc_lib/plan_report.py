@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from cchc_lib import indicators, plan
+from cchc_lib import indicators, manual_figures, plan
 from cchc_lib.formatting import fmt_date, fmt_datetime, fmt_number
 from cchc_lib.periods import Period
 from cchc_lib.schema import conform
@@ -79,7 +79,9 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
     except MissingDataError:
         data, dossier_rows = None, pd.DataFrame(columns=indicators.COLUMNS)
     other = plan.plan_indicators(data, period, inputs, as_of=at)
-    all_rows = pd.concat([dossier_rows, other], ignore_index=True) if len(dossier_rows) else other
+    extra = manual_figures.extra_indicators(period, None if data is None else data.procedures,
+                                            inputs.staff, manual_figures.load_manual_figures(processed_dir))
+    all_rows = pd.concat([f for f in (dossier_rows, other, extra) if len(f)], ignore_index=True)
 
     tasks = inputs.plan_tasks
     reported = tasks is not None and bool(tasks["task_state"].notna().any())
@@ -312,6 +314,9 @@ def targets_html(rows: pd.DataFrame) -> str:
         if status_min and not pd.isna(row.get("target_min")) and status_min != status:
             badge += f"<div class='src'>{_esc(other_figure_label(row))}: {_esc(status_min)}</div>"
         source = row.get("target_source") or ""
+        where = row.get("figure_source")
+        if isinstance(where, str) and where:
+            counts += f"<div class='src'>{_esc(where)}</div>"
         body.append(
             f"<tr><td>{_esc(row.get('label_vi') or row['indicator'])}</td>"
             f"<td class='num'>{_esc(_value_text(row))}{counts}</td>"
