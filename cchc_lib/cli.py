@@ -69,9 +69,12 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     from cchc_lib.indicators import MissingDataError, indicators_cli
 
     try:
-        print(indicators_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format))
+        print(indicators_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format,
+                             as_of=getattr(args, "as_of", None)))
     except MissingDataError as exc:
         return _fail(str(exc), 1)
+    except ValueError as exc:  # an --as-of that is not a date
+        return _fail(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-15", 2)
     return 0
 
 
@@ -203,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the processed-data schema as Markdown")
     p.add_argument(
         "table", nargs="?", default="dossiers",
-        choices=("dossiers", "procedures", "feedback", "documents", "workfiles", "staff", "plan_tasks"),
+        choices=("dossiers", "procedures", "feedback", "documents", "workfiles", "staff", "plan_tasks",
+                 "manual_figures"),
     )
     p.set_defaults(func=cmd_schema)
 
@@ -212,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=BY_CHOICES, default="overall")
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--as-of", dest="as_of", default=None,
+                   help="the period to this date, e.g. --period 2023 --as-of 2023-06-15 (2023-YTD)")
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("form06", help="the official form Biểu 06/VPCP/KSTT for a period")

@@ -670,10 +670,16 @@ def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
     return "\n".join(blocks)
 
 
-def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str) -> str:
-    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS."""
+def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str, as_of: object = None) -> str:
+    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS.
+    ``as_of``: the period to that date (a year before its end is ``2023-YTD``)."""
     data = load_processed(processed_dir)
-    frame = compute_indicators(data, period, by=by)
+    if as_of is not None:
+        from cchc_lib.projection import indicators_as_of
+
+        frame = indicators_as_of(data, period, as_of, by=by)
+    else:
+        frame = compute_indicators(data, period, by=by)
     if fmt == "table":
         return format_indicator_table(frame, period, by)
     # 12 significant digits: counts print as 1194 (not 1194.0), and float noise such as

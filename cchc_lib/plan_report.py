@@ -66,7 +66,8 @@ def default_as_of(year: int, today: pd.Timestamp | None = None) -> pd.Timestamp:
 
 def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> PlanReportContext:
     """Load the processed data and compute the plan's targets and task states."""
-    from cchc_lib.indicators import MissingDataError, compute_indicators, load_processed
+    from cchc_lib.indicators import MissingDataError, load_processed
+    from cchc_lib.projection import indicators_as_of
     from cchc_lib.targets import load_targets
 
     year = int(year)
@@ -75,7 +76,8 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
     inputs = plan.load_plan_inputs(processed_dir)
     try:
         data = load_processed(Path(processed_dir))
-        dossier_rows = compute_indicators(data, period, by="overall")
+        # Judged at the same date as the tasks: the year to that date (2023-YTD) before its end.
+        dossier_rows = indicators_as_of(data, period, at)
     except MissingDataError:
         data, dossier_rows = None, pd.DataFrame(columns=indicators.COLUMNS)
     other = plan.plan_indicators(data, period, inputs, as_of=at)

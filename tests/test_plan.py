@@ -557,6 +557,12 @@ def test_plan_report_html(sample_processed_dir, tmp_path):
     assert positions == sorted(positions)
     # Every state the sample plants shows up (late VII.3, not done I.3).
     assert "Hoàn thành quá hạn" in html and "Quá hạn chưa hoàn thành" in html
+    # Issue 12: the generated methods, the plan's own inconsistency said, the year-end outlook,
+    # and the targets no system exports (area I's III.1 from the sample's manual figures).
+    assert "Phương pháp tính" in html and "Cách đọc Kế hoạch" in html
+    assert "Nhiệm vụ I.2: Kế hoạch ban hành ngày 28/01/2023 nhưng ghi thời hạn «Tháng 12/2022»" in html
+    assert "Hướng tới cuối năm" in html and "Năm đã kết thúc" in html
+    assert "được ban hành đúng trình tự, thủ tục" in html and "số liệu nhập tay" in html
     planted = _planted(RAW)
     assert _leaks(planted, [html, result.notebook.read_text(encoding="utf-8")]) == []
 

@@ -21,7 +21,7 @@ from tests.report_fixtures import MARKUP_NAME, PLANTED, SAMPLE_PERIODS
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 # satisfaction, timeliness, online, payment, digitisation, waits, departments, Pareto, then the
 # national service index by month and by department.
-N_CHARTS = 10
+N_CHARTS = 11  # 10 + the year-end outlook (issue 12)
 INDEX_TITLE = "5. Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg)"
 
 
@@ -458,6 +458,10 @@ def test_sample_report_html(rendered_reports, code):
     assert len(soup.select("div.plotly-graph-div")) == N_CHARTS
     assert len(soup.select("table.scorecard tbody tr")) >= 16
     assert soup.select("table.form06 tbody tr")[-1].find_all("td")[1].get_text() == "Tổng cộng"
+    # Issue 12: where the year is heading, and how every number was read.
+    assert len(soup.select("table.projection tbody tr")) == 8
+    assert "Hướng tới cuối năm" in text and "8. Phương pháp tính" in text
+    assert "Cách đọc Kế hoạch" in text and "Kế hoạch ghi không thống nhất" in text
     # The status key shows the table's own badges, with their words inside (not empty swatches).
     legend = soup.select("ul.status-legend span.status")
     assert [(b["class"][1], b.get_text()) for b in legend] == [
