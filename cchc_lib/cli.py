@@ -112,6 +112,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         from cchc_lib.plan_report import plan_report_cli
 
         return plan_report_cli(args)
+    if getattr(args, "as_of", None) and getattr(args, "period", None) is not None:
+        from cchc_lib.projection import as_of_report_cli
+
+        return as_of_report_cli(args)
     from cchc_lib.reports import report_cli
 
     return report_cli(args)
@@ -241,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--period", type=_period, help="2023-03, 2023-Q1 or 2023")
     group.add_argument("--year", type=int, help="all 12 months, 4 quarters and the year")
     group.add_argument("--plan", type=int, help="the plan report of that year (Kế hoạch CCHC)")
-    p.add_argument("--as-of", dest="as_of", default=None, help="with --plan: judge tasks at this date")
+    p.add_argument("--as-of", dest="as_of", default=None,
+                   help="with --plan: judge tasks and targets at this date; with --period: the "
+                        "period to this date (--period 2023 --as-of 2023-06-15 is 2023-YTD)")
     p.add_argument("--department", default=None, help="one department (default: all)")
     p.add_argument("--raw", type=Path, default=None, help="ingest this raw folder first")
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)

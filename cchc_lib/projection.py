@@ -326,3 +326,89 @@ def year_end_from(processed_dir: str, year: int, at: object) -> pd.DataFrame:
     except ind.MissingDataError:
         return pd.DataFrame()
     return year_end(data, year, at)
+
+
+# -- a period report as of a date -------------------------------------------------------------
+
+
+def as_of_context(ctx, as_of: object):
+    """A period report's context (``reports.ReportContext``) recomputed as of a date: the
+    scorecard is the period to that date (a year: 2023-YTD, compared with last year at the same
+    date), the charts, Biểu 06 and the index read the data as it stood then."""
+    from cchc_lib import reports
+    from cchc_lib.form06 import form06_table
+
+    at = _instant(as_of)
+    full, period, department = ctx.data, ctx.period, ctx.department
+    view = as_of_view(full, at)
+    start, end = ctx.window
+    by_procedure = indicators_as_of(full, period, at, by="procedure", department=department)
+    return replace(
+        ctx, data=view,
+        indicators=indicators_as_of(full, period, at, department=department),
+        monthly=ind.monthly_indicators(view, start, end, department=department),
+        by_department=indicators_as_of(full, period, at, by="department"),
+        late=reports.late_procedures(by_procedure, reports._procedure_names(full)),
+        form06=form06_table(view, period, department=department),
+    )
+
+
+def as_of_note(period: Period, as_of: object) -> str:
+    """The line under a report's header when it is judged before the period's end."""
+    at = _instant(as_of)
+    if at >= period.end - _MICRO:
+        return ""
+    return (f"> **Số liệu tính đến hết ngày {fmt_date(at)}** ({period.label_vi} chưa kết thúc): "
+            f"các chỉ tiêu tính từ {fmt_date(period.start)} đến hết ngày {fmt_date(at)}; hồ sơ "
+            f"đang giải quyết và quá hạn tính tại ngày đó; so sánh cùng kỳ với cùng ngày năm trước.")
+
+
+def as_of_paths(period: Period, out_dir, department: str | None, as_of: object):
+    """``reports/2023/bao-cao-2023-den-2023-06-15.html`` (+ .ipynb): never the period's own."""
+    from cchc_lib.reports import report_paths
+
+    html, nb = report_paths(period, out_dir, department)
+    suffix = f"-den-{_instant(as_of):%Y-%m-%d}"
+    return html.with_name(html.stem + suffix + html.suffix), nb.with_name(nb.stem + suffix + nb.suffix)
+
+
+def as_of_report_cli(args) -> int:
+    """``cchc report --period P --as-of DATE``: the period report as of that date."""
+    import sys
+    from pathlib import Path
+
+    from cchc_lib import reports
+
+    period = args.period if isinstance(args.period, Period) else Period.parse(str(args.period))
+    try:
+        at = _instant(args.as_of)
+    except ValueError as exc:
+        print(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-15", file=sys.stderr)
+        return 2
+    processed, out = Path(args.processed), Path(args.out)
+    if getattr(args, "raw", None):
+        from cchc_lib.ingest import IngestError, run_ingest
+
+        try:
+            run_ingest(Path(args.raw), processed)
+        except IngestError as exc:
+            print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
+            return 1
+    department = args.department
+    if department:
+        try:
+            department = reports.resolve_department(department, reports.known_departments(processed))
+        except reports.UnknownDepartmentError as exc:
+            print(f"Lỗi: {exc}", file=sys.stderr)
+            return 2
+    try:
+        result = reports.render_report(
+            period, processed, out, department, extra_parameters={"as_of": f"{at:%Y-%m-%d}"},
+            paths=as_of_paths(period, out, department, at),
+            title=f"{reports.report_title(period)} (đến hết ngày {fmt_date(at)})")
+    except reports.ReportError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"Đã lập báo cáo {to_date_code(period)} đến hết ngày {fmt_date(at)}: {result.html.resolve()} "
+          f"({fmt_number(result.size / 1_048_576, 1)} MB)")
+    return 0

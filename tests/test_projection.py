@@ -137,3 +137,29 @@ def test_plan_report_dossier_indicators_judged_at_its_date(tmp_path):
     # as of 28/02: January and February only, 10 online of 20
     assert (online["numerator"], online["denominator"], online["period"]) == (10, 20, "2023-YTD")
     assert not np.isnan(online["value"])
+
+
+def test_report_as_of_renders_the_year_to_date(sample_processed_dir, tmp_path, capsys):
+    """`cchc report --period 2023 --as-of 2023-06-15`: its own file, numbers to that date."""
+    from bs4 import BeautifulSoup
+
+    from cchc_lib.indicators import load_processed
+
+    code = main(["report", "--period", "2023", "--as-of", "2023-06-15",
+                 "--processed", str(sample_processed_dir), "--out", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    html = (tmp_path / "2023" / "bao-cao-2023-den-2023-06-15.html").read_text(encoding="utf-8")
+    assert not (tmp_path / "2023" / "bao-cao-2023.html").exists()
+    soup = BeautifulSoup(html, "html.parser")
+    assert "Số liệu tính đến hết ngày 15/06/2023" in soup.get_text()
+    assert soup.title.get_text().endswith("(đến hết ngày 15/06/2023)")
+    # the scorecard's resolved count is the year to 15/06, worked out a second way: the dossiers
+    # completed from 01/01/2023 to the end of 15/06/2023
+    d = load_processed(sample_processed_dir).dossiers
+    done = ((d["completed_at"] >= "2023-01-01") & (d["completed_at"] < "2023-06-16")
+            & (d["received_at"] <= "2023-06-15 23:59:59.999999")).sum()
+    row_ = [tr for tr in soup.select("table.scorecard tbody tr")
+            if tr.td.get_text() == "Tỷ lệ hồ sơ giải quyết đúng hạn"][0]
+    counts = row_.select("td.num div.src")[0].get_text()
+    assert counts.endswith(f"/{done:,}".replace(",", "."))
+    assert "Số liệu từ đầu năm đến hết ngày 15/06/2023 (5,5 tháng)" in soup.get_text()
