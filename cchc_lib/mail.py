@@ -42,8 +42,7 @@ DEFAULT_FROM = "cchc@localhost"
 KEY_INDICATORS = (
     "ontime_rate",
     "early_rate",
-    "online_resolved_share",
-    "online_share",
+    "online_resolved_share",  # the plan's reading; online_share (no target) stays in the report
     "payment_enabled_share",
     "online_payment_share",
     "satisfaction_rate",

@@ -247,10 +247,10 @@ def summary_markdown(ctx: ReportContext) -> str:
     met, missed = int((statuses == "Đạt").sum()), int((statuses == "Chưa đạt").sum())
     parts = [
         f"Trong {ctx.period.label_vi.lower() if ctx.period.kind != 'quarter' else ctx.period.label_vi}, "
-        f"{_md_text(ctx.department) if ctx.department else 'Sở'} đã tiếp nhận "
-        f"{fmt_count(received or 0)} và giải quyết {fmt_count(resolved or 0)}; "
+        f"{_md_text(ctx.department or 'Sở')} đã tiếp nhận {fmt_count(received or 0)} và giải quyết "
+        f"{fmt_count(resolved or 0)}; "
         f"tỷ lệ giải quyết đúng hạn {fmt_percent(_value(df, 'ontime_rate'))}, "
-        f"nộp trực tuyến {fmt_percent(_value(df, 'online_share'))}, "
+        f"giải quyết theo dịch vụ công trực tuyến {fmt_percent(_value(df, 'online_resolved_share'))}, "
         f"mức độ hài lòng {fmt_percent(_value(df, 'satisfaction_rate'))}.",
         f"Có **{met}** chỉ tiêu đạt và **{missed}** chỉ tiêu chưa đạt so với Kế hoạch 122/KH-SKH.",
     ]
@@ -460,10 +460,10 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     from cchc_lib import index766 as ix
 
     summary = frames["summary"]
-    unit = _md_text(department) if department else "Toàn Sở"
+    unit = _md_text(department) if department else "toàn Sở"
     when = period.label_vi if period.kind == "quarter" else period.label_vi.lower()
     if summary.empty:
-        return f"{unit} không có hồ sơ nào trong {when}: chưa tính được chỉ số."
+        return f"{unit[:1].upper()}{unit[1:]} không có hồ sơ nào trong {when}: chưa tính được chỉ số."
     total = summary[summary["metric"] == ix.TOTAL].iloc[0]
     parts = [
         f"**{_index_label(ix.TOTAL, bool(total['estimate']))} của {unit} trong {when}: "
@@ -483,12 +483,10 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     if len(top):
         first = top.iloc[0]
         gain = ix.fmt_score(first["points_gained"])
-        note = f", {ix.ESTIMATE_VI}" if first["estimate"] else ""
-        action = str(first["action"])
+        note, action = (f", {ix.ESTIMATE_VI}" if first["estimate"] else ""), str(first["action"])
         # "(tăng 4,65 điểm)" joins an action's own parentheses instead of a second pair.
-        action = (f"{action[:-1]}; tăng {gain} điểm{note})" if action.endswith(")")
-                  else f"{action} (tăng {gain} điểm{note})")
-        parts.append(f"Giải pháp tăng điểm nhiều nhất: {_md_text(action)}.")
+        action = f"{action[:-1]}; " if action.endswith(")") else f"{action} ("
+        parts.append(f"Giải pháp tăng điểm nhiều nhất: {_md_text(f'{action}tăng {gain} điểm{note})')}.")
     if department:
         parts.append(
             "Điểm của phòng tính trên hồ sơ do phòng giải quyết; phản ánh, kiến nghị được tính cho "
