@@ -496,6 +496,17 @@ def test_sample_report_numbers_match_the_indicator_engine(rendered_reports, samp
                if r.find("td").get_text() == online["label_vi"])
     expected = f"{online['value'] * 100:.1f}".replace(".", ",") + "%"
     assert row.find_all("td")[1].get_text(" ", strip=True).startswith(expected)
+    # Issue 12: every target the plan sets is in the period report, the others in their own table:
+    # the sample's manual figure for III.1 (2 of 2 for 2023) is no quarter's figure -> no data.
+    tables = soup.select("table.scorecard")
+    assert len(tables) == 2
+    others = {r.find("td").get_text(): r for r in tables[1].select("tbody tr")}
+    from cchc_lib.manual_figures import SPECS
+    from cchc_lib.plan import PLAN_INDICATORS
+
+    assert {d.label_vi for d in PLAN_INDICATORS} | {s.label_vi for s in SPECS.values()} == set(others)
+    legal = others["Tỷ lệ văn bản quy phạm pháp luật được ban hành đúng trình tự, thủ tục"]
+    assert legal.select_one("span.status").get_text() == "Chưa có dữ liệu"
 
 
 def _points(value: float) -> str:
