@@ -412,3 +412,22 @@ def as_of_report_cli(args) -> int:
     print(f"Đã lập báo cáo {to_date_code(period)} đến hết ngày {fmt_date(at)}: {result.html.resolve()} "
           f"({fmt_number(result.size / 1_048_576, 1)} MB)")
     return 0
+
+
+# -- "2023-YTD" on the command line ------------------------------------------------------------
+
+YTD_SUFFIX = "-YTD"
+
+
+def parse_year_to_date(text: str) -> Period | None:
+    """``2023-YTD`` -> the year 2023 (to be judged as of a date); None for anything else."""
+    value = str(text).strip().upper()
+    if value.endswith(YTD_SUFFIX) and value[:-len(YTD_SUFFIX)].isdigit():
+        return Period.parse(value[:-len(YTD_SUFFIX)])
+    return None
+
+
+def default_as_of(period: Period, today: pd.Timestamp | None = None) -> pd.Timestamp:
+    """``2023-YTD`` without a date: today, or the year's last day once it is over."""
+    today = pd.Timestamp.now() if today is None else pd.Timestamp(today)
+    return _instant(min(today.normalize(), period.last_day))

@@ -163,3 +163,23 @@ def test_report_as_of_renders_the_year_to_date(sample_processed_dir, tmp_path, c
     counts = row_.select("td.num div.src")[0].get_text()
     assert counts.endswith(f"/{done:,}".replace(",", "."))
     assert "Số liệu từ đầu năm đến hết ngày 15/06/2023 (5,5 tháng)" in soup.get_text()
+
+
+def test_cli_period_2023_ytd(tmp_path, capsys):
+    data = five_months()
+    out = tmp_path / "processed"
+    out.mkdir()
+    data.dossiers.to_parquet(out / "dossiers.parquet")
+    data.procedures.to_parquet(out / "procedures.parquet")
+    assert main(["indicators", "--period", "2023-YTD", "--as-of", "2023-02-28", "--processed", str(out),
+                 "--format", "csv"]) == 0
+    online = [ln for ln in capsys.readouterr().out.splitlines() if ",online_resolved_share," in ln][0]
+    # January and February: 10 online of 20 resolved
+    assert online.split(",")[0] == "2023-YTD" and online.split(",")[4:6] == ["10", "20"]
+    # without --as-of: today, capped at the year's end (2023 is over: the whole year, Jan-May data)
+    assert main(["indicators", "--period", "2023-ytd", "--processed", str(out), "--format", "csv"]) == 0
+    online = [ln for ln in capsys.readouterr().out.splitlines() if ",online_resolved_share," in ln][0]
+    assert online.split(",")[4:6] == ["30", "50"]
+    assert projection.default_as_of(P("2023"), pd.Timestamp("2023-06-15 10:00")) == pd.Timestamp(
+        "2023-06-15 23:59:59.999999")
+    assert projection.parse_year_to_date("2023-Q1") is None
