@@ -94,12 +94,10 @@ DOSSIER_INDICATORS: tuple[IndicatorDef, ...] = (
     IndicatorDef("ontime_rate", "Tỷ lệ hồ sơ giải quyết đúng hạn", "rate", "ontime", "resolved"),
     IndicatorDef("early_rate", "Tỷ lệ hồ sơ giải quyết trước hạn", "rate", "early", "resolved"),
     IndicatorDef("late_rate", "Tỷ lệ hồ sơ giải quyết quá hạn", "rate", "late", "resolved"),
-    # Biểu II.5: "100% hồ sơ TTHC để chậm, muộn phải có văn bản xin lỗi": every dossier that
-    # ran late, whether resolved late in the period or still pending overdue at its end.
+    # Biểu II.5 "hồ sơ để chậm, muộn": resolved late in the period + pending overdue at its end.
     IndicatorDef("apology_rate", "Tỷ lệ hồ sơ chậm, muộn có văn bản xin lỗi", "rate", "apology_num",
                  "apology_den", ("apology_issued",)),
-    # III.2 / Biểu II.8: "tỷ lệ hồ sơ giải quyết theo DVCTT ... trên tổng số hồ sơ giải quyết":
-    # the plan's own reading, by completion date. ``online_share`` keeps the receipt-based one.
+    # III.2, Biểu II.8 "hồ sơ giải quyết theo DVCTT / hồ sơ giải quyết": by completion date.
     IndicatorDef("online_resolved_share", "Tỷ lệ hồ sơ giải quyết theo dịch vụ công trực tuyến",
                  "rate", "online_resolved", "resolved"),
     IndicatorDef("online_share", "Tỷ lệ hồ sơ nộp trực tuyến", "rate", "online", "received"),
@@ -156,9 +154,8 @@ COMPOSED_MEASURES: dict[str, tuple[str, ...]] = {
     "apology_num": ("late_apology", "pending_overdue_apology"),
     "apology_den": ("late", "pending_overdue"),
 }
-DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, "ontime", *RATED_MEASURES,
-                    "pending", "pending_overdue", "carried_over", "pending_overdue_apology",
-                    "apology_num", "apology_den")
+DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES, *STOCK_MEASURES,
+                    *COMPOSED_MEASURES)
 
 
 # -- loading -------------------------------------------------------------------------------
