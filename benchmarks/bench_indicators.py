@@ -143,6 +143,7 @@ resolved AS (
            count(*) FILTER (WHERE completed_at <= due_at) AS ontime,
            count(*) FILTER (WHERE completed_at > due_at) AS late,
            count(*) FILTER (WHERE completed_at > due_at AND coalesce(apology_issued, false)) AS late_apology,
+           count(*) FILTER (WHERE channel = 'online') AS online_resolved,
            count(*) FILTER (WHERE coalesce(electronic_result, false)) AS electronic_result,
            sum(epoch_ns(completed_at) - epoch_ns(received_at)) / 86400e9 AS processing_days_sum
     FROM d JOIN period_months p ON date_trunc('month', d.completed_at) = p.month
@@ -161,6 +162,9 @@ backlog AS (
                             AND (completed_at IS NULL OR completed_at >= p.end_at)) AS pending,
            count(*) FILTER (WHERE received_at < p.end_at AND due_at < p.end_at
                             AND (completed_at IS NULL OR completed_at >= p.end_at)) AS pending_overdue,
+           count(*) FILTER (WHERE received_at < p.end_at AND due_at < p.end_at
+                            AND (completed_at IS NULL OR completed_at >= p.end_at)
+                            AND coalesce(apology_issued, false)) AS pending_overdue_apology,
            count(*) FILTER (WHERE received_at < p.start_at
                             AND (completed_at IS NULL OR completed_at >= p.start_at)) AS carried_over
     FROM d CROSS JOIN periods p
@@ -176,7 +180,11 @@ FULL JOIN rated USING (code, grp)
 def duckdb_reference(con, by: str) -> pd.DataFrame:
     group_expr = "'Toàn Sở'" if by == "overall" else "d.department"
     out = con.execute(_SQL.format(group_expr=group_expr)).df()
-    return out.rename(columns={"code": "period", "grp": "group"}).fillna(0)
+    out = out.rename(columns={"code": "period", "grp": "group"}).fillna(0)
+    # Biểu II.5's apology base: resolved late in the period + pending overdue at its end.
+    out["apology_num"] = out["late_apology"] + out["pending_overdue_apology"]
+    out["apology_den"] = out["late"] + out["pending_overdue"]
+    return out
 
 
 def compare(ours: pd.DataFrame, ref: pd.DataFrame) -> tuple[bool, int]:

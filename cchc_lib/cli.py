@@ -22,6 +22,31 @@ def _period(text: str) -> Period:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+_YTD: set[str] = set()  # periods given as "2023-YTD" on this command line
+
+
+def _period_or_ytd(text: str) -> Period:
+    """A period, or ``2023-YTD``: the year to the --as-of date (default today)."""
+    from cchc_lib.projection import parse_year_to_date
+
+    year = parse_year_to_date(text)
+    if year is None:
+        return _period(text)
+    _YTD.add(year.code)
+    return year
+
+
+def _as_of(args: argparse.Namespace) -> object:
+    """--as-of, or for a "2023-YTD" period without it, today (the year's end once it is over)."""
+    if getattr(args, "as_of", None) or getattr(args, "period", None) is None:
+        return getattr(args, "as_of", None)
+    if args.period.code in _YTD and args.period.kind == "year":
+        from cchc_lib.projection import default_as_of
+
+        return f"{default_as_of(args.period):%Y-%m-%d}"
+    return None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, except that a malformed period is one line with an example, not a usage dump."""
 
@@ -69,9 +94,12 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     from cchc_lib.indicators import MissingDataError, indicators_cli
 
     try:
-        print(indicators_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format))
+        print(indicators_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format,
+                             as_of=_as_of(args)))
     except MissingDataError as exc:
         return _fail(str(exc), 1)
+    except ValueError as exc:  # an --as-of that is not a date
+        return _fail(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-15", 2)
     return 0
 
 
@@ -109,6 +137,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         from cchc_lib.plan_report import plan_report_cli
 
         return plan_report_cli(args)
+    args.as_of = _as_of(args)
+    if args.as_of and getattr(args, "period", None) is not None:
+        from cchc_lib.projection import as_of_report_cli
+
+        return as_of_report_cli(args)
     from cchc_lib.reports import report_cli
 
     return report_cli(args)
@@ -203,15 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the processed-data schema as Markdown")
     p.add_argument(
         "table", nargs="?", default="dossiers",
-        choices=("dossiers", "procedures", "feedback", "documents", "workfiles", "staff", "plan_tasks"),
+        choices=("dossiers", "procedures", "feedback", "documents", "workfiles", "staff", "plan_tasks",
+                 "manual_figures"),
     )
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("indicators", help="indicators for a period against the plan's targets")
-    p.add_argument("--period", type=_period, required=True, help="2023-03, 2023-Q1 or 2023")
+    p.add_argument("--period", type=_period_or_ytd, required=True,
+                   help="2023-03, 2023-Q1, 2023 or 2023-YTD (the year to --as-of, default today)")
     p.add_argument("--by", choices=BY_CHOICES, default="overall")
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--as-of", dest="as_of", default=None,
+                   help="the period to this date, e.g. --period 2023 --as-of 2023-06-15 (2023-YTD)")
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("form06", help="the official form Biểu 06/VPCP/KSTT for a period")
@@ -232,10 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="render HTML reports with papermill and nbconvert")
     group = p.add_mutually_exclusive_group(required=True)
-    group.add_argument("--period", type=_period, help="2023-03, 2023-Q1 or 2023")
+    group.add_argument("--period", type=_period_or_ytd, help="2023-03, 2023-Q1, 2023 or 2023-YTD")
     group.add_argument("--year", type=int, help="all 12 months, 4 quarters and the year")
     group.add_argument("--plan", type=int, help="the plan report of that year (Kế hoạch CCHC)")
-    p.add_argument("--as-of", dest="as_of", default=None, help="with --plan: judge tasks at this date")
+    p.add_argument("--as-of", dest="as_of", default=None,
+                   help="with --plan: judge tasks and targets at this date; with --period: the "
+                        "period to this date (--period 2023 --as-of 2023-06-15 is 2023-YTD)")
     p.add_argument("--department", default=None, help="one department (default: all)")
     p.add_argument("--raw", type=Path, default=None, help="ingest this raw folder first")
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
@@ -270,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    _YTD.clear()  # "2023-YTD" is remembered for this command line only
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -34,9 +34,9 @@ FORM06_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("stt", "(1)", "STT"),
     ("field", "(2)", "Lĩnh vực"),
     ("received_total", "(3)", "Nhận: tổng số"),
-    ("received_online", "(4)", "Trong kỳ: trực tuyến"),
-    ("received_direct", "(5)", "Trong kỳ: trực tiếp, BCCI"),
-    ("carried_over", "(6)", "Từ kỳ trước"),
+    ("received_online", "(4)", "Trong đó: mới tiếp nhận trực tuyến"),
+    ("received_direct", "(5)", "Trong đó: mới tiếp nhận trực tiếp, BCCI"),
+    ("carried_over", "(6)", "Số hồ sơ kỳ trước chuyển sang"),
     ("resolved_total", "(7)", "Đã giải quyết: tổng số"),
     ("resolved_early", "(8)", "Trước hạn"),
     ("resolved_on_time", "(9)", "Đúng hạn"),
@@ -134,7 +134,7 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
 
     put("A1:E1", FORM_CODE, bold, left)
     put("H1:M1", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold)
-    put("A2:E2", "Ban hành kèm theo Thông tư số 01/2020/TT-VPCP", italic, left)
+    put("A2:E2", "Ban hành kèm theo Thông tư số 01/2020/TT-VPCP ngày 21/10/2020", italic, left)
     put("H2:M2", "Độc lập - Tự do - Hạnh phúc", Font(name="Times New Roman", bold=True, underline="single"))
     put("A4:M4", TITLE, Font(name="Times New Roman", bold=True, size=14))
     put("A5:M5", period_line(period), italic)
@@ -147,19 +147,22 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
     put("B9:B11", "Lĩnh vực, công việc giải quyết theo cấp", bold)
     put("C9:F9", "Số hồ sơ nhận giải quyết", bold)
     put("C10:C11", "Tổng số", bold)
-    put("D10:E10", "Trong kỳ", bold)
-    put("D11", "Trực tuyến", bold)
-    put("E11", "Trực tiếp, dịch vụ bưu chính", bold)
-    put("F10:F11", "Từ kỳ trước", bold)
+    # "Trong đó" over the parts of each total, as the official form writes it.
+    put("D10:F10", "Trong đó", bold)
+    put("D11", "Số mới tiếp nhận trực tuyến", bold)
+    put("E11", "Số mới tiếp nhận trực tiếp, dịch vụ bưu chính", bold)
+    put("F11", "Số hồ sơ kỳ trước chuyển sang", bold)
     put("G9:J9", "Số hồ sơ đã giải quyết", bold)
     put("G10:G11", "Tổng số", bold)
-    put("H10:H11", "Trước hạn", bold)
-    put("I10:I11", "Đúng hạn", bold)
-    put("J10:J11", "Quá hạn", bold)
+    put("H10:J10", "Trong đó", bold)
+    put("H11", "Trước hạn", bold)
+    put("I11", "Đúng hạn", bold)
+    put("J11", "Quá hạn", bold)
     put("K9:M9", "Số hồ sơ đang giải quyết", bold)
     put("K10:K11", "Tổng số", bold)
-    put("L10:L11", "Trong hạn", bold)
-    put("M10:M11", "Quá hạn", bold)
+    put("L10:M10", "Trong đó", bold)
+    put("L11", "Trong hạn", bold)
+    put("M11", "Quá hạn", bold)
     for i, (_, number, _) in enumerate(FORM06_COLUMNS, start=1):
         put(f"{get_column_letter(i)}12", number, italic)
 
@@ -179,7 +182,7 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
             cell.border = box
 
     sign = last + 2
-    put(f"H{sign}:M{sign}", "......., ngày ..... tháng ..... năm .....", italic)
+    put(f"H{sign}:M{sign}", "Tuyên Quang, ngày ..... tháng ..... năm .....", italic)
     put(f"A{sign + 1}:E{sign + 1}", "NGƯỜI LẬP BIỂU", bold)
     put(f"H{sign + 1}:M{sign + 1}", "THỦ TRƯỞNG CƠ QUAN", bold)
     put(f"A{sign + 2}:E{sign + 2}", "(Ký, ghi rõ họ tên)", italic)

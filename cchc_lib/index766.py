@@ -176,7 +176,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "PROGRESS_ON_TIME", "PROGRESS", 20, "Hồ sơ giải quyết đúng hạn",
-        "hồ sơ giải quyết đúng hạn (thay cho hồ sơ trễ hạn)",
+        "hồ sơ giải quyết đúng hạn (thay cho hồ sơ quá hạn)",
     ),
     Component(
         "ONLINE_SERVICE_PROVIDED", "ONLINE_SERVICE", 2, "TTHC có dịch vụ công trực tuyến (r1)",
@@ -204,7 +204,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "DOSSIER_RECEIVING_SATISFACTION", "SATISFACTION", 6, "Hài lòng về giải quyết hồ sơ",
-        "hồ sơ không bị đánh giá không hài lòng, phản ánh hay trễ hạn", threshold=0.9,
+        "hồ sơ không có đánh giá «Không hài lòng», không bị phản ánh, không quá hạn", threshold=0.9,
     ),
     Component(
         "PETITION_PROCESSING_ON_TIME", "SATISFACTION", 6, "PAKN được xử lý đúng hạn",
@@ -212,7 +212,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "PETITION_HANDLING_SATISFACTION", "SATISFACTION", 6, "Hài lòng về xử lý PAKN",
-        "PAKN không bị đánh giá không hài lòng", full_if_none=True,
+        "PAKN không có đánh giá «Không hài lòng»", full_if_none=True,
     ),
     Component(
         "ORIGINAL_RESULT_AVAILABLE", "DIGITIZATION", 6, "Trả kết quả điện tử",
@@ -478,7 +478,7 @@ def levers(counts: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
             return NOT_AVAILABLE_VI
         if row["points_gained"] <= 0:
             return "đã đạt điểm tối đa" if row["points_missing"] <= 0 else "nhóm đã đạt điểm tối đa"
-        return f"thêm {int(row['extra_needed']):,} {labels[row['metric']]}".replace(",", ".")
+        return f"tăng thêm {int(row['extra_needed']):,} {labels[row['metric']]}".replace(",", ".")
 
     out = pd.DataFrame(
         {

@@ -43,7 +43,7 @@ import pandas as pd
 from cchc_lib.formatting import fmt_number, fmt_percent
 from cchc_lib.periods import Period
 from cchc_lib.schema import conform
-from cchc_lib.targets import Targets, load_targets, target_text_vi
+from cchc_lib.targets import Targets, cite, load_targets, target_text_vi
 
 GROUP_OVERALL = "Toàn Sở"
 STATUS_MET = "Đạt"
@@ -97,8 +97,12 @@ DOSSIER_INDICATORS: tuple[IndicatorDef, ...] = (
     IndicatorDef("ontime_rate", "Tỷ lệ hồ sơ giải quyết đúng hạn", "rate", "ontime", "resolved"),
     IndicatorDef("early_rate", "Tỷ lệ hồ sơ giải quyết trước hạn", "rate", "early", "resolved"),
     IndicatorDef("late_rate", "Tỷ lệ hồ sơ giải quyết quá hạn", "rate", "late", "resolved"),
-    IndicatorDef("apology_rate", "Tỷ lệ hồ sơ quá hạn có phiếu xin lỗi", "rate", "late_apology",
-                 "late", ("apology_issued",)),
+    # Biểu II.5 "hồ sơ để chậm, muộn": resolved late in the period + pending overdue at its end.
+    IndicatorDef("apology_rate", "Tỷ lệ hồ sơ chậm, muộn có văn bản xin lỗi", "rate", "apology_num",
+                 "apology_den", ("apology_issued",)),
+    # III.2, Biểu II.8 "hồ sơ giải quyết theo DVCTT / hồ sơ giải quyết": by completion date.
+    IndicatorDef("online_resolved_share", "Tỷ lệ hồ sơ giải quyết theo dịch vụ công trực tuyến",
+                 "rate", "online_resolved", "resolved"),
     IndicatorDef("online_share", "Tỷ lệ hồ sơ nộp trực tuyến", "rate", "online", "received"),
     IndicatorDef("payment_enabled_share",
                  "Tỷ lệ hồ sơ có nghĩa vụ tài chính được triển khai thanh toán trực tuyến", "rate",
@@ -118,10 +122,10 @@ DOSSIER_INDICATORS: tuple[IndicatorDef, ...] = (
                  "electronic_result", "resolved", ("electronic_result",)),
     IndicatorDef("avg_processing_days", "Thời gian giải quyết trung bình", "days",
                  "processing_days_sum", "resolved"),
-    IndicatorDef("pending", "Hồ sơ đang giải quyết cuối kỳ", "count", "pending", None),
-    IndicatorDef("pending_overdue", "Hồ sơ đang giải quyết quá hạn cuối kỳ", "count",
+    IndicatorDef("pending", "Hồ sơ đang giải quyết tại thời điểm cuối kỳ", "count", "pending", None),
+    IndicatorDef("pending_overdue", "Hồ sơ đang giải quyết quá hạn tại thời điểm cuối kỳ", "count",
                  "pending_overdue", None),
-    IndicatorDef("carried_over", "Hồ sơ từ kỳ trước chuyển qua", "count", "carried_over", None),
+    IndicatorDef("carried_over", "Số hồ sơ kỳ trước chuyển sang", "count", "carried_over", None),
 )
 
 CATALOGUE_INDICATORS: tuple[IndicatorDef, ...] = (
@@ -141,12 +145,20 @@ INDICATORS: dict[str, IndicatorDef] = {d.id: d for d in (*DOSSIER_INDICATORS, *C
 # Additive measures by time base; "in"/"out"/"due_in"/"due_out" feed the backlog counts.
 RECEIVED_MEASURES = ("received", "online", "fee", "fee_enabled", "fee_enabled_paid", "synced",
                      "digitized", "wait_sum", "wait_count")
-COMPLETED_MEASURES = ("resolved", "early", "on_day", "late", "late_apology", "electronic_result",
-                      "processing_days_sum")
+COMPLETED_MEASURES = ("resolved", "early", "on_day", "late", "late_apology", "online_resolved",
+                      "electronic_result", "processing_days_sum")
 RATED_MEASURES = ("rated", "satisfied")
 STOCK_BASES = ("in", "out", "due_in", "due_out")
-DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, "ontime", *RATED_MEASURES,
-                    "pending", "pending_overdue", "carried_over")
+# Point-in-time counts (at the period's end; carried_over at its start).
+STOCK_MEASURES = ("pending", "pending_overdue", "carried_over", "pending_overdue_apology")
+# Measures that are sums of others (the methods section reads their parts from here too).
+COMPOSED_MEASURES: dict[str, tuple[str, ...]] = {
+    "ontime": ("early", "on_day"),
+    "apology_num": ("late_apology", "pending_overdue_apology"),
+    "apology_den": ("late", "pending_overdue"),
+}
+DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES, *STOCK_MEASURES,
+                    *COMPOSED_MEASURES)
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -260,10 +272,12 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
     days = np.where(done, (completed - received).astype("timedelta64[ns]").astype(np.int64), 0) / 86400e9
 
     ones = np.ones(len(dossiers), dtype=bool)
+    online = (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False)
+    apology = _flag(dossiers, "apology_issued")
     return {
         "received": (rm, ones, {
             "received": ones,
-            "online": (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False),
+            "online": online,
             "fee": fee,
             "fee_enabled": enabled,
             "fee_enabled_paid": enabled & _flag(dossiers, "paid_online"),
@@ -277,7 +291,8 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
             "early": early,
             "on_day": on_day,
             "late": late,
-            "late_apology": late & _flag(dossiers, "apology_issued"),
+            "late_apology": late & apology,
+            "online_resolved": online,
             "electronic_result": _flag(dossiers, "electronic_result"),
             "processing_days_sum": days,
         }),
@@ -286,8 +301,9 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
         # month; max() keeps the identities exact even if a date precedes received_at.
         "in": (rm, ones, {"in": ones}),
         "out": (np.maximum(rm, cm), done, {"out": ones}),
-        "due_in": (np.maximum(rm, dm), ones, {"due_in": ones}),
-        "due_out": (np.maximum(np.maximum(rm, dm), cm), done, {"due_out": ones}),
+        "due_in": (np.maximum(rm, dm), ones, {"due_in": ones, "due_in_apology": apology}),
+        "due_out": (np.maximum(np.maximum(rm, dm), cm), done,
+                    {"due_out": ones, "due_out_apology": apology}),
     }
 
 
@@ -345,10 +361,13 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
     for name in (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES):
         cum = sums[name]
         columns[name] = (cum[:, ends] - cum[:, starts]).T.ravel()  # (period, group) order
-    columns["ontime"] = columns["early"] + columns["on_day"]
     columns["pending"] = (sums["in"][:, ends] - sums["out"][:, ends]).T.ravel()
     columns["pending_overdue"] = (sums["due_in"][:, ends] - sums["due_out"][:, ends]).T.ravel()
     columns["carried_over"] = (sums["in"][:, starts] - sums["out"][:, starts]).T.ravel()
+    columns["pending_overdue_apology"] = (sums["due_in_apology"][:, ends]
+                                          - sums["due_out_apology"][:, ends]).T.ravel()
+    for name, parts in COMPOSED_MEASURES.items():
+        columns[name] = sum(columns[part] for part in parts)
     frame = pd.DataFrame({
         "period": np.repeat([p.code for p in periods], n_groups),
         "group": np.tile(np.array(groups, dtype=object), len(periods)),
@@ -643,7 +662,9 @@ def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
                 counts = f"n = {fmt_number(r.denominator)}"
             status = r.status
             if r.status_min:
-                status += f" (mức tối thiểu: {r.status_min})"
+                parts = str(r.target_source).split(";")
+                other = cite(parts[1]) if len(parts) == 2 else "mức còn lại"
+                status += f" (theo {other}: {r.status_min})"
             rows.append([r.label_vi, format_value(r.value, r.unit), counts, r.target_text_vi, status])
         blocks.append("")
         blocks.append(f"{BY_LABELS[by]}: {group}" if by != "overall" else str(group))
@@ -651,10 +672,16 @@ def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
     return "\n".join(blocks)
 
 
-def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str) -> str:
-    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS."""
+def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str, as_of: object = None) -> str:
+    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS.
+    ``as_of``: the period to that date (a year before its end is ``2023-YTD``)."""
     data = load_processed(processed_dir)
-    frame = compute_indicators(data, period, by=by)
+    if as_of is not None:
+        from cchc_lib.projection import indicators_as_of
+
+        frame = indicators_as_of(data, period, as_of, by=by)
+    else:
+        frame = compute_indicators(data, period, by=by)
     if fmt == "table":
         return format_indicator_table(frame, period, by)
     # 12 significant digits: counts print as 1194 (not 1194.0), and float noise such as

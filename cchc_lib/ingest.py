@@ -43,6 +43,7 @@ TABLE_LABELS = {
     "workfiles": "Hồ sơ công việc",
     "staff": "Cán bộ, công chức",
     "plan_tasks": "Nhiệm vụ kế hoạch",
+    "manual_figures": "Số liệu nhập tay",
 }
 
 

@@ -42,7 +42,7 @@ DEFAULT_FROM = "cchc@localhost"
 KEY_INDICATORS = (
     "ontime_rate",
     "early_rate",
-    "online_share",
+    "online_resolved_share",  # the plan's reading; online_share (no target) stays in the report
     "payment_enabled_share",
     "online_payment_share",
     "satisfaction_rate",
@@ -180,6 +180,10 @@ def _fmt_target(row: pd.Series) -> str:
     if target is None or pd.isna(target):
         return "—"
     op = str(row.get("target_op") or "").strip()
+    if _is_percent(row):  # "100%", never "≥ 100%"
+        from cchc_lib.targets import level_text
+
+        return level_text(op or None, float(target), "rate")
     op = {">=": "≥", "<=": "≤"}.get(op, op)
     return f"{op} {_fmt_value(row, target)}".strip()
 
@@ -236,7 +240,8 @@ def summarise(indicators: pd.DataFrame, period: Period) -> PeriodSummary:
 def summary_text(summaries: Sequence[PeriodSummary]) -> str:
     lines = ["Kính gửi Lãnh đạo Sở và các đồng chí,", ""]
     lines.append(
-        "Xin gửi báo cáo kết quả giải quyết thủ tục hành chính và công tác cải cách hành chính "
+        "Văn phòng Sở trân trọng gửi báo cáo kết quả giải quyết thủ tục hành chính và công tác "
+        "cải cách hành chính "
         f"của {AGENCY_VI} (tệp đính kèm). Tóm tắt các chỉ số chính:"
     )
     for summary in summaries:
@@ -247,7 +252,7 @@ def summary_text(summaries: Sequence[PeriodSummary]) -> str:
         for row in summary.rows.itertuples():
             lines.append(f"  - {row.label}: {row.value} (chỉ tiêu: {row.target}) — {row.status}")
     lines += ["", "Chi tiết, biểu đồ và Biểu 06 xem trong báo cáo đính kèm (mở bằng trình duyệt).", ""]
-    lines.append("Thư được gửi tự động bởi công cụ cchc.")
+    lines.append("Thư này do công cụ cchc gửi tự động.")
     return "\n".join(lines) + "\n"
 
 
@@ -261,7 +266,8 @@ def summary_html(summaries: Sequence[PeriodSummary]) -> str:
         '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"></head>',
         '<body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#212121;">',
         "<p>Kính gửi Lãnh đạo Sở và các đồng chí,</p>",
-        "<p>Xin gửi báo cáo kết quả giải quyết thủ tục hành chính và công tác cải cách hành chính "
+        "<p>Văn phòng Sở trân trọng gửi báo cáo kết quả giải quyết thủ tục hành chính và công tác "
+        "cải cách hành chính "
         f"của {esc(AGENCY_VI)} (tệp đính kèm). Tóm tắt các chỉ số chính:</p>",
     ]
     for summary in summaries:
@@ -295,7 +301,7 @@ def summary_html(summaries: Sequence[PeriodSummary]) -> str:
         parts.append("</table>")
     parts.append(
         "<p>Chi tiết, biểu đồ và Biểu 06 xem trong báo cáo đính kèm (mở bằng trình duyệt).</p>"
-        '<p style="color:#757575;font-size:12px;">Thư được gửi tự động bởi công cụ cchc.</p>'
+        '<p style="color:#757575;font-size:12px;">Thư này do công cụ cchc gửi tự động.</p>'
         "</body></html>"
     )
     return "\n".join(parts) + "\n"

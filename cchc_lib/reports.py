@@ -46,7 +46,7 @@ TITLE = "Báo cáo kết quả giải quyết thủ tục hành chính và công
 
 # How each indicator is written for people; anything else falls back on its ``unit``.
 PERCENT_IDS = {
-    "ontime_rate", "early_rate", "late_rate", "apology_rate", "online_share",
+    "ontime_rate", "early_rate", "late_rate", "apology_rate", "online_resolved_share", "online_share",
     "payment_enabled_share", "online_payment_share", "satisfaction_rate", "synced_share",
     "digitized_share", "electronic_result_share", "full_online_coverage", "online_service_share",
     "national_integration_share", "published_share", "form_field_reduction",
@@ -247,9 +247,10 @@ def summary_markdown(ctx: ReportContext) -> str:
     met, missed = int((statuses == "Đạt").sum()), int((statuses == "Chưa đạt").sum())
     parts = [
         f"Trong {ctx.period.label_vi.lower() if ctx.period.kind != 'quarter' else ctx.period.label_vi}, "
-        f"đơn vị tiếp nhận {fmt_count(received or 0)} và giải quyết {fmt_count(resolved or 0)}; "
+        f"{_md_text(ctx.department or 'Sở')} đã tiếp nhận {fmt_count(received or 0)} và giải quyết "
+        f"{fmt_count(resolved or 0)}; "
         f"tỷ lệ giải quyết đúng hạn {fmt_percent(_value(df, 'ontime_rate'))}, "
-        f"nộp trực tuyến {fmt_percent(_value(df, 'online_share'))}, "
+        f"giải quyết theo dịch vụ công trực tuyến {fmt_percent(_value(df, 'online_resolved_share'))}, "
         f"mức độ hài lòng {fmt_percent(_value(df, 'satisfaction_rate'))}.",
         f"Có **{met}** chỉ tiêu đạt và **{missed}** chỉ tiêu chưa đạt so với Kế hoạch 122/KH-SKH.",
     ]
@@ -459,10 +460,10 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     from cchc_lib import index766 as ix
 
     summary = frames["summary"]
-    unit = _md_text(department) if department else "Toàn Sở"
+    unit = _md_text(department) if department else "toàn Sở"
     when = period.label_vi if period.kind == "quarter" else period.label_vi.lower()
     if summary.empty:
-        return f"{unit} không có hồ sơ nào trong {when}: chưa tính được chỉ số."
+        return f"{unit[:1].upper()}{unit[1:]} không có hồ sơ nào trong {when}: chưa tính được chỉ số."
     total = summary[summary["metric"] == ix.TOTAL].iloc[0]
     parts = [
         f"**{_index_label(ix.TOTAL, bool(total['estimate']))} của {unit} trong {when}: "
@@ -471,10 +472,10 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     ]
     groups = summary[(summary["metric"] != ix.TOTAL) & summary["available"]]
     if len(groups):
-        lost = (groups["max_score"] - groups["score"]).astype("float64")
-        weakest = groups.loc[lost.idxmax()]
+        share = (groups["score"] / groups["max_score"]).astype("float64")
+        weakest = groups.loc[share.idxmin()]
         parts.append(
-            f"Nhóm mất nhiều điểm nhất: {_index_label(str(weakest['metric']))} "
+            f"Nhóm tiêu chí đạt tỷ lệ điểm thấp nhất: {_index_label(str(weakest['metric']))} "
             f"({_score_text(weakest['score'], weakest['max_score'])})."
         )
     levers = frames["levers"]
@@ -482,11 +483,10 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     if len(top):
         first = top.iloc[0]
         gain = ix.fmt_score(first["points_gained"])
-        note = f" ({ix.ESTIMATE_VI})" if first["estimate"] else ""
-        parts.append(
-            f"Việc tăng điểm nhiều nhất: {_md_text(first['action'])} — thêm {gain} điểm{note} "
-            f"({_md_text(first['label'])})."
-        )
+        note, action = (f", {ix.ESTIMATE_VI}" if first["estimate"] else ""), str(first["action"])
+        # "(tăng 4,65 điểm)" joins an action's own parentheses instead of a second pair.
+        action = f"{action[:-1]}; " if action.endswith(")") else f"{action} ("
+        parts.append(f"Giải pháp tăng điểm nhiều nhất: {_md_text(f'{action}tăng {gain} điểm{note})')}.")
     if department:
         parts.append(
             "Điểm của phòng tính trên hồ sơ do phòng giải quyết; phản ánh, kiến nghị được tính cho "

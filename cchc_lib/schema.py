@@ -184,6 +184,21 @@ STAFF_COLUMNS: tuple[ColumnSpec, ...] = (
         "security_trained", BOOLEAN, "Tập huấn chuyển đổi số - an toàn thông tin",
         "Trained in digital transformation and information security",
     ),
+    # Optional, for the plan's III.4 / Biểu IV.2 targets on public employees and appointments.
+    ColumnSpec("public_employee", BOOLEAN, "Viên chức", "A public employee (viên chức), not a civil servant"),
+    ColumnSpec(
+        "title_trained", BOOLEAN, "Bồi dưỡng theo chức danh nghề nghiệp",
+        "Public employee trained to the standard of their professional title",
+    ),
+    ColumnSpec("appointed", BOOLEAN, "Bổ nhiệm trong năm", "Appointed to a rank or a post in the year"),
+    ColumnSpec(
+        "met_standard", BOOLEAN, "Đạt tiêu chuẩn trước khi bổ nhiệm",
+        "Met the required standard before the appointment",
+    ),
+    ColumnSpec(
+        "trained_before_appointment", BOOLEAN, "Bồi dưỡng trước khi bổ nhiệm",
+        "Leader trained in management before being appointed",
+    ),
     ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
     ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
 )
@@ -211,6 +226,25 @@ PLAN_TASK_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
 )
 
+# Figures an analyst enters for plan targets that no system exports (cchc_lib.manual_figures).
+MANUAL_FIGURE_INDICATORS = (
+    "legal_docs_due_process_share", "procedures_published_timely_share", "one_stop_share",
+    "vc_title_trained_share", "appointed_meeting_standard_share",
+    "vc_leaders_trained_before_appointment_share", "popular_services_integrated_share",
+    "heads_dx_informed_share", "unified_governance_share", "electronic_records_share",
+)
+
+MANUAL_FIGURE_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("indicator", STRING, "Chỉ tiêu", "Indicator id (see README)", True, False,
+               allowed=MANUAL_FIGURE_INDICATORS),
+    ColumnSpec("period", STRING, "Kỳ", "Period: 2023, 2023-Q1 or 2023-03", True, False),
+    ColumnSpec("numerator", FLOAT, "Tử số", "Numerator", True, False, min_value=0),
+    ColumnSpec("denominator", FLOAT, "Mẫu số", "Denominator", True, False, min_value=0),
+    ColumnSpec("note", STRING, "Ghi chú", "Where the figure comes from"),
+    ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
+    ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
+)
+
 TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "dossiers": DOSSIER_COLUMNS,
     "procedures": PROCEDURE_COLUMNS,
@@ -219,6 +253,7 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "workfiles": WORKFILE_COLUMNS,
     "staff": STAFF_COLUMNS,
     "plan_tasks": PLAN_TASK_COLUMNS,
+    "manual_figures": MANUAL_FIGURE_COLUMNS,
 }
 
 # Where each table's raw files live under data/raw, and whether the run needs it.
@@ -230,6 +265,7 @@ RAW_SOURCES: dict[str, tuple[tuple[str, ...], bool]] = {
     "workfiles": (("workfiles.csv", "workfiles.xlsx"), False),
     "staff": (("staff.csv", "staff.xlsx"), False),
     "plan_tasks": (("plan_tasks.csv", "plan_tasks.xlsx"), False),
+    "manual_figures": (("manual_figures.csv", "manual_figures.xlsx"), False),
 }
 
 # The unique key of each processed table (duplicates: the last occurrence wins).
@@ -242,6 +278,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "workfiles": ("workfile_id",),
     "staff": ("staff_id", "year"),
     "plan_tasks": ("section", "task_no"),
+    "manual_figures": ("indicator", "period"),
 }
 
 REJECT_COLUMNS = ("source_file", "source_row", "table", "dossier_id", "column", "reason")

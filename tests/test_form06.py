@@ -120,18 +120,23 @@ def test_xlsx_layout(form_data, tmp_path):
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~_umask()  # readable like any new file
     ws = load_workbook(out).active
     merged = {str(r) for r in ws.merged_cells.ranges}
-    for rng in ("A9:A11", "B9:B11", "C9:F9", "C10:C11", "D10:E10", "F10:F11", "G9:J9", "K9:M9",
-                "M10:M11", "A4:M4"):
+    # "Trong đó" over the parts of each total, as Thông tư 01/2020/TT-VPCP's form writes it
+    for rng in ("A9:A11", "B9:B11", "C9:F9", "C10:C11", "D10:F10", "G9:J9", "G10:G11", "H10:J10",
+                "K9:M9", "K10:K11", "L10:M10", "A4:M4"):
         assert rng in merged, rng
+    assert ws["A2"].value == "Ban hành kèm theo Thông tư số 01/2020/TT-VPCP ngày 21/10/2020"
     assert ws["A4"].value == TITLE
     assert ws["A5"].value == "Kỳ báo cáo: Quý I/2023 (từ ngày 01/01/2023 đến ngày 31/03/2023)"
     assert "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang" in ws["A6"].value
-    assert (ws["C9"].value, ws["D10"].value, ws["D11"].value, ws["E11"].value, ws["F10"].value) == (
-        "Số hồ sơ nhận giải quyết", "Trong kỳ", "Trực tuyến", "Trực tiếp, dịch vụ bưu chính", "Từ kỳ trước")
-    assert (ws["G9"].value, ws["H10"].value, ws["I10"].value, ws["J10"].value) == (
-        "Số hồ sơ đã giải quyết", "Trước hạn", "Đúng hạn", "Quá hạn")
-    assert (ws["K9"].value, ws["L10"].value, ws["M10"].value) == (
-        "Số hồ sơ đang giải quyết", "Trong hạn", "Quá hạn")
+    assert (ws["C9"].value, ws["D10"].value, ws["D11"].value, ws["E11"].value, ws["F11"].value) == (
+        "Số hồ sơ nhận giải quyết", "Trong đó", "Số mới tiếp nhận trực tuyến",
+        "Số mới tiếp nhận trực tiếp, dịch vụ bưu chính", "Số hồ sơ kỳ trước chuyển sang")
+    assert (ws["G9"].value, ws["H10"].value, ws["H11"].value, ws["I11"].value, ws["J11"].value) == (
+        "Số hồ sơ đã giải quyết", "Trong đó", "Trước hạn", "Đúng hạn", "Quá hạn")
+    assert (ws["K9"].value, ws["L10"].value, ws["L11"].value, ws["M11"].value) == (
+        "Số hồ sơ đang giải quyết", "Trong đó", "Trong hạn", "Quá hạn")
+    signature = [c.value for row in ws.iter_rows(min_row=16) for c in row if c.value]
+    assert "Tuyên Quang, ngày ..... tháng ..... năm ....." in signature
     assert [ws.cell(12, c).value for c in range(1, 14)] == [f"({i})" for i in range(1, 14)]
     assert [ws.cell(13, c).value for c in range(1, 14)] == ["1", "Doanh nghiệp", *EXPECTED["Doanh nghiệp"]]
     assert [ws.cell(15, c).value for c in range(2, 14)] == ["Tổng cộng", *EXPECTED["Tổng cộng"]]
