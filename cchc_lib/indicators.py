@@ -357,23 +357,37 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
 
     starts = bounds[:, 0] - origin
     ends = bounds[:, 1] - origin
-    columns: dict[str, np.ndarray] = {}
-    for name in (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES):
-        cum = sums[name]
-        columns[name] = (cum[:, ends] - cum[:, starts]).T.ravel()  # (period, group) order
-    columns["pending"] = (sums["in"][:, ends] - sums["out"][:, ends]).T.ravel()
-    columns["pending_overdue"] = (sums["due_in"][:, ends] - sums["due_out"][:, ends]).T.ravel()
-    columns["carried_over"] = (sums["in"][:, starts] - sums["out"][:, starts]).T.ravel()
-    columns["pending_overdue_apology"] = (sums["due_in_apology"][:, ends]
-                                          - sums["due_out_apology"][:, ends]).T.ravel()
-    for name, parts in COMPOSED_MEASURES.items():
-        columns[name] = sum(columns[part] for part in parts)
+    columns = measure_columns(sums, starts, ends)
     frame = pd.DataFrame({
         "period": np.repeat([p.code for p in periods], n_groups),
         "group": np.tile(np.array(groups, dtype=object), len(periods)),
         **{name: columns[name] for name in DOSSIER_MEASURES},
     })
     return frame
+
+
+def measure_columns(
+    sums: dict[str, np.ndarray], starts: np.ndarray, ends: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every measure of ``DOSSIER_MEASURES`` per (period, group), in that order, from cumulative
+    sums (one row per group, column k = everything before boundary k) and each period's start
+    and end column: flows are differences, stocks are read at the period's end (carried_over at
+    its start). Shared by the engine and the explorer's month grid."""
+    columns: dict[str, np.ndarray] = {}
+    for name in (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES):
+        cum = sums[name]
+        columns[name] = (cum[:, ends] - cum[:, starts]).T.ravel()  # (period, group) order
+
+    def stock(into: str, out: str, at: np.ndarray) -> np.ndarray:
+        return (sums[into][:, at] - sums[out][:, at]).T.ravel()
+
+    columns["pending"] = stock("in", "out", ends)
+    columns["pending_overdue"] = stock("due_in", "due_out", ends)
+    columns["carried_over"] = stock("in", "out", starts)
+    columns["pending_overdue_apology"] = stock("due_in_apology", "due_out_apology", ends)
+    for name, parts in COMPOSED_MEASURES.items():
+        columns[name] = sum(columns[part] for part in parts)
+    return columns
 
 
 # -- catalogue -------------------------------------------------------------------------------

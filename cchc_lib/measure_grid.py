@@ -25,14 +25,12 @@ import pandas as pd
 from cchc_lib.indicators import (
     BY_CHOICES,
     CHANNEL_LABELS,
-    COMPLETED_MEASURES,
     DOSSIER_MEASURES,
     GROUP_OVERALL,
-    RATED_MEASURES,
-    RECEIVED_MEASURES,
     ProcessedData,
     _dossier_events,
     _month_number,
+    measure_columns,
 )
 from cchc_lib.periods import Period
 
@@ -117,13 +115,7 @@ class MeasureGrid:
             if len(cells):
                 summed[owner[heads]] = np.add.reduceat(cum[np.ix_(cells, needed)], heads, axis=0)
             sums[name] = summed
-        columns: dict[str, np.ndarray] = {}
-        for name in (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES):
-            columns[name] = (sums[name][:, ends] - sums[name][:, starts]).T.ravel()
-        columns["ontime"] = columns["early"] + columns["on_day"]
-        columns["pending"] = (sums["in"][:, ends] - sums["out"][:, ends]).T.ravel()
-        columns["pending_overdue"] = (sums["due_in"][:, ends] - sums["due_out"][:, ends]).T.ravel()
-        columns["carried_over"] = (sums["in"][:, starts] - sums["out"][:, starts]).T.ravel()
+        columns = measure_columns(sums, starts, ends)
         return pd.DataFrame({
             "period": np.repeat([p.code for p in periods], n_groups),
             "group": np.tile(np.array(groups, dtype=object), len(periods)),
