@@ -184,10 +184,10 @@ def ingest(raw: Path, processed: Path) -> Any:
     return run_ingest(raw, processed)
 
 
-def render(periods: list[Period], processed: Path, out: Path) -> Any:
+def render(periods: list[Period], processed: Path, out: Path, conventions: Any = None) -> Any:
     from cchc_lib.reports import render_batch
 
-    return render_batch(periods, processed, out, jobs=2, progress=False)
+    return render_batch(periods, processed, out, jobs=2, progress=False, conventions=conventions)
 
 
 def update_index(out: Path, year: int, processed: Path, results: Any) -> Any:
@@ -253,6 +253,7 @@ class MonthlyOptions:
     send: bool = False
     force: bool = False
     wait: bool = False
+    conventions: Any = None  # conventions.Conventions of the run; None: the packaged defaults
 
 
 @dataclass
@@ -347,7 +348,9 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
     # 2. render and index
     results: Any = []
     try:
-        results = render(periods, options.processed, options.out)
+        # Conventions only when chosen (steps swapped in by tests take three arguments).
+        extra = {"conventions": options.conventions} if options.conventions is not None else {}
+        results = render(periods, options.processed, options.out, **extra)
         paths, errors = interpret_results(results)
     except Exception as exc:  # noqa: BLE001 - any renderer crash is a render failure for cron
         log.exception("Lập báo cáo thất bại")
@@ -411,7 +414,8 @@ def _send_new(
         log.info(message)
         return MonthlyResult(EXIT_OK, month, paths, message=message)
 
-    summaries = load_summaries(periods, options.processed)
+    summaries = (load_summaries(periods, options.processed, options.conventions)
+                 if options.conventions is not None else load_summaries(periods, options.processed))
     by_period = {s.period: s for s in summaries}
     sent: list[dict[str, Any]] = []
     for due, people in groups.items():

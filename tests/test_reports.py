@@ -405,6 +405,8 @@ def test_runner_parameters_are_declared_in_the_parameters_cell(notebook):
     passed = {"period", "department", "processed_dir"}
     if notebook == "plan.ipynb":
         passed |= {"year", "as_of"}
+    else:
+        passed |= {"conventions"}
     assert passed <= declared
     assert nb.cells[0].metadata.tags == ["parameters"]
 
