@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from cchc_lib import schema
 from cchc_lib.atomic import make_readable, temp_path
+from cchc_lib.catalogue import reference_years, resolve_procedures
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.mapping import MappingError, load_mapping
 from cchc_lib.reading import IngestError, discover, read_file
@@ -82,7 +83,9 @@ def fill_service_level(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.D
         {
             "row": missing.nonzero()[0],
             "procedure_code": dossiers["procedure_code"].to_numpy()[missing],
-            "year": dossiers["received_at"].dt.year.to_numpy()[missing],
+            # The receipt year; a never-received registration's submission year, else the latest.
+            "year": reference_years(dossiers.iloc[missing.nonzero()[0]],
+                                    sorted({int(y) for y in procedures["year"].dropna()})),
         }
     )
     catalogue = procedures[["procedure_code", "year", "service_level"]].astype(
@@ -194,6 +197,13 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
                 }
             )
 
+    if "dossiers" in accepted:
+        catalogue = (merge_duplicates(accepted["procedures"], "procedures")[0]
+                     if accepted.get("procedures") else schema.empty_frame("procedures"))
+        accepted["dossiers"] = [
+            _resolve_file(frame, catalogue, file_rows, reject_frames) for frame in accepted["dossiers"]
+        ]
+
     tables: dict[str, pd.DataFrame] = {}
     for table in list(accepted):
         merged_frame, merged = merge_duplicates(accepted.pop(table), table)
@@ -230,6 +240,20 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     return IngestResult(raw_dir, out_dir, tables, rejects, report, list(outputs))
 
 
+def _resolve_file(frame: pd.DataFrame, catalogue: pd.DataFrame, file_rows: list[dict],
+                  reject_frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One file's dossiers with code, name and field from the catalogue where the export lacks
+    them (catalogue.resolve_procedures); the rows it rejects are moved to the rejects."""
+    good, bad = resolve_procedures(frame, catalogue)
+    if len(bad):
+        reject_frames.append(bad)
+        for row in file_rows:
+            if row["table"] == "dossiers" and row["file"] == bad["source_file"].iloc[0]:
+                row["rows_accepted"] -= len(bad)
+                row["rows_rejected"] += len(bad)
+    return good
+
+
 def build_report(file_rows: list[dict], tables: dict[str, pd.DataFrame], rejects: pd.DataFrame) -> dict:
     """ingest_report.json: counts per file, per table and in total; reasons; coverage."""
     per_table = {}
@@ -249,6 +273,8 @@ def build_report(file_rows: list[dict], tables: dict[str, pd.DataFrame], rejects
             "dossiers": len(dossiers),
             "received_from": dossiers["received_at"].min().date().isoformat(),
             "received_to": dossiers["received_at"].max().date().isoformat(),
+            # Registrations never received are kept but counted nowhere (conventions.md §2).
+            "not_received": int((dossiers["status"] == "not_received").sum()),
         }
     return {
         "files": file_rows,
@@ -297,5 +323,10 @@ def format_summary(result: IngestResult, top_reasons: int = 5) -> str:
             f"{fmt_date(pd.Timestamp(cov['received_from']))} "
             f"đến {fmt_date(pd.Timestamp(cov['received_to']))}",
         ]
+        if cov.get("not_received"):
+            out.append(
+                f"Trong đó {fmt_number(cov['not_received'])} hồ sơ chưa được tiếp nhận (mới đăng ký, "
+                "từ chối tiếp nhận): lưu lại nhưng không tính vào chỉ số, Biểu 06 hay Chỉ số 766."
+            )
     out += ["", f"Đã ghi vào {result.out_dir}: {', '.join(result.written)}"]
     return "\n".join(out)

@@ -73,14 +73,17 @@ def discover(raw_dir: Path, table: str) -> list[Path]:
 
 
 def _labels(table: str, names: Iterable[str]) -> list[str]:
+    """Vietnamese headers; an "any of" requirement ``a|b`` reads ``Mã TTHC hoặc Tên TTHC``."""
     specs = {s.name: s.label_vi for s in schema.TABLES[table]}
-    return [specs.get(n, n) for n in names]
+    return [" hoặc ".join(specs.get(part, part) for part in n.split("|")) for n in names]
 
 
 def map_header(cells: Sequence[object], table: str, mapping: Mapping) -> dict[str, int]:
     """canonical column -> index of its cell in a header row (the first spelling wins)."""
     lookup = mapping.header_lookup(table)
+    rank = mapping.header_rank(table)
     found: dict[str, int] = {}
+    found_rank: dict[str, int] = {}
     for i, cell in enumerate(cells):
         if cell is None:
             continue
@@ -88,8 +91,14 @@ def map_header(cells: Sequence[object], table: str, mapping: Mapping) -> dict[st
         if key in mapping.personal:
             continue
         canonical = lookup.get(key)
-        if canonical is not None and canonical not in found:
+        if canonical is None:
+            continue
+        # Two headers for one column (Đơn vị giải quyết and Phòng ban): the spelling listed
+        # first in mapping.yaml wins, then the leftmost cell.
+        r = rank.get(key, 0)
+        if canonical not in found or r < found_rank[canonical]:
             found[canonical] = i
+            found_rank[canonical] = r
     return found
 
 
@@ -113,7 +122,14 @@ def with_extra_columns(cells: Sequence[object], found: dict[str, int], mapping: 
 
 
 def required_columns(table: str) -> list[str]:
-    return [s.name for s in schema.TABLES[table] if s.required]
+    """Required headers; ``a|b`` for "a or b" (schema.REQUIRED_ANY)."""
+    return [s.name for s in schema.TABLES[table] if s.required] + [
+        "|".join(group) for group in schema.REQUIRED_ANY.get(table, ())
+    ]
+
+
+def _has_required(name: str, found: dict[str, int]) -> bool:
+    return any(part in found for part in name.split("|"))
 
 
 def find_header(
@@ -127,7 +143,7 @@ def find_header(
     best_missing = required
     for i, cells in enumerate(itertools.islice(rows, HEADER_SEARCH_ROWS)):
         found = map_header(cells, table, mapping)
-        missing = [c for c in required if c not in found]
+        missing = [c for c in required if not _has_required(c, found)]
         if not missing:
             return i, found
         if len(missing) < len(best_missing):
