@@ -28,7 +28,8 @@ from cchc_lib.atomic import make_readable, temp_path
 from cchc_lib.catalogue import reference_years, resolve_procedures
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.mapping import MappingError, load_mapping
-from cchc_lib.reading import IngestError, discover, read_file
+from cchc_lib.readers import read_input, survey
+from cchc_lib.reading import IngestError
 from cchc_lib.validation import validate
 
 __all__ = ["IngestError", "IngestResult", "run_ingest", "format_summary"]
@@ -168,15 +169,19 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     accepted: dict[str, list[pd.DataFrame]] = {}
     reject_frames: list[pd.DataFrame] = []
     file_rows: list[dict] = []
+    inputs, skipped = survey(raw_dir)
     for table, (patterns, required) in schema.RAW_SOURCES.items():
-        paths = discover(raw_dir, table)
+        paths = inputs.get(table, [])
         if not paths:
             if required:
-                raise IngestError(f"không tìm thấy tệp {' hoặc '.join(patterns)} trong thư mục {raw_dir}")
+                passed = "; ".join(f"{s.file}: {s.reason}" for s in skipped
+                                   if s.file.split("/")[0] in (table, *(p.split(".")[0] for p in patterns)))
+                raise IngestError(f"không tìm thấy tệp {' hoặc '.join(patterns)} trong thư mục {raw_dir}"
+                                  + (f" (đã bỏ qua {passed})" if passed else ""))
             continue
         accepted[table] = []
         for path in paths:
-            raw = read_file(path, raw_dir, table, mapping)
+            raw = read_input(path, raw_dir, table, mapping)
             columns = sorted(raw.present)
             good, bad = validate(raw, mapping)
             del raw
@@ -226,6 +231,8 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
 
     rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()
     report = build_report(file_rows, tables, rejects)
+    # Files of the input folders not read, each with its reason: never ignored in silence.
+    report["skipped"] = [{"file": s.file, "reason": s.reason} for s in skipped]
 
     outputs: dict[str, Callable[[Path], None]] = {
         f"{t}.parquet": (lambda p, f=frame: _write_parquet(f, p)) for t, frame in tables.items()
@@ -307,6 +314,10 @@ def format_summary(result: IngestResult, top_reasons: int = 5) -> str:
 
     out = [f"Nhập dữ liệu từ {result.raw_dir}: {fmt_number(total['files'])} tệp", "", fmt_row(head)]
     out += [fmt_row(r) for r in lines_data]
+    skipped = report.get("skipped") or []
+    if skipped:
+        out += ["", f"Tệp bỏ qua, không đọc ({fmt_number(len(skipped))}):"]
+        out += [f"  - {s['file']}: {s['reason']}" for s in skipped]
     reasons = list(report["reject_reasons"].items())
     if reasons:
         out += ["", "Lý do loại dòng thường gặp nhất:"]

@@ -247,6 +247,13 @@ def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[p
         text = unicodedata.normalize("NFC", path.read_bytes().decode(encoding))
         head_text = text[:HEAD_BYTES]
         complete = len(text) <= HEAD_BYTES
+    if "\r" in head_text and "\n" not in head_text:
+        # Bare-CR line ends (old Mac exports): read as text with ordinary line ends.
+        if text is None:
+            text = path.read_bytes().decode(encoding)
+        text = unicodedata.normalize("NFC", text.replace("\r", "\n"))
+        head_text = text[:HEAD_BYTES]
+        complete = len(text) <= HEAD_BYTES
     if not complete:
         # Only whole lines: the last one may be cut in the middle.
         head_text = head_text[: head_text.rfind("\n") + 1]

@@ -272,7 +272,7 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
         if spec.name == key:
             key_text = text
         empty = _np_bool(pc.equal(text, ""))
-        if table == "dossiers" and spec.name in schema.NOT_RECEIVED_OPTIONAL:
+        if table == "dossiers" and spec.name in (*schema.NOT_RECEIVED_OPTIONAL, "department"):
             deferred_empty[spec.name] = empty
         elif spec.required or spec.value_required:
             problems.add(empty, spec.name, f"{label} trống")
@@ -398,8 +398,8 @@ def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray]
                    label_of: dict[str, str], n: int) -> None:
     """The rules of the dossier's life (conventions.md §2) that need the status:
 
-    - a never-received registration (``not_received``) may lack a receipt and a due date;
-      every other dossier needs both;
+    - a never-received registration (``not_received``) may lack a receipt date, a due date
+      and a department (then the agency's); every other dossier needs them;
     - a refused or withdrawn dossier without a completion date takes its return date; with
       neither, the row is rejected;
     - a dossier needs its procedure's code or name."""
@@ -408,6 +408,12 @@ def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray]
     not_received = status == "not_received"
     for name, empty in deferred_empty.items():
         problems.add(empty & ~not_received, name, f"{label_of[name]} trống")
+    if "department" in deferred_empty and (deferred_empty["department"] & not_received).any():
+        # A registration never received was assigned to no department yet: the agency's.
+        fill = deferred_empty["department"] & not_received
+        dept = np.asarray(pd.array(cols["department"], dtype="string").to_numpy(dtype=object, na_value=None))
+        dept[fill] = schema.AGENCY
+        cols["department"] = pd.array(dept, dtype="string")
     completed = cols.get("completed_at")
     returned = cols.get("returned_at")
     if isinstance(completed, np.ndarray):

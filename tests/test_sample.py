@@ -47,7 +47,7 @@ def read_export(path: Path) -> pd.DataFrame:
     """One dossier export as text (datetime cells of XLSX kept as datetimes)."""
     head = path.read_bytes()[:4]
     if path.suffix == ".xlsx":
-        df = pd.read_excel(path, header=4, dtype=object).fillna("")
+        df = pd.read_excel(path, header=4, dtype=object, engine="openpyxl").fillna("")
         df = df.map(lambda v: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
     elif head[:2] == codecs.BOM_UTF16_LE:
         df = pd.read_csv(path, sep="\t", encoding="utf-16", dtype=str, keep_default_na=False)
