@@ -73,18 +73,31 @@ def _write_html(rows: list[list[str]], path: Path) -> None:
         fh.write("</table></body></html>")
 
 
+def write_files(tmp_dir: Path) -> tuple[Path, Path, Path]:
+    """The same generated export as .xlsx, BIFF .xls and HTML-table .xls under tmp_dir."""
+    table = pacsv.read_csv(generate(tmp_dir / "src.csv", rows=ROWS))
+    header = table.column_names
+    columns = [c.to_pylist() for c in table.columns]
+    rows = [header, *([str(col[i] or "") for col in columns] for i in range(table.num_rows))]
+    xlsx, xls, htm = tmp_dir / "a.xlsx", tmp_dir / "b.xls", tmp_dir / "c.xls"
+    _write_xlsx(rows, xlsx)
+    _write_biff(rows[: BIFF_ROWS + 1], xls)
+    _write_html(rows, htm)
+    return xlsx, xls, htm
+
+
+_CHILD_WRITE = """
+import json, sys
+from pathlib import Path
+from benchmarks.bench_workbook import write_files
+print(json.dumps([str(p) for p in write_files(Path(sys.argv[1]))]))
+"""
+
+
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="cchc-bench-wb-") as tmp:
-        tmp_dir = Path(tmp)
-        table = pacsv.read_csv(generate(tmp_dir / "src.csv", rows=ROWS))
-        header = table.column_names
-        columns = [c.to_pylist() for c in table.columns]
-        rows = [header, *([str(col[i] or "") for col in columns] for i in range(table.num_rows))]
-        del table, columns
-        xlsx, xls, htm = tmp_dir / "a.xlsx", tmp_dir / "b.xls", tmp_dir / "c.xls"
-        _write_xlsx(rows, xlsx)
-        _write_biff(rows[: BIFF_ROWS + 1], xls)
-        _write_html(rows, htm)
+        # Written in a child process: a reader's child must not inherit this one's peak memory.
+        xlsx, xls, htm = (Path(p) for p in _child(_CHILD_WRITE, tmp))
         cases = [
             ("openpyxl (read-only), .xlsx", "openpyxl", xlsx),
             ("calamine, .xlsx", "calamine", xlsx),
