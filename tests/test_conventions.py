@@ -222,3 +222,66 @@ def test_sentences_say_every_convention():
     assert "Tháng 3/2023: từ 01/03/2023 đến 31/03/2023" in default  # the analysis window
     assert "Tháng 3/2023: từ 15/02/2023 đến 14/03/2023" in default  # Biểu 06 (nd09)
     assert conventions_line_vi(DEFAULT).startswith("Quy ước tính: đúng hạn xét theo thời điểm")
+
+
+# -- reports say which conventions produced them ---------------------------------------------------
+
+
+def test_report_helpers_say_the_conventions(sample_processed_dir):
+    from cchc_lib import reports
+
+    conventions = Conventions(timeliness="day", window="nd09", official_window="nd09")
+    ctx = reports.prepare_report("2023-Q1", sample_processed_dir, None,
+                                 reports.conventions_parameter(conventions))
+    header = reports.header_markdown(ctx)
+    assert "Quý I/2023 (số liệu từ 15/12/2022 – 14/03/2023)" in header
+    assert "Quy ước tính: đúng hạn xét theo ngày" in header
+    methods = reports.conventions_markdown(ctx)
+    assert "xét theo ngày" in methods and "Quý I/2023: từ 15/12/2022 đến 14/03/2023" in methods
+    form = reports.form06_html(ctx.form06, ctx.period)
+    assert "Kỳ báo cáo: Quý I/2023 (số liệu từ ngày 15/12/2022 đến ngày 14/03/2023" in form
+    # the numbers are the engine's under the same conventions
+    data = load_processed_with(sample_processed_dir, conventions)
+    direct = compute_indicators(data, P("2023-Q1")).set_index("indicator")
+    shown = ctx.indicators.set_index("indicator")
+    assert shown.loc["ontime_rate", "numerator"] == direct.loc["ontime_rate", "numerator"]
+    calendar = compute_indicators(load_processed_with(sample_processed_dir, DEFAULT), P("2023-Q1"))
+    assert row(calendar, "online_share").denominator != shown.loc["online_share", "denominator"]
+
+
+def load_processed_with(folder, conventions):
+    from cchc_lib.indicators import load_processed
+
+    return load_processed(folder, conventions)
+
+
+def test_default_report_says_its_conventions(rendered_reports):
+    from bs4 import BeautifulSoup
+
+    results, _ = rendered_reports
+    text = BeautifulSoup(results["2023-Q1"].html.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    text = " ".join(text.split())
+    assert "Quy ước tính: đúng hạn xét theo thời điểm" in text
+    assert "Kỳ báo cáo: Quý I/2023 (số liệu từ ngày 15/12/2022 đến ngày 14/03/2023" in text  # Biểu 06
+    assert "Quy ước tính của báo cáo này:" in text
+    assert "Kỳ số liệu của các chỉ số, biểu đồ và bảng phân tích tính theo tháng dương lịch" in text
+
+
+def test_report_command_with_window(capsys, sample_processed_dir, tmp_path):
+    from bs4 import BeautifulSoup
+
+    code = main(["report", "--period", "2023-03", "--processed", str(sample_processed_dir),
+                 "--out", str(tmp_path), "--window", "nd09", "--jobs", "1"])
+    assert code == 0, capsys.readouterr().err
+    html = (tmp_path / "2023-03" / "bao-cao-2023-03.html").read_text(encoding="utf-8")
+    text = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+    assert "Tháng 3/2023 (số liệu từ 15/02/2023 – 14/03/2023)" in text
+    assert "kỳ số liệu theo NĐ 09/2019" in text
+
+
+def test_monthly_refuses_a_bad_conventions_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "c.yaml"
+    f.write_text("window: weekly\n", encoding="utf-8")
+    code, _, err = run(capsys, "monthly", "--conventions", str(f), "--out", str(tmp_path / "r"))
+    assert code == 2 and "'window: weekly' không hợp lệ" in err
