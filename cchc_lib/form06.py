@@ -26,8 +26,8 @@ import pandas as pd
 
 from cchc_lib.atomic import atomic_path
 from cchc_lib.conventions import Conventions
-from cchc_lib.formatting import fmt_date, fmt_number
-from cchc_lib.indicators import ProcessedData, availability, dossier_measures, load_processed, render_table
+from cchc_lib.formatting import fmt_date, fmt_number, render_table
+from cchc_lib.indicators import ProcessedData, availability, dossier_measures, load_processed
 from cchc_lib.periods import Period
 
 AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"

@@ -42,7 +42,7 @@ import pandas as pd
 
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, counted_dossiers
-from cchc_lib.formatting import fmt_number, fmt_percent
+from cchc_lib.formatting import fmt_number, fmt_percent, render_table
 from cchc_lib.periods import ND09_DAY, Period
 from cchc_lib.schema import conform
 from cchc_lib.targets import Targets, load_targets, target_text_vi
@@ -643,23 +643,6 @@ def format_value(value: float, unit: str) -> str:
     if unit == "days":
         return f"{fmt_number(value, 1)} ngày"
     return fmt_number(value)
-
-
-def _text_width(text: str) -> int:
-    import unicodedata
-
-    return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
-
-
-def render_table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(_text_width(h), *(_text_width(r[i]) for r in rows)) if rows else _text_width(h)
-              for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _text_width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), sep, *(line(r) for r in rows)])
 
 
 def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
