@@ -54,21 +54,6 @@ class RawTable:
         return self.data.num_rows
 
 
-# -- discovery -----------------------------------------------------------------------------
-
-
-def discover(raw_dir: Path, table: str) -> list[Path]:
-    """The raw files of a table per schema.RAW_SOURCES, in sorted file-name order."""
-    patterns, _required = schema.RAW_SOURCES[table]
-    found: set[Path] = set()
-    for pattern in patterns:
-        for path in raw_dir.glob(pattern):
-            # Skip Excel lock files (~$name.xlsx) and hidden files next to real exports.
-            if path.is_file() and not path.name.startswith(("~$", ".")):
-                found.add(path)
-    return sorted(found, key=lambda p: p.relative_to(raw_dir).as_posix())
-
-
 # -- header detection ----------------------------------------------------------------------
 
 

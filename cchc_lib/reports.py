@@ -1053,7 +1053,10 @@ def known_departments(processed_dir: str | Path) -> list[str]:
     path = Path(processed_dir) / "dossiers.parquet"
     if not path.is_file():
         return []
-    names = pd.read_parquet(path, columns=["department"])["department"].dropna().astype(str).unique()
+    frame = pd.read_parquet(path, columns=["department", "status"])
+    # A registration never received handled nothing: its department (often the agency) is not one.
+    frame = frame[frame["status"] != "not_received"]
+    names = frame["department"].dropna().astype(str).unique()
     from cchc_lib.form06 import vietnamese_sort_key
 
     return sorted(names, key=vietnamese_sort_key)
