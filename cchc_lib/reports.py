@@ -1053,9 +1053,13 @@ def known_departments(processed_dir: str | Path) -> list[str]:
     path = Path(processed_dir) / "dossiers.parquet"
     if not path.is_file():
         return []
-    frame = pd.read_parquet(path, columns=["department", "status"])
-    # A registration never received handled nothing: its department (often the agency) is not one.
-    frame = frame[frame["status"] != "not_received"]
+    import pyarrow.parquet as pq
+
+    columns = [c for c in ("department", "status") if c in pq.read_schema(path).names]
+    frame = pd.read_parquet(path, columns=columns)
+    if "status" in frame.columns:
+        # A registration never received handled nothing: its department (often the agency) is not one.
+        frame = frame[(frame["status"] != "not_received").to_numpy(dtype=bool, na_value=True)]
     names = frame["department"].dropna().astype(str).unique()
     from cchc_lib.form06 import vietnamese_sort_key
 
