@@ -122,17 +122,37 @@ def find_header(
 ) -> tuple[int, dict[str, int]] | tuple[None, list[str]]:
     """The first row holding every required header: (its index, column map).
 
+    A two-level header (a group heading such as "Thời gian" spanning "Ngày nhận" and "Ngày hẹn
+    trả" below it, the other headings merged down) is read as one: each column named by its
+    lower cell, else its upper one; the index is then the lower row's.
+
     When no row qualifies, (None, missing) names the required columns missing from the row
     that came closest, so the error message tells the user what to fix."""
     required = required_columns(table)
     best_missing = required
-    for i, cells in enumerate(itertools.islice(rows, HEADER_SEARCH_ROWS)):
-        found = map_header(cells, table, mapping)
-        missing = [c for c in required if not _has_required(c, found)]
+    head = [list(r) for r in itertools.islice(rows, HEADER_SEARCH_ROWS)]
+
+    def missing_of(found: dict[str, int]) -> list[str]:
+        return [c for c in required if not _has_required(c, found)]
+
+    singles = [map_header(cells, table, mapping) for cells in head]
+    for i, found in enumerate(singles):
+        missing = missing_of(found)
         if not missing:
             return i, found
         if len(missing) < len(best_missing):
             best_missing = missing
+        if i + 1 < len(head) and found and missing_of(singles[i + 1]):
+            upper, lower = head[i], head[i + 1]
+            width = max(len(upper), len(lower))
+            merged = [
+                lower[j] if j < len(lower) and lower[j] not in (None, "") else
+                (upper[j] if j < len(upper) else None)
+                for j in range(width)
+            ]
+            both = map_header(merged, table, mapping)
+            if not missing_of(both):
+                return i + 1, both
     return None, best_missing
 
 
@@ -177,7 +197,9 @@ def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str,
         )
         idx, found = find_header(records, table, mapping)
         if idx is not None:
-            return delim, idx, with_extra_columns(records[idx], found, mapping), len(records[idx])
+            # A two-level header's mapped columns may lie beyond the lower row's last cell.
+            ncols = max(len(records[idx]), 1 + max(found.values()))
+            return delim, idx, with_extra_columns(records[idx], found, mapping), ncols
         if best is None or len(found) < len(best):
             best = found
     raise _missing_error(rel, table, best or required_columns(table))

@@ -244,3 +244,22 @@ def test_procedures_by_any_extension_case(tmp_path):
     (raw / "Procedures.CSV").write_text(PROCEDURES_CSV, encoding="utf-8")
     result = run_ingest(raw, tmp_path / "out")
     assert result.report["tables"]["procedures"]["rows_read"] == 2
+
+
+def test_two_level_header(tmp_path):
+    """A group heading spanning two dates, the other headings merged down (rowspan)."""
+    page = (
+        "<table><tr><td colspan='7'>DANH SÁCH HỒ SƠ</td></tr>"
+        "<tr><th rowspan='2'>STT</th><th rowspan='2'>Mã hồ sơ</th><th rowspan='2'>Tên TTHC</th>"
+        "<th colspan='2'>Thời gian</th><th rowspan='2'>Trạng thái</th><th rowspan='2'>Người nộp</th></tr>"
+        "<tr><th>Ngày nhận</th><th>Ngày hẹn trả</th></tr>"
+        "<tr><td>1</td><td>H-1</td><td>Đăng ký doanh nghiệp</td><td>02/03/2023 08:00</td>"
+        "<td>07/03/2023</td><td>Đang xử lý</td><td>Nguyễn Văn Mẫu</td></tr></table>"
+    )
+    raw = make_raw(tmp_path / "raw", {"a.xls": page.encode("utf-8")})
+    result = run_ingest(raw, tmp_path / "out")
+    d = load_processed(tmp_path / "out").dossiers
+    assert result.rejects.empty and d["dossier_id"].tolist() == ["H-1"]
+    assert d["received_at"].iloc[0] == pd.Timestamp("2023-03-02 08:00")
+    assert d["procedure_code"].iloc[0] == "1.001" and d["source_row"].iloc[0] == 4
+    assert "Nguyễn Văn Mẫu" not in d.astype(str).to_csv()
