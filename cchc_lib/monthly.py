@@ -190,12 +190,12 @@ def render(periods: list[Period], processed: Path, out: Path, conventions: Any =
     return render_batch(periods, processed, out, jobs=2, progress=False, conventions=conventions)
 
 
-def update_index(out: Path, year: int, processed: Path, results: Any) -> Any:
+def update_index(out: Path, year: int, processed: Path, results: Any, conventions: Any = None) -> Any:
     """Rewrite ``<out>/index.html``: this run's results plus every report already on disk, of
     every year (``write_index`` finds them), so the index never loses an earlier report."""
     from cchc_lib.reports import write_index
 
-    return write_index(list(results or []), out, year, processed)
+    return write_index(list(results or []), out, year, processed, conventions=conventions)
 
 
 def _ingest_errors() -> tuple[type[BaseException], ...]:
@@ -347,16 +347,16 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
 
     # 2. render and index
     results: Any = []
+    # Conventions only when chosen (steps swapped in by tests take the plain arguments).
+    extra = {"conventions": options.conventions} if options.conventions is not None else {}
     try:
-        # Conventions only when chosen (steps swapped in by tests take three arguments).
-        extra = {"conventions": options.conventions} if options.conventions is not None else {}
         results = render(periods, options.processed, options.out, **extra)
         paths, errors = interpret_results(results)
     except Exception as exc:  # noqa: BLE001 - any renderer crash is a render failure for cron
         log.exception("Lập báo cáo thất bại")
         paths, errors = [], [str(exc)]
     try:
-        update_index(options.out, month.year, options.processed, results)
+        update_index(options.out, month.year, options.processed, results, **extra)
     except Exception as exc:  # noqa: BLE001
         log.exception("Không cập nhật được trang mục lục")
         errors.append(f"mục lục: {exc}")

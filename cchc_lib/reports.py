@@ -865,12 +865,13 @@ def render_batch(
 # -- the index of a batch ---------------------------------------------------------------------
 
 
-def key_numbers(processed_dir: str | Path, periods: Iterable[Period],
-                department: str | None = None) -> dict[str, dict[str, float | None]]:
-    """Received dossiers and the key rates of each period, for the index page."""
+def key_numbers(processed_dir: str | Path, periods: Iterable[Period], department: str | None = None,
+                conventions: object = None) -> dict[str, dict[str, float | None]]:
+    """Received dossiers and the key rates of each period, for the index page (under the
+    run's ``conventions``, as the reports it links)."""
     from cchc_lib.indicators import compute_indicators, load_processed
 
-    data = load_processed(Path(processed_dir))
+    data = load_processed(Path(processed_dir), _as_conventions(conventions))
     numbers: dict[str, dict[str, float | None]] = {}
     for period in periods:
         df = compute_indicators(data, period, by="overall", department=department)
@@ -1018,7 +1019,7 @@ def index_html(results: Sequence[ReportResult], out_dir: Path, year: int | None 
 
 def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int | None = None,
                 processed_dir: str | Path | None = None, department: str | None = None,
-                plan: ReportResult | None = None) -> Path:
+                plan: ReportResult | None = None, conventions: object = None) -> Path:
     """Write ``out_dir/index.html`` atomically, linking every report under ``out_dir`` of every
     year (found on disk) together with this run's ``results`` (which win over what is on disk,
     and show this run's failures) and this run's ``plan`` report of ``year``; key numbers when
@@ -1033,7 +1034,8 @@ def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int 
     numbers = None
     if processed_dir is not None:
         try:
-            numbers = key_numbers(processed_dir, [Period.parse(r.period) for r in ordered], department)
+            numbers = key_numbers(processed_dir, [Period.parse(r.period) for r in ordered], department,
+                                  conventions)
         except Exception as exc:  # noqa: BLE001 - the index still links the reports
             print(f"Cảnh báo: không tính được số liệu chính cho trang mục lục: {exc}", file=sys.stderr)
     path = out_dir / "index.html"
@@ -1123,7 +1125,8 @@ def report_cli(args) -> int:
         print(result.error, file=sys.stderr)
     done = [r for r in results if r.ok]
     if args.year is not None:
-        index = write_index(results, out, int(args.year), processed, args.department, plan=plan)
+        index = write_index(results, out, int(args.year), processed, args.department, plan=plan,
+                            conventions=getattr(args, "conventions_obj", None))
         # The plan report is one of the batch's reports: a failed one shows in the count.
         batch = [*results, *([plan] if plan is not None else [])]
         print(f"Đã lập {sum(r.ok for r in batch)}/{len(batch)} báo cáo năm {args.year}; "

@@ -285,3 +285,27 @@ def test_monthly_refuses_a_bad_conventions_file(capsys, tmp_path, monkeypatch):
     f.write_text("window: weekly\n", encoding="utf-8")
     code, _, err = run(capsys, "monthly", "--conventions", str(f), "--out", str(tmp_path / "r"))
     assert code == 2 and "'window: weekly' không hợp lệ" in err
+
+
+def test_monthly_passes_the_conventions_to_the_reports_and_the_index(capsys, tmp_path, monkeypatch):
+    from cchc_lib import monthly
+
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+    monkeypatch.setattr(monthly, "ingest", lambda raw, processed: None)
+
+    def render(periods, processed, out, conventions=None):
+        seen["render"] = conventions
+        return []
+
+    def index(out, year, processed, results, conventions=None):
+        seen["index"] = conventions
+
+    monkeypatch.setattr(monthly, "render", render)
+    monkeypatch.setattr(monthly, "update_index", index)
+    f = tmp_path / "c.yaml"
+    f.write_text("timeliness: day\n", encoding="utf-8")
+    run(capsys, "monthly", "--month", "2023-03", "--raw", str(tmp_path), "--out", str(tmp_path / "r"),
+        "--conventions", str(f), "--window", "nd09")
+    expected = Conventions(timeliness="day", window="nd09", official_window="nd09", source=str(f))
+    assert seen == {"render": expected, "index": expected}
