@@ -234,3 +234,23 @@ def test_minimal_export_takes_code_and_field_from_the_catalogue(tmp_path):
     assert NO_CHANNEL_NOTE in format_form06(t, MARCH)
     assert_identities(t.assign(received_online=0, received_direct=t["received_total"] - t["carried_over"]))
     assert t[NUMBER_COLUMNS].drop(columns=["received_online", "received_direct"]).notna().all().all()
+
+
+def test_form06_xlsx_without_channel_leaves_4_5_empty_with_a_note(tmp_path):
+    from openpyxl import load_workbook
+
+    from cchc_lib.form06 import write_form06_xlsx
+
+    rows = [dossier(1, "2023-03-01 08:00", "2023-03-10", "2023-03-05 08:00", channel=None),
+            dossier(2, "2023-03-02 08:00", "2023-03-10", channel=None)]
+    data = make_data(rows, missing=("channel",))
+    table = form06_table(data, MARCH)  # the official window: nd09, 15/02-14/03
+    out = write_form06_xlsx(table, MARCH, tmp_path / "b06.xlsx")
+    ws = load_workbook(out).active
+    assert ws["A5"].value == ("Kỳ báo cáo: Tháng 3/2023 (số liệu từ ngày 15/02/2023 đến ngày 14/03/2023, "
+                              "theo Nghị định số 09/2019/NĐ-CP)")
+    # one field row (13) and the total (14): (3) = 2, (4) and (5) empty, (7) = 1 early, (11) = 1
+    # pending, overdue (due 10/03, still open at 15/03 00:00)
+    total = [ws.cell(14, c).value for c in range(2, 14)]
+    assert total == ["Tổng cộng", 2, None, None, 0, 1, 1, 0, 0, 1, 0, 1]
+    assert ws["A15"].value == f"Ghi chú: {NO_CHANNEL_NOTE}"
