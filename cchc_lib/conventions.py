@@ -62,6 +62,13 @@ class Conventions:
 DEFAULT = Conventions()
 
 
+def as_conventions(value: object) -> Conventions | None:
+    """Conventions from a Conventions, the dict of its values (a notebook parameter) or None."""
+    if value is None or isinstance(value, Conventions):
+        return value
+    return Conventions(**dict(value))
+
+
 def load_conventions(path: str | Path | None = None, window: str | None = None) -> Conventions:
     """The conventions of a file (the packaged defaults when None), keys it omits at their
     defaults, then ``window`` (if given) for both windows. ConventionsError: one line."""

@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_lib.atomic import make_readable, temp_path, write_text_atomic
+from cchc_lib.conventions import as_conventions as _as_conventions
 from cchc_lib.conventions import conventions_line_vi
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, fmt_points
 from cchc_lib.periods import Period, periods_in_year
@@ -91,15 +92,6 @@ def chart_window(period: Period) -> tuple[Period, Period]:
     own 12 months."""
     last = period.months()[-1]
     return last.shift(-11), last
-
-
-def _as_conventions(conventions: object):
-    """Conventions from a Conventions, a dict of its values (a notebook parameter) or None."""
-    from cchc_lib.conventions import Conventions
-
-    if conventions is None or isinstance(conventions, Conventions):
-        return conventions
-    return Conventions(**dict(conventions))
 
 
 def conventions_parameter(conventions: object) -> dict | None:
@@ -804,7 +796,7 @@ def _render_task(task: tuple) -> ReportResult:
             from cchc_lib.plan_report import render_plan_report
 
             # as_of None: the end of the plan year, or today while the year is running.
-            result = render_plan_report(plan_year, None, processed_dir, out_dir)
+            result = render_plan_report(plan_year, None, processed_dir, out_dir, conventions=conventions)
             result.period = key
             return result
         return render_report(period, processed_dir, out_dir, department, kernel_name=kernel_name,
@@ -843,7 +835,7 @@ def render_batch(
     if plan_year is not None:
         # Started first, so that it does not run alone at the end of the batch.
         tasks.insert(0, (str(plan_year), str(processed_dir), str(out_dir), None, kernel_name, timeout,
-                         str(notebook), int(plan_year), None))
+                         str(notebook), int(plan_year), params))
     results: dict[int, ReportResult] = {}
     bar = tqdm(total=len(tasks), desc="Lập báo cáo", unit=" báo cáo", disable=not progress,
                file=sys.stderr)

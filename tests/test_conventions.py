@@ -309,3 +309,15 @@ def test_monthly_passes_the_conventions_to_the_reports_and_the_index(capsys, tmp
         "--conventions", str(f), "--window", "nd09")
     expected = Conventions(timeliness="day", window="nd09", official_window="nd09", source=str(f))
     assert seen == {"render": expected, "index": expected}
+
+
+def test_plan_report_follows_and_says_the_conventions(sample_processed_dir):
+    from cchc_lib import plan_report
+
+    nd09 = Conventions(window="nd09")
+    ctx = plan_report.prepare_plan_report(2023, "2023-12-31", sample_processed_dir, {**nd09.as_dict()})
+    assert "kỳ số liệu theo NĐ 09/2019" in plan_report.header_markdown(ctx)
+    # Năm 2023 under nd09 = 15/12/2022-14/12/2023: the dossiers received are those of the engine
+    direct = compute_indicators(load_processed_with(sample_processed_dir, nd09), P("2023"))
+    shown = ctx.indicators.set_index("indicator")
+    assert shown.loc["online_share", "denominator"] == row(direct, "online_share").denominator

@@ -403,10 +403,9 @@ def test_runner_parameters_are_declared_in_the_parameters_cell(notebook):
     nb = load_notebook_node(str(NOTEBOOKS / notebook))
     declared = {p.name for p in _infer_parameters(nb)}
     passed = {"period", "department", "processed_dir"}
+    passed |= {"conventions"}
     if notebook == "plan.ipynb":
         passed |= {"year", "as_of"}
-    else:
-        passed |= {"conventions"}
     assert passed <= declared
     assert nb.cells[0].metadata.tags == ["parameters"]
 
