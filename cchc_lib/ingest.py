@@ -36,6 +36,7 @@ __all__ = ["IngestError", "IngestResult", "run_ingest", "format_summary"]
 
 REJECTS_FILE = "rejects.csv"
 REPORT_FILE = "ingest_report.json"
+MAX_SKIPPED_SHOWN = 10  # the summary stays one screen; ingest_report.json lists every one
 COUNTS = ("rows_read", "rows_accepted", "rows_rejected", "duplicates_merged")
 TABLE_LABELS = {
     "dossiers": "Hồ sơ TTHC",
@@ -317,7 +318,10 @@ def format_summary(result: IngestResult, top_reasons: int = 5) -> str:
     skipped = report.get("skipped") or []
     if skipped:
         out += ["", f"Tệp bỏ qua, không đọc ({fmt_number(len(skipped))}):"]
-        out += [f"  - {s['file']}: {s['reason']}" for s in skipped]
+        out += [f"  - {s['file']}: {s['reason']}" for s in skipped[:MAX_SKIPPED_SHOWN]]
+        if len(skipped) > MAX_SKIPPED_SHOWN:
+            more = fmt_number(len(skipped) - MAX_SKIPPED_SHOWN)
+            out.append(f"  ... và {more} tệp khác (xem {REPORT_FILE})")
     reasons = list(report["reject_reasons"].items())
     if reasons:
         out += ["", "Lý do loại dòng thường gặp nhất:"]
