@@ -82,6 +82,7 @@ def generate(n: int, seed: int = 2023) -> ProcessedData:
         "reused_digitized_data": flag(0.3),
         "citizen_data_connected": flag(0.3),
         "from_national_storage": flag(0.3),
+        "submitted_at": received.astype("datetime64[ns]"),
         "source_file": pd.array(np.full(n, "bench.csv", dtype=object), dtype="string"),
         "source_row": pd.array(np.arange(n) + 2, dtype="Int64"),
     }
@@ -124,6 +125,7 @@ received AS (
     SELECT p.code, grp,
            count(*) AS received,
            count(*) FILTER (WHERE channel = 'online') AS online,
+           count(channel) AS channel_known,
            count(*) FILTER (WHERE coalesce(fee_required, false)) AS fee,
            count(*) FILTER (WHERE coalesce(fee_required, false) AND accepts_online_payment) AS fee_enabled,
            count(*) FILTER (WHERE coalesce(fee_required, false) AND accepts_online_payment

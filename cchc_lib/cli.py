@@ -61,6 +61,25 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _add_conventions(p: argparse.ArgumentParser) -> None:
+    """--conventions FILE and --window, on every command that computes numbers."""
+    p.add_argument("--conventions", type=Path, default=None, metavar="FILE",
+                   help="reporting conventions YAML (default: the packaged cchc_lib/conventions.yaml)")
+    p.add_argument("--window", choices=("calendar", "nd09"), default=None,
+                   help="data window of the periods for this run (overrides the conventions file)")
+
+
+def _conventions(args: argparse.Namespace):
+    """The run's conventions (None: neither flag given, the packaged defaults); ConventionsError
+    (one line) when the file cannot be used."""
+    from cchc_lib.conventions import load_conventions
+
+    path, window = getattr(args, "conventions", None), getattr(args, "window", None)
+    if path is None and window is None:
+        return None
+    return load_conventions(path, window)
+
+
 # -- handlers ------------------------------------------------------------------------------
 
 
@@ -91,11 +110,16 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
+    from cchc_lib.conventions import ConventionsError
     from cchc_lib.indicators import MissingDataError, indicators_cli
 
     try:
+        conventions = _conventions(args)
+    except ConventionsError as exc:
+        return _fail(f"Lỗi: {exc}", 2)
+    try:
         print(indicators_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format,
-                             as_of=_as_of(args)))
+                             as_of=_as_of(args), conventions=conventions))
     except MissingDataError as exc:
         return _fail(str(exc), 1)
     except ValueError as exc:  # an --as-of that is not a date
@@ -104,19 +128,29 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
 
 def cmd_form06(args: argparse.Namespace) -> int:
+    from cchc_lib.conventions import ConventionsError
     from cchc_lib.form06 import form06_cli
     from cchc_lib.indicators import MissingDataError
 
     try:
-        print(form06_cli(args.period, processed_dir=args.processed, out=args.out))
+        conventions = _conventions(args)
+    except ConventionsError as exc:
+        return _fail(f"Lỗi: {exc}", 2)
+    try:
+        print(form06_cli(args.period, processed_dir=args.processed, out=args.out, conventions=conventions))
     except MissingDataError as exc:
         return _fail(str(exc), 1)
     return 0
 
 
 def cmd_index766(args: argparse.Namespace) -> int:
+    from cchc_lib.conventions import ConventionsError
     from cchc_lib.index766 import IndexInputError, index766_cli
 
+    try:
+        conventions = _conventions(args)
+    except ConventionsError as exc:
+        return _fail(f"Lỗi: {exc}", 2)
     try:
         if args.from_counts is not None:
             print(index766_cli(from_counts=args.from_counts, fmt=args.format))
@@ -124,7 +158,8 @@ def cmd_index766(args: argparse.Namespace) -> int:
         from cchc_lib.indicators import MissingDataError
 
         try:
-            print(index766_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format))
+            print(index766_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format,
+                               conventions=conventions))
         except MissingDataError as exc:
             return _fail(str(exc), 1)
     except IndexInputError as exc:
@@ -133,6 +168,12 @@ def cmd_index766(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from cchc_lib.conventions import ConventionsError
+
+    try:
+        args.conventions_obj = _conventions(args)
+    except ConventionsError as exc:
+        return _fail(f"Lỗi: {exc}", 2)
     if getattr(args, "plan", None) is not None:
         from cchc_lib.plan_report import plan_report_cli
 
@@ -194,12 +235,16 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_monthly(args: argparse.Namespace) -> int:
     from cchc_lib.config import ConfigError, load_settings
+    from cchc_lib.conventions import ConventionsError
     from cchc_lib.monthly import EXIT_USAGE, MonthlyOptions, run_monthly
 
     try:
         settings = load_settings(args.config)
+        conventions = _conventions(args)
     except ConfigError as exc:
         return _fail(str(exc), EXIT_USAGE)
+    except ConventionsError as exc:
+        return _fail(f"Lỗi: {exc}", EXIT_USAGE)
     options = MonthlyOptions(
         raw=args.raw,
         processed=args.processed,
@@ -208,6 +253,7 @@ def cmd_monthly(args: argparse.Namespace) -> int:
         send=args.send,
         force=args.force,
         wait=args.wait,
+        conventions=conventions,
     )
     return run_monthly(options, settings).code
 
@@ -249,12 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--as-of", dest="as_of", default=None,
                    help="the period to this date, e.g. --period 2023 --as-of 2023-06-15 (2023-YTD)")
+    _add_conventions(p)
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("form06", help="the official form Biểu 06/VPCP/KSTT for a period")
     p.add_argument("--period", type=_period, required=True, help="2023-03, 2023-Q1 or 2023")
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
     p.add_argument("--out", type=Path, default=None, help="write an .xlsx in the official layout")
+    _add_conventions(p)
     p.set_defaults(func=cmd_form06)
 
     p = sub.add_parser("index766", help="the national service index (QĐ 766/QĐ-TTg), 100 points")
@@ -265,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=("overall", "department"), default="overall")
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    _add_conventions(p)
     p.set_defaults(func=cmd_index766)
 
     p = sub.add_parser("report", help="render HTML reports with papermill and nbconvert")
@@ -280,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
     p.add_argument("--jobs", type=int, default=2, help="parallel report processes")
+    _add_conventions(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("send", help="e-mail HTML reports with a summary of the period")
@@ -302,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
     p.add_argument("--config", type=Path, default=None, help="TOML settings (default ./cchc.toml)")
+    _add_conventions(p)
     p.set_defaults(func=cmd_monthly)
 
     return parser

@@ -40,8 +40,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cchc_lib.formatting import fmt_number, fmt_percent
-from cchc_lib.periods import Period
+from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
+from cchc_lib.conventions import Conventions, counted_dossiers
+from cchc_lib.formatting import fmt_number, fmt_percent, render_table
+from cchc_lib.periods import ND09_DAY, Period
 from cchc_lib.schema import conform
 from cchc_lib.targets import Targets, cite, load_targets, target_text_vi
 
@@ -61,9 +63,10 @@ BY_LABELS = {
     "channel": "Kênh nộp",
 }
 
-CLI_COLUMNS = ["period", "group_by", "group", "indicator", "numerator", "denominator", "value",
-               "target", "status"]
-COLUMNS = [*CLI_COLUMNS, "label_vi", "unit", "target_min", "target_op", "target_text_vi",
+_TIDY = ["period", "group_by", "group", "indicator", "numerator", "denominator", "value", "target",
+         "status"]
+CLI_COLUMNS = [*_TIDY, "window"]  # the data window appended (conventions.md §3)
+COLUMNS = [*_TIDY, "label_vi", "unit", "target_min", "target_op", "target_text_vi",
            "target_source", "status_min", "prev_value", "change_prev", "yoy_value", "change_yoy"]
 
 
@@ -73,13 +76,23 @@ class MissingDataError(Exception):
 
 @dataclass
 class ProcessedData:
-    dossiers: pd.DataFrame
+    dossiers: pd.DataFrame  # every processed dossier, never-received registrations included
     procedures: pd.DataFrame
     feedback: pd.DataFrame | None
     ingest_report: dict
     # Optional prebuilt month grid of the dossier measures (measure_grid.with_grid): when set,
     # dossier_measures reads it instead of the dossiers (same numbers, for interactive use).
     grid: object | None = field(default=None, repr=False, compare=False)
+    conventions: Conventions = DEFAULT_CONVENTIONS
+    _counted: tuple | None = field(default=None, repr=False, compare=False)
+
+    def counted(self) -> pd.DataFrame:
+        """The dossiers that enter numbers under ``self.conventions`` (see
+        conventions.counted_dossiers), computed once per (dossiers, conventions)."""
+        key = (id(self.dossiers), self.conventions)
+        if self._counted is None or self._counted[0] != key:
+            self._counted = (key, counted_dossiers(self.dossiers, self.conventions))
+        return self._counted[1]
 
 
 @dataclass(frozen=True)
@@ -100,10 +113,12 @@ DOSSIER_INDICATORS: tuple[IndicatorDef, ...] = (
     # Biểu II.5 "hồ sơ để chậm, muộn": resolved late in the period + pending overdue at its end.
     IndicatorDef("apology_rate", "Tỷ lệ hồ sơ chậm, muộn có văn bản xin lỗi", "rate", "apology_num",
                  "apology_den", ("apology_issued",)),
-    # III.2, Biểu II.8 "hồ sơ giải quyết theo DVCTT / hồ sơ giải quyết": by completion date.
+    # III.2, Biểu II.8 "hồ sơ giải quyết theo DVCTT / hồ sơ giải quyết": by completion date, over
+    # the resolved dossiers whose channel is known (an export without a channel column: no data).
     IndicatorDef("online_resolved_share", "Tỷ lệ hồ sơ giải quyết theo dịch vụ công trực tuyến",
-                 "rate", "online_resolved", "resolved"),
-    IndicatorDef("online_share", "Tỷ lệ hồ sơ nộp trực tuyến", "rate", "online", "received"),
+                 "rate", "online_resolved", "resolved_channel_known", ("channel",)),
+    IndicatorDef("online_share", "Tỷ lệ hồ sơ nộp trực tuyến", "rate", "online", "channel_known",
+                 ("channel",)),
     IndicatorDef("payment_enabled_share",
                  "Tỷ lệ hồ sơ có nghĩa vụ tài chính được triển khai thanh toán trực tuyến", "rate",
                  "fee_enabled", "fee", ("fee_required", "catalogue_online_payment")),
@@ -143,10 +158,11 @@ CATALOGUE_INDICATORS: tuple[IndicatorDef, ...] = (
 INDICATORS: dict[str, IndicatorDef] = {d.id: d for d in (*DOSSIER_INDICATORS, *CATALOGUE_INDICATORS)}
 
 # Additive measures by time base; "in"/"out"/"due_in"/"due_out" feed the backlog counts.
-RECEIVED_MEASURES = ("received", "online", "fee", "fee_enabled", "fee_enabled_paid", "synced",
+RECEIVED_MEASURES = ("received", "online", "channel_known", "fee", "fee_enabled", "fee_enabled_paid",
+                     "synced",
                      "digitized", "wait_sum", "wait_count")
 COMPLETED_MEASURES = ("resolved", "early", "on_day", "late", "late_apology", "online_resolved",
-                      "electronic_result", "processing_days_sum")
+                      "resolved_channel_known", "electronic_result", "processing_days_sum")
 RATED_MEASURES = ("rated", "satisfied")
 STOCK_BASES = ("in", "out", "due_in", "due_out")
 # Point-in-time counts (at the period's end; carried_over at its start).
@@ -164,8 +180,9 @@ DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES, *S
 # -- loading -------------------------------------------------------------------------------
 
 
-def load_processed(processed_dir: Path) -> ProcessedData:
-    """Read ``dossiers.parquet``, ``procedures.parquet`` (+ feedback, ingest report if present)."""
+def load_processed(processed_dir: Path, conventions: Conventions | None = None) -> ProcessedData:
+    """Read ``dossiers.parquet``, ``procedures.parquet`` (+ feedback, ingest report if present);
+    numbers computed from it follow ``conventions`` (the packaged defaults when None)."""
     processed_dir = Path(processed_dir)
     dossiers_path = processed_dir / "dossiers.parquet"
     procedures_path = processed_dir / "procedures.parquet"
@@ -179,17 +196,24 @@ def load_processed(processed_dir: Path) -> ProcessedData:
     feedback = conform(pd.read_parquet(feedback_path), "feedback") if feedback_path.exists() else None
     report_path = processed_dir / "ingest_report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-    return ProcessedData(dossiers, procedures, feedback, report)
+    return ProcessedData(dossiers, procedures, feedback, report, conventions or DEFAULT_CONVENTIONS)
 
 
 # -- per-dossier arrays ----------------------------------------------------------------------
 
 
-def _months(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(month number = year * 12 + month - 1, valid mask) of a datetime column."""
+def _months(values: pd.Series, window: str = "calendar") -> tuple[np.ndarray, np.ndarray]:
+    """(month number = year * 12 + month - 1, valid mask) of a datetime column.
+
+    Under the ``nd09`` window a month runs from the 15th of the month before to the 14th, so
+    an instant on or after the 15th belongs to the next month's window."""
     arr = values.to_numpy(dtype="datetime64[ns]")
     valid = ~np.isnat(arr)
-    months = arr.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    calendar_month = arr.astype("datetime64[M]")
+    months = calendar_month.astype(np.int64) + 1970 * 12
+    if window == "nd09":
+        day = (arr.astype("datetime64[D]") - calendar_month.astype("datetime64[D]")).astype(np.int64) + 1
+        months = months + (day >= ND09_DAY)
     return np.where(valid, months, 0), valid
 
 
@@ -218,7 +242,7 @@ def _availability(data: ProcessedData) -> dict[str, bool]:
     p_cols = _present_columns(data.ingest_report, "procedures")
     avail = {c: _available(d, c, d_cols) for c in (
         "apology_issued", "fee_required", "paid_online", "rating", "wait_minutes", "synced_national",
-        "digitized", "electronic_result")}
+        "digitized", "electronic_result", "channel")}
     avail["catalogue_online_payment"] = _available(p, "online_payment", p_cols)
     avail["full_online_eligible"] = _available(p, "full_online_eligible", p_cols)
     avail["national_integrated"] = _available(p, "national_integrated", p_cols)
@@ -227,6 +251,11 @@ def _availability(data: ProcessedData) -> dict[str, bool]:
     avail["form_fields"] = (_available(p, "form_fields_before", p_cols)
                             and _available(p, "form_fields_after", p_cols))
     return avail
+
+
+def availability(data: ProcessedData) -> dict[str, bool]:
+    """Which inputs exist (availability keys of IndicatorDef.requires, e.g. ``channel``)."""
+    return _availability(data)
 
 
 def _accepts_online_payment(dossiers: pd.DataFrame, procedures: pd.DataFrame,
@@ -245,12 +274,19 @@ def _accepts_online_payment(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     return np.isin(dossier_keys, catalogue_keys)
 
 
-def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[str, object]:
-    """Month numbers per time base and the per-dossier measure weights."""
-    rm, _ = _months(dossiers["received_at"])
-    cm, done = _months(dossiers["completed_at"])
-    dm, _ = _months(dossiers["due_at"])
-    rated_m, rated_valid = _months(dossiers["rated_at"])
+def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
+                    window: str = "calendar") -> dict[str, object]:
+    """Month numbers per time base and the per-dossier measure weights. ``dossiers`` are the
+    counted ones (conventions.counted_dossiers: due instants per the timeliness convention)."""
+    rm, _ = _months(dossiers["received_at"], window)
+    cm, done = _months(dossiers["completed_at"], window)
+    dm, _ = _months(dossiers["due_at"], window)
+    rated_m, rated_valid = _months(dossiers["rated_at"], window)
+    # Clock stopped (awaiting the citizen, suspended): never overdue while pending.
+    if "clock_stopped" in dossiers.columns:
+        may_be_overdue = ~dossiers["clock_stopped"].to_numpy(dtype=bool)
+    else:
+        may_be_overdue = np.ones(len(dossiers), dtype=bool)
 
     received = dossiers["received_at"].to_numpy(dtype="datetime64[ns]")
     completed = dossiers["completed_at"].to_numpy(dtype="datetime64[ns]")
@@ -273,11 +309,13 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
 
     ones = np.ones(len(dossiers), dtype=bool)
     online = (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False)
+    channel_known = dossiers["channel"].notna().to_numpy(dtype=bool)
     apology = _flag(dossiers, "apology_issued")
     return {
         "received": (rm, ones, {
             "received": ones,
             "online": online,
+            "channel_known": channel_known,
             "fee": fee,
             "fee_enabled": enabled,
             "fee_enabled_paid": enabled & _flag(dossiers, "paid_online"),
@@ -293,6 +331,7 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
             "late": late,
             "late_apology": late & apology,
             "online_resolved": online,
+            "resolved_channel_known": channel_known,
             "electronic_result": _flag(dossiers, "electronic_result"),
             "processing_days_sum": days,
         }),
@@ -301,8 +340,8 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
         # month; max() keeps the identities exact even if a date precedes received_at.
         "in": (rm, ones, {"in": ones}),
         "out": (np.maximum(rm, cm), done, {"out": ones}),
-        "due_in": (np.maximum(rm, dm), ones, {"due_in": ones, "due_in_apology": apology}),
-        "due_out": (np.maximum(np.maximum(rm, dm), cm), done,
+        "due_in": (np.maximum(rm, dm), may_be_overdue, {"due_in": ones, "due_in_apology": apology}),
+        "due_out": (np.maximum(np.maximum(rm, dm), cm), done & may_be_overdue,
                     {"due_out": ones, "due_out_apology": apology}),
     }
 
@@ -327,15 +366,20 @@ def _group_keys(dossiers: pd.DataFrame, by: str) -> tuple[np.ndarray, list[str]]
 
 
 def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "overall",
-                     department: str | None = None) -> pd.DataFrame:
+                     department: str | None = None, window: str | None = None) -> pd.DataFrame:
     """Every additive measure and backlog count per (period, group): one row each, columns
-    ``period, group`` + ``DOSSIER_MEASURES``. The base for the indicators and for Biểu 06."""
-    if data.grid is not None:
+    ``period, group`` + ``DOSSIER_MEASURES``. The base for the indicators and for Biểu 06.
+
+    Dossiers are counted per ``data.conventions``; periods cover the data window ``window``
+    (default: the conventions' analysis window). A prebuilt grid (measure_grid) built for the
+    same conventions and window answers instead of the dossiers."""
+    window = window or data.conventions.window
+    if data.grid is not None and data.grid.serves(data.conventions, window):
         return data.grid.measures(periods, by, department)
-    dossiers = data.dossiers
+    dossiers = data.counted()
     if department is not None:
         dossiers = dossiers[dossiers["department"] == department]
-    periods = list(dict.fromkeys(periods))
+    periods = list(dict.fromkeys(p.with_window(window) for p in periods))
     bounds = np.array([_month_number(p) for p in periods], dtype=np.int64).reshape(-1, 2)
     # Month grid: offset 0 holds everything up to the month before the earliest start, the last
     # offset everything from the latest end on; so every period has 1 <= start < end <= last.
@@ -345,7 +389,7 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
     n_groups = len(groups)
 
     sums: dict[str, np.ndarray] = {}
-    for months, valid, measures in _dossier_events(dossiers, data.procedures).values():
+    for months, valid, measures in _dossier_events(dossiers, data.procedures, window).values():
         offsets = np.clip(months - origin, 0, width - 1)
         keys = (group_codes * width + offsets)[valid]
         for name, weights in measures.items():
@@ -583,6 +627,7 @@ def compute_many(data: ProcessedData, periods: Sequence[Period], by: str = "over
     periods = list(dict.fromkeys(periods))
     if not periods:
         return pd.DataFrame(columns=COLUMNS)
+    # Results keep the periods' codes; the data window is the conventions' (the window column).
     wanted = list(periods)
     if with_changes:
         extra = [q for p in periods for q in (p.previous(), p.same_last_year())]
@@ -642,26 +687,9 @@ def format_value(value: float, unit: str) -> str:
     return fmt_number(value)
 
 
-def _text_width(text: str) -> int:
-    import unicodedata
-
-    return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
-
-
-def render_table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(_text_width(h), *(_text_width(r[i]) for r in rows)) if rows else _text_width(h)
-              for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _text_width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), sep, *(line(r) for r in rows)])
-
-
 def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
     """The terminal table: Vietnamese labels, percentages, targets and status."""
-    title = f"Chỉ số CCHC - {period.label_vi} - theo {BY_LABELS[by].lower()}"
+    title = f"Chỉ số CCHC - {period.label_window_vi} - theo {BY_LABELS[by].lower()}"
     blocks = [title]
     for group, part in frame.groupby("group", sort=False):
         rows = []
@@ -686,18 +714,21 @@ def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
     return "\n".join(blocks)
 
 
-def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str, as_of: object = None) -> str:
-    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS.
-    ``as_of``: the period to that date (a year before its end is ``2023-YTD``)."""
-    data = load_processed(processed_dir)
+def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str, as_of: object = None,
+                   conventions: Conventions | None = None) -> str:
+    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS (the
+    ``window`` column says which data window produced the numbers). ``as_of``: the period to
+    that date (a year before its end is ``2023-YTD``)."""
+    data = load_processed(processed_dir, conventions)
     if as_of is not None:
         from cchc_lib.projection import indicators_as_of
 
         frame = indicators_as_of(data, period, as_of, by=by)
     else:
         frame = compute_indicators(data, period, by=by)
+    frame = frame.assign(window=data.conventions.window)
     if fmt == "table":
-        return format_indicator_table(frame, period, by)
+        return format_indicator_table(frame, period.with_window(data.conventions.window), by)
     # 12 significant digits: counts print as 1194 (not 1194.0), and float noise such as
     # 0.47500000000000003 (0.275 + 0.20) as 0.475.
     tidy = frame[CLI_COLUMNS]

@@ -307,13 +307,13 @@ def summary_html(summaries: Sequence[PeriodSummary]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def load_summaries(periods: Sequence[Period], processed_dir: Path) -> list[PeriodSummary]:
-    """Compute the indicators for each period; a period whose data is missing gets a note
-    instead of a table so that the reports still go out."""
+def load_summaries(periods: Sequence[Period], processed_dir: Path, conventions=None) -> list[PeriodSummary]:
+    """Compute the indicators for each period (under ``conventions``, None: the defaults); a
+    period whose data is missing gets a note instead of a table so that the reports still go out."""
     from cchc_lib.indicators import MissingDataError, compute_indicators, load_processed
 
     try:
-        data = load_processed(processed_dir)
+        data = load_processed(processed_dir, conventions)
     except MissingDataError as exc:
         log.warning("Không tính được chỉ số tóm tắt: %s", exc)
         note = "Chưa tính được số liệu tóm tắt; xem báo cáo đính kèm."

@@ -43,8 +43,11 @@ class MeasureGrid:
     one column per month boundary from the first month with an event to the month after the
     last, column k holding everything before month ``lo + k``."""
 
-    def __init__(self, data: ProcessedData) -> None:
-        dossiers = data.dossiers
+    def __init__(self, data: ProcessedData, window: str | None = None) -> None:
+        # Built for one set of conventions and one data window (nd09 months run 15th-14th).
+        self.conventions = data.conventions
+        self.window = window or data.conventions.window
+        dossiers = data.counted()
         n = len(dossiers)
         combined = np.zeros(n, dtype=np.int64)
         uniques: dict[str, np.ndarray] = {}
@@ -59,7 +62,7 @@ class MeasureGrid:
         self.cells = {by: dossiers[column].to_numpy(dtype=object, na_value=None)[first]
                       for by, column in CELL_COLUMNS.items()}
 
-        events = _dossier_events(dossiers, data.procedures)
+        events = _dossier_events(dossiers, data.procedures, self.window)
         valid_months = [months[valid] for months, valid, _ in events.values()]
         present = [m for m in valid_months if len(m)]
         self.lo = int(min(m.min() for m in present)) if present else 0
@@ -74,6 +77,10 @@ class MeasureGrid:
                 cum = np.zeros((self.n_cells, self.width + 1))
                 np.cumsum(counts.reshape(self.n_cells, self.width), axis=1, out=cum[:, 1:])
                 self.sums[name] = cum
+
+    def serves(self, conventions: object, window: str) -> bool:
+        """Whether this grid answers for these conventions and this window."""
+        return conventions == self.conventions and window == self.window
 
     def _column(self, bound: int) -> int:
         return min(max(bound - self.lo, 0), self.width)
@@ -123,6 +130,7 @@ class MeasureGrid:
         })
 
 
-def with_grid(data: ProcessedData) -> ProcessedData:
-    """A copy of ``data`` whose indicator computations read a prebuilt :class:`MeasureGrid`."""
-    return replace(data, grid=MeasureGrid(data))
+def with_grid(data: ProcessedData, window: str | None = None) -> ProcessedData:
+    """A copy of ``data`` whose indicator computations (under its conventions, in ``window``,
+    default the conventions' analysis window) read a prebuilt :class:`MeasureGrid`."""
+    return replace(data, grid=MeasureGrid(data, window))

@@ -51,6 +51,7 @@ class PlanReportContext:
     sources: dict[str, bool]  # which optional inputs were present
     plan_name: str = ""
     generated_at: pd.Timestamp = field(default_factory=pd.Timestamp.now)
+    conventions: object = None  # conventions.Conventions the dossier numbers follow
 
     @property
     def period(self) -> Period:
@@ -64,18 +65,22 @@ def default_as_of(year: int, today: pd.Timestamp | None = None) -> pd.Timestamp:
     return plan.as_of_instant(min(today.normalize(), end))
 
 
-def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> PlanReportContext:
-    """Load the processed data and compute the plan's targets and task states."""
+def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path,
+                        conventions: object = None) -> PlanReportContext:
+    """Load the processed data and compute the plan's targets and task states (dossier numbers
+    under ``conventions``: a Conventions, its dict as a notebook parameter, or None)."""
+    from cchc_lib.conventions import DEFAULT, as_conventions
     from cchc_lib.indicators import MissingDataError, load_processed
     from cchc_lib.projection import indicators_as_of
     from cchc_lib.targets import load_targets
 
+    conventions = as_conventions(conventions) or DEFAULT
     year = int(year)
     period = Period.parse(str(year))
     at = default_as_of(year) if as_of in (None, "") else plan.as_of_instant(as_of)
     inputs = plan.load_plan_inputs(processed_dir)
     try:
-        data = load_processed(Path(processed_dir))
+        data = load_processed(Path(processed_dir), conventions)
         # Judged at the same date as the tasks: the year to that date (2023-YTD) before its end.
         dossier_rows = indicators_as_of(data, period, at)
     except MissingDataError:
@@ -104,7 +109,7 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
     sources = {t: getattr(inputs, t) is not None for t in plan.PLAN_TABLES}
     sources["dossiers"] = data is not None
     return PlanReportContext(year, at, all_rows, states, reported, sources,
-                             load_targets(year).plan)
+                             load_targets(year).plan, conventions=conventions)
 
 
 # -- text ---------------------------------------------------------------------------------------
@@ -157,6 +162,10 @@ def header_markdown(ctx: PlanReportContext) -> str:
            if missing else ""),
         f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}.",
     ]
+    if ctx.conventions is not None:
+        from cchc_lib.conventions import conventions_line_vi
+
+        lines.append(_md(conventions_line_vi(ctx.conventions)))
     return "\n\n".join(lines)
 
 
@@ -481,7 +490,8 @@ def plan_report_paths(year: int, out_dir: Path, as_of: object = None) -> tuple[P
     return folder / f"{name}.html", folder / f"{name}.ipynb"
 
 
-def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path):
+def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
+                       conventions: object = None):
     """Execute ``notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
     from cchc_lib.reports import render_report
 
@@ -492,6 +502,7 @@ def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_
         extra_parameters={"year": year, "as_of": f"{at:%Y-%m-%d}"},
         paths=plan_report_paths(year, Path(out_dir), as_of),
         title=plan_title(year, at),
+        conventions=conventions,
     )
 
 
@@ -508,7 +519,8 @@ def plan_report_cli(args) -> int:
             print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
             return 1
     try:
-        result = render_plan_report(int(args.plan), getattr(args, "as_of", None), args.processed, args.out)
+        result = render_plan_report(int(args.plan), getattr(args, "as_of", None), args.processed, args.out,
+                                    conventions=getattr(args, "conventions_obj", None))
     except ReportError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -31,6 +31,8 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_lib.atomic import make_readable, temp_path, write_text_atomic
+from cchc_lib.conventions import as_conventions as _as_conventions
+from cchc_lib.conventions import conventions_line_vi
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, fmt_points
 from cchc_lib.periods import Period, periods_in_year
 
@@ -92,16 +94,27 @@ def chart_window(period: Period) -> tuple[Period, Period]:
     return last.shift(-11), last
 
 
+def conventions_parameter(conventions: object) -> dict | None:
+    """The conventions as a papermill parameter (plain values), None for the defaults."""
+    from dataclasses import asdict
+
+    conventions = _as_conventions(conventions)
+    return None if conventions is None else asdict(conventions)
+
+
 def prepare_report(
-    period: str | Period, processed_dir: str | Path, department: str | None = None
+    period: str | Period, processed_dir: str | Path, department: str | None = None,
+    conventions: object = None,
 ) -> ReportContext:
-    """Load the processed data and compute every table and series the report shows."""
+    """Load the processed data and compute every table and series the report shows, under
+    ``conventions`` (a Conventions or the dict of :func:`conventions_parameter`; None: the
+    packaged defaults)."""
     from cchc_lib.form06 import form06_table
     from cchc_lib.indicators import compute_indicators, load_processed, monthly_indicators
 
     period = period if isinstance(period, Period) else Period.parse(period)
     department = department or None
-    data = load_processed(Path(processed_dir))
+    data = load_processed(Path(processed_dir), _as_conventions(conventions))
     start, end = chart_window(period)
     return ReportContext(
         period=period,
@@ -169,8 +182,11 @@ def report_title(period: Period) -> str:
 
 
 def coverage(data: object) -> dict:
-    """Dossiers in the processed data, their received-date range and the rows rejected at ingest."""
+    """Dossiers in the processed data, their received-date range and the rows rejected at ingest
+    (never-received registrations are not dossiers the agency handled: left out here too)."""
     dossiers = data.dossiers
+    if len(dossiers) and "status" in dossiers.columns:
+        dossiers = dossiers[(dossiers["status"] != "not_received").to_numpy(dtype=bool, na_value=True)]
     received = dossiers["received_at"] if len(dossiers) else pd.Series(dtype="datetime64[ns]")
     report = getattr(data, "ingest_report", None) or {}
     return {
@@ -209,8 +225,11 @@ def header_markdown(ctx: ReportContext) -> str:
         own = f" của toàn Sở, trong đó {fmt_count(count)} do {_md_text(ctx.department)} xử lý"
     outside = ""
     first, last = cov["first_received"], cov["last_received"]
+    conventions = getattr(ctx.data, "conventions", None)
+    window = conventions.window if conventions is not None else "calendar"
+    shown = ctx.period.with_window(window)
     if first is not None and last is not None and (
-        ctx.period.start > pd.Timestamp(last) or ctx.period.end <= pd.Timestamp(first)
+        shown.start > pd.Timestamp(last) or shown.end <= pd.Timestamp(first)
     ):
         # An unattended run for a month the exports do not reach yet must say so, not just
         # show a page of "Không phát sinh".
@@ -222,12 +241,23 @@ def header_markdown(ctx: ReportContext) -> str:
     return "\n\n".join([
         f"# {_md_text(report_title(ctx.period))}",
         f"{unit} · **Kỳ báo cáo:** {ctx.period.label_vi} "
-        f"({fmt_date(ctx.period.start)} – {fmt_date(ctx.period.last_day)})",
+        f"({'số liệu từ ' if window != 'calendar' else ''}{fmt_date(shown.start)} – "
+        f"{fmt_date(shown.last_day)})",
         f"**Dữ liệu:** {fmt_count(cov['dossiers'])}{own}, tiếp nhận từ {fmt_date(cov['first_received'])} "
         f"đến {fmt_date(cov['last_received'])}{rejected}.{outside}",
         f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}. Các biểu đồ theo tháng trình bày "
         f"12 tháng từ {start.label_vi} đến {end.label_vi}.",
+        *([_md_text(conventions_line_vi(conventions))] if conventions is not None else []),
     ])
+
+
+def conventions_markdown(ctx: ReportContext) -> str:
+    """The conventions in force, in words, as a Markdown list (for the methods section)."""
+    from cchc_lib.conventions import DEFAULT, conventions_sentences_vi
+
+    conventions = getattr(ctx.data, "conventions", None) or DEFAULT
+    sentences = conventions_sentences_vi(conventions, ctx.period)
+    return "**Quy ước tính của báo cáo này:**\n\n" + "\n".join(f"- {_md_text(s)}" for s in sentences)
 
 
 def _value(frame: pd.DataFrame, indicator: str, column: str = "value") -> float | None:
@@ -377,21 +407,26 @@ FORM06_HEAD = (
 )
 
 
-def form06_html(form06: pd.DataFrame) -> str:
+def form06_html(form06: pd.DataFrame, period: Period | None = None) -> str:
     """Biểu 06/VPCP/KSTT as HTML in the official layout: two-level headers, column numbers
-    (1)-(13), rows by field and the total row (in bold)."""
-    from cchc_lib.form06 import FORM06_COLUMNS
+    (1)-(13), rows by field and the total row (in bold). With ``period``, the form's period line
+    (with its data window) above it; footnotes (empty (4)/(5)) below it."""
+    from cchc_lib.form06 import FORM06_COLUMNS, footnotes, period_line
 
     names = [name for name, _, _ in FORM06_COLUMNS]
     numbers = "".join(f"<th class='colno'>{esc(number)}</th>" for _, number, _ in FORM06_COLUMNS)
     rows = []
     for record in form06.reindex(columns=names).to_dict("records"):
         cells = [f"<td class='num'>{esc(record['stt'] or '')}</td>", f"<td>{esc(record['field'])}</td>"]
-        cells += [f"<td class='num'>{fmt_number(record[n])}</td>" for n in names[2:]]
+        cells += [f"<td class='num'>{'' if pd.isna(record[n]) else fmt_number(record[n])}</td>"
+                  for n in names[2:]]
         rows.append(f"<tr>{''.join(cells)}</tr>")
+    line = (f"<p class='form06-period'>{esc(period_line(period, form06.attrs.get('window')))}</p>"
+            if period is not None else "")
+    notes = "".join(f"<p class='form06-note'>{esc(n)}</p>" for n in footnotes(form06))
     return (
-        f"<table class='cchc-table form06'><thead>{FORM06_HEAD}<tr>{numbers}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"{line}<table class='cchc-table form06'><thead>{FORM06_HEAD}<tr>{numbers}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>{notes}"
     )
 
 
@@ -676,6 +711,7 @@ def render_report(
     extra_parameters: dict | None = None,
     paths: tuple[Path, Path] | None = None,
     title: str | None = None,
+    conventions: object = None,
 ) -> ReportResult:
     """Execute the report notebook for one period and publish it. Raises ReportError.
 
@@ -701,6 +737,8 @@ def render_report(
         "processed_dir": str(Path(processed_dir).resolve()),
         **(extra_parameters or {}),
     }
+    if conventions is not None:  # the report notebook's ``conventions`` parameter
+        parameters["conventions"] = conventions_parameter(conventions)
     attempt = 0
     try:
         while True:
@@ -750,7 +788,7 @@ def plan_key(year: int) -> str:
 def _render_task(task: tuple) -> ReportResult:
     """Worker entry point: never raises, so one failed report does not stop a batch. A task
     with a ``plan_year`` renders that year's plan report (notebooks/plan.ipynb) instead."""
-    period, processed_dir, out_dir, department, kernel_name, timeout, notebook, plan_year = task
+    period, processed_dir, out_dir, department, kernel_name, timeout, notebook, plan_year, conventions = task
     started = time.perf_counter()
     key = plan_key(plan_year) if plan_year is not None else str(period)
     try:
@@ -758,11 +796,11 @@ def _render_task(task: tuple) -> ReportResult:
             from cchc_lib.plan_report import render_plan_report
 
             # as_of None: the end of the plan year, or today while the year is running.
-            result = render_plan_report(plan_year, None, processed_dir, out_dir)
+            result = render_plan_report(plan_year, None, processed_dir, out_dir, conventions=conventions)
             result.period = key
             return result
         return render_report(period, processed_dir, out_dir, department, kernel_name=kernel_name,
-                             timeout=timeout, notebook=notebook)
+                             timeout=timeout, notebook=notebook, conventions=conventions)
     except ReportError as exc:
         return ReportResult(key, error=str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - reported per report, the batch goes on
@@ -782,6 +820,7 @@ def render_batch(
     progress: bool = True,
     notebook: str | Path = REPORT_NOTEBOOK,
     plan_year: int | None = None,
+    conventions: object = None,
 ) -> list[ReportResult]:
     """Render many reports in ``jobs`` long-lived worker processes (each runs many reports),
     with a progress bar; results in the order of ``periods``. With ``plan_year``, that year's
@@ -790,12 +829,13 @@ def render_batch(
     from tqdm import tqdm
 
     kernel_name = kernel_name or resolve_kernel()
+    params = conventions_parameter(conventions)
     tasks = [(str(p), str(processed_dir), str(out_dir), department, kernel_name, timeout, str(notebook),
-              None) for p in periods]
+              None, params) for p in periods]
     if plan_year is not None:
         # Started first, so that it does not run alone at the end of the batch.
         tasks.insert(0, (str(plan_year), str(processed_dir), str(out_dir), None, kernel_name, timeout,
-                         str(notebook), int(plan_year)))
+                         str(notebook), int(plan_year), params))
     results: dict[int, ReportResult] = {}
     bar = tqdm(total=len(tasks), desc="Lập báo cáo", unit=" báo cáo", disable=not progress,
                file=sys.stderr)
@@ -817,12 +857,13 @@ def render_batch(
 # -- the index of a batch ---------------------------------------------------------------------
 
 
-def key_numbers(processed_dir: str | Path, periods: Iterable[Period],
-                department: str | None = None) -> dict[str, dict[str, float | None]]:
-    """Received dossiers and the key rates of each period, for the index page."""
+def key_numbers(processed_dir: str | Path, periods: Iterable[Period], department: str | None = None,
+                conventions: object = None) -> dict[str, dict[str, float | None]]:
+    """Received dossiers and the key rates of each period, for the index page (under the
+    run's ``conventions``, as the reports it links)."""
     from cchc_lib.indicators import compute_indicators, load_processed
 
-    data = load_processed(Path(processed_dir))
+    data = load_processed(Path(processed_dir), _as_conventions(conventions))
     numbers: dict[str, dict[str, float | None]] = {}
     for period in periods:
         df = compute_indicators(data, period, by="overall", department=department)
@@ -970,7 +1011,7 @@ def index_html(results: Sequence[ReportResult], out_dir: Path, year: int | None 
 
 def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int | None = None,
                 processed_dir: str | Path | None = None, department: str | None = None,
-                plan: ReportResult | None = None) -> Path:
+                plan: ReportResult | None = None, conventions: object = None) -> Path:
     """Write ``out_dir/index.html`` atomically, linking every report under ``out_dir`` of every
     year (found on disk) together with this run's ``results`` (which win over what is on disk,
     and show this run's failures) and this run's ``plan`` report of ``year``; key numbers when
@@ -985,7 +1026,8 @@ def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int 
     numbers = None
     if processed_dir is not None:
         try:
-            numbers = key_numbers(processed_dir, [Period.parse(r.period) for r in ordered], department)
+            numbers = key_numbers(processed_dir, [Period.parse(r.period) for r in ordered], department,
+                                  conventions)
         except Exception as exc:  # noqa: BLE001 - the index still links the reports
             print(f"Cảnh báo: không tính được số liệu chính cho trang mục lục: {exc}", file=sys.stderr)
     path = out_dir / "index.html"
@@ -1005,7 +1047,14 @@ def known_departments(processed_dir: str | Path) -> list[str]:
     path = Path(processed_dir) / "dossiers.parquet"
     if not path.is_file():
         return []
-    names = pd.read_parquet(path, columns=["department"])["department"].dropna().astype(str).unique()
+    import pyarrow.parquet as pq
+
+    columns = [c for c in ("department", "status") if c in pq.read_schema(path).names]
+    frame = pd.read_parquet(path, columns=columns)
+    if "status" in frame.columns:
+        # A registration never received handled nothing: its department (often the agency) is not one.
+        frame = frame[(frame["status"] != "not_received").to_numpy(dtype=bool, na_value=True)]
+    names = frame["department"].dropna().astype(str).unique()
     from cchc_lib.form06 import vietnamese_sort_key
 
     return sorted(names, key=vietnamese_sort_key)
@@ -1061,14 +1110,15 @@ def report_cli(args) -> int:
     plan_year = (int(args.year) if args.year is not None and not args.department
                  and has_plan(int(args.year)) else None)
     results = render_batch(periods, processed, out, args.department, jobs=max(1, int(args.jobs or 1)),
-                           plan_year=plan_year)
+                           plan_year=plan_year, conventions=getattr(args, "conventions_obj", None))
     plan = results.pop() if plan_year is not None else None
     failed = [r for r in [*results, *([plan] if plan else [])] if not r.ok]
     for result in failed:
         print(result.error, file=sys.stderr)
     done = [r for r in results if r.ok]
     if args.year is not None:
-        index = write_index(results, out, int(args.year), processed, args.department, plan=plan)
+        index = write_index(results, out, int(args.year), processed, args.department, plan=plan,
+                            conventions=getattr(args, "conventions_obj", None))
         # The plan report is one of the batch's reports: a failed one shows in the count.
         batch = [*results, *([plan] if plan is not None else [])]
         print(f"Đã lập {sum(r.ok for r in batch)}/{len(batch)} báo cáo năm {args.year}; "

@@ -403,7 +403,7 @@ def test_runner_parameters_are_declared_in_the_parameters_cell(notebook):
 
     nb = load_notebook_node(str(NOTEBOOKS / notebook))
     declared = {p.name for p in _infer_parameters(nb)}
-    passed = {"period", "department", "processed_dir", "as_of"}
+    passed = {"period", "department", "processed_dir", "as_of", "conventions"}
     if notebook == "plan.ipynb":
         passed |= {"year"}
     assert passed <= declared
