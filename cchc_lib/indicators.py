@@ -80,11 +80,11 @@ class ProcessedData:
     procedures: pd.DataFrame
     feedback: pd.DataFrame | None
     ingest_report: dict
+    conventions: Conventions = DEFAULT_CONVENTIONS
+    _counted: tuple | None = field(default=None, repr=False, compare=False)
     # Optional prebuilt month grid of the dossier measures (measure_grid.with_grid): when set,
     # dossier_measures reads it instead of the dossiers (same numbers, for interactive use).
     grid: object | None = field(default=None, repr=False, compare=False)
-    conventions: Conventions = DEFAULT_CONVENTIONS
-    _counted: tuple | None = field(default=None, repr=False, compare=False)
 
     def counted(self) -> pd.DataFrame:
         """The dossiers that enter numbers under ``self.conventions`` (see

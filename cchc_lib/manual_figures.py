@@ -2,7 +2,7 @@
 
 Each is computed where an input carries it (the catalogue's dates, the staff register's
 optional columns), otherwise read from ``data/raw/manual_figures.csv`` — columns ``indicator,
-period, numerator, denominator, note`` (Vietnamese headers Chỉ tiêu, Kỳ, Tử số, Mẫu số, Ghi chú
+period, numerator, denominator, note`` (Vietnamese headers Chỉ tiêu, Kỳ, Tử số, Mẫu số, Nguồn số liệu
 also read) — so an analyst can enter a figure the systems do not export; with neither, the
 indicator says "Chưa có dữ liệu". Output rows have the engine's columns
 (``indicators.COLUMNS``) plus ``figure_source`` (where the number came from, in words).

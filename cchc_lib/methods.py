@@ -13,6 +13,8 @@ from __future__ import annotations
 import pandas as pd
 
 from cchc_lib import indicators as ind
+from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
+from cchc_lib.conventions import Conventions, conventions_sentences_vi
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.periods import Period
 from cchc_lib.targets import CONFLICT_NOTE, cite, level_text, load_targets
@@ -22,6 +24,8 @@ from cchc_lib.targets import CONFLICT_NOTE, cite, level_text, load_targets
 MEASURE_VI: dict[str, str] = {
     "received": "hồ sơ tiếp nhận",
     "online": "hồ sơ tiếp nhận qua kênh trực tuyến",
+    "channel_known": "hồ sơ tiếp nhận có ghi kênh nộp",
+    "resolved_channel_known": "hồ sơ có kết quả có ghi kênh nộp",
     "fee": "hồ sơ có nghĩa vụ tài chính (cột «Có phí, lệ phí» của hồ sơ)",
     "fee_enabled": ("hồ sơ có nghĩa vụ tài chính mà thủ tục cho phép thanh toán trực tuyến "
                     "(danh mục TTHC của năm tiếp nhận)"),
@@ -42,7 +46,8 @@ MEASURE_VI: dict[str, str] = {
     "rated": "hồ sơ được đánh giá",
     "satisfied": "hồ sơ được đánh giá «Rất hài lòng» hoặc «Hài lòng»",
     "pending": "hồ sơ đã tiếp nhận, chưa có kết quả",
-    "pending_overdue": "hồ sơ đã tiếp nhận, chưa có kết quả và đã quá thời điểm hẹn trả",
+    "pending_overdue": ("hồ sơ đã tiếp nhận, chưa có kết quả và đã quá thời điểm hẹn trả (trừ hồ sơ "
+                        "đang chờ bổ sung, chờ thực hiện nghĩa vụ tài chính hoặc tạm dừng xử lý)"),
     "pending_overdue_apology": "hồ sơ đang giải quyết quá hạn có văn bản xin lỗi",
     "carried_over": "hồ sơ tiếp nhận trước đầu kỳ, chưa có kết quả tại đầu kỳ",
     "apology_num": "hồ sơ chậm, muộn có văn bản xin lỗi",
@@ -175,12 +180,13 @@ def method_for(indicator: str) -> dict[str, str] | None:
     return _plan_method(indicator)
 
 
-def window_sentence(period: Period) -> str:
-    """The reporting window in words. The calendar window for now, behind this one function so
-    that the conventions of the run (issue 10: ``window``, ``timeliness``, ``withdrawn``) can
-    supply their own sentences here."""
-    return (f"{period.label_vi} tính theo lịch: từ 00:00 ngày {fmt_date(period.start)} "
-            f"đến hết ngày {fmt_date(period.last_day)} (giờ địa phương); số hồ sơ đang giải quyết "
+def window_sentence(period: Period, window: str = "calendar") -> str:
+    """The reporting window in words: the calendar period, or the legal data window of
+    NĐ 09/2019 (15th to 14th) when the run's conventions ask for it."""
+    p = period.with_window(window)
+    how = "tính theo lịch" if window == "calendar" else "tính theo Nghị định số 09/2019/NĐ-CP, Điều 12"
+    return (f"{period.label_vi} {how}: từ 00:00 ngày {fmt_date(p.start)} "
+            f"đến hết ngày {fmt_date(p.last_day)} (giờ địa phương); số hồ sơ đang giải quyết "
             f"tính tại thời điểm kết thúc kỳ, số chuyển sang tại thời điểm bắt đầu kỳ.")
 
 
@@ -278,13 +284,18 @@ def plan_inconsistencies(tasks: pd.DataFrame | None) -> list[str]:
     return [f"Nhiệm vụ {r['section']}.{r['task_no']}: {r['deadline_note']}" for r in rows.to_dict("records")]
 
 
-def methods_markdown(frame: pd.DataFrame, period: Period, tasks: pd.DataFrame | None = None) -> str:
-    """The whole section (without its heading): indicators, readings, window, data notes."""
+def methods_markdown(frame: pd.DataFrame, period: Period, tasks: pd.DataFrame | None = None,
+                     conventions: Conventions | None = None) -> str:
+    """The whole section (without its heading): indicators, readings, window, the counting
+    conventions in force (``conventions``, default the packaged ones), data notes."""
+    conventions = conventions or DEFAULT_CONVENTIONS
     parts = ["**Cách tính từng chỉ số** (tử số / mẫu số; thời điểm tính; nguồn số liệu; chỉ tiêu):",
              "\n".join(_indicator_lines(frame))]
     parts += ["**Cách đọc Kế hoạch** ở những chỗ Kế hoạch chưa rõ hoặc ghi không thống nhất:",
               "\n".join(f"- {r}" for r in [*readings(period.year), *plan_inconsistencies(tasks)])]
-    parts += ["**Kỳ báo cáo:** " + window_sentence(period)]
+    parts += ["**Kỳ báo cáo:** " + window_sentence(period, conventions.window)]
+    sentences = conventions_sentences_vi(conventions, period)
+    parts += ["**Quy ước tính:**", "\n".join(f"- {line}" for line in sentences)]
     parts += ["**Dữ liệu:** thông tin cá nhân của người nộp hồ sơ được loại bỏ ngay khi nhập dữ liệu; "
               "các dòng dữ liệu không hợp lệ bị loại khi nhập và được liệt kê trong tệp rejects.csv "
               "kèm lý do. «Không phát sinh»: không có hồ sơ để tính; «Chưa có dữ liệu»: thiếu tệp "

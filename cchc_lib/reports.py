@@ -251,15 +251,6 @@ def header_markdown(ctx: ReportContext) -> str:
     ])
 
 
-def conventions_markdown(ctx: ReportContext) -> str:
-    """The conventions in force, in words, as a Markdown list (for the methods section)."""
-    from cchc_lib.conventions import DEFAULT, conventions_sentences_vi
-
-    conventions = getattr(ctx.data, "conventions", None) or DEFAULT
-    sentences = conventions_sentences_vi(conventions, ctx.period)
-    return "**Quy ước tính của báo cáo này:**\n\n" + "\n".join(f"- {_md_text(s)}" for s in sentences)
-
-
 def _value(frame: pd.DataFrame, indicator: str, column: str = "value") -> float | None:
     rows = frame[(frame["indicator"] == indicator)]
     if not len(rows) or column not in rows.columns:

@@ -221,7 +221,7 @@ def make_manual_figures() -> pd.DataFrame:
         ("unified_governance_share", "2023", 44, 48, "Thống kê trên phần mềm QLVB và điều hành"),
         ("electronic_records_share", "2023", 1186, 1250, "Thống kê hồ sơ lưu trữ điện tử"),
     ]
-    return pd.DataFrame(rows, columns=["Chỉ tiêu", "Kỳ", "Tử số", "Mẫu số", "Ghi chú"])
+    return pd.DataFrame(rows, columns=["Chỉ tiêu", "Kỳ", "Tử số", "Mẫu số", "Nguồn số liệu"])
 
 
 def write_plan_sample(out: Path, seed: int) -> list[Path]:

@@ -255,7 +255,7 @@ MANUAL_FIGURE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("period", STRING, "Kỳ", "Period: 2023, 2023-Q1 or 2023-03", True, False),
     ColumnSpec("numerator", FLOAT, "Tử số", "Numerator", True, False, min_value=0),
     ColumnSpec("denominator", FLOAT, "Mẫu số", "Denominator", True, False, min_value=0),
-    ColumnSpec("note", STRING, "Ghi chú", "Where the figure comes from"),
+    ColumnSpec("note", STRING, "Nguồn số liệu", "Where the figure comes from"),
     ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
     ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
 )

@@ -236,8 +236,12 @@ def test_report_helpers_say_the_conventions(sample_processed_dir):
     header = reports.header_markdown(ctx)
     assert "Quý I/2023 (số liệu từ 15/12/2022 – 14/03/2023)" in header
     assert "Quy ước tính: đúng hạn xét theo ngày" in header
-    methods = reports.conventions_markdown(ctx)
+    from cchc_lib.methods import methods_markdown
+
+    methods = methods_markdown(ctx.indicators, ctx.period, conventions=ctx.data.conventions)
     assert "xét theo ngày" in methods and "Quý I/2023: từ 15/12/2022 đến 14/03/2023" in methods
+    assert ("**Kỳ báo cáo:** Quý I/2023 tính theo Nghị định số 09/2019/NĐ-CP, Điều 12: từ 00:00 ngày "
+            "15/12/2022 đến hết ngày 14/03/2023") in methods
     form = reports.form06_html(ctx.form06, ctx.period)
     assert "Kỳ báo cáo: Quý I/2023 (số liệu từ ngày 15/12/2022 đến ngày 14/03/2023" in form
     # the numbers are the engine's under the same conventions
@@ -263,7 +267,7 @@ def test_default_report_says_its_conventions(rendered_reports):
     text = " ".join(text.split())
     assert "Quy ước tính: đúng hạn xét theo thời điểm" in text
     assert "Kỳ báo cáo: Quý I/2023 (số liệu từ ngày 15/12/2022 đến ngày 14/03/2023" in text  # Biểu 06
-    assert "Quy ước tính của báo cáo này:" in text
+    assert "Phương pháp tính" in text and "Quy ước tính: Kỳ số liệu của các chỉ số" in text  # methods
     assert "Kỳ số liệu của các chỉ số, biểu đồ và bảng phân tích tính theo tháng dương lịch" in text
 
 

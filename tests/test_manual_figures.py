@@ -127,7 +127,7 @@ def test_ingest_reads_the_manual_figures_and_rejects_bad_rows(tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
     (raw / "manual_figures.csv").write_text(
-        "Chỉ tiêu,Kỳ,Tử số,Mẫu số,Ghi chú\n"
+        "Chỉ tiêu,Kỳ,Tử số,Mẫu số,Nguồn số liệu\n"
         "legal_docs_due_process_share,2023,3,4,Sổ theo dõi\n"
         "chi_tieu_la,2023,1,1,\n"
         "one_stop_share,2023,abc,10,\n", encoding="utf-8")
