@@ -79,8 +79,8 @@ def plotly_html() -> str:
     return (
         f"<!-- plotly.js {version} (plotly.js-basic-dist-min, MIT licence, (c) Plotly, Inc.), "
         "gzip + base64 -->\n"
-        f"<script type='application/octet-stream' id='cchc-plotlyjs' data-version='{version}' "
-        f"data-encoding='gzip+base64'>{plotly_payload()}</script>\n"
+        f'<script type="application/octet-stream" id="cchc-plotlyjs" data-version="{version}" '
+        f'data-encoding="gzip+base64">{plotly_payload()}</script>\n'
         f"<script>{LOADER_JS}</script>\n"
     )
 
@@ -136,10 +136,152 @@ def _exporter():
     return html_exporter()
 
 
-def export_html(nb, title: str | None = None) -> str:
+# -- the page's CSS: only the rules it can use ---------------------------------------------------
+
+# The JupyterLab theme CSS that the lab template inlines (240 KB) styles editors, widgets, menus,
+# code and much else a report never shows. Blocks this large are trimmed to the rules whose
+# selectors can match the page; the report's own CSS (cchc.css, small) is left as written.
+TRIM_CSS_ABOVE = 50_000
+_STYLE_BLOCK = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL)
+_CLASS_ATTR = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_NOT_A_CLASS = re.compile(r"\([^()]*\)|\[[^\]]*\]|\"[^\"]*\"|'[^']*'")
+_CLASS_NAME = re.compile(r"\.(-?[_a-zA-Z][_a-zA-Z0-9-]*)")
+
+
+def page_classes(html: str) -> set[str]:
+    """Every class name written in the page's markup."""
+    return {name for a, b in _CLASS_ATTR.findall(html) for name in (a or b).split()}
+
+
+def _selector_can_match(selector: str, classes: set[str]) -> bool:
+    # Classes inside :not(...), :is(...) or [attr="..."] do not have to be on the page.
+    needed = _CLASS_NAME.findall(_NOT_A_CLASS.sub("", selector))
+    return all(name in classes for name in needed)
+
+
+def _trim_rules(rules, classes: set[str]) -> str:
+    import tinycss2
+
+    kept = []
+    for rule in rules:
+        if rule.type == "qualified-rule":
+            selectors = [s.strip() for s in tinycss2.serialize(rule.prelude).split(",")]
+            usable = [s for s in selectors if s and _selector_can_match(s, classes)]
+            if usable:
+                kept.append(",".join(usable) + "{" + tinycss2.serialize(rule.content) + "}")
+        elif rule.type == "at-rule":
+            if rule.lower_at_keyword in ("media", "supports", "layer") and rule.content is not None:
+                inner = _trim_rules(tinycss2.parse_rule_list(rule.content, skip_comments=True,
+                                                             skip_whitespace=True), classes)
+                if inner:
+                    kept.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{inner}}}")
+            else:
+                kept.append(rule.serialize())
+    return "".join(kept)
+
+
+def trim_css(css: str, classes: set[str]) -> str:
+    """``css`` without the rules none of whose selectors can match an element of a page with
+    these ``classes`` (custom properties on :root and element rules are kept)."""
+    import tinycss2
+
+    return _trim_rules(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True), classes)
+
+
+_VAR_REF = re.compile(r"var\(\s*(--[_a-zA-Z0-9-]+)")
+
+
+def drop_unused_properties(css: str, elsewhere: str = "") -> str:
+    """``css`` without the custom properties (``--jp-...: value``) that nothing uses: neither a
+    declaration of ``css`` nor ``elsewhere`` (the rest of the page), directly or through another
+    custom property that is used."""
+    import tinycss2
+
+    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+
+    def declarations(rule):
+        return [d for d in tinycss2.parse_declaration_list(rule.content, skip_comments=True,
+                                                           skip_whitespace=True)
+                if d.type == "declaration"]
+
+    def walk(rule_list):
+        for rule in rule_list:
+            if rule.type == "qualified-rule":
+                yield rule
+            elif rule.type == "at-rule" and rule.content is not None and rule.lower_at_keyword in (
+                    "media", "supports", "layer"):
+                yield from walk(tinycss2.parse_rule_list(rule.content, skip_comments=True,
+                                                         skip_whitespace=True))
+
+    defined: dict[str, list[str]] = {}
+    used = set(_VAR_REF.findall(elsewhere))
+    for rule in walk(rules):
+        for decl in declarations(rule):
+            value = tinycss2.serialize(decl.value)
+            if decl.name.startswith("--"):
+                defined.setdefault(decl.name, []).append(value)
+            else:
+                used.update(_VAR_REF.findall(value))
+    pending = list(used)
+    while pending:  # what a used property's value uses is used too
+        for value in defined.get(pending.pop(), []):
+            for name in _VAR_REF.findall(value):
+                if name not in used:
+                    used.add(name)
+                    pending.append(name)
+
+    def rebuild(rule_list) -> str:
+        out = []
+        for rule in rule_list:
+            if rule.type == "qualified-rule":
+                kept = [d for d in declarations(rule) if not d.name.startswith("--") or d.name in used]
+                if kept:
+                    body = ";".join(f"{d.name}:{tinycss2.serialize(d.value).strip()}"
+                                    + ("!important" if d.important else "") for d in kept)
+                    out.append(tinycss2.serialize(rule.prelude).strip() + "{" + body + "}")
+            elif rule.type == "at-rule" and rule.content is not None and rule.lower_at_keyword in (
+                    "media", "supports", "layer"):
+                inner = rebuild(tinycss2.parse_rule_list(rule.content, skip_comments=True,
+                                                         skip_whitespace=True))
+                if inner:
+                    out.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{inner}}}")
+            else:
+                out.append(rule.serialize())
+        return "".join(out)
+
+    return rebuild(rules)
+
+
+def trim_page_css(html: str) -> str:
+    """The page with its large inlined style blocks trimmed to what the page uses: the rules
+    that can match its elements, the custom properties those rules use."""
+    classes = page_classes(html)
+    blocks = [m for m in _STYLE_BLOCK.finditer(html) if len(m.group(2)) > TRIM_CSS_ABOVE]
+    if not blocks:
+        return html
+    trimmed = [trim_css(m.group(2), classes) for m in blocks]
+    # The rest of the page (the report's own CSS, inline styles) may use custom properties too.
+    rest, last = [], 0
+    for m in blocks:
+        rest.append(html[last:m.start(2)])
+        last = m.end(2)
+    rest.append(html[last:])
+    elsewhere = "".join(rest)
+    out, last = [], 0
+    for m, css in zip(blocks, trimmed, strict=True):
+        others = "".join(t for t in trimmed if t is not css)
+        out.append(html[last:m.start(2)])
+        out.append(drop_unused_properties(css, elsewhere + others))
+        last = m.end(2)
+    out.append(html[last:])
+    return "".join(out)
+
+
+def export_html(nb, title: str | None = None, trim: bool = True) -> str:
     """Executed notebook -> HTML. Warnings a kernel printed on stderr are diagnostics for the
     record (kept in the .ipynb), not report content. plotly.js is added (once, compressed) when
-    the notebook has deferred charts."""
+    the notebook has deferred charts; with ``trim``, the JupyterLab CSS is cut to the rules
+    the page can use."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
@@ -149,4 +291,4 @@ def export_html(nb, title: str | None = None) -> str:
         nb.metadata["title"] = title
     resources = {"cchc_plotlyjs": plotly_html() if has_deferred_charts(nb) else ""}
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    return body
+    return trim_page_css(body) if trim else body
