@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cchc-installed
 YEAR   ?= 2023
 
-.PHONY: help install report ingest sample test bench lint browser clean
+.PHONY: help install report ingest sample test bench lint browser lab clean
 
 help:
 	@echo "make report  - set up .venv, ingest data/raw, render the $(YEAR) reports"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench   - run the benchmarks and print their tables"
 	@echo "make sample  - regenerate the bundled sample data in data/raw"
 	@echo "make lint    - ruff"
+	@echo "make lab     - install JupyterLab (the lab extra) and open the explore notebook"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,12 +36,21 @@ report: install
 sample: install
 	$(BIN)/cchc sample --out data/raw
 
-# Headless Chromium for the browser tests (Debian package), installed when missing.
+# Headless Chromium and Firefox ESR for the browser tests (Debian packages), installed when
+# missing (as root; elsewhere the browser tests say how to get them and are skipped).
 browser:
-	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
-	  echo "Installing Debian chromium for the browser tests ..."; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "warning: could not install chromium; browser tests will fail"; }
+	@missing=""; \
+	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || missing="$$missing firefox-esr"; \
+	  [ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || { \
+	  echo "Installing Debian$$missing for the browser tests ..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || echo "warning: could not install$$missing; browser tests will fail"; }
+
+# JupyterLab for analysts (the `lab` extra): not part of `make report`, whose runs it would slow.
+lab: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
+	$(BIN)/jupyter lab notebooks/explore.ipynb
 
 test: install browser
 	$(BIN)/python -m pytest -q
