@@ -17,7 +17,9 @@ import base64
 import copy
 import gzip
 import json
+import os
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -130,10 +132,33 @@ def html_exporter():
     )
 
 
+_exporter_lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    # A batch worker is forked; a lock held by the parent's warm-up thread would never open.
+    global _exporter_lock
+    _exporter_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 @lru_cache(maxsize=1)
 def _exporter():
     # Built once per process: a batch worker exports many reports with the same template.
     return html_exporter()
+
+
+def warm_exporter() -> None:
+    """Build the exporter and compile its templates by exporting an empty notebook (what the
+    first export of a process would otherwise wait for)."""
+    import nbformat
+
+    try:
+        export_html(nbformat.v4.new_notebook(), trim=False)
+    except Exception:  # noqa: BLE001 - the real export reports any problem
+        pass
 
 
 # -- the page's CSS: only the rules it can use ---------------------------------------------------
@@ -290,5 +315,6 @@ def export_html(nb, title: str | None = None, trim: bool = True) -> str:
     if title:
         nb.metadata["title"] = title
     resources = {"cchc_plotlyjs": plotly_html() if has_deferred_charts(nb) else ""}
-    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    with _exporter_lock:  # one export at a time: the warm-up may run on another thread
+        body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return trim_page_css(body) if trim else body

@@ -850,8 +850,9 @@ def report_cli(args) -> int:
     # view), judged as of the end of the year or today, whichever is earlier.
     plan_year = (int(args.year) if args.year is not None and not args.department
                  and has_plan(int(args.year)) else None)
+    notebook = getattr(args, "notebook", None) or REPORT_NOTEBOOK
     results = render_batch(periods, processed, out, args.department, jobs=max(1, int(args.jobs or 1)),
-                           plan_year=plan_year)
+                           plan_year=plan_year, notebook=notebook)
     plan = results.pop() if plan_year is not None else None
     failed = [r for r in [*results, *([plan] if plan else [])] if not r.ok]
     for result in failed:

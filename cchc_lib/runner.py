@@ -166,6 +166,15 @@ __import__("os").chdir({cwd!r})
 """
 
 
+# What the report notebooks import, loaded once per kernel as soon as it is up (failures are
+# left to the notebook that needs the module, where they are reported with the cell).
+WARM_UP_CODE = """try:
+    import IPython.display, cchc_lib.charts, cchc_lib.reports, cchc_lib.indicators, cchc_lib.form06
+except Exception:
+    pass
+"""
+
+
 class KernelSession:
     """One kernel kept for many notebooks (a batch worker's), reset between them."""
 
@@ -173,9 +182,12 @@ class KernelSession:
         self.kernel_name = kernel_name or resolve_kernel()
         self.km = None
         self.kc = None
+        self._client = None
         self.reports = 0
 
-    def start(self) -> None:
+    def launch(self) -> None:
+        """Start the kernel process without waiting for it: the caller has its own imports to
+        do meanwhile (two cores: the kernel boots while this process loads papermill)."""
         import nbformat
         from nbclient import NotebookClient
 
@@ -188,8 +200,21 @@ class KernelSession:
         client.km = client.create_kernel_manager()
         env = {**os.environ, "CCHC_PLOTLYJS": "export"}
         client.start_new_kernel(env=env, cwd=str(NOTEBOOKS_DIR))
-        client.start_new_kernel_client()
-        self.km, self.kc = client.km, client.kc
+        self._client = client
+        self.km = client.km
+
+    def connect(self) -> None:
+        """Wait for the kernel, then have it import what every report imports, without waiting
+        for that either (the next request queues behind it)."""
+        if self.km is None:
+            self.launch()
+        self._client.start_new_kernel_client()
+        self.kc = self._client.kc
+        self.kc.execute(WARM_UP_CODE, silent=True, store_history=False)
+
+    def start(self) -> None:
+        self.launch()
+        self.connect()
 
     @property
     def alive(self) -> bool:
@@ -199,8 +224,10 @@ class KernelSession:
         """Clear the previous report's state (starting the kernel the first time)."""
         from jupyter_core.utils import run_sync
 
-        if not self.alive:
-            self.start()
+        if self.km is None:
+            self.launch()
+        if self.kc is None:
+            self.connect()
         reply = run_sync(self.kc.execute_interactive)(
             RESET_CODE.format(cwd=str(cwd)), silent=True, store_history=False,
             timeout=STARTUP_TIMEOUT, output_hook=lambda msg: None)
@@ -210,7 +237,7 @@ class KernelSession:
     def shutdown(self) -> None:
         from jupyter_core.utils import run_sync
 
-        km, kc, self.km, self.kc = self.km, self.kc, None, None
+        km, kc, self.km, self.kc, self._client = self.km, self.kc, None, None, None
         try:
             if kc is not None:
                 kc.stop_channels()
@@ -341,9 +368,31 @@ def run_one(job: ReportJob, kernel_name: str | None = None) -> ReportResult:
     """Run one job in a kernel started for it and stopped after it."""
     session = KernelSession(kernel_name)
     try:
+        _launch_quietly(session)
+        _warm_parent()
         return run_job(job, session)
     finally:
         session.shutdown()
+
+
+def _launch_quietly(session: KernelSession) -> None:
+    """Start the kernel early; a failure is met again, and reported, by the first report."""
+    try:
+        session.launch()
+    except Exception:  # noqa: BLE001 - run_job retries and reports it
+        session.shutdown()
+
+
+def _warm_parent() -> None:
+    """While the kernel boots and runs the notebook: import papermill here, and build the HTML
+    exporter (template compilation, 0.6 s) on a thread, so the export does not wait for it."""
+    import threading
+
+    from cchc_lib.export import warm_exporter
+
+    _keep_grammar_out()
+    threading.Thread(target=warm_exporter, name="cchc-export-warm-up", daemon=True).start()
+    import papermill  # noqa: F401
 
 
 # -- batches -----------------------------------------------------------------------------------
@@ -359,6 +408,7 @@ def _worker_init(kernel_name: str) -> None:
     global _worker_session
     _worker_session = KernelSession(kernel_name)
     util.Finalize(None, _worker_session.shutdown, exitpriority=10)
+    _launch_quietly(_worker_session)
 
 
 def _run_safely(job: ReportJob, session: KernelSession) -> ReportResult:
@@ -381,14 +431,13 @@ def run_jobs(jobs: Sequence[ReportJob], *, workers: int = 2, kernel_name: str | 
              on_done: Callable[[], None] | None = None) -> list[ReportResult]:
     """Run ``jobs`` in ``workers`` processes, each with one kernel for all its reports; results
     in the order of ``jobs``. ``on_done`` is called after each report (a progress bar)."""
-    _keep_grammar_out()
-    import papermill  # noqa: F401 - imported once here, inherited by the forked workers
-
     kernel_name = kernel_name or resolve_kernel()
     results: dict[int, ReportResult] = {}
     if workers <= 1 or len(jobs) == 1:
         session = KernelSession(kernel_name)
         try:
+            _launch_quietly(session)
+            _warm_parent()
             for i, job in enumerate(jobs):
                 results[i] = _run_safely(job, session)
                 if on_done:
@@ -396,6 +445,9 @@ def run_jobs(jobs: Sequence[ReportJob], *, workers: int = 2, kernel_name: str | 
         finally:
             session.shutdown()
     else:
+        _keep_grammar_out()
+        import papermill  # noqa: F401 - imported once here, inherited by the forked workers
+
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_init,
                                  initargs=(kernel_name,)) as pool:
             futures = {pool.submit(_worker_run, job): i for i, job in enumerate(jobs)}
