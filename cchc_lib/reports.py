@@ -105,12 +105,13 @@ def prepare_report(
     period: str | Period, processed_dir: str | Path, department: str | None = None
 ) -> ReportContext:
     """Load the processed data and compute every table and series the report shows."""
+    from cchc_lib.datacache import load_processed
     from cchc_lib.form06 import form06_table
-    from cchc_lib.indicators import compute_indicators, load_processed, monthly_indicators
+    from cchc_lib.indicators import compute_indicators, monthly_indicators
 
     period = period if isinstance(period, Period) else Period.parse(period)
     department = department or None
-    data = load_processed(Path(processed_dir))
+    data = load_processed(Path(processed_dir))  # read once per batch worker
     start, end = chart_window(period)
     return ReportContext(
         period=period,
@@ -411,6 +412,7 @@ def index_frames(data: object, period: Period, department: str | None = None) ->
     and levers, while ``departments`` still compares every phòng. A phòng with no dossier in a
     period has no rows for it."""
     from cchc_lib import index766 as ix
+    from cchc_lib.datacache import derived
 
     if not department:
         return ix.index_section_frames(data, period)
@@ -424,7 +426,9 @@ def index_frames(data: object, period: Period, department: str | None = None) ->
     scores = ix.score_from_counts(counts)
     trend = []
     for month in Period("year", period.year).months()[: period.first_month + period.n_months - 1]:
-        s = ix.score_from_counts(own(ix.counts_from_data(data, month, "department")))
+        month_counts = derived(data, ("index766-counts", month.code, "department"),
+                               lambda month=month: ix.counts_from_data(data, month, "department"))
+        s = ix.score_from_counts(own(month_counts))
         trend.append(s[s["metric"].isin(group_rows)].assign(period=month.code,
                                                             label=month.short_label_vi))
     departments = ix.score_from_counts(by_dept) if len(by_dept) else scores.iloc[0:0]
