@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import plotly
 import plotly.offline
 import pytest
@@ -210,3 +211,71 @@ def test_trim_css_keeps_what_can_match_and_the_properties_it_uses():
     assert ":root{--used:1px}" in final  # --via only served .b .c, gone; so is --deep
     assert export.drop_unused_properties(trimmed, elsewhere="style='color: var(--via)'").startswith(
         ":root{--used:1px;--via:var(--deep);--deep:red}")
+
+
+# -- one warm kernel per batch worker -------------------------------------------------------------
+
+
+def _state_notebook(path: Path) -> Path:
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    params = new_code_cell('period = "2023-01"\ndepartment = None\nprocessed_dir = "."')
+    params.metadata["tags"] = ["parameters"]
+    body = new_code_cell(
+        "import os\n"
+        "assert 'left_by_the_previous_report' not in globals(), 'state of an earlier report'\n"
+        "left_by_the_previous_report = period\n"
+        "print('kernel', os.getpid(), 'cwd', os.getcwd(), 'plotly', os.environ.get('CCHC_PLOTLYJS'))")
+    nb = new_notebook(cells=[params, body], metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_batch_worker_runs_its_reports_in_one_kernel_reset_between_them(tmp_path):
+    from cchc_lib.reports import render_batch
+
+    notebook = _state_notebook(tmp_path / "state.ipynb")
+    results = render_batch(["2023-01", "2023-02", "2023-03"], tmp_path, tmp_path / "out", jobs=1,
+                           progress=False, notebook=notebook)
+    assert [r.error for r in results] == [None, None, None]
+    records = [nbformat.read(r.notebook, as_version=4) for r in results]
+    printed = [rec.cells[2].outputs[0]["text"].split() for rec in records]
+    assert len({words[1] for words in printed}) == 1  # the same kernel process for all three
+    assert {words[3] for words in printed} == {str(tmp_path)}  # the notebook's own folder
+    assert {words[5] for words in printed} == {"export"}
+    # Each record reads as a fresh run: execution counts from 1, its own parameters.
+    for record, code in zip(records, ["2023-01", "2023-02", "2023-03"], strict=True):
+        assert [c.execution_count for c in record.cells if c.cell_type == "code"] == [1, 2, 3]
+        assert f'period = "{code}"' in record.cells[1].source
+
+
+def test_data_cache_rereads_changed_files_and_hands_out_copies(sample_processed_dir, tmp_path):
+    import shutil
+
+    from cchc_lib import datacache
+    from cchc_lib.index766 import index_section_frames
+    from cchc_lib.indicators import load_processed
+    from cchc_lib.periods import Period
+
+    folder = tmp_path / "processed"
+    shutil.copytree(sample_processed_dir, folder)
+    first = datacache.load_processed(folder)
+    first.dossiers["department"] = "đổi trong báo cáo trước"  # a report that alters its data
+    second = datacache.load_processed(folder)
+    fresh = load_processed(folder)
+    pd.testing.assert_frame_equal(second.dossiers, fresh.dossiers)
+    # Remembered index frames equal a computation from scratch on data read anew.
+    period = Period.parse("2023-Q1")
+    for _ in range(2):
+        remembered = index_section_frames(datacache.load_processed(folder), period)
+        expected = index_section_frames(fresh, period)
+        for name in expected:
+            pd.testing.assert_frame_equal(remembered[name], expected[name])
+    # A file rewritten (here: fewer dossiers) is read again.
+    fewer = fresh.dossiers.iloc[: len(fresh.dossiers) // 2]
+    fewer.to_parquet(folder / "dossiers.parquet")
+    assert len(datacache.load_processed(folder).dossiers) == len(fewer)
+    after = index_section_frames(datacache.load_processed(folder), period)
+    again = index_section_frames(load_processed(folder), period)
+    pd.testing.assert_frame_equal(after["trend"], again["trend"])
