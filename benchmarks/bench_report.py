@@ -6,6 +6,7 @@ e-mail of a month and its quarter."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from cchc_lib.periods import Period, periods_in_year
 from cchc_lib.reports import render_batch, render_report, resolve_kernel
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+ROUNDS = int(os.environ.get("CCHC_BENCH_ROUNDS", "2"))
 
 
 def _trivial_notebook(path: Path) -> Path:
@@ -66,19 +68,25 @@ def run() -> list[dict]:
         # Warm-up: first kernel start and imports from cold disk caches are not what we measure.
         render_report("2023-Q1", processed, root / "warm", notebook=trivial)
 
-        # One report, `cchc report` end to end in a fresh process (imports, kernel, export, exit);
-        # best of two, the machine is shared.
+        # Each case and its trivial twin alternate, best of ROUNDS each: the machine is shared,
+        # and a neighbour's burst should not land on one side of a ratio only.
         base = ["report", "--period", "2023-Q1", "--processed", str(processed)]
-        cli_s = min(_cli(*base, "--out", str(root / f"c{i}")) for i in range(2))
-        cli_t = min(_cli(*base, "--out", str(root / f"ct{i}"), "--notebook", str(trivial)) for i in range(2))
-
-        quarter, q_s = _timed(lambda: render_report("2023-Q1", processed, root / "q"))
-        _, t_s = _timed(lambda: render_report("2023-Q1", processed, root / "t", notebook=trivial))
-
+        cli_s, cli_t, q_s, t_s, b_s, tb_s = [], [], [], [], [], []
         periods = periods_in_year(2023)
-        batch, b_s = _timed(lambda: render_batch(periods, processed, root / "b", jobs=2, progress=False))
-        _, tb_s = _timed(lambda: render_batch(periods, processed, root / "tb", jobs=2, progress=False,
-                                              notebook=trivial))
+        for i in range(ROUNDS):
+            # One report, `cchc report` end to end in a fresh process (imports, kernel, export, exit).
+            cli_s.append(_cli(*base, "--out", str(root / f"c{i}")))
+            cli_t.append(_cli(*base, "--out", str(root / f"ct{i}"), "--notebook", str(trivial)))
+            quarter, seconds = _timed(lambda i=i: render_report("2023-Q1", processed, root / f"q{i}"))
+            q_s.append(seconds)
+            t_s.append(_timed(lambda i=i: render_report("2023-Q1", processed, root / f"t{i}",
+                                                         notebook=trivial))[1])
+            batch, seconds = _timed(lambda i=i: render_batch(periods, processed, root / f"b{i}", jobs=2,
+                                                             progress=False))
+            b_s.append(seconds)
+            tb_s.append(_timed(lambda i=i: render_batch(periods, processed, root / f"tb{i}", jobs=2,
+                                                        progress=False, notebook=trivial))[1])
+        cli_s, cli_t, q_s, t_s, b_s, tb_s = (min(x) for x in (cli_s, cli_t, q_s, t_s, b_s, tb_s))
         failed = [r.error for r in batch if not r.ok]
         if failed:
             raise RuntimeError(f"batch failures: {failed}")
