@@ -248,12 +248,16 @@ class KernelSession:
             pass
 
 
+_engine_registered = False
+
+
 def _register_engine() -> None:
     """papermill's nbclient engine, on the session's kernel and client instead of new ones."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
 
-    if ENGINE_NAME in papermill_engines._engines:
+    global _engine_registered
+    if _engine_registered:
         return
 
     class WarmEngine(NBClientEngine):
@@ -271,6 +275,7 @@ def _register_engine() -> None:
             return client.execute()
 
     papermill_engines.register(ENGINE_NAME, WarmEngine)
+    _engine_registered = True
 
 
 def _cell_first_line(notebook: Path, exec_count: int | None) -> str:
@@ -406,9 +411,21 @@ def _worker_init(kernel_name: str) -> None:
     from multiprocessing import util
 
     global _worker_session
+    _forget_parent_event_loop()
     _worker_session = KernelSession(kernel_name)
     util.Finalize(None, _worker_session.shutdown, exitpriority=10)
     _launch_quietly(_worker_session)
+
+
+def _forget_parent_event_loop() -> None:
+    """A forked worker inherits its parent's asyncio loop (the one jupyter's run_sync keeps),
+    whose epoll instance the two processes would share: closed here (the child's copies of its
+    descriptors only), so that the worker's first kernel call makes a loop of its own."""
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    if not loop.is_running():
+        loop.close()
 
 
 def _run_safely(job: ReportJob, session: KernelSession) -> ReportResult:
