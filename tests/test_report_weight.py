@@ -279,3 +279,30 @@ def test_data_cache_rereads_changed_files_and_hands_out_copies(sample_processed_
     after = index_section_frames(datacache.load_processed(folder), period)
     again = index_section_frames(load_processed(folder), period)
     pd.testing.assert_frame_equal(after["trend"], again["trend"])
+
+
+# -- the command's quick exit ---------------------------------------------------------------------
+
+
+def test_cchc_command_flushes_everything_and_keeps_exit_codes_on_its_quick_exit(tmp_path):
+    """`cchc` leaves with os._exit after main(): what it printed is all there, and the exit
+    codes are main()'s (1 for a failed report, 2 for an unknown department, 0 otherwise)."""
+    import subprocess
+    import sys
+
+    def cchc(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cchc_lib", *args], capture_output=True,
+                              text=True, timeout=300, cwd=tmp_path)
+
+    schema = cchc("schema", "dossiers")
+    assert schema.returncode == 0
+    assert schema.stdout.rstrip().splitlines()[-1].strip()  # the last line made it out
+    assert "received_at" in schema.stdout
+    empty = tmp_path / "processed"
+    empty.mkdir()
+    failed = cchc("report", "--period", "2023-03", "--processed", str(empty), "--out", str(tmp_path / "r"))
+    assert failed.returncode == 1
+    assert "Báo cáo 2023-03: lỗi ở ô số" in failed.stderr and "MissingDataError" in failed.stderr
+    unknown = cchc("report", "--period", "2023-03", "--department", "Phòng Không Có",
+                   "--processed", str(empty), "--out", str(tmp_path / "r"))
+    assert unknown.returncode == 2 and "Phòng Không Có" in unknown.stderr
