@@ -161,9 +161,9 @@ def _keep_grammar_out() -> None:
 # Run silently (no execution count, no history) before each report: a fresh namespace, the
 # execution count back at 1, the notebook's folder as working directory. Imported modules stay
 # (that is the point); they hold no report's data.
-RESET_CODE = """get_ipython().reset(new_session=True, aggressive=False)
-__import__("os").chdir({cwd!r})
-"""
+CLEAR_CODE = 'get_ipython().reset(new_session=True, aggressive=False)\n'
+RESET_CODE = CLEAR_CODE + '__import__("os").chdir({cwd!r})\n'
+CHDIR_CODE = '__import__("os").chdir({cwd!r})\n'
 
 
 # What the report notebooks import, loaded once per kernel as soon as it is up (failures are
@@ -183,6 +183,7 @@ class KernelSession:
         self.km = None
         self.kc = None
         self._client = None
+        self._cleared = False  # a clear was sent after the last report (clear_soon)
         self.reports = 0
 
     def launch(self) -> None:
@@ -228,16 +229,27 @@ class KernelSession:
             self.launch()
         if self.kc is None:
             self.connect()
+        # The kernel runs requests in order: a clear sent by clear_soon is done before this.
+        code = CHDIR_CODE if self._cleared else RESET_CODE
+        self._cleared = False
         reply = run_sync(self.kc.execute_interactive)(
-            RESET_CODE.format(cwd=str(cwd)), silent=True, store_history=False,
+            code.format(cwd=str(cwd)), silent=True, store_history=False,
             timeout=STARTUP_TIMEOUT, output_hook=lambda msg: None)
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue', '?')}")
+
+    def clear_soon(self) -> None:
+        """Send the clearing of the report just run without waiting: the kernel does it while
+        this process exports that report."""
+        if self.kc is not None:
+            self.kc.execute(CLEAR_CODE, silent=True, store_history=False)
+            self._cleared = True
 
     def shutdown(self) -> None:
         from jupyter_core.utils import run_sync
 
         km, kc, self.km, self.kc, self._client = self.km, self.kc, None, None, None
+        self._cleared = False
         try:
             if kc is not None:
                 kc.stop_channels()
@@ -319,8 +331,10 @@ def run_job(job: ReportJob, session: KernelSession) -> ReportResult:
                     log_output=False, request_save_on_cell_execute=False,
                 )
                 session.reports += 1
+                session.clear_soon()
                 break
             except PapermillExecutionError as exc:
+                session.clear_soon()
                 failed = job.ipynb.with_suffix(".failed.ipynb")
                 make_readable(tmp_nb)
                 os.replace(tmp_nb, failed)
