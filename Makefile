@@ -36,12 +36,16 @@ report: install
 sample: install
 	$(BIN)/cchc sample --out data/raw
 
-# Headless Chromium for the browser tests (Debian package), installed when missing.
+# Headless Chromium and Firefox ESR for the browser tests (Debian packages), installed when
+# missing (as root; elsewhere the browser tests say how to get them and are skipped).
 browser:
-	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
-	  echo "Installing Debian chromium for the browser tests ..."; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "warning: could not install chromium; browser tests will fail"; }
+	@missing=""; \
+	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || missing="$$missing firefox-esr"; \
+	  [ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || { \
+	  echo "Installing Debian$$missing for the browser tests ..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || echo "warning: could not install$$missing; browser tests will fail"; }
 
 test: install browser
 	$(BIN)/python -m pytest -q

@@ -2,16 +2,18 @@
 
 Every chart takes the tidy indicator frames of :mod:`cchc_lib.indicators` (columns ``period,
 indicator, numerator, denominator, value, target, target_min ...``) and returns a plotly Figure.
-:func:`show` puts a figure into a notebook as self-contained HTML: plotly.js is embedded with the
-first figure of the kernel and never again, so an exported report carries exactly one copy and
-works offline (plotly's own notebook renderers either drop out of nbconvert's HTML or load
-plotly.js from a CDN).
+:func:`show` puts a figure into a notebook as HTML. In a report run (the runner's kernels) the
+figure only queues its drawing and :mod:`cchc_lib.export` adds plotly.js to the page once,
+compressed, so the executed notebook stays small; interactively (JupyterLab) plotly.js is embedded
+with the first figure of the kernel and never again. Either way the page works offline (plotly's
+own notebook renderers either drop out of nbconvert's HTML or load plotly.js from a CDN).
 """
 
 from __future__ import annotations
 
 import html
 import math
+import os
 from collections.abc import Iterable
 
 import pandas as pd
@@ -20,6 +22,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from cchc_lib import index766 as ix
+from cchc_lib.export import defer_plot_script
 from cchc_lib.periods import Period
 
 # -- the shared look --------------------------------------------------------------------------
@@ -64,6 +67,7 @@ pio.templates["cchc"] = TEMPLATE
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "locale": "vi"}
 
 _plotlyjs_sent = False  # per kernel: has the first figure carried plotly.js?
+PLOTLYJS_ENV = "CCHC_PLOTLYJS"  # "export": plotly.js is added at export (cchc_lib.export)
 
 
 def plot_text(text: object) -> str:
@@ -84,11 +88,23 @@ def figure_html(fig: go.Figure, include_plotlyjs: bool) -> str:
     )
 
 
+def plotlyjs_deferred() -> bool:
+    """Whether charts leave plotly.js to the export (the report runner sets
+    ``CCHC_PLOTLYJS=export`` in its kernels); otherwise, as in JupyterLab, the first chart of
+    the kernel carries plotly.js itself."""
+    return os.environ.get(PLOTLYJS_ENV, "").strip().lower() == "export"
+
+
 def show(fig: go.Figure) -> None:
-    """Display a figure in the running notebook; plotly.js travels with the first one only."""
+    """Display a figure in the running notebook. In a report run the figure waits for the
+    plotly.js that :mod:`cchc_lib.export` adds to the page once; interactively plotly.js travels
+    with the first figure of the kernel only."""
     global _plotlyjs_sent
     from IPython.display import HTML, display
 
+    if plotlyjs_deferred():
+        display(HTML(defer_plot_script(figure_html(fig, include_plotlyjs=False))))
+        return
     display(HTML(figure_html(fig, include_plotlyjs=not _plotlyjs_sent)))
     _plotlyjs_sent = True
 

@@ -69,6 +69,14 @@ def as_conventions(value: object) -> Conventions | None:
     return Conventions(**dict(value))
 
 
+def as_parameter(conventions: object) -> dict | None:
+    """The conventions as a papermill parameter (plain values), None for the defaults."""
+    from dataclasses import asdict
+
+    conventions = as_conventions(conventions)
+    return None if conventions is None else asdict(conventions)
+
+
 def load_conventions(path: str | Path | None = None, window: str | None = None) -> Conventions:
     """The conventions of a file (the packaged defaults when None), keys it omits at their
     defaults, then ``window`` (if given) for both windows. ConventionsError: one line."""

@@ -862,16 +862,26 @@ def index_section_frames(data, period) -> dict[str, pd.DataFrame]:
     - ``departments``: group and TOTAL rows per department for the period;
     - ``levers``: the levers of "Toàn Sở", sorted by points gained.
     """
+    from cchc_lib.datacache import derived
     from cchc_lib.periods import Period
 
     group_rows = [g.code for g in GROUPS] + [TOTAL]
-    counts = counts_from_data(data, period, "overall")
-    scores = score_from_counts(counts)
+
+    # A batch asks for the same months again and again (each month's own report, then the
+    # trend of every later month, quarter and year): counted and scored once per data read.
+    def counts_of(p, by):
+        return derived(data, ("index766-counts", p.code, by), lambda: counts_from_data(data, p, by))
+
+    def scores_of(p):
+        return derived(data, ("index766-scores", p.code), lambda: score_from_counts(counts_of(p, "overall")))
+
+    counts = counts_of(period, "overall")
+    scores = scores_of(period)
     trend_frames = []
     last_month = period.first_month + period.n_months - 1
     for month in range(1, last_month + 1):
         p = Period("month", period.year, month)
-        s = score_from_counts(counts_from_data(data, p, "overall"))
+        s = scores_of(p)
         s = s[s["metric"].isin(group_rows)].assign(period=p.code, label=p.short_label_vi)
         trend_frames.append(s)
     by_dept = counts_from_data(data, period, "department")

@@ -11,6 +11,7 @@ and the caller can record nothing as sent.
 from __future__ import annotations
 
 import base64
+import binascii
 import html
 import io
 import json
@@ -350,6 +351,14 @@ def _wire_bytes(msg: EmailMessage) -> bytes:
     return buffer.getvalue()
 
 
+def attachment_encoding(data: bytes) -> str:
+    """The smaller transfer encoding for an attachment: a report is mostly ASCII (the page, the
+    chart data, plotly.js already in base64), which quoted-printable carries at about 1.1x
+    its size where base64 takes 1.37x; both give back the file byte for byte."""
+    qp = len(binascii.b2a_qp(data, istext=False, header=False, quotetabs=True))
+    return "quoted-printable" if qp < (len(data) + 2) // 3 * 4 * 77 // 76 else "base64"
+
+
 def zip_reports(reports: Sequence[Path]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -394,7 +403,9 @@ def build_message(
     plain = _copy_headers_and_body(msg)
     for report in reports:
         # bytes, not text: the attachment must equal the file byte for byte.
-        plain.add_attachment(Path(report).read_bytes(), maintype="text", subtype="html", filename=report.name)
+        data = Path(report).read_bytes()
+        plain.add_attachment(data, maintype="text", subtype="html", filename=report.name,
+                             cte=attachment_encoding(data))
     if message_size(plain) <= max_bytes:
         return plain
 

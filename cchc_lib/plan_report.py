@@ -490,25 +490,37 @@ def plan_report_paths(year: int, out_dir: Path, as_of: object = None) -> tuple[P
     return folder / f"{name}.html", folder / f"{name}.ipynb"
 
 
-def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
-                       conventions: object = None):
-    """Execute ``notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
-    from cchc_lib.reports import render_report
+def plan_job(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
+             conventions: object = None):
+    """The runner's job for ``notebooks/plan.ipynb`` (as_of None: the end of the plan year, or
+    today while the year is running); results name it ``ke-hoach-<year>``."""
+    from cchc_lib.conventions import as_parameter
+    from cchc_lib.runner import plan_key, report_job
 
     year = int(year)
     at = default_as_of(year) if as_of in (None, "") else plan.as_of_instant(as_of)
-    return render_report(
+    return report_job(
         Period.parse(str(year)), processed_dir, out_dir, None, notebook=PLAN_NOTEBOOK,
-        extra_parameters={"year": year, "as_of": f"{at:%Y-%m-%d}"},
+        extra_parameters={"year": year, "as_of": f"{at:%Y-%m-%d}",
+                          **({"conventions": as_parameter(conventions)} if conventions is not None else {})},
         paths=plan_report_paths(year, Path(out_dir), as_of),
-        title=plan_title(year, at),
-        conventions=conventions,
+        title=plan_title(year, at), key=plan_key(year),
     )
+
+
+def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
+                       conventions: object = None):
+    """Execute ``notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
+    from cchc_lib.runner import run_one
+
+    result = run_one(plan_job(year, as_of, processed_dir, out_dir, conventions))
+    result.period = str(Period.parse(str(int(year))).code)
+    return result
 
 
 def plan_report_cli(args) -> int:
     """``cchc report --plan YEAR [--as-of DATE]`` (after the optional ``--raw`` ingest)."""
-    from cchc_lib.reports import ReportError
+    from cchc_lib.runner import ReportError
 
     if getattr(args, "raw", None):
         from cchc_lib.ingest import IngestError, run_ingest
