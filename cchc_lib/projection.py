@@ -403,7 +403,9 @@ def as_of_report_cli(args) -> int:
             return 2
     try:
         result = reports.render_report(
-            period, processed, out, department, extra_parameters={"as_of": f"{at:%Y-%m-%d}"},
+            period, processed, out, department,
+            extra_parameters={"as_of": f"{at:%Y-%m-%d}",
+                              "conventions": reports.conventions_parameter(getattr(args, "conventions_obj", None))},
             paths=as_of_paths(period, out, department, at),
             title=f"{reports.report_title(period)} (đến hết ngày {fmt_date(at)})")
     except reports.ReportError as exc:
