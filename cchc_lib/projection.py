@@ -401,11 +401,11 @@ def as_of_report_cli(args) -> int:
         except reports.UnknownDepartmentError as exc:
             print(f"Lỗi: {exc}", file=sys.stderr)
             return 2
+    conventions = reports.conventions_parameter(getattr(args, "conventions_obj", None))
     try:
         result = reports.render_report(
             period, processed, out, department,
-            extra_parameters={"as_of": f"{at:%Y-%m-%d}",
-                              "conventions": reports.conventions_parameter(getattr(args, "conventions_obj", None))},
+            extra_parameters={"as_of": f"{at:%Y-%m-%d}", "conventions": conventions},
             paths=as_of_paths(period, out, department, at),
             title=f"{reports.report_title(period)} (đến hết ngày {fmt_date(at)})")
     except reports.ReportError as exc:
