@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cchc-installed
 YEAR   ?= 2023
 
-.PHONY: help install report ingest sample test test-long bench lint browser strace clean
+.PHONY: help install report ingest sample test test-long bench lint browser strace clean lab
 
 help:
 	@echo "make report  - set up .venv, ingest data/raw, render the $(YEAR) reports"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench   - run the benchmarks and print their tables"
 	@echo "make sample  - regenerate the bundled sample data in data/raw"
 	@echo "make lint    - ruff"
+	@echo "make lab     - JupyterLab on the explorer (notebooks/explore.ipynb), cchc kernel"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,12 +37,16 @@ report: install
 sample: install
 	$(BIN)/cchc sample --out data/raw
 
-# Headless Chromium for the browser tests (Debian package), installed when missing.
+# Headless Chromium and Firefox ESR for the browser tests (Debian packages), installed when
+# missing (as root; elsewhere the browser tests say how to get them and are skipped).
 browser:
-	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
-	  echo "Installing Debian chromium for the browser tests ..."; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "warning: could not install chromium; browser tests will fail"; }
+	@missing=""; \
+	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || missing="$$missing firefox-esr"; \
+	  [ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || { \
+	  echo "Installing Debian$$missing for the browser tests ..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || echo "warning: could not install$$missing; browser tests will fail"; }
 
 # strace for the fault-injection tests (ingest killed at every rename), installed when missing.
 strace:
@@ -59,6 +64,18 @@ test-long: install strace
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# The analysts' explorer: JupyterLab on notebooks/explore.ipynb with the cchc kernel (installed by
+# `install`). Widgets and plotly's figure widget come as prebuilt extensions inside the Python
+# packages, so nothing is built or downloaded. LAB_ARGS for more options (e.g. --port=8890).
+LAB_ARGS ?=
+LAB_STAMP := $(VENV)/.cchc-lab-installed
+$(LAB_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	touch $(LAB_STAMP)
+
+lab: install $(LAB_STAMP)
+	$(BIN)/jupyter lab notebooks/explore.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lint: install
 	$(BIN)/ruff check cchc_lib tests benchmarks

@@ -82,6 +82,7 @@ def generate(n: int, seed: int = 2023) -> ProcessedData:
         "reused_digitized_data": flag(0.3),
         "citizen_data_connected": flag(0.3),
         "from_national_storage": flag(0.3),
+        "submitted_at": received.astype("datetime64[ns]"),
         "source_file": pd.array(np.full(n, "bench.csv", dtype=object), dtype="string"),
         "source_row": pd.array(np.arange(n) + 2, dtype="Int64"),
     }
@@ -124,6 +125,7 @@ received AS (
     SELECT p.code, grp,
            count(*) AS received,
            count(*) FILTER (WHERE channel = 'online') AS online,
+           count(channel) AS channel_known,
            count(*) FILTER (WHERE coalesce(fee_required, false)) AS fee,
            count(*) FILTER (WHERE coalesce(fee_required, false) AND accepts_online_payment) AS fee_enabled,
            count(*) FILTER (WHERE coalesce(fee_required, false) AND accepts_online_payment
@@ -143,6 +145,7 @@ resolved AS (
            count(*) FILTER (WHERE completed_at <= due_at) AS ontime,
            count(*) FILTER (WHERE completed_at > due_at) AS late,
            count(*) FILTER (WHERE completed_at > due_at AND coalesce(apology_issued, false)) AS late_apology,
+           count(*) FILTER (WHERE channel = 'online') AS online_resolved,
            count(*) FILTER (WHERE coalesce(electronic_result, false)) AS electronic_result,
            sum(epoch_ns(completed_at) - epoch_ns(received_at)) / 86400e9 AS processing_days_sum
     FROM d JOIN period_months p ON date_trunc('month', d.completed_at) = p.month
@@ -161,6 +164,9 @@ backlog AS (
                             AND (completed_at IS NULL OR completed_at >= p.end_at)) AS pending,
            count(*) FILTER (WHERE received_at < p.end_at AND due_at < p.end_at
                             AND (completed_at IS NULL OR completed_at >= p.end_at)) AS pending_overdue,
+           count(*) FILTER (WHERE received_at < p.end_at AND due_at < p.end_at
+                            AND (completed_at IS NULL OR completed_at >= p.end_at)
+                            AND coalesce(apology_issued, false)) AS pending_overdue_apology,
            count(*) FILTER (WHERE received_at < p.start_at
                             AND (completed_at IS NULL OR completed_at >= p.start_at)) AS carried_over
     FROM d CROSS JOIN periods p
@@ -176,7 +182,11 @@ FULL JOIN rated USING (code, grp)
 def duckdb_reference(con, by: str) -> pd.DataFrame:
     group_expr = "'Toàn Sở'" if by == "overall" else "d.department"
     out = con.execute(_SQL.format(group_expr=group_expr)).df()
-    return out.rename(columns={"code": "period", "grp": "group"}).fillna(0)
+    out = out.rename(columns={"code": "period", "grp": "group"}).fillna(0)
+    # Biểu II.5's apology base: resolved late in the period + pending overdue at its end.
+    out["apology_num"] = out["late_apology"] + out["pending_overdue_apology"]
+    out["apology_den"] = out["late"] + out["pending_overdue"]
+    return out
 
 
 def compare(ours: pd.DataFrame, ref: pd.DataFrame) -> tuple[bool, int]:

@@ -1,9 +1,14 @@
-"""Report benchmark: one quarterly report end to end and the whole 2023 batch (12 months,
-4 quarters, the year; 2 worker processes), each next to a trivial notebook sent through the same
-papermill + nbconvert path (the fixed cost of a kernel and an export), as ratios; the HTML size."""
+"""Report benchmark: one quarterly report (as `cchc report` in a fresh process, and in process)
+and the whole 2023 batch (12 months, 4 quarters, the year; 2 worker processes, one kernel each),
+each next to a trivial notebook sent through exactly the same path (process, kernel, papermill,
+export: the fixed cost), as ratios; the sizes of a report, of its executed notebook and of the
+e-mail of a month and its quarter."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -11,10 +16,11 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from cchc_lib.periods import periods_in_year
+from cchc_lib.periods import Period, periods_in_year
 from cchc_lib.reports import render_batch, render_report, resolve_kernel
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+ROUNDS = int(os.environ.get("CCHC_BENCH_ROUNDS", "2"))
 
 
 def _trivial_notebook(path: Path) -> Path:
@@ -35,6 +41,22 @@ def _timed(fn):
     return value, time.perf_counter() - started
 
 
+def _cli(*args: str) -> float:
+    """Seconds for one `cchc` command in a fresh process, the way a user or cron runs it."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cchc_lib", *args], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def _email_bytes(month: Path, quarter: Path, processed: Path) -> int:
+    """Bytes on the wire of the e-mail `cchc send` builds for a month and its quarter."""
+    from cchc_lib.mail import build_message, load_summaries, message_size
+
+    summaries = load_summaries([Period.parse(code) for code in ("2023-03", "2023-Q1")], processed)
+    return message_size(build_message([month, quarter], summaries, to=["lanhdao@example.vn"]))
+
+
 def run() -> list[dict]:
     from cchc_lib.ingest import run_ingest
 
@@ -46,25 +68,49 @@ def run() -> list[dict]:
         # Warm-up: first kernel start and imports from cold disk caches are not what we measure.
         render_report("2023-Q1", processed, root / "warm", notebook=trivial)
 
-        quarter, q_s = _timed(lambda: render_report("2023-Q1", processed, root / "q"))
-        _, t_s = _timed(lambda: render_report("2023-Q1", processed, root / "t", notebook=trivial))
-
+        # Each case and its trivial twin alternate, best of ROUNDS each: the machine is shared,
+        # and a neighbour's burst should not land on one side of a ratio only.
+        base = ["report", "--period", "2023-Q1", "--processed", str(processed)]
+        cli_s, cli_t, q_s, t_s, b_s, tb_s = [], [], [], [], [], []
         periods = periods_in_year(2023)
-        batch, b_s = _timed(lambda: render_batch(periods, processed, root / "b", jobs=2, progress=False))
-        _, tb_s = _timed(lambda: render_batch(periods, processed, root / "tb", jobs=2, progress=False,
-                                              notebook=trivial))
+        for i in range(ROUNDS):
+            # One report, `cchc report` end to end in a fresh process (imports, kernel, export, exit).
+            cli_s.append(_cli(*base, "--out", str(root / f"c{i}")))
+            cli_t.append(_cli(*base, "--out", str(root / f"ct{i}"), "--notebook", str(trivial)))
+            quarter, seconds = _timed(lambda i=i: render_report("2023-Q1", processed, root / f"q{i}"))
+            q_s.append(seconds)
+            t_s.append(_timed(lambda i=i: render_report("2023-Q1", processed, root / f"t{i}",
+                                                         notebook=trivial))[1])
+            batch, seconds = _timed(lambda i=i: render_batch(periods, processed, root / f"b{i}", jobs=2,
+                                                             progress=False))
+            b_s.append(seconds)
+            tb_s.append(_timed(lambda i=i: render_batch(periods, processed, root / f"tb{i}", jobs=2,
+                                                        progress=False, notebook=trivial))[1])
+        cli_s, cli_t, q_s, t_s, b_s, tb_s = (min(x) for x in (cli_s, cli_t, q_s, t_s, b_s, tb_s))
         failed = [r.error for r in batch if not r.ok]
         if failed:
             raise RuntimeError(f"batch failures: {failed}")
         sizes = [r.size for r in batch]
+        by_code = {r.period: r for r in batch}
+        mail = _email_bytes(by_code["2023-03"].html, by_code["2023-Q1"].html, processed)
+        record = quarter.notebook.stat().st_size
+        mb = 1_048_576
         return [
             {
-                "case": "quarterly report 2023-Q1",
+                "case": "`cchc report --period 2023-Q1` (fresh process, end to end)",
+                "reports": 1,
+                "seconds": f"{cli_s:.1f}",
+                "trivial_notebook_s": f"{cli_t:.1f}",
+                "ratio": f"{cli_s / cli_t:.2f}",
+                "size": f"HTML {quarter.size / mb:.2f} MB",
+            },
+            {
+                "case": "quarterly report 2023-Q1 (render_report, in process)",
                 "reports": 1,
                 "seconds": f"{q_s:.1f}",
                 "trivial_notebook_s": f"{t_s:.1f}",
                 "ratio": f"{q_s / t_s:.2f}",
-                "html_MB": f"{quarter.size / 1_048_576:.2f}",
+                "size": f"executed notebook {record / mb:.2f} MB",
             },
             {
                 "case": "2023 batch (12 months, 4 quarters, year), 2 processes",
@@ -72,6 +118,14 @@ def run() -> list[dict]:
                 "seconds": f"{b_s:.1f}",
                 "trivial_notebook_s": f"{tb_s:.1f}",
                 "ratio": f"{b_s / tb_s:.2f}",
-                "html_MB": f"{min(sizes) / 1_048_576:.2f}-{max(sizes) / 1_048_576:.2f}",
+                "size": f"HTML {min(sizes) / mb:.2f}-{max(sizes) / mb:.2f} MB each",
+            },
+            {
+                "case": "e-mail of the month 2023-03 + quarter 2023-Q1 (`cchc send`)",
+                "reports": 2,
+                "seconds": "",
+                "trivial_notebook_s": "",
+                "ratio": "",
+                "size": f"message {mail / mb:.2f} MB",
             },
         ]

@@ -1,5 +1,3 @@
-import sys
+from cchc_lib.cli import run
 
-from cchc_lib.cli import main
-
-sys.exit(main())
+run()

@@ -2,16 +2,18 @@
 
 Every chart takes the tidy indicator frames of :mod:`cchc_lib.indicators` (columns ``period,
 indicator, numerator, denominator, value, target, target_min ...``) and returns a plotly Figure.
-:func:`show` puts a figure into a notebook as self-contained HTML: plotly.js is embedded with the
-first figure of the kernel and never again, so an exported report carries exactly one copy and
-works offline (plotly's own notebook renderers either drop out of nbconvert's HTML or load
-plotly.js from a CDN).
+:func:`show` puts a figure into a notebook as HTML. In a report run (the runner's kernels) the
+figure only queues its drawing and :mod:`cchc_lib.export` adds plotly.js to the page once,
+compressed, so the executed notebook stays small; interactively (JupyterLab) plotly.js is embedded
+with the first figure of the kernel and never again. Either way the page works offline (plotly's
+own notebook renderers either drop out of nbconvert's HTML or load plotly.js from a CDN).
 """
 
 from __future__ import annotations
 
 import html
 import math
+import os
 from collections.abc import Iterable
 
 import pandas as pd
@@ -20,6 +22,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from cchc_lib import index766 as ix
+from cchc_lib.export import defer_plot_script
 from cchc_lib.periods import Period
 
 # -- the shared look --------------------------------------------------------------------------
@@ -64,6 +67,7 @@ pio.templates["cchc"] = TEMPLATE
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "locale": "vi"}
 
 _plotlyjs_sent = False  # per kernel: has the first figure carried plotly.js?
+PLOTLYJS_ENV = "CCHC_PLOTLYJS"  # "export": plotly.js is added at export (cchc_lib.export)
 
 
 def plot_text(text: object) -> str:
@@ -84,11 +88,23 @@ def figure_html(fig: go.Figure, include_plotlyjs: bool) -> str:
     )
 
 
+def plotlyjs_deferred() -> bool:
+    """Whether charts leave plotly.js to the export (the report runner sets
+    ``CCHC_PLOTLYJS=export`` in its kernels); otherwise, as in JupyterLab, the first chart of
+    the kernel carries plotly.js itself."""
+    return os.environ.get(PLOTLYJS_ENV, "").strip().lower() == "export"
+
+
 def show(fig: go.Figure) -> None:
-    """Display a figure in the running notebook; plotly.js travels with the first one only."""
+    """Display a figure in the running notebook. In a report run the figure waits for the
+    plotly.js that :mod:`cchc_lib.export` adds to the page once; interactively plotly.js travels
+    with the first figure of the kernel only."""
     global _plotlyjs_sent
     from IPython.display import HTML, display
 
+    if plotlyjs_deferred():
+        display(HTML(defer_plot_script(figure_html(fig, include_plotlyjs=False))))
+        return
     display(HTML(figure_html(fig, include_plotlyjs=not _plotlyjs_sent)))
     _plotlyjs_sent = True
 
@@ -175,13 +191,34 @@ def _rate_lines(
 # -- the report's charts ----------------------------------------------------------------------
 
 
+def _sources(frame: pd.DataFrame, indicator: str, default: tuple[str, str]) -> tuple[str, str]:
+    """(source of the deciding figure, source of the other one) as the rows carry them
+    (``target_source`` = "III.2; Biểu II.6" for a target the plan writes twice)."""
+    if "target_source" not in frame.columns:
+        return default
+    values = frame.loc[frame["indicator"] == indicator, "target_source"].dropna().astype(str)
+    parts = [p.strip() for p in values.iloc[0].split(";")] if len(values) else []
+    return (parts[0], parts[1]) if len(parts) == 2 else default
+
+
+def _figure_lines(frame: pd.DataFrame, indicator: str, defaults: tuple[float, float],
+                  sources: tuple[str, str], what: str = "") -> list[tuple[float, str, str]]:
+    """The two figures of a target the plan writes twice, each labelled with its section of
+    the plan; the deciding one drawn in the target colour."""
+    from cchc_lib.targets import cite
+
+    main = _target(frame, indicator, "target", defaults[0])
+    other = _target(frame, indicator, "target_min", defaults[1])
+    src_main, src_other = _sources(frame, indicator, sources)
+    lines = [(main, f"{what}Theo {cite(src_main)}: {_pct(main)} (dùng để đánh giá)", COLORS["target"])]
+    if other is not None and other != main:
+        lines.append((other, f"{what}Theo {cite(src_other)}: {_pct(other)}", COLORS["target_min"]))
+    return lines
+
+
 def satisfaction_chart(monthly: pd.DataFrame) -> go.Figure:
-    """Satisfaction by month against both of the plan's levels (95% text, 85% table)."""
-    high = _target(monthly, "satisfaction_rate", "target", 0.95)
-    low = _target(monthly, "satisfaction_rate", "target_min", 0.85)
-    targets = [(high, f"Mức phấn đấu {_pct(high)} (III.2)", COLORS["target"])]
-    if low is not None and low != high:
-        targets.append((low, f"Mức tối thiểu {_pct(low)} (Biểu II.6)", COLORS["target_min"]))
+    """Satisfaction by month against both of the plan's figures (95% text, 85% table)."""
+    targets = _figure_lines(monthly, "satisfaction_rate", (0.95, 0.85), ("III.2", "Biểu II.6"))
     table = _pivot(monthly, ["satisfaction_rate"])
     floor = min([0.7, *(v for v in table["satisfaction_rate"].dropna())]) if len(table) else 0.7
     fig = _rate_lines(
@@ -227,11 +264,16 @@ def timeliness_chart(monthly: pd.DataFrame) -> go.Figure:
 
 
 def online_share_chart(monthly: pd.DataFrame) -> go.Figure:
-    """Share of dossiers submitted online by month against 70%."""
-    target = _target(monthly, "online_share", "target", 0.7)
+    """Online dossiers by month: the plan's reading (resolved online / resolved, by completion
+    date) against its 70%, and the receipt-based share (no target of its own)."""
+    target = _target(monthly, "online_resolved_share", "target", 0.7)
+    series = {"online_resolved_share": "Hồ sơ giải quyết theo DVCTT / hồ sơ giải quyết",
+              "online_share": "Hồ sơ nộp trực tuyến / hồ sơ tiếp nhận"}
+    if "online_resolved_share" not in set(monthly.get("indicator", ())):
+        series.pop("online_resolved_share")
     return _rate_lines(
-        monthly, "Tỷ lệ hồ sơ nộp trực tuyến theo tháng", {"online_share": "Hồ sơ trực tuyến"},
-        [(target, f"Chỉ tiêu ≥ {_pct(target)} (III.2)", COLORS["target"])],
+        monthly, "Hồ sơ trực tuyến theo tháng", series,
+        [(target, f"Chỉ tiêu ≥ {_pct(target)} (III.2, Biểu II.8)", COLORS["target"])],
     )
 
 
@@ -239,12 +281,10 @@ def payment_chart(monthly: pd.DataFrame) -> go.Figure:
     """Online payment: dossiers whose procedure takes online payment (60%) and paid online
     (10% in the plan's text, 15% in its table)."""
     enabled = _target(monthly, "payment_enabled_share", "target", 0.6)
-    high = _target(monthly, "online_payment_share", "target", 0.15)
-    low = _target(monthly, "online_payment_share", "target_min", 0.10)
     targets = [(enabled, f"Chỉ tiêu triển khai ≥ {_pct(enabled)}", COLORS["target"])]
-    targets.append((high, f"Chỉ tiêu giao dịch ≥ {_pct(high)} (Biểu II.8)", COLORS["accent"]))
-    if low is not None and low != high:
-        targets.append((low, f"Chỉ tiêu giao dịch ≥ {_pct(low)} (III.2)", COLORS["target_min"]))
+    paid = _figure_lines(monthly, "online_payment_share", (0.10, 0.15), ("III.2", "Biểu II.8"),
+                         "Giao dịch: ")
+    targets += [(v, n, COLORS["accent"] if i == 0 else c) for i, (v, n, c) in enumerate(paid)]
     return _rate_lines(
         monthly, "Thanh toán trực tuyến theo tháng",
         {

@@ -10,6 +10,12 @@ Definitions (chosen so that the form's identities hold exactly: 3 = 4+5+6, 7 = 8
   / late per the timeliness classes;
 - (11): pending at the end = received before the end and not completed before the end;
   (13) those whose due instant is before the end, (12) = the rest (still within time).
+
+Conventions (conventions.md): the period covers the ``official_window`` of the data's
+conventions (default ``nd09``: Quý I/2023 = 15/12/2022-14/03/2023), printed in the period line;
+never-received registrations are left out, clock-stopped dossiers are pending within time, and
+timeliness and withdrawn dossiers follow the conventions. With no channel column in any export,
+(4) and (5) are left empty with a footnote, (3) still the total.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_lib.atomic import atomic_path
-from cchc_lib.formatting import fmt_date, fmt_number
-from cchc_lib.indicators import ProcessedData, dossier_measures, load_processed, render_table
+from cchc_lib.conventions import Conventions
+from cchc_lib.formatting import fmt_date, fmt_number, render_table
+from cchc_lib.indicators import ProcessedData, availability, dossier_measures, load_processed
 from cchc_lib.periods import Period
 from cchc_lib.safe_text import set_text_cell
 
@@ -35,9 +42,9 @@ FORM06_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("stt", "(1)", "STT"),
     ("field", "(2)", "Lĩnh vực"),
     ("received_total", "(3)", "Nhận: tổng số"),
-    ("received_online", "(4)", "Trong kỳ: trực tuyến"),
-    ("received_direct", "(5)", "Trong kỳ: trực tiếp, BCCI"),
-    ("carried_over", "(6)", "Từ kỳ trước"),
+    ("received_online", "(4)", "Trong đó: mới tiếp nhận trực tuyến"),
+    ("received_direct", "(5)", "Trong đó: mới tiếp nhận trực tiếp, BCCI"),
+    ("carried_over", "(6)", "Số hồ sơ kỳ trước chuyển sang"),
     ("resolved_total", "(7)", "Đã giải quyết: tổng số"),
     ("resolved_early", "(8)", "Trước hạn"),
     ("resolved_on_time", "(9)", "Đúng hạn"),
@@ -47,11 +54,26 @@ FORM06_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("pending_overdue", "(13)", "Quá hạn"),
 )
 NUMBER_COLUMNS = [name for name, _, _ in FORM06_COLUMNS[2:]]
+CHANNEL_COLUMNS = ["received_online", "received_direct"]
+NO_CHANNEL_NOTE = (
+    "Cột (4) và (5) để trống: dữ liệu xuất từ hệ thống không có cột kênh nộp hồ sơ (trực tuyến, "
+    "trực tiếp, bưu chính); cột (3) vẫn là tổng số hồ sơ nhận giải quyết."
+)
 
 
-def form06_table(data: ProcessedData, period: Period, department: str | None = None) -> pd.DataFrame:
-    """Biểu 06 as a DataFrame: one row per field with activity in the period, then "Tổng cộng"."""
-    m = dossier_measures(data, [period], by="field", department=department)
+def channel_known(data: ProcessedData) -> bool:
+    """Whether any export had a channel column (else (4) and (5) are left empty)."""
+    return bool(availability(data)["channel"])
+
+
+def form06_table(data: ProcessedData, period: Period, department: str | None = None,
+                 window: str | None = None) -> pd.DataFrame:
+    """Biểu 06 as a DataFrame: one row per field with activity in the period, then "Tổng cộng".
+
+    The period covers ``window`` (default: the conventions' ``official_window``). Without any
+    channel column, (4) and (5) are <NA> (nullable Int64) and (3) is still the total."""
+    window = window or data.conventions.official_window
+    m = dossier_measures(data, [period], by="field", department=department, window=window)
     table = pd.DataFrame({
         "field": m["group"].astype(str),
         "received_online": m["online"],
@@ -75,6 +97,10 @@ def form06_table(data: ProcessedData, period: Period, department: str | None = N
         ignore_index=True,
     )
     table[NUMBER_COLUMNS] = table[NUMBER_COLUMNS].round().astype("int64")
+    if not channel_known(data):
+        for column in CHANNEL_COLUMNS:
+            table[column] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table.attrs["window"] = window
     return table[[name for name, _, _ in FORM06_COLUMNS]]
 
 
@@ -87,16 +113,34 @@ def vietnamese_sort_key(text: str) -> tuple[str, str]:
     return base, lowered
 
 
-def period_line(period: Period) -> str:
-    """``Kỳ báo cáo: Quý I/2023 (từ ngày 01/01/2023 đến ngày 31/03/2023)``."""
+def period_line(period: Period, window: str | None = None) -> str:
+    """``Kỳ báo cáo: Quý I/2023 (từ ngày 01/01/2023 đến ngày 31/03/2023)``; under the nd09
+    window ``Kỳ báo cáo: Quý I/2023 (số liệu từ ngày 15/12/2022 đến ngày 14/03/2023, theo Nghị
+    định số 09/2019/NĐ-CP)``."""
+    period = period.with_window(window or period.window)
+    if period.window == "nd09":
+        return (f"Kỳ báo cáo: {period.label_vi} (số liệu từ ngày {fmt_date(period.start)} "
+                f"đến ngày {fmt_date(period.last_day)}, theo Nghị định số 09/2019/NĐ-CP)")
     return (f"Kỳ báo cáo: {period.label_vi} (từ ngày {fmt_date(period.start)} "
             f"đến ngày {fmt_date(period.last_day)})")
 
 
-def format_form06(table: pd.DataFrame, period: Period) -> str:
+def _cell(value: object) -> str:
+    return "" if pd.isna(value) else fmt_number(value)
+
+
+def footnotes(table: pd.DataFrame) -> list[str]:
+    """Notes under the form: why (4) and (5) are empty, when they are."""
+    if len(table) and "received_online" in table and table["received_online"].isna().all():
+        return [f"Ghi chú: {NO_CHANNEL_NOTE}"]
+    return []
+
+
+def format_form06(table: pd.DataFrame, period: Period, window: str | None = None) -> str:
     """The form as a terminal table."""
+    window = window or table.attrs.get("window")
     headers = ["STT", "Lĩnh vực", *(num for _, num, _ in FORM06_COLUMNS[2:])]
-    rows = [[str(r["stt"]), str(r["field"]), *(fmt_number(r[c]) for c in NUMBER_COLUMNS)]
+    rows = [[str(r["stt"]), str(r["field"]), *(_cell(r[c]) for c in NUMBER_COLUMNS)]
             for _, r in table.iterrows()]
     legend = [
         "(3) Số hồ sơ nhận giải quyết = (4) trong kỳ trực tuyến + (5) trong kỳ trực tiếp, dịch vụ "
@@ -104,12 +148,13 @@ def format_form06(table: pd.DataFrame, period: Period) -> str:
         "(7) Số hồ sơ đã giải quyết = (8) trước hạn + (9) đúng hạn + (10) quá hạn",
         "(11) Số hồ sơ đang giải quyết = (12) trong hạn + (13) quá hạn",
     ]
-    return "\n".join([FORM_CODE, TITLE, period_line(period), f"Đơn vị báo cáo: {AGENCY}", "",
-                      render_table(rows, headers), "", *legend])
+    return "\n".join([FORM_CODE, TITLE, period_line(period, window), f"Đơn vị báo cáo: {AGENCY}", "",
+                      render_table(rows, headers), "", *legend, *footnotes(table)])
 
 
-def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
+def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path, window: str | None = None) -> Path:
     """Write the form in the official layout; atomic (temporary file, then rename)."""
+    window = window or table.attrs.get("window")
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
@@ -135,10 +180,10 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
 
     put("A1:E1", FORM_CODE, bold, left)
     put("H1:M1", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold)
-    put("A2:E2", "Ban hành kèm theo Thông tư số 01/2020/TT-VPCP", italic, left)
+    put("A2:E2", "Ban hành kèm theo Thông tư số 01/2020/TT-VPCP ngày 21/10/2020", italic, left)
     put("H2:M2", "Độc lập - Tự do - Hạnh phúc", Font(name="Times New Roman", bold=True, underline="single"))
     put("A4:M4", TITLE, Font(name="Times New Roman", bold=True, size=14))
-    put("A5:M5", period_line(period), italic)
+    put("A5:M5", period_line(period, window), italic)
     put("A6:M6", f"Đơn vị báo cáo: {AGENCY}", normal)
     put("A7:M7", f"Đơn vị nhận báo cáo: {RECIPIENT}", normal)
     put("K8:M8", "Đơn vị tính: Số hồ sơ TTHC", italic, Alignment(horizontal="right"))
@@ -148,26 +193,30 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
     put("B9:B11", "Lĩnh vực, công việc giải quyết theo cấp", bold)
     put("C9:F9", "Số hồ sơ nhận giải quyết", bold)
     put("C10:C11", "Tổng số", bold)
-    put("D10:E10", "Trong kỳ", bold)
-    put("D11", "Trực tuyến", bold)
-    put("E11", "Trực tiếp, dịch vụ bưu chính", bold)
-    put("F10:F11", "Từ kỳ trước", bold)
+    # "Trong đó" over the parts of each total, as the official form writes it.
+    put("D10:F10", "Trong đó", bold)
+    put("D11", "Số mới tiếp nhận trực tuyến", bold)
+    put("E11", "Số mới tiếp nhận trực tiếp, dịch vụ bưu chính", bold)
+    put("F11", "Số hồ sơ kỳ trước chuyển sang", bold)
     put("G9:J9", "Số hồ sơ đã giải quyết", bold)
     put("G10:G11", "Tổng số", bold)
-    put("H10:H11", "Trước hạn", bold)
-    put("I10:I11", "Đúng hạn", bold)
-    put("J10:J11", "Quá hạn", bold)
+    put("H10:J10", "Trong đó", bold)
+    put("H11", "Trước hạn", bold)
+    put("I11", "Đúng hạn", bold)
+    put("J11", "Quá hạn", bold)
     put("K9:M9", "Số hồ sơ đang giải quyết", bold)
     put("K10:K11", "Tổng số", bold)
-    put("L10:L11", "Trong hạn", bold)
-    put("M10:M11", "Quá hạn", bold)
+    put("L10:M10", "Trong đó", bold)
+    put("L11", "Trong hạn", bold)
+    put("M11", "Quá hạn", bold)
     for i, (_, number, _) in enumerate(FORM06_COLUMNS, start=1):
         put(f"{get_column_letter(i)}12", number, italic)
 
     first_data = 13
     for r, row in enumerate(table.itertuples(index=False), start=first_data):
         is_total = row.field == TOTAL_LABEL
-        values = [row.stt, row.field, *(int(getattr(row, c)) for c in NUMBER_COLUMNS)]
+        values = [row.stt, row.field,
+                  *(None if pd.isna(getattr(row, c)) else int(getattr(row, c)) for c in NUMBER_COLUMNS)]
         for c, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c)
             set_text_cell(cell, value)  # a field named "=HYPERLINK(...)" stays text
@@ -180,8 +229,11 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
         for cell in row_cells:
             cell.border = box
 
-    sign = last + 2
-    put(f"H{sign}:M{sign}", "......., ngày ..... tháng ..... năm .....", italic)
+    notes = footnotes(table)
+    for i, note in enumerate(notes):
+        put(f"A{last + 1 + i}:M{last + 1 + i}", note, italic, left)
+    sign = last + 2 + len(notes)
+    put(f"H{sign}:M{sign}", "Tuyên Quang, ngày ..... tháng ..... năm .....", italic)
     put(f"A{sign + 1}:E{sign + 1}", "NGƯỜI LẬP BIỂU", bold)
     put(f"H{sign + 1}:M{sign + 1}", "THỦ TRƯỞNG CƠ QUAN", bold)
     put(f"A{sign + 2}:E{sign + 2}", "(Ký, ghi rõ họ tên)", italic)
@@ -207,9 +259,10 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path) -> Path:
     return out
 
 
-def form06_cli(period: Period, processed_dir: Path, out: Path | None) -> str:
+def form06_cli(period: Period, processed_dir: Path, out: Path | None,
+               conventions: Conventions | None = None) -> str:
     """What ``cchc form06`` prints; with ``out``, also writes the .xlsx."""
-    data = load_processed(processed_dir)
+    data = load_processed(processed_dir, conventions)
     table = form06_table(data, period)
     text = format_form06(table, period)
     if out is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import date, datetime
 
 import pandas as pd
@@ -56,3 +57,20 @@ def fmt_datetime(value: date | datetime | pd.Timestamp | None) -> str:
 def fmt_count(value: int | None, unit: str = "hồ sơ") -> str:
     """``1234`` -> ``1.234 hồ sơ``."""
     return f"{fmt_number(value)} {unit}".strip()
+
+
+def _text_width(text: str) -> int:
+    """Columns a text takes on a terminal: combining marks (decomposed tones) take none."""
+    return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
+
+
+def render_table(rows: list[list[str]], headers: list[str]) -> str:
+    """A plain-text table for the terminal, columns padded to their widest cell."""
+    widths = [max(_text_width(h), *(_text_width(r[i]) for r in rows)) if rows else _text_width(h)
+              for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c + " " * (w - _text_width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), sep, *(line(r) for r in rows)])

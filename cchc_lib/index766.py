@@ -50,7 +50,10 @@ Counts from the department's own data (``counts_from_data``)
 --------------------------------------------------------------
 Period rules are those of ``indicators.md``: received-based metrics take dossiers whose
 ``received_at`` is in the period, resolution-based ones those whose ``completed_at`` is in it,
-backlog is taken at the period's end. "Resolved late" = ``completed_at > due_at``.
+backlog is taken at the period's end. "Resolved late" = ``completed_at > due_at``. Dossiers
+and periods follow the data's conventions (conventions.md): never-received registrations are
+left out, the period covers the analysis ``window``, due instants follow ``timeliness``, and a
+clock-stopped dossier (awaiting the citizen, suspended) is pending within time.
 
 - PROGRESS_ON_TIME: numerator = resolved in the period not late + pending at the end whose due
   instant is not before the end (pending within time); denominator = resolved in the period +
@@ -176,7 +179,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "PROGRESS_ON_TIME", "PROGRESS", 20, "Hồ sơ giải quyết đúng hạn",
-        "hồ sơ giải quyết đúng hạn (thay cho hồ sơ trễ hạn)",
+        "hồ sơ giải quyết đúng hạn (thay cho hồ sơ quá hạn)",
     ),
     Component(
         "ONLINE_SERVICE_PROVIDED", "ONLINE_SERVICE", 2, "TTHC có dịch vụ công trực tuyến (r1)",
@@ -204,7 +207,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "DOSSIER_RECEIVING_SATISFACTION", "SATISFACTION", 6, "Hài lòng về giải quyết hồ sơ",
-        "hồ sơ không bị đánh giá không hài lòng, phản ánh hay trễ hạn", threshold=0.9,
+        "hồ sơ không có đánh giá «Không hài lòng», không bị phản ánh, không quá hạn", threshold=0.9,
     ),
     Component(
         "PETITION_PROCESSING_ON_TIME", "SATISFACTION", 6, "PAKN được xử lý đúng hạn",
@@ -212,7 +215,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "PETITION_HANDLING_SATISFACTION", "SATISFACTION", 6, "Hài lòng về xử lý PAKN",
-        "PAKN không bị đánh giá không hài lòng", full_if_none=True,
+        "PAKN không có đánh giá «Không hài lòng»", full_if_none=True,
     ),
     Component(
         "ORIGINAL_RESULT_AVAILABLE", "DIGITIZATION", 6, "Trả kết quả điện tử",
@@ -478,7 +481,7 @@ def levers(counts: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
             return NOT_AVAILABLE_VI
         if row["points_gained"] <= 0:
             return "đã đạt điểm tối đa" if row["points_missing"] <= 0 else "nhóm đã đạt điểm tối đa"
-        return f"thêm {int(row['extra_needed']):,} {labels[row['metric']]}".replace(",", ".")
+        return f"tăng thêm {int(row['extra_needed']):,} {labels[row['metric']]}".replace(",", ".")
 
     out = pd.DataFrame(
         {
@@ -598,19 +601,21 @@ def index766_cli(
     by: str = "overall",
     processed_dir: str | Path = "data/processed",
     fmt: str = "table",
+    conventions=None,
 ) -> str:
-    """What ``cchc index766`` prints: scores from a counts CSV, or from processed data."""
+    """What ``cchc index766`` prints: scores from a counts CSV, or from processed data (CSV and
+    JSON then end with ``period`` and ``window`` columns)."""
     if from_counts is not None:
         counts = read_counts_csv(from_counts)
         return render(score_from_counts(counts), fmt)
     from cchc_lib.indicators import load_processed
 
-    data = load_processed(Path(processed_dir))
+    data = load_processed(Path(processed_dir), conventions)
     counts = counts_from_data(data, period, by=by)
     scores = score_from_counts(counts)
     if fmt != "table":
-        scores = scores.assign(period=period.code)
-    return render(scores, fmt, title=f", {period.label_vi}")
+        scores = scores.assign(period=period.code, window=data.conventions.window)
+    return render(scores, fmt, title=f", {period.with_window(data.conventions.window).label_window_vi}")
 
 
 # -- counts from the department's own data ------------------------------------------------------
@@ -698,7 +703,10 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
     """
     if by not in ("overall", "department"):
         raise ValueError(f"by must be 'overall' or 'department', not {by!r}")
-    d = data.dossiers
+    conventions = getattr(data, "conventions", None)
+    d = data.counted() if hasattr(data, "counted") else data.dossiers
+    if conventions is not None:
+        period = period.with_window(conventions.window)
     received = _times(d, "received_at")
     completed = _times(d, "completed_at")
     due = _times(d, "due_at")
@@ -708,7 +716,9 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
     done = _in_period(completed, period)
     late = ~np.isnat(completed) & (completed > due)
     pending = (received < end) & (np.isnat(completed) | (completed >= end))
-    pending_ok = pending & ~(due < end)
+    stopped = (d["clock_stopped"].to_numpy(dtype=bool) if "clock_stopped" in d.columns
+               else np.zeros(len(d), dtype=bool))
+    pending_ok = pending & (~(due < end) | stopped)
     online = (d["channel"] == "online").to_numpy(dtype=bool, na_value=False)
 
     # Units: overall, or the departments active in the period.
@@ -748,7 +758,8 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
         ("DOSSIER_SYNC", "synced_national", rec),
     ):
         add(dc, metric, base, _flag(d, column), _has(d, column))
-    add(dc, "ONLINE_DOSSIER_SHARE", rec, online)
+    add(dc, "ONLINE_DOSSIER_SHARE", rec & d["channel"].notna().to_numpy(dtype=bool), online,
+        _has(d, "channel"))
 
     # -- catalogue -----------------------------------------------------------------------
     catalogue = _catalogue_for(data.procedures, period.year)
@@ -851,16 +862,26 @@ def index_section_frames(data, period) -> dict[str, pd.DataFrame]:
     - ``departments``: group and TOTAL rows per department for the period;
     - ``levers``: the levers of "Toàn Sở", sorted by points gained.
     """
+    from cchc_lib.datacache import derived
     from cchc_lib.periods import Period
 
     group_rows = [g.code for g in GROUPS] + [TOTAL]
-    counts = counts_from_data(data, period, "overall")
-    scores = score_from_counts(counts)
+
+    # A batch asks for the same months again and again (each month's own report, then the
+    # trend of every later month, quarter and year): counted and scored once per data read.
+    def counts_of(p, by):
+        return derived(data, ("index766-counts", p.code, by), lambda: counts_from_data(data, p, by))
+
+    def scores_of(p):
+        return derived(data, ("index766-scores", p.code), lambda: score_from_counts(counts_of(p, "overall")))
+
+    counts = counts_of(period, "overall")
+    scores = scores_of(period)
     trend_frames = []
     last_month = period.first_month + period.n_months - 1
     for month in range(1, last_month + 1):
         p = Period("month", period.year, month)
-        s = score_from_counts(counts_from_data(data, p, "overall"))
+        s = scores_of(p)
         s = s[s["metric"].isin(group_rows)].assign(period=p.code, label=p.short_label_vi)
         trend_frames.append(s)
     by_dept = counts_from_data(data, period, "department")

@@ -33,18 +33,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cchc_lib.formatting import fmt_number, fmt_percent
+from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
+from cchc_lib.conventions import Conventions, counted_dossiers
+from cchc_lib.formatting import fmt_number, fmt_percent, render_table
 from cchc_lib.generations import resolve as resolve_generation
-from cchc_lib.periods import Period
+from cchc_lib.periods import ND09_DAY, Period
 from cchc_lib.schema import conform
-from cchc_lib.targets import Targets, load_targets, target_text_vi
+from cchc_lib.targets import Targets, cite, load_targets, target_text_vi
 
 GROUP_OVERALL = "Toàn Sở"
 STATUS_MET = "Đạt"
@@ -62,9 +64,10 @@ BY_LABELS = {
     "channel": "Kênh nộp",
 }
 
-CLI_COLUMNS = ["period", "group_by", "group", "indicator", "numerator", "denominator", "value",
-               "target", "status"]
-COLUMNS = [*CLI_COLUMNS, "label_vi", "unit", "target_min", "target_op", "target_text_vi",
+_TIDY = ["period", "group_by", "group", "indicator", "numerator", "denominator", "value", "target",
+         "status"]
+CLI_COLUMNS = [*_TIDY, "window"]  # the data window appended (conventions.md §3)
+COLUMNS = [*_TIDY, "label_vi", "unit", "target_min", "target_op", "target_text_vi",
            "target_source", "status_min", "prev_value", "change_prev", "yoy_value", "change_yoy"]
 
 
@@ -74,10 +77,23 @@ class MissingDataError(Exception):
 
 @dataclass
 class ProcessedData:
-    dossiers: pd.DataFrame
+    dossiers: pd.DataFrame  # every processed dossier, never-received registrations included
     procedures: pd.DataFrame
     feedback: pd.DataFrame | None
     ingest_report: dict
+    conventions: Conventions = DEFAULT_CONVENTIONS
+    _counted: tuple | None = field(default=None, repr=False, compare=False)
+    # Optional prebuilt month grid of the dossier measures (measure_grid.with_grid): when set,
+    # dossier_measures reads it instead of the dossiers (same numbers, for interactive use).
+    grid: object | None = field(default=None, repr=False, compare=False)
+
+    def counted(self) -> pd.DataFrame:
+        """The dossiers that enter numbers under ``self.conventions`` (see
+        conventions.counted_dossiers), computed once per (dossiers, conventions)."""
+        key = (id(self.dossiers), self.conventions)
+        if self._counted is None or self._counted[0] != key:
+            self._counted = (key, counted_dossiers(self.dossiers, self.conventions))
+        return self._counted[1]
 
 
 @dataclass(frozen=True)
@@ -95,9 +111,15 @@ DOSSIER_INDICATORS: tuple[IndicatorDef, ...] = (
     IndicatorDef("ontime_rate", "Tỷ lệ hồ sơ giải quyết đúng hạn", "rate", "ontime", "resolved"),
     IndicatorDef("early_rate", "Tỷ lệ hồ sơ giải quyết trước hạn", "rate", "early", "resolved"),
     IndicatorDef("late_rate", "Tỷ lệ hồ sơ giải quyết quá hạn", "rate", "late", "resolved"),
-    IndicatorDef("apology_rate", "Tỷ lệ hồ sơ quá hạn có phiếu xin lỗi", "rate", "late_apology",
-                 "late", ("apology_issued",)),
-    IndicatorDef("online_share", "Tỷ lệ hồ sơ nộp trực tuyến", "rate", "online", "received"),
+    # Biểu II.5 "hồ sơ để chậm, muộn": resolved late in the period + pending overdue at its end.
+    IndicatorDef("apology_rate", "Tỷ lệ hồ sơ chậm, muộn có văn bản xin lỗi", "rate", "apology_num",
+                 "apology_den", ("apology_issued",)),
+    # III.2, Biểu II.8 "hồ sơ giải quyết theo DVCTT / hồ sơ giải quyết": by completion date, over
+    # the resolved dossiers whose channel is known (an export without a channel column: no data).
+    IndicatorDef("online_resolved_share", "Tỷ lệ hồ sơ giải quyết theo dịch vụ công trực tuyến",
+                 "rate", "online_resolved", "resolved_channel_known", ("channel",)),
+    IndicatorDef("online_share", "Tỷ lệ hồ sơ nộp trực tuyến", "rate", "online", "channel_known",
+                 ("channel",)),
     IndicatorDef("payment_enabled_share",
                  "Tỷ lệ hồ sơ có nghĩa vụ tài chính được triển khai thanh toán trực tuyến", "rate",
                  "fee_enabled", "fee", ("fee_required", "catalogue_online_payment")),
@@ -116,10 +138,10 @@ DOSSIER_INDICATORS: tuple[IndicatorDef, ...] = (
                  "electronic_result", "resolved", ("electronic_result",)),
     IndicatorDef("avg_processing_days", "Thời gian giải quyết trung bình", "days",
                  "processing_days_sum", "resolved"),
-    IndicatorDef("pending", "Hồ sơ đang giải quyết cuối kỳ", "count", "pending", None),
-    IndicatorDef("pending_overdue", "Hồ sơ đang giải quyết quá hạn cuối kỳ", "count",
+    IndicatorDef("pending", "Hồ sơ đang giải quyết tại thời điểm cuối kỳ", "count", "pending", None),
+    IndicatorDef("pending_overdue", "Hồ sơ đang giải quyết quá hạn tại thời điểm cuối kỳ", "count",
                  "pending_overdue", None),
-    IndicatorDef("carried_over", "Hồ sơ từ kỳ trước chuyển qua", "count", "carried_over", None),
+    IndicatorDef("carried_over", "Số hồ sơ kỳ trước chuyển sang", "count", "carried_over", None),
 )
 
 CATALOGUE_INDICATORS: tuple[IndicatorDef, ...] = (
@@ -137,21 +159,31 @@ CATALOGUE_INDICATORS: tuple[IndicatorDef, ...] = (
 INDICATORS: dict[str, IndicatorDef] = {d.id: d for d in (*DOSSIER_INDICATORS, *CATALOGUE_INDICATORS)}
 
 # Additive measures by time base; "in"/"out"/"due_in"/"due_out" feed the backlog counts.
-RECEIVED_MEASURES = ("received", "online", "fee", "fee_enabled", "fee_enabled_paid", "synced",
+RECEIVED_MEASURES = ("received", "online", "channel_known", "fee", "fee_enabled", "fee_enabled_paid",
+                     "synced",
                      "digitized", "wait_sum", "wait_count")
-COMPLETED_MEASURES = ("resolved", "early", "on_day", "late", "late_apology", "electronic_result",
-                      "processing_days_sum")
+COMPLETED_MEASURES = ("resolved", "early", "on_day", "late", "late_apology", "online_resolved",
+                      "resolved_channel_known", "electronic_result", "processing_days_sum")
 RATED_MEASURES = ("rated", "satisfied")
 STOCK_BASES = ("in", "out", "due_in", "due_out")
-DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, "ontime", *RATED_MEASURES,
-                    "pending", "pending_overdue", "carried_over")
+# Point-in-time counts (at the period's end; carried_over at its start).
+STOCK_MEASURES = ("pending", "pending_overdue", "carried_over", "pending_overdue_apology")
+# Measures that are sums of others (the methods section reads their parts from here too).
+COMPOSED_MEASURES: dict[str, tuple[str, ...]] = {
+    "ontime": ("early", "on_day"),
+    "apology_num": ("late_apology", "pending_overdue_apology"),
+    "apology_den": ("late", "pending_overdue"),
+}
+DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES, *STOCK_MEASURES,
+                    *COMPOSED_MEASURES)
 
 
 # -- loading -------------------------------------------------------------------------------
 
 
-def load_processed(processed_dir: Path) -> ProcessedData:
-    """Read ``dossiers.parquet``, ``procedures.parquet`` (+ feedback, ingest report if present)."""
+def load_processed(processed_dir: Path, conventions: Conventions | None = None) -> ProcessedData:
+    """Read ``dossiers.parquet``, ``procedures.parquet`` (+ feedback, ingest report if present);
+    numbers computed from it follow ``conventions`` (the packaged defaults when None)."""
     processed_dir = Path(processed_dir)
     folder = resolve_generation(processed_dir)  # one set, even if an ingest switches meanwhile
     dossiers_path = folder / "dossiers.parquet"
@@ -166,17 +198,24 @@ def load_processed(processed_dir: Path) -> ProcessedData:
     feedback = conform(pd.read_parquet(feedback_path), "feedback") if feedback_path.exists() else None
     report_path = folder / "ingest_report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-    return ProcessedData(dossiers, procedures, feedback, report)
+    return ProcessedData(dossiers, procedures, feedback, report, conventions or DEFAULT_CONVENTIONS)
 
 
 # -- per-dossier arrays ----------------------------------------------------------------------
 
 
-def _months(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(month number = year * 12 + month - 1, valid mask) of a datetime column."""
+def _months(values: pd.Series, window: str = "calendar") -> tuple[np.ndarray, np.ndarray]:
+    """(month number = year * 12 + month - 1, valid mask) of a datetime column.
+
+    Under the ``nd09`` window a month runs from the 15th of the month before to the 14th, so
+    an instant on or after the 15th belongs to the next month's window."""
     arr = values.to_numpy(dtype="datetime64[ns]")
     valid = ~np.isnat(arr)
-    months = arr.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    calendar_month = arr.astype("datetime64[M]")
+    months = calendar_month.astype(np.int64) + 1970 * 12
+    if window == "nd09":
+        day = (arr.astype("datetime64[D]") - calendar_month.astype("datetime64[D]")).astype(np.int64) + 1
+        months = months + (day >= ND09_DAY)
     return np.where(valid, months, 0), valid
 
 
@@ -205,7 +244,7 @@ def _availability(data: ProcessedData) -> dict[str, bool]:
     p_cols = _present_columns(data.ingest_report, "procedures")
     avail = {c: _available(d, c, d_cols) for c in (
         "apology_issued", "fee_required", "paid_online", "rating", "wait_minutes", "synced_national",
-        "digitized", "electronic_result")}
+        "digitized", "electronic_result", "channel")}
     avail["catalogue_online_payment"] = _available(p, "online_payment", p_cols)
     avail["full_online_eligible"] = _available(p, "full_online_eligible", p_cols)
     avail["national_integrated"] = _available(p, "national_integrated", p_cols)
@@ -214,6 +253,11 @@ def _availability(data: ProcessedData) -> dict[str, bool]:
     avail["form_fields"] = (_available(p, "form_fields_before", p_cols)
                             and _available(p, "form_fields_after", p_cols))
     return avail
+
+
+def availability(data: ProcessedData) -> dict[str, bool]:
+    """Which inputs exist (availability keys of IndicatorDef.requires, e.g. ``channel``)."""
+    return _availability(data)
 
 
 def _accepts_online_payment(dossiers: pd.DataFrame, procedures: pd.DataFrame,
@@ -232,12 +276,19 @@ def _accepts_online_payment(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     return np.isin(dossier_keys, catalogue_keys)
 
 
-def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[str, object]:
-    """Month numbers per time base and the per-dossier measure weights."""
-    rm, _ = _months(dossiers["received_at"])
-    cm, done = _months(dossiers["completed_at"])
-    dm, _ = _months(dossiers["due_at"])
-    rated_m, rated_valid = _months(dossiers["rated_at"])
+def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
+                    window: str = "calendar") -> dict[str, object]:
+    """Month numbers per time base and the per-dossier measure weights. ``dossiers`` are the
+    counted ones (conventions.counted_dossiers: due instants per the timeliness convention)."""
+    rm, _ = _months(dossiers["received_at"], window)
+    cm, done = _months(dossiers["completed_at"], window)
+    dm, _ = _months(dossiers["due_at"], window)
+    rated_m, rated_valid = _months(dossiers["rated_at"], window)
+    # Clock stopped (awaiting the citizen, suspended): never overdue while pending.
+    if "clock_stopped" in dossiers.columns:
+        may_be_overdue = ~dossiers["clock_stopped"].to_numpy(dtype=bool)
+    else:
+        may_be_overdue = np.ones(len(dossiers), dtype=bool)
 
     received = dossiers["received_at"].to_numpy(dtype="datetime64[ns]")
     completed = dossiers["completed_at"].to_numpy(dtype="datetime64[ns]")
@@ -259,10 +310,14 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
     days = np.where(done, (completed - received).astype("timedelta64[ns]").astype(np.int64), 0) / 86400e9
 
     ones = np.ones(len(dossiers), dtype=bool)
+    online = (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False)
+    channel_known = dossiers["channel"].notna().to_numpy(dtype=bool)
+    apology = _flag(dossiers, "apology_issued")
     return {
         "received": (rm, ones, {
             "received": ones,
-            "online": (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False),
+            "online": online,
+            "channel_known": channel_known,
             "fee": fee,
             "fee_enabled": enabled,
             "fee_enabled_paid": enabled & _flag(dossiers, "paid_online"),
@@ -276,7 +331,9 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
             "early": early,
             "on_day": on_day,
             "late": late,
-            "late_apology": late & _flag(dossiers, "apology_issued"),
+            "late_apology": late & apology,
+            "online_resolved": online,
+            "resolved_channel_known": channel_known,
             "electronic_result": _flag(dossiers, "electronic_result"),
             "processing_days_sum": days,
         }),
@@ -285,8 +342,9 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> dict[st
         # month; max() keeps the identities exact even if a date precedes received_at.
         "in": (rm, ones, {"in": ones}),
         "out": (np.maximum(rm, cm), done, {"out": ones}),
-        "due_in": (np.maximum(rm, dm), ones, {"due_in": ones}),
-        "due_out": (np.maximum(np.maximum(rm, dm), cm), done, {"due_out": ones}),
+        "due_in": (np.maximum(rm, dm), may_be_overdue, {"due_in": ones, "due_in_apology": apology}),
+        "due_out": (np.maximum(np.maximum(rm, dm), cm), done & may_be_overdue,
+                    {"due_out": ones, "due_out_apology": apology}),
     }
 
 
@@ -310,13 +368,20 @@ def _group_keys(dossiers: pd.DataFrame, by: str) -> tuple[np.ndarray, list[str]]
 
 
 def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "overall",
-                     department: str | None = None) -> pd.DataFrame:
+                     department: str | None = None, window: str | None = None) -> pd.DataFrame:
     """Every additive measure and backlog count per (period, group): one row each, columns
-    ``period, group`` + ``DOSSIER_MEASURES``. The base for the indicators and for Biểu 06."""
-    dossiers = data.dossiers
+    ``period, group`` + ``DOSSIER_MEASURES``. The base for the indicators and for Biểu 06.
+
+    Dossiers are counted per ``data.conventions``; periods cover the data window ``window``
+    (default: the conventions' analysis window). A prebuilt grid (measure_grid) built for the
+    same conventions and window answers instead of the dossiers."""
+    window = window or data.conventions.window
+    if data.grid is not None and data.grid.serves(data.conventions, window):
+        return data.grid.measures(periods, by, department)
+    dossiers = data.counted()
     if department is not None:
         dossiers = dossiers[dossiers["department"] == department]
-    periods = list(dict.fromkeys(periods))
+    periods = list(dict.fromkeys(p.with_window(window) for p in periods))
     bounds = np.array([_month_number(p) for p in periods], dtype=np.int64).reshape(-1, 2)
     # Month grid: offset 0 holds everything up to the month before the earliest start, the last
     # offset everything from the latest end on; so every period has 1 <= start < end <= last.
@@ -326,7 +391,7 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
     n_groups = len(groups)
 
     sums: dict[str, np.ndarray] = {}
-    for months, valid, measures in _dossier_events(dossiers, data.procedures).values():
+    for months, valid, measures in _dossier_events(dossiers, data.procedures, window).values():
         offsets = np.clip(months - origin, 0, width - 1)
         keys = (group_codes * width + offsets)[valid]
         for name, weights in measures.items():
@@ -338,20 +403,37 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
 
     starts = bounds[:, 0] - origin
     ends = bounds[:, 1] - origin
-    columns: dict[str, np.ndarray] = {}
-    for name in (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES):
-        cum = sums[name]
-        columns[name] = (cum[:, ends] - cum[:, starts]).T.ravel()  # (period, group) order
-    columns["ontime"] = columns["early"] + columns["on_day"]
-    columns["pending"] = (sums["in"][:, ends] - sums["out"][:, ends]).T.ravel()
-    columns["pending_overdue"] = (sums["due_in"][:, ends] - sums["due_out"][:, ends]).T.ravel()
-    columns["carried_over"] = (sums["in"][:, starts] - sums["out"][:, starts]).T.ravel()
+    columns = measure_columns(sums, starts, ends)
     frame = pd.DataFrame({
         "period": np.repeat([p.code for p in periods], n_groups),
         "group": np.tile(np.array(groups, dtype=object), len(periods)),
         **{name: columns[name] for name in DOSSIER_MEASURES},
     })
     return frame
+
+
+def measure_columns(
+    sums: dict[str, np.ndarray], starts: np.ndarray, ends: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every measure of ``DOSSIER_MEASURES`` per (period, group), in that order, from cumulative
+    sums (one row per group, column k = everything before boundary k) and each period's start
+    and end column: flows are differences, stocks are read at the period's end (carried_over at
+    its start). Shared by the engine and the explorer's month grid."""
+    columns: dict[str, np.ndarray] = {}
+    for name in (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES):
+        cum = sums[name]
+        columns[name] = (cum[:, ends] - cum[:, starts]).T.ravel()  # (period, group) order
+
+    def stock(into: str, out: str, at: np.ndarray) -> np.ndarray:
+        return (sums[into][:, at] - sums[out][:, at]).T.ravel()
+
+    columns["pending"] = stock("in", "out", ends)
+    columns["pending_overdue"] = stock("due_in", "due_out", ends)
+    columns["carried_over"] = stock("in", "out", starts)
+    columns["pending_overdue_apology"] = stock("due_in_apology", "due_out_apology", ends)
+    for name, parts in COMPOSED_MEASURES.items():
+        columns[name] = sum(columns[part] for part in parts)
+    return columns
 
 
 # -- catalogue -------------------------------------------------------------------------------
@@ -547,6 +629,7 @@ def compute_many(data: ProcessedData, periods: Sequence[Period], by: str = "over
     periods = list(dict.fromkeys(periods))
     if not periods:
         return pd.DataFrame(columns=COLUMNS)
+    # Results keep the periods' codes; the data window is the conventions' (the window column).
     wanted = list(periods)
     if with_changes:
         extra = [q for p in periods for q in (p.previous(), p.same_last_year())]
@@ -606,26 +689,9 @@ def format_value(value: float, unit: str) -> str:
     return fmt_number(value)
 
 
-def _text_width(text: str) -> int:
-    import unicodedata
-
-    return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
-
-
-def render_table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(_text_width(h), *(_text_width(r[i]) for r in rows)) if rows else _text_width(h)
-              for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _text_width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), sep, *(line(r) for r in rows)])
-
-
 def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
     """The terminal table: Vietnamese labels, percentages, targets and status."""
-    title = f"Chỉ số CCHC - {period.label_vi} - theo {BY_LABELS[by].lower()}"
+    title = f"Chỉ số CCHC - {period.label_window_vi} - theo {BY_LABELS[by].lower()}"
     blocks = [title]
     for group, part in frame.groupby("group", sort=False):
         rows = []
@@ -640,7 +706,9 @@ def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
                 counts = f"n = {fmt_number(r.denominator)}"
             status = r.status
             if r.status_min:
-                status += f" (mức tối thiểu: {r.status_min})"
+                parts = str(r.target_source).split(";")
+                other = cite(parts[1]) if len(parts) == 2 else "mức còn lại"
+                status += f" (theo {other}: {r.status_min})"
             rows.append([r.label_vi, format_value(r.value, r.unit), counts, r.target_text_vi, status])
         blocks.append("")
         blocks.append(f"{BY_LABELS[by]}: {group}" if by != "overall" else str(group))
@@ -648,12 +716,21 @@ def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
     return "\n".join(blocks)
 
 
-def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str) -> str:
-    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS."""
-    data = load_processed(processed_dir)
-    frame = compute_indicators(data, period, by=by)
+def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str, as_of: object = None,
+                   conventions: Conventions | None = None) -> str:
+    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS (the
+    ``window`` column says which data window produced the numbers). ``as_of``: the period to
+    that date (a year before its end is ``2023-YTD``)."""
+    data = load_processed(processed_dir, conventions)
+    if as_of is not None:
+        from cchc_lib.projection import indicators_as_of
+
+        frame = indicators_as_of(data, period, as_of, by=by)
+    else:
+        frame = compute_indicators(data, period, by=by)
+    frame = frame.assign(window=data.conventions.window)
     if fmt == "table":
-        return format_indicator_table(frame, period, by)
+        return format_indicator_table(frame, period.with_window(data.conventions.window), by)
     # 12 significant digits: counts print as 1194 (not 1194.0), and float noise such as
     # 0.47500000000000003 (0.275 + 0.20) as 0.475.
     tidy = frame[CLI_COLUMNS]

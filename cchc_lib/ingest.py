@@ -23,10 +23,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cchc_lib import schema
+from cchc_lib.catalogue import reference_years, resolve_procedures
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.generations import write_generation
 from cchc_lib.mapping import MappingError, load_mapping
-from cchc_lib.reading import IngestError, discover, read_file
+from cchc_lib.readers import read_input, survey
+from cchc_lib.reading import IngestError
 from cchc_lib.safe_text import neutralise_frame
 from cchc_lib.validation import validate
 
@@ -34,6 +36,7 @@ __all__ = ["IngestError", "IngestResult", "run_ingest", "format_summary"]
 
 REJECTS_FILE = "rejects.csv"
 REPORT_FILE = "ingest_report.json"
+MAX_SKIPPED_SHOWN = 10  # the summary stays one screen; ingest_report.json lists every one
 COUNTS = ("rows_read", "rows_accepted", "rows_rejected", "duplicates_merged")
 TABLE_LABELS = {
     "dossiers": "Hồ sơ TTHC",
@@ -43,6 +46,7 @@ TABLE_LABELS = {
     "workfiles": "Hồ sơ công việc",
     "staff": "Cán bộ, công chức",
     "plan_tasks": "Nhiệm vụ kế hoạch",
+    "manual_figures": "Số liệu nhập tay",
 }
 
 
@@ -82,7 +86,9 @@ def fill_service_level(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.D
         {
             "row": missing.nonzero()[0],
             "procedure_code": dossiers["procedure_code"].to_numpy()[missing],
-            "year": dossiers["received_at"].dt.year.to_numpy()[missing],
+            # The receipt year; a never-received registration's submission year, else the latest.
+            "year": reference_years(dossiers.iloc[missing.nonzero()[0]],
+                                    sorted({int(y) for y in procedures["year"].dropna()})),
         }
     )
     catalogue = procedures[["procedure_code", "year", "service_level"]].astype(
@@ -146,15 +152,19 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     accepted: dict[str, list[pd.DataFrame]] = {}
     reject_frames: list[pd.DataFrame] = []
     file_rows: list[dict] = []
+    inputs, skipped = survey(raw_dir)
     for table, (patterns, required) in schema.RAW_SOURCES.items():
-        paths = discover(raw_dir, table)
+        paths = inputs.get(table, [])
         if not paths:
             if required:
-                raise IngestError(f"không tìm thấy tệp {' hoặc '.join(patterns)} trong thư mục {raw_dir}")
+                passed = "; ".join(f"{s.file}: {s.reason}" for s in skipped
+                                   if s.file.split("/")[0] in (table, *(p.split(".")[0] for p in patterns)))
+                raise IngestError(f"không tìm thấy tệp {' hoặc '.join(patterns)} trong thư mục {raw_dir}"
+                                  + (f" (đã bỏ qua {passed})" if passed else ""))
             continue
         accepted[table] = []
         for path in paths:
-            raw = read_file(path, raw_dir, table, mapping)
+            raw = read_input(path, raw_dir, table, mapping)
             columns, notes = sorted(raw.present), raw.warnings
             good, bad = validate(raw, mapping)
             del raw
@@ -175,6 +185,13 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
                     "warnings": notes,
                 }
             )
+
+    if "dossiers" in accepted:
+        catalogue = (merge_duplicates(accepted["procedures"], "procedures")[0]
+                     if accepted.get("procedures") else schema.empty_frame("procedures"))
+        accepted["dossiers"] = [
+            _resolve_file(frame, catalogue, file_rows, reject_frames) for frame in accepted["dossiers"]
+        ]
 
     tables: dict[str, pd.DataFrame] = {}
     for table in list(accepted):
@@ -198,6 +215,8 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
 
     rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()
     report = build_report(file_rows, tables, rejects)
+    # Files of the input folders not read, each with its reason: never ignored in silence.
+    report["skipped"] = [{"file": s.file, "reason": s.reason} for s in skipped]
 
     outputs: dict[str, Callable[[Path], None]] = {
         f"{t}.parquet": (lambda p, f=frame: _write_parquet(f, p)) for t, frame in tables.items()
@@ -212,6 +231,20 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     except Exception as exc:
         raise IngestError(f"không ghi được kết quả vào {out_dir}: {exc}") from exc
     return IngestResult(raw_dir, out_dir, tables, rejects, report, list(outputs))
+
+
+def _resolve_file(frame: pd.DataFrame, catalogue: pd.DataFrame, file_rows: list[dict],
+                  reject_frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One file's dossiers with code, name and field from the catalogue where the export lacks
+    them (catalogue.resolve_procedures); the rows it rejects are moved to the rejects."""
+    good, bad = resolve_procedures(frame, catalogue)
+    if len(bad):
+        reject_frames.append(bad)
+        for row in file_rows:
+            if row["table"] == "dossiers" and row["file"] == bad["source_file"].iloc[0]:
+                row["rows_accepted"] -= len(bad)
+                row["rows_rejected"] += len(bad)
+    return good
 
 
 def build_report(file_rows: list[dict], tables: dict[str, pd.DataFrame], rejects: pd.DataFrame) -> dict:
@@ -233,6 +266,8 @@ def build_report(file_rows: list[dict], tables: dict[str, pd.DataFrame], rejects
             "dossiers": len(dossiers),
             "received_from": dossiers["received_at"].min().date().isoformat(),
             "received_to": dossiers["received_at"].max().date().isoformat(),
+            # Registrations never received are kept but counted nowhere (conventions.md §2).
+            "not_received": int((dossiers["status"] == "not_received").sum()),
         }
     return {
         "files": file_rows,
@@ -268,6 +303,13 @@ def format_summary(result: IngestResult, top_reasons: int = 5) -> str:
     out += [fmt_row(r) for r in lines_data]
     if report.get("warnings"):
         out += ["", "Cảnh báo:", *(f"  - {w}" for w in report["warnings"])]
+    skipped = report.get("skipped") or []
+    if skipped:
+        out += ["", f"Tệp bỏ qua, không đọc ({fmt_number(len(skipped))}):"]
+        out += [f"  - {s['file']}: {s['reason']}" for s in skipped[:MAX_SKIPPED_SHOWN]]
+        if len(skipped) > MAX_SKIPPED_SHOWN:
+            more = fmt_number(len(skipped) - MAX_SKIPPED_SHOWN)
+            out.append(f"  ... và {more} tệp khác (xem {REPORT_FILE})")
     reasons = list(report["reject_reasons"].items())
     if reasons:
         out += ["", "Lý do loại dòng thường gặp nhất:"]
@@ -284,5 +326,10 @@ def format_summary(result: IngestResult, top_reasons: int = 5) -> str:
             f"{fmt_date(pd.Timestamp(cov['received_from']))} "
             f"đến {fmt_date(pd.Timestamp(cov['received_to']))}",
         ]
+        if cov.get("not_received"):
+            out.append(
+                f"Trong đó {fmt_number(cov['not_received'])} hồ sơ chưa được tiếp nhận (mới đăng ký, "
+                "từ chối tiếp nhận): lưu lại nhưng không tính vào chỉ số, Biểu 06 hay Chỉ số 766."
+            )
     out += ["", f"Đã ghi vào {result.out_dir}: {', '.join(result.written)}"]
     return "\n".join(out)

@@ -44,9 +44,14 @@ class Mapping:
     personal: frozenset[str]  # header keys of personal-data columns
     values: dict[str, dict[str, object]]  # kind -> value key -> canonical code
     source: Path = field(default=DEFAULT_MAPPING_PATH)
+    ranks: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> header key -> list position
 
     def header_lookup(self, table: str) -> dict[str, str]:
         return self.headers.get(table, {})
+
+    def header_rank(self, table: str) -> dict[str, int]:
+        """Position of each header spelling in its column's list (the first listed wins)."""
+        return self.ranks.get(table, {})
 
     def value_lookup(self, kind: str) -> dict[str, object] | None:
         return self.values.get(kind)
@@ -86,6 +91,11 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(f"không đọc được tệp ánh xạ {src}: {exc}") from exc
     headers = {table: _invert(cols, f"headers.{table}") for table, cols in (raw.get("headers") or {}).items()}
+    ranks = {
+        table: {norm_key(sp): i for spellings in (cols or {}).values()
+                for i, sp in enumerate([spellings] if isinstance(spellings, str) else spellings or [])}
+        for table, cols in (raw.get("headers") or {}).items()
+    }
     personal = frozenset(norm_key(h) for h in raw.get("personal") or [])
     for table, lookup in headers.items():
         clash = sorted(set(lookup) & personal)
@@ -97,4 +107,4 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
     for kind, groups in (raw.get("values") or {}).items():
         convert = _yes_no if kind == "yes_no" else (lambda code: str(code))
         values[kind] = _invert(groups, f"values.{kind}", convert)
-    return Mapping(headers=headers, personal=personal, values=values, source=src)
+    return Mapping(headers=headers, personal=personal, values=values, source=src, ranks=ranks)

@@ -186,18 +186,18 @@ def ingest(raw: Path, processed: Path) -> Any:
     return run_ingest(raw, processed)
 
 
-def render(periods: list[Period], processed: Path, out: Path) -> Any:
+def render(periods: list[Period], processed: Path, out: Path, conventions: Any = None) -> Any:
     from cchc_lib.reports import render_batch
 
-    return render_batch(periods, processed, out, jobs=2, progress=False)
+    return render_batch(periods, processed, out, jobs=2, progress=False, conventions=conventions)
 
 
-def update_index(out: Path, year: int, processed: Path, results: Any) -> Any:
+def update_index(out: Path, year: int, processed: Path, results: Any, conventions: Any = None) -> Any:
     """Rewrite ``<out>/index.html``: this run's results plus every report already on disk, of
     every year (``write_index`` finds them), so the index never loses an earlier report."""
     from cchc_lib.reports import write_index
 
-    return write_index(list(results or []), out, year, processed)
+    return write_index(list(results or []), out, year, processed, conventions=conventions)
 
 
 def _ingest_errors() -> tuple[type[BaseException], ...]:
@@ -255,6 +255,7 @@ class MonthlyOptions:
     send: bool = False
     force: bool = False
     wait: bool = False
+    conventions: Any = None  # conventions.Conventions of the run; None: the packaged defaults
 
 
 @dataclass
@@ -364,14 +365,16 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
 
     # 2. render and index
     results: Any = []
+    # Conventions only when chosen (steps swapped in by tests take the plain arguments).
+    extra = {"conventions": options.conventions} if options.conventions is not None else {}
     try:
-        results = render(periods, options.processed, options.out)
+        results = render(periods, options.processed, options.out, **extra)
         paths, errors = interpret_results(results)
     except Exception as exc:  # noqa: BLE001 - any renderer crash is a render failure for cron
         log.exception("Lập báo cáo thất bại")
         paths, errors = [], [str(exc)]
     try:
-        update_index(options.out, month.year, options.processed, results)
+        update_index(options.out, month.year, options.processed, results, **extra)
     except Exception as exc:  # noqa: BLE001
         log.exception("Không cập nhật được trang mục lục")
         errors.append(f"mục lục: {exc}")
@@ -429,7 +432,8 @@ def _send_new(
         log.info(message)
         return MonthlyResult(EXIT_OK, month, paths, message=message)
 
-    summaries = load_summaries(periods, options.processed)
+    summaries = (load_summaries(periods, options.processed, options.conventions)
+                 if options.conventions is not None else load_summaries(periods, options.processed))
     by_period = {s.period: s for s in summaries}
     sent: list[dict[str, Any]] = []
     for due, people in groups.items():

@@ -1,6 +1,9 @@
 """Reporting periods: a month (``2023-03``), a quarter (``2023-Q1``) or a year (``2023``).
 
 A period is half-open in local time, ``[start, end)``, so a month includes all of its last day.
+Its data window is the calendar one, or ``nd09`` (Nghị định 09/2019/NĐ-CP Điều 12: from the 15th
+of the month before to the 14th of the period's last month, e.g. Quý I/2023 = [15/12/2022,
+15/03/2023)). The code and labels of a period do not depend on its window.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ _PATTERNS = (
 )
 
 
+WINDOWS = ("calendar", "nd09")
+ND09_DAY = 15  # Nghị định 09/2019/NĐ-CP Điều 12: data close on the 14th, the window opens on the 15th
+
 PERIOD_HINT = "Dùng tháng (2023-03), quý (2023-Q1) hoặc năm (2023)."
 
 
@@ -33,6 +39,7 @@ class Period:
     kind: PeriodKind
     year: int
     number: int = 1  # month 1-12, quarter 1-4, 1 for a year
+    window: str = "calendar"  # "calendar" or "nd09" (the data window, see the module docstring)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -64,13 +71,26 @@ class Period:
         return {"month": 1, "quarter": 3, "year": 12}[self.kind]
 
     @property
-    def start(self) -> pd.Timestamp:
+    def calendar_start(self) -> pd.Timestamp:
         return pd.Timestamp(year=self.year, month=self.first_month, day=1)
 
     @property
+    def start(self) -> pd.Timestamp:
+        """First instant of the period's data window."""
+        if self.window == "nd09":
+            return self.calendar_start - pd.DateOffset(months=1) + pd.Timedelta(days=ND09_DAY - 1)
+        return self.calendar_start
+
+    @property
     def end(self) -> pd.Timestamp:
-        """First instant of the next period (exclusive bound)."""
+        """First instant after the data window (exclusive bound)."""
         return self.start + pd.DateOffset(months=self.n_months)
+
+    def with_window(self, window: str) -> Period:
+        """The same period under another data window (``calendar`` or ``nd09``)."""
+        if window not in WINDOWS:
+            raise ValueError(f"window must be one of {WINDOWS}, not {window!r}")
+        return self if window == self.window else Period(self.kind, self.year, self.number, window)
 
     @property
     def last_day(self) -> pd.Timestamp:
@@ -78,7 +98,7 @@ class Period:
 
     def months(self) -> list[Period]:
         """The months that make up this period, in order."""
-        return [Period("month", self.year, self.first_month + i) for i in range(self.n_months)]
+        return [Period("month", self.year, self.first_month + i, self.window) for i in range(self.n_months)]
 
     def contains(self, other: Period) -> bool:
         return self.start <= other.start and other.end <= self.end
@@ -87,16 +107,16 @@ class Period:
     def shift(self, steps: int) -> Period:
         """The period ``steps`` periods of the same kind later (negative: earlier)."""
         if self.kind == "year":
-            return Period("year", self.year + steps, 1)
+            return Period("year", self.year + steps, 1, self.window)
         per_year = 12 if self.kind == "month" else 4
         index = self.year * per_year + (self.number - 1) + steps
-        return Period(self.kind, index // per_year, index % per_year + 1)
+        return Period(self.kind, index // per_year, index % per_year + 1, self.window)
 
     def previous(self) -> Period:
         return self.shift(-1)
 
     def same_last_year(self) -> Period:
-        return Period(self.kind, self.year - 1, self.number)
+        return Period(self.kind, self.year - 1, self.number, self.window)
 
     # -- labels --------------------------------------------------------------------------
     @property
@@ -126,6 +146,15 @@ class Period:
             return f"Q{_ROMAN[self.number]}/{self.year}"
         return str(self.year)
 
+    @property
+    def label_window_vi(self) -> str:
+        """The label with its data window when that is not the calendar one:
+        ``Quý I/2023 (số liệu từ 15/12/2022 đến 14/03/2023)``."""
+        if self.window == "calendar":
+            return self.label_vi
+        first, last = self.start.strftime("%d/%m/%Y"), self.last_day.strftime("%d/%m/%Y")
+        return f"{self.label_vi} (số liệu từ {first} đến {last})"
+
     def __str__(self) -> str:
         return self.code
 
@@ -138,8 +167,9 @@ def month_of(instant: object) -> Period:
 
 def periods_between(first: Period, last: Period, kind: PeriodKind) -> list[Period]:
     """Every period of ``kind`` that overlaps ``[first.start, last.end)``, in order."""
-    start = {"month": month_of(first.start), "quarter": Period("quarter", first.year,
-             (first.first_month - 1) // 3 + 1), "year": Period("year", first.year)}[kind]
+    start = {"month": Period("month", first.year, first.first_month, first.window),
+             "quarter": Period("quarter", first.year, (first.first_month - 1) // 3 + 1, first.window),
+             "year": Period("year", first.year, 1, first.window)}[kind]
     out = [start]
     while out[-1].end < last.end:
         out.append(out[-1].shift(1))

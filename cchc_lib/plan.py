@@ -25,6 +25,7 @@ from cchc_lib.indicators import (
     STATUS_NO_DATA,
     STATUS_NO_EVENT,
 )
+from cchc_lib.manual_figures import SPECS as _extra_specs
 from cchc_lib.mapping import norm_key
 from cchc_lib.periods import Period
 from cchc_lib.schema import conform
@@ -47,7 +48,8 @@ SECTION_TITLES: dict[str, str] = {
 # plan report can show every target of an area in one place).
 AREA_INDICATORS: dict[str, tuple[str, ...]] = {
     "I": (),
-    "II": ("ontime_rate", "early_rate", "apology_rate", "online_share", "payment_enabled_share",
+    "II": ("ontime_rate", "early_rate", "apology_rate", "online_resolved_share", "online_share",
+           "payment_enabled_share",
            "online_payment_share", "satisfaction_rate", "avg_wait_minutes", "synced_share",
            "digitized_share", "full_online_coverage", "national_integration_share",
            "published_share", "form_field_reduction", "feedback_ontime_rate"),
@@ -58,6 +60,9 @@ AREA_INDICATORS: dict[str, tuple[str, ...]] = {
            "security_trained_share"),
     "VII": ("plan_task_completion",),
 }
+# The targets no system exports (cchc_lib.manual_figures) join the area the plan puts them in.
+for _spec in _extra_specs.values():
+    AREA_INDICATORS[_spec.area] = (*AREA_INDICATORS[_spec.area], _spec.id)
 
 # -- task states -------------------------------------------------------------------------------
 
@@ -161,15 +166,39 @@ def as_of_instant(as_of: object) -> pd.Timestamp:
     return ts if has_time else ts.normalize() + _END_OF_DAY
 
 
-def task_states(tasks: pd.DataFrame, as_of: object, period: Period | None = None) -> pd.DataFrame:
+_PLAN_DATE = re.compile(r"ngày\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+
+
+def plan_issued(year: int) -> pd.Timestamp | None:
+    """The date the plan of ``year`` was issued, read from its name in the targets file
+    ("Kế hoạch số 122/KH-SKH ngày 28/01/2023" -> 28/01/2023); None when not written."""
+    match = _PLAN_DATE.search(load_targets(int(year)).plan or "")
+    if not match:
+        return None
+    d, m, y = (int(g) for g in match.groups())
+    return pd.Timestamp(year=y, month=m, day=d)
+
+
+def deadline_before_plan_note(deadline_text: object, issued: pd.Timestamp) -> str:
+    """What the report says of a deadline the plan set before its own date."""
+    return (f"Kế hoạch ban hành ngày {issued:%d/%m/%Y} nhưng ghi thời hạn «{deadline_text}» "
+            f"(trước ngày ban hành): Kế hoạch ghi không thống nhất, nhiệm vụ được đánh giá theo "
+            f"hạn cuối năm {issued.year}, không tính là quá hạn so với «{deadline_text}».")
+
+
+def task_states(tasks: pd.DataFrame, as_of: object, period: Period | None = None,
+                issued: pd.Timestamp | None = None) -> pd.DataFrame:
     """Each task with its deadline and its state as of ``as_of``.
 
     ``period`` is the window in which recurring tasks are judged (default: the calendar year of
     ``as_of``): a recurring task is done when it was reported done inside the period, and it is
     due at the period's end. A done task whose completion date is after ``as_of`` was not yet done
     then. A task reported done without a date is taken as done on time (nothing shows it late).
+    ``issued`` is the plan's own date: a deadline before it (task I.2 "Tháng 12/2022" in a plan
+    of 28/01/2023) cannot have been meant; such a task is judged against the end of the plan's
+    year and carries a ``deadline_note`` saying so, instead of being reported weeks late.
     Added columns: deadline_kind, deadline_at (the plan's date; empty when recurring),
-    due_at (the instant the state is judged against), state_vi, days_late.
+    due_at (the instant the state is judged against), state_vi, days_late, deadline_note.
     """
     at = as_of_instant(as_of)
     if period is None:
@@ -181,6 +210,13 @@ def task_states(tasks: pd.DataFrame, as_of: object, period: Period | None = None
     window_end = period.end - pd.Timedelta(microseconds=1)
     dated = (out["deadline_kind"] == KIND_DATED).to_numpy()
     due = np.where(dated, out["deadline_at"].to_numpy(), np.datetime64(window_end.to_datetime64()))
+    out["deadline_note"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    if issued is not None:
+        before = dated & (out["deadline_at"] < pd.Timestamp(issued).normalize()).to_numpy()
+        year_end = np.datetime64(_month_end(pd.Timestamp(issued).year, 12).to_datetime64())
+        due = np.where(before, year_end, due)
+        out.loc[before, "deadline_note"] = [
+            deadline_before_plan_note(t, pd.Timestamp(issued)) for t in out.loc[before, "deadline_text"]]
     out["due_at"] = pd.Series(due, index=out.index).astype("datetime64[ns]")
 
     state = out["task_state"].astype("string")
@@ -346,7 +382,7 @@ def _counts(inputs: PlanInputs, period: Period,
     tasks = inputs.plan_tasks
     if tasks is not None and len(tasks) and _known(tasks, "task_state"):
         at = period.end - pd.Timedelta(microseconds=1) if as_of is None else as_of_instant(as_of)
-        states = task_states(tasks, at, period)
+        states = task_states(tasks, at, period, plan_issued(period.year))
         due = (states["due_at"] <= at).to_numpy()  # tasks due by then (recurring: the period end)
         ontime = (states["state_vi"] == DONE_ONTIME).to_numpy() & due
         out["plan_task_completion"] = (float(ontime.sum()), float(due.sum()))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from cchc_lib import indicators, plan
+from cchc_lib import indicators, manual_figures, plan
 from cchc_lib.formatting import fmt_date, fmt_datetime, fmt_number
 from cchc_lib.periods import Period
 from cchc_lib.schema import conform
@@ -51,6 +51,7 @@ class PlanReportContext:
     sources: dict[str, bool]  # which optional inputs were present
     plan_name: str = ""
     generated_at: pd.Timestamp = field(default_factory=pd.Timestamp.now)
+    conventions: object = None  # conventions.Conventions the dossier numbers follow
 
     @property
     def period(self) -> Period:
@@ -64,22 +65,30 @@ def default_as_of(year: int, today: pd.Timestamp | None = None) -> pd.Timestamp:
     return plan.as_of_instant(min(today.normalize(), end))
 
 
-def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> PlanReportContext:
-    """Load the processed data and compute the plan's targets and task states."""
-    from cchc_lib.indicators import MissingDataError, compute_indicators, load_processed
+def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path,
+                        conventions: object = None) -> PlanReportContext:
+    """Load the processed data and compute the plan's targets and task states (dossier numbers
+    under ``conventions``: a Conventions, its dict as a notebook parameter, or None)."""
+    from cchc_lib.conventions import DEFAULT, as_conventions
+    from cchc_lib.indicators import MissingDataError, load_processed
+    from cchc_lib.projection import indicators_as_of
     from cchc_lib.targets import load_targets
 
+    conventions = as_conventions(conventions) or DEFAULT
     year = int(year)
     period = Period.parse(str(year))
     at = default_as_of(year) if as_of in (None, "") else plan.as_of_instant(as_of)
     inputs = plan.load_plan_inputs(processed_dir)
     try:
-        data = load_processed(Path(processed_dir))
-        dossier_rows = compute_indicators(data, period, by="overall")
+        data = load_processed(Path(processed_dir), conventions)
+        # Judged at the same date as the tasks: the year to that date (2023-YTD) before its end.
+        dossier_rows = indicators_as_of(data, period, at)
     except MissingDataError:
         data, dossier_rows = None, pd.DataFrame(columns=indicators.COLUMNS)
     other = plan.plan_indicators(data, period, inputs, as_of=at)
-    all_rows = pd.concat([dossier_rows, other], ignore_index=True) if len(dossier_rows) else other
+    extra = manual_figures.extra_indicators(period, None if data is None else data.procedures,
+                                            inputs.staff, manual_figures.load_manual_figures(processed_dir))
+    all_rows = pd.concat([f for f in (dossier_rows, other, extra) if len(f)], ignore_index=True)
 
     tasks = inputs.plan_tasks
     reported = tasks is not None and bool(tasks["task_state"].notna().any())
@@ -88,7 +97,7 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
             tasks = plan.shipped_plan_tasks(year)
         except FileNotFoundError:
             tasks = conform(pd.DataFrame(), "plan_tasks")
-    states = plan.task_states(tasks, at, period) if len(tasks) else tasks
+    states = plan.task_states(tasks, at, period, plan.plan_issued(year)) if len(tasks) else tasks
     if len(states):  # as of that date, a later completion and its document did not exist yet
         later = (states["completed_at"] > at).to_numpy()
         states.loc[later, "completed_at"] = pd.NaT
@@ -100,7 +109,7 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path) -> 
     sources = {t: getattr(inputs, t) is not None for t in plan.PLAN_TABLES}
     sources["dossiers"] = data is not None
     return PlanReportContext(year, at, all_rows, states, reported, sources,
-                             load_targets(year).plan)
+                             load_targets(year).plan, conventions=conventions)
 
 
 # -- text ---------------------------------------------------------------------------------------
@@ -153,6 +162,10 @@ def header_markdown(ctx: PlanReportContext) -> str:
            if missing else ""),
         f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}.",
     ]
+    if ctx.conventions is not None:
+        from cchc_lib.conventions import conventions_line_vi
+
+        lines.append(_md(conventions_line_vi(ctx.conventions)))
     return "\n\n".join(lines)
 
 
@@ -173,9 +186,10 @@ def _task_line(row: dict) -> str:
         when = f"hạn {_md(row['deadline_text'])}"
     if row["state_vi"] == plan.DONE_LATE:
         return (f"{name} ({lead} chủ trì, {when}): hoàn thành ngày {fmt_date(row['completed_at'])}, "
-                f"**muộn {fmt_number(row['days_late'])} ngày**.")
+                f"**quá hạn {fmt_number(row['days_late'])} ngày**.")
     if row["deadline_kind"] != plan.KIND_DATED:
-        return f"{name} ({lead} chủ trì, {when}): **chưa có báo cáo hoàn thành trong năm**."
+        return (f"{name} ({lead} chủ trì, {when}): **chưa có báo cáo đã triển khai thực hiện "
+                f"trong kỳ**.")
     if _due_that_day(row):
         return f"{name} ({lead} chủ trì, {when}): **chưa hoàn thành**, {_late_note(row)}."
     late = f", đã quá hạn {fmt_number(row['days_late'])} ngày" if row["days_late"] else ""
@@ -193,8 +207,7 @@ def _late_note(row: dict) -> str:
     judged is not "quá hạn 0 ngày": it fell due that day and is not done."""
     if _due_that_day(row):
         return f"đến hạn đúng ngày {fmt_date(row['due_at'])}"
-    word = "muộn" if row["state_vi"] == plan.DONE_LATE else "quá hạn"
-    return f"{word} {fmt_number(row['days_late'])} ngày"
+    return f"quá hạn {fmt_number(row['days_late'])} ngày"
 
 
 def _section_of(indicator: str) -> str:
@@ -219,6 +232,23 @@ def off_track(ctx: PlanReportContext) -> dict[str, pd.DataFrame]:
     }
 
 
+def _count_phrase(count: int, what: str) -> str:
+    """"**3** hoàn thành đúng hạn"; none is said in words: "không có nhiệm vụ chưa hoàn thành"."""
+    return f"**{count}** {what}" if count else f"không có nhiệm vụ {what}"
+
+
+STANDING_DONE = "Đã triển khai thực hiện trong kỳ"
+
+
+def state_text(row: dict) -> str:
+    """A task's state for people: a standing task ("Thường xuyên") reported done in the period
+    "đã triển khai thực hiện trong kỳ" (it is never finished once and for all)."""
+    state = str(row["state_vi"])
+    if row.get("deadline_kind") == plan.KIND_RECURRING and state == plan.DONE_ONTIME:
+        return STANDING_DONE
+    return state
+
+
 def off_track_markdown(ctx: PlanReportContext) -> str:
     """The short list first: what is missed, overdue or late, area by area, in plain Vietnamese."""
     found = off_track(ctx)
@@ -230,8 +260,10 @@ def off_track_markdown(ctx: PlanReportContext) -> str:
     if ctx.tasks_reported and len(tasks):
         due = tasks[tasks["due_at"] <= ctx.as_of]
         ontime = int((due["state_vi"] == plan.DONE_ONTIME).sum())
-        head += (f" Trong {len(due)} nhiệm vụ đã đến hạn, **{ontime}** hoàn thành đúng hạn, "
-                 f"**{len(found['late'])}** hoàn thành muộn, **{len(found['overdue'])}** chưa hoàn thành.")
+        head += (f" Trong {len(due)} nhiệm vụ đã đến hạn: "
+                 + ", ".join(_count_phrase(n, what) for n, what in (
+                     (ontime, "hoàn thành đúng hạn"), (len(found["late"]), "hoàn thành quá hạn"),
+                     (len(found["overdue"]), "chưa hoàn thành"))) + ".")
         open_ = int(tasks["state_vi"].isin([plan.NOT_DUE, plan.IN_PROGRESS]).sum())
         if open_:
             head += f" {open_} nhiệm vụ đang thực hiện hoặc chưa đến hạn."
@@ -246,7 +278,8 @@ def off_track_markdown(ctx: PlanReportContext) -> str:
         for row in frame.to_dict("records"):
             lines.setdefault(str(row["section"]), []).append(f"- {_task_line(row)}")
     if any(lines.values()):
-        parts.append("**Chưa đạt, quá hạn hoặc hoàn thành muộn, theo từng lĩnh vực:**")
+        parts.append("**Chỉ tiêu chưa đạt, nhiệm vụ chưa hoàn thành hoặc hoàn thành quá hạn, "
+                     "theo từng lĩnh vực:**")
         for section, items in lines.items():
             if items:
                 title = plan.SECTION_TITLES.get(section, section)
@@ -266,7 +299,16 @@ def _badge(status: str, css: str | None = None) -> str:
     from cchc_lib.reports import STATUS_CLASS
 
     css = css or STATUS_CLASS.get(status, "st-plain")
-    return f"<span class='status {css}'>{_esc(status) if status else 'Không đặt chỉ tiêu'}</span>"
+    return f"<span class='status {css}'>{_esc(status) if status else 'Không đánh giá'}</span>"
+
+
+def other_figure_label(row: dict) -> str:
+    """"Theo Biểu II.6" for the figure that did not decide the status (the row's
+    ``target_source`` is "<deciding source>; <other source>")."""
+    from cchc_lib.targets import cite
+
+    parts = [p.strip() for p in str(row.get("target_source") or "").split(";")]
+    return f"Theo {cite(parts[1])}" if len(parts) == 2 and parts[1] else "Theo mức còn lại"
 
 
 def targets_html(rows: pd.DataFrame) -> str:
@@ -281,8 +323,11 @@ def targets_html(rows: pd.DataFrame) -> str:
         badge = _badge(status)
         status_min = "" if pd.isna(row.get("status_min")) else str(row.get("status_min") or "")
         if status_min and not pd.isna(row.get("target_min")) and status_min != status:
-            badge += f"<div class='src'>Mức tối thiểu: {_esc(status_min)}</div>"
+            badge += f"<div class='src'>{_esc(other_figure_label(row))}: {_esc(status_min)}</div>"
         source = row.get("target_source") or ""
+        where = row.get("figure_source")
+        if isinstance(where, str) and where:
+            counts += f"<div class='src'>{_esc(where)}</div>"
         body.append(
             f"<tr><td>{_esc(row.get('label_vi') or row['indicator'])}</td>"
             f"<td class='num'>{_esc(_value_text(row))}{counts}</td>"
@@ -295,14 +340,20 @@ def targets_html(rows: pd.DataFrame) -> str:
     return f"<table class='cchc-table scorecard'>{head}<tbody>{''.join(body)}</tbody></table>"
 
 
+def _note(row: dict) -> str:
+    """The deadline's note (a deadline the plan set before its own date), if any."""
+    note = row.get("deadline_note")
+    return "" if note is None or pd.isna(note) or not str(note) else f"<div class='src'>{_esc(note)}</div>"
+
+
 def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
     """The tasks with their deadline and state."""
     if not len(tasks):
         return "<p class='note'>Không có nhiệm vụ.</p>"
     body = []
     for row in tasks.to_dict("records"):
-        state = str(row["state_vi"]) if reported else "Chưa có báo cáo"
-        css = STATE_CLASS.get(state, "st-nodata") if reported else "st-nodata"
+        state = state_text(row) if reported else "Chưa có báo cáo"
+        css = STATE_CLASS.get(str(row["state_vi"]), "st-nodata") if reported else "st-nodata"
         late = ""
         if reported and row["state_vi"] in (plan.DONE_LATE, plan.OVERDUE) and not pd.isna(row["days_late"]):
             late = f"<div class='src'>{_esc(_late_note(row))}</div>"
@@ -310,7 +361,7 @@ def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
         body.append(
             f"<tr><td class='num'>{_esc(row['section'])}.{_esc(row['task_no'])}</td>"
             f"<td>{_esc(row['content'])}</td><td>{_esc(row['product'])}</td>"
-            f"<td>{_esc(row['lead_unit'])}</td><td>{_esc(row['deadline_text'])}</td>"
+            f"<td>{_esc(row['lead_unit'])}</td><td>{_esc(row['deadline_text'])}{_note(row)}</td>"
             f"<td><span class='status {css}'>{_esc(state)}</span>{late}</td>"
             f"<td class='num'>{_esc(None if pd.isna(done) else fmt_date(done))}</td>"
             f"<td>{_esc(row['result_document'])}</td></tr>"
@@ -336,9 +387,10 @@ def area_summary(ctx: PlanReportContext, section: str) -> str:
             bits.append(f"{int((status == indicators.STATUS_NOT_MET).sum())} chưa đạt")
     tasks = ctx.tasks[ctx.tasks["section"] == section] if len(ctx.tasks) else ctx.tasks
     if ctx.tasks_reported and len(tasks):
-        counts = tasks["state_vi"].value_counts()
+        counts = pd.Series([state_text(r) for r in tasks.to_dict("records")]).value_counts()
         bits.append(f"{len(tasks)} nhiệm vụ: " + ", ".join(
-            f"{int(counts[s])} {s.lower()}" for s in plan.TASK_STATES_VI if s in counts.index))
+            f"{int(counts[s])} {s.lower()}" for s in (*plan.TASK_STATES_VI, STANDING_DONE)
+            if s in counts.index))
     elif len(tasks):
         bits.append(f"{len(tasks)} nhiệm vụ (chưa có báo cáo tiến độ)")
     return "; ".join(bits) + "."
@@ -438,23 +490,37 @@ def plan_report_paths(year: int, out_dir: Path, as_of: object = None) -> tuple[P
     return folder / f"{name}.html", folder / f"{name}.ipynb"
 
 
-def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path):
-    """Execute ``notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
-    from cchc_lib.reports import render_report
+def plan_job(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
+             conventions: object = None):
+    """The runner's job for ``notebooks/plan.ipynb`` (as_of None: the end of the plan year, or
+    today while the year is running); results name it ``ke-hoach-<year>``."""
+    from cchc_lib.conventions import as_parameter
+    from cchc_lib.runner import plan_key, report_job
 
     year = int(year)
     at = default_as_of(year) if as_of in (None, "") else plan.as_of_instant(as_of)
-    return render_report(
+    return report_job(
         Period.parse(str(year)), processed_dir, out_dir, None, notebook=PLAN_NOTEBOOK,
-        extra_parameters={"year": year, "as_of": f"{at:%Y-%m-%d}"},
+        extra_parameters={"year": year, "as_of": f"{at:%Y-%m-%d}",
+                          **({"conventions": as_parameter(conventions)} if conventions is not None else {})},
         paths=plan_report_paths(year, Path(out_dir), as_of),
-        title=plan_title(year, at),
+        title=plan_title(year, at), key=plan_key(year),
     )
+
+
+def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
+                       conventions: object = None):
+    """Execute ``notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
+    from cchc_lib.runner import run_one
+
+    result = run_one(plan_job(year, as_of, processed_dir, out_dir, conventions))
+    result.period = str(Period.parse(str(int(year))).code)
+    return result
 
 
 def plan_report_cli(args) -> int:
     """``cchc report --plan YEAR [--as-of DATE]`` (after the optional ``--raw`` ingest)."""
-    from cchc_lib.reports import ReportError
+    from cchc_lib.runner import ReportError
 
     if getattr(args, "raw", None):
         from cchc_lib.ingest import IngestError, run_ingest
@@ -465,7 +531,8 @@ def plan_report_cli(args) -> int:
             print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
             return 1
     try:
-        result = render_plan_report(int(args.plan), getattr(args, "as_of", None), args.processed, args.out)
+        result = render_plan_report(int(args.plan), getattr(args, "as_of", None), args.processed, args.out,
+                                    conventions=getattr(args, "conventions_obj", None))
     except ReportError as exc:
         print(str(exc), file=sys.stderr)
         return 1

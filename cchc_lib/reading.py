@@ -58,33 +58,21 @@ class RawTable:
         return self.data.num_rows
 
 
-# -- discovery -----------------------------------------------------------------------------
-
-
-def discover(raw_dir: Path, table: str) -> list[Path]:
-    """The raw files of a table per schema.RAW_SOURCES, in sorted file-name order."""
-    patterns, _required = schema.RAW_SOURCES[table]
-    found: set[Path] = set()
-    for pattern in patterns:
-        for path in raw_dir.glob(pattern):
-            # Skip Excel lock files (~$name.xlsx) and hidden files next to real exports.
-            if path.is_file() and not path.name.startswith(("~$", ".")):
-                found.add(path)
-    return sorted(found, key=lambda p: p.relative_to(raw_dir).as_posix())
-
-
 # -- header detection ----------------------------------------------------------------------
 
 
 def _labels(table: str, names: Iterable[str]) -> list[str]:
+    """Vietnamese headers; an "any of" requirement ``a|b`` reads ``Mã TTHC hoặc Tên TTHC``."""
     specs = {s.name: s.label_vi for s in schema.TABLES[table]}
-    return [specs.get(n, n) for n in names]
+    return [" hoặc ".join(specs.get(part, part) for part in n.split("|")) for n in names]
 
 
 def map_header(cells: Sequence[object], table: str, mapping: Mapping) -> dict[str, int]:
     """canonical column -> index of its cell in a header row (the first spelling wins)."""
     lookup = mapping.header_lookup(table)
+    rank = mapping.header_rank(table)
     found: dict[str, int] = {}
+    found_rank: dict[str, int] = {}
     for i, cell in enumerate(cells):
         if cell is None:
             continue
@@ -92,8 +80,14 @@ def map_header(cells: Sequence[object], table: str, mapping: Mapping) -> dict[st
         if key in mapping.personal:
             continue
         canonical = lookup.get(key)
-        if canonical is not None and canonical not in found:
+        if canonical is None:
+            continue
+        # Two headers for one column (Đơn vị giải quyết and Phòng ban): the spelling listed
+        # first in mapping.yaml wins, then the leftmost cell.
+        r = rank.get(key, 0)
+        if canonical not in found or r < found_rank[canonical]:
             found[canonical] = i
+            found_rank[canonical] = r
     return found
 
 
@@ -117,7 +111,14 @@ def with_extra_columns(cells: Sequence[object], found: dict[str, int], mapping: 
 
 
 def required_columns(table: str) -> list[str]:
-    return [s.name for s in schema.TABLES[table] if s.required]
+    """Required headers; ``a|b`` for "a or b" (schema.REQUIRED_ANY)."""
+    return [s.name for s in schema.TABLES[table] if s.required] + [
+        "|".join(group) for group in schema.REQUIRED_ANY.get(table, ())
+    ]
+
+
+def _has_required(name: str, found: dict[str, int]) -> bool:
+    return any(part in found for part in name.split("|"))
 
 
 class HeaderWarning(UserWarning):
@@ -155,18 +156,38 @@ def find_header(
 ) -> tuple[int, dict[str, int]] | tuple[None, list[str]]:
     """The first row holding every required header: (its index, column map).
 
+    A two-level header (a group heading such as "Thời gian" spanning "Ngày nhận" and "Ngày hẹn
+    trả" below it, the other headings merged down) is read as one: each column named by its
+    lower cell, else its upper one; the index is then the lower row's.
+
     When no row qualifies, (None, missing) names the required columns missing from the row
     that came closest, so the error message tells the user what to fix."""
     required = required_columns(table)
     best_missing = required
-    for i, cells in enumerate(itertools.islice(rows, HEADER_SEARCH_ROWS)):
-        found = map_header(cells, table, mapping)
-        missing = [c for c in required if c not in found]
+    head = [list(r) for r in itertools.islice(rows, HEADER_SEARCH_ROWS)]
+
+    def missing_of(found: dict[str, int]) -> list[str]:
+        return [c for c in required if not _has_required(c, found)]
+
+    singles = [map_header(cells, table, mapping) for cells in head]
+    for i, found in enumerate(singles):
+        missing = missing_of(found)
         if not missing:
-            _warn_duplicates(cells, table, mapping, found)
+            _warn_duplicates(head[i], table, mapping, found)
             return i, found
         if len(missing) < len(best_missing):
             best_missing = missing
+        if i + 1 < len(head) and found and missing_of(singles[i + 1]):
+            upper, lower = head[i], head[i + 1]
+            width = max(len(upper), len(lower))
+            merged = [
+                lower[j] if j < len(lower) and lower[j] not in (None, "") else
+                (upper[j] if j < len(upper) else None)
+                for j in range(width)
+            ]
+            both = map_header(merged, table, mapping)
+            if not missing_of(both):
+                return i + 1, both
     return None, best_missing
 
 
@@ -218,7 +239,9 @@ def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str,
             continue
         idx, found = find_header(records, table, mapping)
         if idx is not None:
-            return delim, idx, with_extra_columns(records[idx], found, mapping), len(records[idx])
+            # A two-level header's mapped columns may lie beyond the lower row's last cell.
+            ncols = max(len(records[idx]), 1 + max(found.values()))
+            return delim, idx, with_extra_columns(records[idx], found, mapping), ncols
         if best is None or len(found) < len(best):
             best = found
     raise _missing_error(rel, table, best or required_columns(table))
@@ -288,6 +311,13 @@ def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[p
         head_text = codecs.getincrementaldecoder(encoding)().decode(head, final=complete)
     else:
         text = unicodedata.normalize("NFC", path.read_bytes().decode(encoding))
+        head_text = text[:HEAD_BYTES]
+        complete = len(text) <= HEAD_BYTES
+    if "\r" in head_text and "\n" not in head_text:
+        # Bare-CR line ends (old Mac exports): read as text with ordinary line ends.
+        if text is None:
+            text = path.read_bytes().decode(encoding)
+        text = unicodedata.normalize("NFC", text.replace("\r", "\n"))
         head_text = text[:HEAD_BYTES]
         complete = len(text) <= HEAD_BYTES
     if not complete:

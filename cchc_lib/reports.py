@@ -2,9 +2,10 @@
 
 Content helpers (``prepare_report``, ``header_markdown``, ``scorecard_html`` ...) are called by
 ``notebooks/report.ipynb``; they return Markdown/HTML strings with every piece of data text
-escaped. The runner (``render_report``, ``render_batch``, ``report_cli``) executes that notebook
-through papermill's Python API in long-lived processes, keeps the executed notebook next to the
-HTML as the record of the run, and exports self-contained HTML (no code, no prompts, no network).
+escaped. ``render_batch`` and ``report_cli`` run that notebook through :mod:`cchc_lib.runner`
+(papermill in one warm kernel per batch worker; the executed notebook is kept next to the HTML
+as the record of the run) and :mod:`cchc_lib.export` publishes self-contained HTML (no code, no
+prompts, no network; plotly.js added once, compressed).
 
 Layout of the output folder (``--out``, default ``reports/``)::
 
@@ -21,32 +22,43 @@ import html
 import os
 import re
 import sys
-import time
-import unicodedata
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from cchc_lib.atomic import make_readable, temp_path, write_text_atomic
+from cchc_lib.atomic import write_text_atomic
+from cchc_lib.conventions import as_conventions as _as_conventions
+from cchc_lib.conventions import as_parameter as conventions_parameter  # noqa: F401 - the reports' API
+from cchc_lib.conventions import conventions_line_vi
+from cchc_lib.export import TEMPLATE_NAME, TEMPLATES_DIR, export_html, html_exporter  # noqa: F401
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, fmt_points
 from cchc_lib.periods import Period, periods_in_year
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
-TEMPLATE_NAME = "cchc"
-NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks"
-REPORT_NOTEBOOK = NOTEBOOKS_DIR / "report.ipynb"
-KERNEL_NAME = "cchc"
-EXECUTION_TIMEOUT = 600  # seconds per cell
-AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
-TITLE = "Báo cáo kết quả giải quyết thủ tục hành chính và công tác cải cách hành chính"
+# The runner's names, here too for the callers that know them from this module.
+from cchc_lib.runner import (  # noqa: F401
+    AGENCY,
+    EXECUTION_TIMEOUT,
+    KERNEL_NAME,
+    NOTEBOOKS_DIR,
+    REPORT_NOTEBOOK,
+    TITLE,
+    ReportError,
+    ReportResult,
+    plan_key,
+    render_report,
+    report_job,
+    report_paths,
+    report_title,
+    resolve_kernel,
+    run_jobs,
+    slug,
+)
 
 # How each indicator is written for people; anything else falls back on its ``unit``.
 PERCENT_IDS = {
-    "ontime_rate", "early_rate", "late_rate", "apology_rate", "online_share",
+    "ontime_rate", "early_rate", "late_rate", "apology_rate", "online_resolved_share", "online_share",
     "payment_enabled_share", "online_payment_share", "satisfaction_rate", "synced_share",
     "digitized_share", "electronic_result_share", "full_online_coverage", "online_service_share",
     "national_integration_share", "published_share", "form_field_reduction",
@@ -93,15 +105,19 @@ def chart_window(period: Period) -> tuple[Period, Period]:
 
 
 def prepare_report(
-    period: str | Period, processed_dir: str | Path, department: str | None = None
+    period: str | Period, processed_dir: str | Path, department: str | None = None,
+    conventions: object = None,
 ) -> ReportContext:
-    """Load the processed data and compute every table and series the report shows."""
+    """Load the processed data and compute every table and series the report shows, under
+    ``conventions`` (a Conventions or the dict of :func:`conventions_parameter`; None: the
+    packaged defaults)."""
+    from cchc_lib.datacache import load_processed
     from cchc_lib.form06 import form06_table
-    from cchc_lib.indicators import compute_indicators, load_processed, monthly_indicators
+    from cchc_lib.indicators import compute_indicators, monthly_indicators
 
     period = period if isinstance(period, Period) else Period.parse(period)
     department = department or None
-    data = load_processed(Path(processed_dir))
+    data = load_processed(Path(processed_dir), _as_conventions(conventions))  # read once per batch worker
     start, end = chart_window(period)
     return ReportContext(
         period=period,
@@ -164,13 +180,12 @@ def _md_text(value: object) -> str:
     return re.sub(r"([\\`*_\[\]#|])", r"\\\1", esc(value))
 
 
-def report_title(period: Period) -> str:
-    return f"{TITLE} — {period.label_vi} — {AGENCY}"
-
-
 def coverage(data: object) -> dict:
-    """Dossiers in the processed data, their received-date range and the rows rejected at ingest."""
+    """Dossiers in the processed data, their received-date range and the rows rejected at ingest
+    (never-received registrations are not dossiers the agency handled: left out here too)."""
     dossiers = data.dossiers
+    if len(dossiers) and "status" in dossiers.columns:
+        dossiers = dossiers[(dossiers["status"] != "not_received").to_numpy(dtype=bool, na_value=True)]
     received = dossiers["received_at"] if len(dossiers) else pd.Series(dtype="datetime64[ns]")
     report = getattr(data, "ingest_report", None) or {}
     return {
@@ -209,8 +224,11 @@ def header_markdown(ctx: ReportContext) -> str:
         own = f" của toàn Sở, trong đó {fmt_count(count)} do {_md_text(ctx.department)} xử lý"
     outside = ""
     first, last = cov["first_received"], cov["last_received"]
+    conventions = getattr(ctx.data, "conventions", None)
+    window = conventions.window if conventions is not None else "calendar"
+    shown = ctx.period.with_window(window)
     if first is not None and last is not None and (
-        ctx.period.start > pd.Timestamp(last) or ctx.period.end <= pd.Timestamp(first)
+        shown.start > pd.Timestamp(last) or shown.end <= pd.Timestamp(first)
     ):
         # An unattended run for a month the exports do not reach yet must say so, not just
         # show a page of "Không phát sinh".
@@ -222,11 +240,13 @@ def header_markdown(ctx: ReportContext) -> str:
     return "\n\n".join([
         f"# {_md_text(report_title(ctx.period))}",
         f"{unit} · **Kỳ báo cáo:** {ctx.period.label_vi} "
-        f"({fmt_date(ctx.period.start)} – {fmt_date(ctx.period.last_day)})",
+        f"({'số liệu từ ' if window != 'calendar' else ''}{fmt_date(shown.start)} – "
+        f"{fmt_date(shown.last_day)})",
         f"**Dữ liệu:** {fmt_count(cov['dossiers'])}{own}, tiếp nhận từ {fmt_date(cov['first_received'])} "
         f"đến {fmt_date(cov['last_received'])}{rejected}.{outside}",
         f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}. Các biểu đồ theo tháng trình bày "
         f"12 tháng từ {start.label_vi} đến {end.label_vi}.",
+        *([_md_text(conventions_line_vi(conventions))] if conventions is not None else []),
     ])
 
 
@@ -247,9 +267,10 @@ def summary_markdown(ctx: ReportContext) -> str:
     met, missed = int((statuses == "Đạt").sum()), int((statuses == "Chưa đạt").sum())
     parts = [
         f"Trong {ctx.period.label_vi.lower() if ctx.period.kind != 'quarter' else ctx.period.label_vi}, "
-        f"đơn vị tiếp nhận {fmt_count(received or 0)} và giải quyết {fmt_count(resolved or 0)}; "
+        f"{_md_text(ctx.department or 'Sở')} đã tiếp nhận {fmt_count(received or 0)} và giải quyết "
+        f"{fmt_count(resolved or 0)}; "
         f"tỷ lệ giải quyết đúng hạn {fmt_percent(_value(df, 'ontime_rate'))}, "
-        f"nộp trực tuyến {fmt_percent(_value(df, 'online_share'))}, "
+        f"giải quyết theo dịch vụ công trực tuyến {fmt_percent(_value(df, 'online_resolved_share'))}, "
         f"mức độ hài lòng {fmt_percent(_value(df, 'satisfaction_rate'))}.",
         f"Có **{met}** chỉ tiêu đạt và **{missed}** chỉ tiêu chưa đạt so với Kế hoạch 122/KH-SKH.",
     ]
@@ -376,21 +397,26 @@ FORM06_HEAD = (
 )
 
 
-def form06_html(form06: pd.DataFrame) -> str:
+def form06_html(form06: pd.DataFrame, period: Period | None = None) -> str:
     """Biểu 06/VPCP/KSTT as HTML in the official layout: two-level headers, column numbers
-    (1)-(13), rows by field and the total row (in bold)."""
-    from cchc_lib.form06 import FORM06_COLUMNS
+    (1)-(13), rows by field and the total row (in bold). With ``period``, the form's period line
+    (with its data window) above it; footnotes (empty (4)/(5)) below it."""
+    from cchc_lib.form06 import FORM06_COLUMNS, footnotes, period_line
 
     names = [name for name, _, _ in FORM06_COLUMNS]
     numbers = "".join(f"<th class='colno'>{esc(number)}</th>" for _, number, _ in FORM06_COLUMNS)
     rows = []
     for record in form06.reindex(columns=names).to_dict("records"):
         cells = [f"<td class='num'>{esc(record['stt'] or '')}</td>", f"<td>{esc(record['field'])}</td>"]
-        cells += [f"<td class='num'>{fmt_number(record[n])}</td>" for n in names[2:]]
+        cells += [f"<td class='num'>{'' if pd.isna(record[n]) else fmt_number(record[n])}</td>"
+                  for n in names[2:]]
         rows.append(f"<tr>{''.join(cells)}</tr>")
+    line = (f"<p class='form06-period'>{esc(period_line(period, form06.attrs.get('window')))}</p>"
+            if period is not None else "")
+    notes = "".join(f"<p class='form06-note'>{esc(n)}</p>" for n in footnotes(form06))
     return (
-        f"<table class='cchc-table form06'><thead>{FORM06_HEAD}<tr>{numbers}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"{line}<table class='cchc-table form06'><thead>{FORM06_HEAD}<tr>{numbers}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>{notes}"
     )
 
 
@@ -406,6 +432,7 @@ def index_frames(data: object, period: Period, department: str | None = None) ->
     and levers, while ``departments`` still compares every phòng. A phòng with no dossier in a
     period has no rows for it."""
     from cchc_lib import index766 as ix
+    from cchc_lib.datacache import derived
 
     if not department:
         return ix.index_section_frames(data, period)
@@ -419,7 +446,9 @@ def index_frames(data: object, period: Period, department: str | None = None) ->
     scores = ix.score_from_counts(counts)
     trend = []
     for month in Period("year", period.year).months()[: period.first_month + period.n_months - 1]:
-        s = ix.score_from_counts(own(ix.counts_from_data(data, month, "department")))
+        month_counts = derived(data, ("index766-counts", month.code, "department"),
+                               lambda month=month: ix.counts_from_data(data, month, "department"))
+        s = ix.score_from_counts(own(month_counts))
         trend.append(s[s["metric"].isin(group_rows)].assign(period=month.code,
                                                             label=month.short_label_vi))
     departments = ix.score_from_counts(by_dept) if len(by_dept) else scores.iloc[0:0]
@@ -459,10 +488,10 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     from cchc_lib import index766 as ix
 
     summary = frames["summary"]
-    unit = _md_text(department) if department else "Toàn Sở"
+    unit = _md_text(department) if department else "toàn Sở"
     when = period.label_vi if period.kind == "quarter" else period.label_vi.lower()
     if summary.empty:
-        return f"{unit} không có hồ sơ nào trong {when}: chưa tính được chỉ số."
+        return f"{unit[:1].upper()}{unit[1:]} không có hồ sơ nào trong {when}: chưa tính được chỉ số."
     total = summary[summary["metric"] == ix.TOTAL].iloc[0]
     parts = [
         f"**{_index_label(ix.TOTAL, bool(total['estimate']))} của {unit} trong {when}: "
@@ -471,10 +500,10 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     ]
     groups = summary[(summary["metric"] != ix.TOTAL) & summary["available"]]
     if len(groups):
-        lost = (groups["max_score"] - groups["score"]).astype("float64")
-        weakest = groups.loc[lost.idxmax()]
+        share = (groups["score"] / groups["max_score"]).astype("float64")
+        weakest = groups.loc[share.idxmin()]
         parts.append(
-            f"Nhóm mất nhiều điểm nhất: {_index_label(str(weakest['metric']))} "
+            f"Nhóm tiêu chí đạt tỷ lệ điểm thấp nhất: {_index_label(str(weakest['metric']))} "
             f"({_score_text(weakest['score'], weakest['max_score'])})."
         )
     levers = frames["levers"]
@@ -482,11 +511,10 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     if len(top):
         first = top.iloc[0]
         gain = ix.fmt_score(first["points_gained"])
-        note = f" ({ix.ESTIMATE_VI})" if first["estimate"] else ""
-        parts.append(
-            f"Việc tăng điểm nhiều nhất: {_md_text(first['action'])} — thêm {gain} điểm{note} "
-            f"({_md_text(first['label'])})."
-        )
+        note, action = (f", {ix.ESTIMATE_VI}" if first["estimate"] else ""), str(first["action"])
+        # "(tăng 4,65 điểm)" joins an action's own parentheses instead of a second pair.
+        action = f"{action[:-1]}; " if action.endswith(")") else f"{action} ("
+        parts.append(f"Giải pháp tăng điểm nhiều nhất: {_md_text(f'{action}tăng {gain} điểm{note})')}.")
     if department:
         parts.append(
             "Điểm của phòng tính trên hồ sơ do phòng giải quyết; phản ánh, kiến nghị được tính cho "
@@ -562,212 +590,7 @@ def index_levers_html(levers: pd.DataFrame) -> str:
     return f"<table class='cchc-table levers'>{head}<tbody>{''.join(rows)}</tbody></table>"
 
 
-# -- publishing: nbconvert --------------------------------------------------------------------
-
-
-def html_exporter():
-    """nbconvert's HTMLExporter on the project template: lab look, no inputs, no prompts, no
-    require.js / MathJax / mermaid / widget scripts (all CDN), print CSS, ``lang="vi"``."""
-    from nbconvert import HTMLExporter
-
-    return HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        language_code="vi",
-        mathjax_url="",
-        require_js_url="",
-        embed_images=True,
-        anchor_link_text="",
-    )
-
-
-def export_html(nb, title: str | None = None) -> str:
-    """Executed notebook -> HTML. Warnings a kernel printed on stderr are diagnostics for the
-    record (kept in the .ipynb), not report content."""
-    import copy
-
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if cell.get("cell_type") == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    if title:
-        nb.metadata["title"] = title
-    body, _ = html_exporter().from_notebook_node(nb)
-    return body
-
-
-# -- running: papermill -----------------------------------------------------------------------
-
-
-class ReportError(RuntimeError):
-    """A report could not be produced; the message says which period, which cell and why."""
-
-
-@dataclass
-class ReportResult:
-    period: str
-    html: Path | None = None
-    notebook: Path | None = None
-    error: str | None = None
-    seconds: float = 0.0
-    size: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def slug(text: str) -> str:
-    """``Phòng Đăng ký kinh doanh`` -> ``phong-dang-ky-kinh-doanh``."""
-    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "don-vi"
-
-
-def report_paths(period: Period, out_dir: Path, department: str | None = None) -> tuple[Path, Path]:
-    """(html, ipynb) for a report."""
-    name = f"bao-cao-{period.code}" + (f"-{slug(department)}" if department else "")
-    folder = Path(out_dir) / period.code
-    return folder / f"{name}.html", folder / f"{name}.ipynb"
-
-
-def resolve_kernel(preferred: str = KERNEL_NAME) -> str:
-    """The project's kernel if its kernelspec is installed, else the current interpreter's."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    manager = KernelSpecManager()
-    try:
-        spec = manager.get_kernel_spec(preferred)
-        if spec.argv and (not os.path.isabs(spec.argv[0]) or os.path.exists(spec.argv[0])):
-            return preferred
-    except NoSuchKernel:
-        pass
-    return "python3"  # ipykernel's native spec runs sys.executable
-
-
-def _cell_first_line(notebook: Path, exec_count: int | None) -> str:
-    """The first non-comment line of the cell that ran as ``[exec_count]`` in an executed
-    notebook (found by its execution count: papermill inserts cells of its own)."""
-    import nbformat
-
-    try:
-        cells = nbformat.read(notebook, as_version=4).cells
-    except (OSError, ValueError):
-        return "?"
-    source = next((c.source for c in cells if c.get("execution_count") == exec_count), "")
-    lines = [ln.strip() for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    return (lines[0][:80] if lines else "?").replace("«", "").replace("»", "")
-
-
-def render_report(
-    period: str | Period,
-    processed_dir: str | Path,
-    out_dir: str | Path,
-    department: str | None = None,
-    *,
-    notebook: str | Path = REPORT_NOTEBOOK,
-    kernel_name: str | None = None,
-    timeout: int = EXECUTION_TIMEOUT,
-    retries: int = 1,
-    extra_parameters: dict | None = None,
-    paths: tuple[Path, Path] | None = None,
-    title: str | None = None,
-) -> ReportResult:
-    """Execute the report notebook for one period and publish it. Raises ReportError.
-
-    ``extra_parameters``, ``paths`` (html, ipynb) and ``title`` let another notebook (the plan
-    report) go through the same runner.
-
-    The executed notebook and the HTML are written to temporary files and renamed into place
-    only when both succeeded, so a failed run leaves an earlier report whole. A failing cell's
-    notebook is kept as ``*.failed.ipynb`` to read the traceback."""
-    import nbformat
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
-    period = period if isinstance(period, Period) else Period.parse(period)
-    started = time.perf_counter()
-    html_path, nb_path = paths or report_paths(period, Path(out_dir), department)
-    # The executed notebook goes to a temporary file, renamed into place with the HTML.
-    tmp_nb = temp_path(nb_path, suffix=".ipynb")
-    notebook = Path(notebook).resolve()
-    parameters = {
-        "period": period.code,
-        "department": department or None,
-        "processed_dir": str(Path(processed_dir).resolve()),
-        **(extra_parameters or {}),
-    }
-    attempt = 0
-    try:
-        while True:
-            try:
-                pm.execute_notebook(
-                    str(notebook), str(tmp_nb), parameters=parameters,
-                    kernel_name=kernel_name or resolve_kernel(), cwd=str(notebook.parent),
-                    execution_timeout=timeout, progress_bar=False, log_output=False,
-                    request_save_on_cell_execute=False, shutdown_kernel="immediate",
-                    # The kernel's own start-up warnings (TCP without encryption) would flood
-                    # a batch's terminal; errors still show.
-                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                )
-                break
-            except PapermillExecutionError as exc:
-                failed = nb_path.with_suffix(".failed.ipynb")
-                make_readable(tmp_nb)
-                os.replace(tmp_nb, failed)
-                raise ReportError(
-                    f"Báo cáo {period.code}: lỗi ở ô số {exc.cell_index} của {notebook.name} "
-                    f"(lần chạy [{exc.exec_count}], «{_cell_first_line(failed, exc.exec_count)}»): "
-                    f"{exc.ename}: {exc.evalue}. Sổ tay đã chạy (có vết lỗi): {failed}"
-                ) from None
-            except (RuntimeError, TimeoutError, OSError) as exc:
-                # Kernel start-up problems (e.g. a port taken between choosing and binding it by
-                # another process) are transient: try once more with fresh ports.
-                attempt += 1
-                if attempt > retries:
-                    raise ReportError(f"Báo cáo {period.code}: không chạy được kernel: {exc}") from exc
-        nb = nbformat.read(tmp_nb, as_version=4)
-        html_text = export_html(nb, title=title or f"{report_title(period)}")
-        write_text_atomic(html_path, html_text)
-        make_readable(tmp_nb)
-        os.replace(tmp_nb, nb_path)
-        nb_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)
-    finally:
-        tmp_nb.unlink(missing_ok=True)
-    return ReportResult(period.code, html_path, nb_path, None, time.perf_counter() - started,
-                        html_path.stat().st_size)
-
-
-def plan_key(year: int) -> str:
-    """How a batch names the plan report of ``year`` among its results (never a period code)."""
-    return f"ke-hoach-{int(year)}"
-
-
-def _render_task(task: tuple) -> ReportResult:
-    """Worker entry point: never raises, so one failed report does not stop a batch. A task
-    with a ``plan_year`` renders that year's plan report (notebooks/plan.ipynb) instead."""
-    period, processed_dir, out_dir, department, kernel_name, timeout, notebook, plan_year = task
-    started = time.perf_counter()
-    key = plan_key(plan_year) if plan_year is not None else str(period)
-    try:
-        if plan_year is not None:
-            from cchc_lib.plan_report import render_plan_report
-
-            # as_of None: the end of the plan year, or today while the year is running.
-            result = render_plan_report(plan_year, None, processed_dir, out_dir)
-            result.period = key
-            return result
-        return render_report(period, processed_dir, out_dir, department, kernel_name=kernel_name,
-                             timeout=timeout, notebook=notebook)
-    except ReportError as exc:
-        return ReportResult(key, error=str(exc), seconds=time.perf_counter() - started)
-    except Exception as exc:  # noqa: BLE001 - reported per report, the batch goes on
-        return ReportResult(key, error=f"Báo cáo {key}: {type(exc).__name__}: {exc}",
-                            seconds=time.perf_counter() - started)
+# -- running a batch --------------------------------------------------------------------------
 
 
 def render_batch(
@@ -782,47 +605,40 @@ def render_batch(
     progress: bool = True,
     notebook: str | Path = REPORT_NOTEBOOK,
     plan_year: int | None = None,
+    conventions: object = None,
 ) -> list[ReportResult]:
-    """Render many reports in ``jobs`` long-lived worker processes (each runs many reports),
-    with a progress bar; results in the order of ``periods``. With ``plan_year``, that year's
-    plan report is rendered in the same pool and its result comes last (``period`` is
-    :func:`plan_key`)."""
+    """Render many reports in ``jobs`` worker processes, each with one kernel for all its
+    reports (:mod:`cchc_lib.runner`), with a progress bar; results in the order of ``periods``.
+    With ``plan_year``, that year's plan report is rendered in the same pool and its result
+    comes last (``period`` is :func:`plan_key`)."""
     from tqdm import tqdm
 
-    kernel_name = kernel_name or resolve_kernel()
-    tasks = [(str(p), str(processed_dir), str(out_dir), department, kernel_name, timeout, str(notebook),
-              None) for p in periods]
+    extra = {"conventions": conventions_parameter(conventions)} if conventions is not None else None
+    work = [report_job(p, processed_dir, out_dir, department, notebook=notebook, timeout=timeout,
+                       extra_parameters=extra) for p in periods]
     if plan_year is not None:
-        # Started first, so that it does not run alone at the end of the batch.
-        tasks.insert(0, (str(plan_year), str(processed_dir), str(out_dir), None, kernel_name, timeout,
-                         str(notebook), int(plan_year)))
-    results: dict[int, ReportResult] = {}
-    bar = tqdm(total=len(tasks), desc="Lập báo cáo", unit=" báo cáo", disable=not progress,
+        from cchc_lib.plan_report import plan_job
+
+        # Started first, so that it does not run alone at the end of the batch; as_of None:
+        # the end of the plan year, or today while the year is running.
+        work.insert(0, plan_job(plan_year, None, processed_dir, out_dir, conventions=conventions))
+    bar = tqdm(total=len(work), desc="Lập báo cáo", unit=" báo cáo", disable=not progress,
                file=sys.stderr)
-    if jobs <= 1 or len(tasks) == 1:
-        for i, task in enumerate(tasks):
-            results[i] = _render_task(task)
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_render_task, task): i for i, task in enumerate(tasks)}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                bar.update()
+    ordered = run_jobs(work, workers=max(1, int(jobs)), kernel_name=kernel_name, on_done=bar.update)
     bar.close()
-    ordered = [results[i] for i in range(len(tasks))]
     return ordered[1:] + ordered[:1] if plan_year is not None else ordered
 
 
 # -- the index of a batch ---------------------------------------------------------------------
 
 
-def key_numbers(processed_dir: str | Path, periods: Iterable[Period],
-                department: str | None = None) -> dict[str, dict[str, float | None]]:
-    """Received dossiers and the key rates of each period, for the index page."""
+def key_numbers(processed_dir: str | Path, periods: Iterable[Period], department: str | None = None,
+                conventions: object = None) -> dict[str, dict[str, float | None]]:
+    """Received dossiers and the key rates of each period, for the index page (under the
+    run's ``conventions``, as the reports it links)."""
     from cchc_lib.indicators import compute_indicators, load_processed
 
-    data = load_processed(Path(processed_dir))
+    data = load_processed(Path(processed_dir), _as_conventions(conventions))
     numbers: dict[str, dict[str, float | None]] = {}
     for period in periods:
         df = compute_indicators(data, period, by="overall", department=department)
@@ -970,7 +786,7 @@ def index_html(results: Sequence[ReportResult], out_dir: Path, year: int | None 
 
 def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int | None = None,
                 processed_dir: str | Path | None = None, department: str | None = None,
-                plan: ReportResult | None = None) -> Path:
+                plan: ReportResult | None = None, conventions: object = None) -> Path:
     """Write ``out_dir/index.html`` atomically, linking every report under ``out_dir`` of every
     year (found on disk) together with this run's ``results`` (which win over what is on disk,
     and show this run's failures) and this run's ``plan`` report of ``year``; key numbers when
@@ -985,7 +801,8 @@ def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int 
     numbers = None
     if processed_dir is not None:
         try:
-            numbers = key_numbers(processed_dir, [Period.parse(r.period) for r in ordered], department)
+            numbers = key_numbers(processed_dir, [Period.parse(r.period) for r in ordered], department,
+                                  conventions)
         except Exception as exc:  # noqa: BLE001 - the index still links the reports
             print(f"Cảnh báo: không tính được số liệu chính cho trang mục lục: {exc}", file=sys.stderr)
     path = out_dir / "index.html"
@@ -1005,7 +822,14 @@ def known_departments(processed_dir: str | Path) -> list[str]:
     path = Path(processed_dir) / "dossiers.parquet"
     if not path.is_file():
         return []
-    names = pd.read_parquet(path, columns=["department"])["department"].dropna().astype(str).unique()
+    import pyarrow.parquet as pq
+
+    columns = [c for c in ("department", "status") if c in pq.read_schema(path).names]
+    frame = pd.read_parquet(path, columns=columns)
+    if "status" in frame.columns:
+        # A registration never received handled nothing: its department (often the agency) is not one.
+        frame = frame[(frame["status"] != "not_received").to_numpy(dtype=bool, na_value=True)]
+    names = frame["department"].dropna().astype(str).unique()
     from cchc_lib.form06 import vietnamese_sort_key
 
     return sorted(names, key=vietnamese_sort_key)
@@ -1074,15 +898,18 @@ def report_cli(args) -> int:
     # view), judged as of the end of the year or today, whichever is earlier.
     plan_year = (int(args.year) if args.year is not None and not args.department
                  and has_plan(int(args.year)) else None)
+    notebook = getattr(args, "notebook", None) or REPORT_NOTEBOOK
     results = render_batch(periods, processed, out, args.department, jobs=max(1, int(args.jobs or 1)),
-                           plan_year=plan_year)
+                           plan_year=plan_year, notebook=notebook,
+                           conventions=getattr(args, "conventions_obj", None))
     plan = results.pop() if plan_year is not None else None
     failed = [r for r in [*results, *([plan] if plan else [])] if not r.ok]
     for result in failed:
         print(result.error, file=sys.stderr)
     done = [r for r in results if r.ok]
     if args.year is not None:
-        index = write_index(results, out, int(args.year), processed, args.department, plan=plan)
+        index = write_index(results, out, int(args.year), processed, args.department, plan=plan,
+                            conventions=getattr(args, "conventions_obj", None))
         # The plan report is one of the batch's reports: a failed one shows in the count.
         batch = [*results, *([plan] if plan is not None else [])]
         print(f"Đã lập {sum(r.ok for r in batch)}/{len(batch)} báo cáo năm {args.year}; "

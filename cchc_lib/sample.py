@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cchc_lib import sample_real
 from cchc_lib.workdays import add_working_days, vietnam_holidays
 
 YEARS = (2022, 2023)
@@ -153,15 +154,17 @@ FEEDBACK_HEADERS = (
 )
 
 STATUS_TEXT = {
-    "received": "Đã tiếp nhận", "processing": "Đang xử lý", "awaiting_supplement": "Chờ bổ sung",
-    "resolved": "Đã có kết quả", "returned": "Đã trả kết quả", "refused": "Từ chối giải quyết",
-    "withdrawn": "Công dân rút hồ sơ",
+    "not_received": "Mới đăng ký", "received": "Đã tiếp nhận", "processing": "Đang xử lý",
+    "awaiting_supplement": "Chờ bổ sung", "awaiting_payment": "Yêu cầu thực hiện nghĩa vụ tài chính",
+    "suspended": "Dừng xử lý", "resolved": "Đã có kết quả", "returned": "Đã trả kết quả",
+    "refused": "Từ chối giải quyết", "withdrawn": "Công dân rút hồ sơ",
 }
 CHANNEL_TEXT = {"online": "Trực tuyến", "in_person": "Trực tiếp", "postal": "Bưu chính công ích"}
 RATING_TEXT = {"very_satisfied": "Rất hài lòng", "satisfied": "Hài lòng", "unsatisfied": "Không hài lòng"}
 
 # How each monthly export is written (the formats a real department receives over two years).
-#   kind: csv | xlsx; encoding: utf-8 | utf-8-sig | utf-16 | cp1258; yn: yes/no style;
+#   kind: csv | xlsx | html (a real system's "Xuất Excel", sample_real.py);
+#   encoding: utf-8 | utf-8-sig | utf-16 | cp1258; yn: yes/no style;
 #   nfd: share of rows whose text is in decomposed Unicode; legacy: legacy service levels.
 _DEFAULT_FORMAT = {"kind": "csv", "encoding": "utf-8", "yn": "cokhong", "nfd": 0.0, "legacy": False}
 EXPORT_FORMATS: dict[str, dict] = {
@@ -177,6 +180,7 @@ EXPORT_FORMATS: dict[str, dict] = {
     "2023-02": {"yn": "mixed"},
     "2023-03": {"kind": "xlsx"},
     "2023-05": {"encoding": "cp1258"},
+    "2023-06": {"kind": "html"},
     "2023-07": {"yn": "x"},
     "2023-09": {"kind": "xlsx", "yn": "10"},
     "2023-10": {"encoding": "utf-8-sig", "yn": "mixed"},
@@ -510,8 +514,13 @@ def export_state(dossiers: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
     frame = dossiers.loc[keep].copy()
     open_now = frame["completed_at"].isna() | (frame["completed_at"] >= end)
     fresh = (end - frame["received_at"]) < pd.Timedelta(days=1)
-    pending_status = np.where(fresh, "received",
-                              np.where(frame["pending_u"] < 0.12, "awaiting_supplement", "processing"))
+    # Open dossiers: most in processing; some wait for the citizen (documents, or the fee when
+    # there is one) or are suspended: the clock-stopped statuses of conventions.md §2.
+    u = frame["pending_u"].to_numpy()
+    waiting = np.where((u >= 0.08) & frame["fee_required"].to_numpy(dtype=bool), "awaiting_payment",
+                       "awaiting_supplement")
+    pending_status = np.where(fresh, "received", np.where(u < 0.12, waiting,
+                                                          np.where(u < 0.135, "suspended", "processing")))
     frame["status"] = frame["status"].where(~open_now, pending_status)
     not_returned = frame["returned_at"].isna() | (frame["returned_at"] >= end)
     frame["status"] = frame["status"].where(~(~open_now & not_returned & (frame["status"] == "returned")),
@@ -801,6 +810,8 @@ def write_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     exports = {month: export_state(dossiers, month) for month in _MONTHS}
     appearances = pd.concat([e["dossier_id"] for e in exports.values()]).value_counts()
     single = set(appearances.index[appearances == 1])
+    # Registrations never received, in the export of their submission month (own random stream).
+    regs = sample_real.registrations(dossiers, _MONTHS, seed)
     for month, frame in exports.items():
         fmt = export_format(month)
         text = to_export_text(frame, fmt)
@@ -808,8 +819,20 @@ def write_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
         _plant_bad_rows(rng, text, frame, month, rules, single)
         if fmt["nfd"]:
             _nfd_rows(rng, text, fmt["nfd"])
+        # Appended after the random draws above, so that those stay what they were.
+        new = regs[regs["month"] == month].reset_index(drop=True)
+        new_text = to_export_text(new, fmt)
+        if fmt["nfd"]:
+            new_text.columns = text.columns
+        new_text["STT"] = [str(len(text) + i + 1) for i in range(len(new_text))]
+        frame = pd.concat([frame, new], ignore_index=True)
+        text = pd.concat([text, new_text], ignore_index=True)
         stem = f"ho-so-{month.year}-{month.month:02d}"
-        if fmt["kind"] == "xlsx":
+        if fmt["kind"] == "html":
+            path = out / "dossiers" / f"{stem}.xls"
+            real = sample_real.to_real_text(text, frame, STATUS_TEXT, CHANNEL_TEXT)
+            sample_real.write_html_xls(real, path, month)
+        elif fmt["kind"] == "xlsx":
             path = out / "dossiers" / f"{stem}.xlsx"
             write_xlsx(text, frame, path, month)
         else:

@@ -6,6 +6,8 @@
 - ``workfiles.csv``: work files of 2022 and 2023;
 - ``staff.csv``: the civil-servant register of 2022 and 2023, pseudonymous ids plus a planted
   name and birth-date column (personal data the ingest must drop);
+- ``manual_figures.csv``: figures an analyst enters for the plan targets no system exports
+  (issue 12), by year and one by quarter;
 - ``plan_tasks.csv``: the plan's own task table (the shipped ``plan_tasks_2023.csv``) with states
   filled in as of the end of 2023: most done on time, some late, some not done.
 
@@ -185,6 +187,43 @@ def make_plan_tasks(rng: np.random.Generator) -> pd.DataFrame:
     return table
 
 
+def add_appointment_columns(staff: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The register's optional columns for III.4 / Biểu IV.2 (public employees, appointments),
+    drawn from their own stream so the other files keep their draws."""
+    ids = staff["Mã cán bộ"].unique()
+    n = len(ids)
+    public = dict(zip(ids, rng.random(n) < 0.08, strict=True))
+    titled = dict(zip(ids, rng.random(n) < 0.75, strict=True))
+    appointed = dict(zip(ids, rng.random(n) < 0.15, strict=True))
+    standard = dict(zip(ids, rng.random(n) < 0.9, strict=True))
+    before = dict(zip(ids, rng.random(n) < 0.8, strict=True))
+    out = staff.copy()
+    pick = out["Mã cán bộ"].map
+    out.insert(len(out.columns) - 1, "Viên chức", np.where(pick(public), "x", ""))
+    out.insert(len(out.columns) - 1, "Bồi dưỡng theo chức danh nghề nghiệp",
+               np.where(pick(public), _yes(pick(titled).to_numpy(dtype=bool)), ""))
+    out.insert(len(out.columns) - 1, "Bổ nhiệm trong năm", _yes(pick(appointed).to_numpy(dtype=bool)))
+    out.insert(len(out.columns) - 1, "Đạt tiêu chuẩn trước khi bổ nhiệm",
+               np.where(pick(appointed), _yes(pick(standard).to_numpy(dtype=bool)), ""))
+    out.insert(len(out.columns) - 1, "Bồi dưỡng trước khi bổ nhiệm",
+               np.where(out["Lãnh đạo"] == "x", _yes(pick(before).to_numpy(dtype=bool)), ""))
+    return out
+
+
+def make_manual_figures() -> pd.DataFrame:
+    """What an analyst types in for the targets no system exports (plausible, invented)."""
+    rows = [
+        ("legal_docs_due_process_share", "2023", 2, 2,
+         "Sổ theo dõi văn bản QPPL do Sở tham mưu (Thanh tra Sở)"),
+        ("one_stop_share", "2023", 51, 51, "Danh mục TTHC tiếp nhận tại Trung tâm PVHCC tỉnh"),
+        ("popular_services_integrated_share", "2023-Q3", 11, 20, "Báo cáo quý III của Văn phòng Sở"),
+        ("popular_services_integrated_share", "2023", 13, 20, "Báo cáo năm của Văn phòng Sở"),
+        ("unified_governance_share", "2023", 44, 48, "Thống kê trên phần mềm QLVB và điều hành"),
+        ("electronic_records_share", "2023", 1186, 1250, "Thống kê hồ sơ lưu trữ điện tử"),
+    ]
+    return pd.DataFrame(rows, columns=["Chỉ tiêu", "Kỳ", "Tử số", "Mẫu số", "Nguồn số liệu"])
+
+
 def write_plan_sample(out: Path, seed: int) -> list[Path]:
     """Write the optional plan inputs under ``out``; return the files written."""
     out = Path(out)
@@ -195,8 +234,11 @@ def write_plan_sample(out: Path, seed: int) -> list[Path]:
         path = out / "documents" / f"van-ban-{year}.csv"
         write_csv(make_documents(rng, year), path, "utf-8-sig" if year == 2022 else "utf-8")
         written.append(path)
-    for name, frame in (("workfiles.csv", make_workfiles(rng)), ("staff.csv", make_staff(rng)),
-                        ("plan_tasks.csv", make_plan_tasks(rng))):
+    # Drawn in this order from ``rng`` (the committed files depend on it).
+    workfiles, staff, tasks = make_workfiles(rng), make_staff(rng), make_plan_tasks(rng)
+    staff = add_appointment_columns(staff, np.random.Generator(np.random.PCG64([seed, 12])))
+    for name, frame in (("workfiles.csv", workfiles), ("staff.csv", staff), ("plan_tasks.csv", tasks),
+                        ("manual_figures.csv", make_manual_figures())):
         path = out / name
         write_csv(frame, path, "utf-8")
         written.append(path)

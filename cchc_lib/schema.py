@@ -19,15 +19,21 @@ INT = "Int64"
 
 CHANNELS = ("online", "in_person", "postal")
 SERVICE_LEVELS = ("full", "partial", "none")
+# The dossier's life (conventions.md §2): the status at export time.
 STATUSES = (
+    "not_received",  # registered online but never accepted, or refused at the counter
     "received",
     "processing",
     "awaiting_supplement",
+    "awaiting_payment",
+    "suspended",
     "resolved",
     "returned",
     "refused",
     "withdrawn",
 )
+# The one-stop system's own agency: the department of dossiers from exports without one.
+AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
 RATINGS = ("very_satisfied", "satisfied", "unsatisfied")
 
 
@@ -39,31 +45,39 @@ class ColumnSpec:
     dtype: str
     label_vi: str
     description: str
-    required: bool = False  # must be present in every raw export
+    required: bool = False  # must be present in every raw export (an empty value is a reject)
     nullable: bool = True
     allowed: tuple[str, ...] | None = None
     min_value: float | None = None
+    value_required: bool = False  # optional column, but when present an empty value is a reject
 
 
 DOSSIER_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("dossier_id", STRING, "Mã hồ sơ", "Dossier id, unique", True, False),
-    ColumnSpec("procedure_code", STRING, "Mã TTHC", "Procedure code, e.g. 1.001612", True, False),
-    ColumnSpec("procedure_name", STRING, "Tên TTHC", "Procedure name", True, False),
-    ColumnSpec("field", STRING, "Lĩnh vực", "Field (lĩnh vực)", True, False),
-    ColumnSpec("department", STRING, "Phòng xử lý", "Handling department (phòng)", True, False),
-    ColumnSpec("channel", STRING, "Kênh nộp", "Submission channel", True, False, CHANNELS),
+    # A real export may lack the code and the field: both then come from the catalogue, by the
+    # procedure's normalised name (ingest.resolve_procedures). Code or name is required.
+    ColumnSpec("procedure_code", STRING, "Mã TTHC", "Procedure code, e.g. 1.001612; from the catalogue "
+               "by name when the export has none", nullable=False),
+    ColumnSpec("procedure_name", STRING, "Tên TTHC", "Procedure name", nullable=False),
+    ColumnSpec("field", STRING, "Lĩnh vực", "Field (lĩnh vực); from the catalogue when absent",
+               nullable=False),
+    ColumnSpec("department", STRING, "Phòng xử lý", "Handling department (phòng); the agency itself "
+               "when the export has no department column", nullable=False, value_required=True),
+    ColumnSpec("channel", STRING, "Kênh nộp", "Submission channel; <NA> (unknown) when the export has "
+               "no channel column", allowed=CHANNELS, value_required=True),
     ColumnSpec(
         "service_level", STRING, "Mức độ DVC",
         "Online service level; falls back to the catalogue", allowed=SERVICE_LEVELS,
     ),
-    ColumnSpec("received_at", DATETIME, "Ngày tiếp nhận", "Received (local time)", True, False),
+    ColumnSpec("received_at", DATETIME, "Ngày tiếp nhận", "Received (local time); empty only for a "
+               "not_received registration", True),
     ColumnSpec(
         "due_at", DATETIME, "Ngày hẹn trả",
-        "Due instant; a date-only due is 23:59:59.999999 of that day", True, False,
+        "Due instant; a date-only due is 23:59:59.999999 of that day; empty only for not_received", True,
     ),
     ColumnSpec("completed_at", DATETIME, "Ngày có kết quả", "Result ready; empty while pending"),
     ColumnSpec("returned_at", DATETIME, "Ngày trả kết quả", "Result handed back"),
-    ColumnSpec("status", STRING, "Trạng thái", "Dossier status", True, False, STATUSES),
+    ColumnSpec("status", STRING, "Trạng thái", "Dossier status at export time", True, False, STATUSES),
     ColumnSpec("fee_required", BOOLEAN, "Có phí, lệ phí", "The dossier owes a fee"),
     ColumnSpec("paid_online", BOOLEAN, "Thanh toán trực tuyến", "Fee paid online"),
     ColumnSpec("digitized", BOOLEAN, "Số hóa hồ sơ", "Dossier digitised (NĐ 107/2021)"),
@@ -79,6 +93,7 @@ DOSSIER_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("reused_digitized_data", BOOLEAN, "Tái sử dụng dữ liệu số hóa", "Reused data"),
     ColumnSpec("citizen_data_connected", BOOLEAN, "Kết nối dữ liệu dân cư", "Citizen data link"),
     ColumnSpec("from_national_storage", BOOLEAN, "Lấy từ kho DVCQG", "Files from portal storage"),
+    ColumnSpec("submitted_at", DATETIME, "Ngày nộp hồ sơ", "Submitted by the citizen (not the receipt)"),
     ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
     ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
 )
@@ -184,6 +199,21 @@ STAFF_COLUMNS: tuple[ColumnSpec, ...] = (
         "security_trained", BOOLEAN, "Tập huấn chuyển đổi số - an toàn thông tin",
         "Trained in digital transformation and information security",
     ),
+    # Optional, for the plan's III.4 / Biểu IV.2 targets on public employees and appointments.
+    ColumnSpec("public_employee", BOOLEAN, "Viên chức", "A public employee (viên chức), not a civil servant"),
+    ColumnSpec(
+        "title_trained", BOOLEAN, "Bồi dưỡng theo chức danh nghề nghiệp",
+        "Public employee trained to the standard of their professional title",
+    ),
+    ColumnSpec("appointed", BOOLEAN, "Bổ nhiệm trong năm", "Appointed to a rank or a post in the year"),
+    ColumnSpec(
+        "met_standard", BOOLEAN, "Đạt tiêu chuẩn trước khi bổ nhiệm",
+        "Met the required standard before the appointment",
+    ),
+    ColumnSpec(
+        "trained_before_appointment", BOOLEAN, "Bồi dưỡng trước khi bổ nhiệm",
+        "Leader trained in management before being appointed",
+    ),
     ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
     ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
 )
@@ -211,6 +241,25 @@ PLAN_TASK_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
 )
 
+# Figures an analyst enters for plan targets that no system exports (cchc_lib.manual_figures).
+MANUAL_FIGURE_INDICATORS = (
+    "legal_docs_due_process_share", "procedures_published_timely_share", "one_stop_share",
+    "vc_title_trained_share", "appointed_meeting_standard_share",
+    "vc_leaders_trained_before_appointment_share", "popular_services_integrated_share",
+    "heads_dx_informed_share", "unified_governance_share", "electronic_records_share",
+)
+
+MANUAL_FIGURE_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("indicator", STRING, "Chỉ tiêu", "Indicator id (see README)", True, False,
+               allowed=MANUAL_FIGURE_INDICATORS),
+    ColumnSpec("period", STRING, "Kỳ", "Period: 2023, 2023-Q1 or 2023-03", True, False),
+    ColumnSpec("numerator", FLOAT, "Tử số", "Numerator", True, False, min_value=0),
+    ColumnSpec("denominator", FLOAT, "Mẫu số", "Denominator", True, False, min_value=0),
+    ColumnSpec("note", STRING, "Nguồn số liệu", "Where the figure comes from"),
+    ColumnSpec("source_file", STRING, "Tệp nguồn", "Raw file the row came from", nullable=False),
+    ColumnSpec("source_row", INT, "Dòng nguồn", "Spreadsheet row in that file", nullable=False),
+)
+
 TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "dossiers": DOSSIER_COLUMNS,
     "procedures": PROCEDURE_COLUMNS,
@@ -219,9 +268,17 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "workfiles": WORKFILE_COLUMNS,
     "staff": STAFF_COLUMNS,
     "plan_tasks": PLAN_TASK_COLUMNS,
+    "manual_figures": MANUAL_FIGURE_COLUMNS,
 }
 
 # Where each table's raw files live under data/raw, and whether the run needs it.
+# Per table, groups of columns of which an export must have at least one (a procedure: code or name).
+REQUIRED_ANY: dict[str, tuple[tuple[str, ...], ...]] = {
+    "dossiers": (("procedure_code", "procedure_name"),),
+}
+# Dossier columns that may be empty when the status is not_received (never accepted).
+NOT_RECEIVED_OPTIONAL = ("received_at", "due_at")
+
 RAW_SOURCES: dict[str, tuple[tuple[str, ...], bool]] = {
     "dossiers": (("dossiers/*.csv", "dossiers/*.xlsx"), True),
     "procedures": (("procedures.csv", "procedures.xlsx"), True),
@@ -230,6 +287,7 @@ RAW_SOURCES: dict[str, tuple[tuple[str, ...], bool]] = {
     "workfiles": (("workfiles.csv", "workfiles.xlsx"), False),
     "staff": (("staff.csv", "staff.xlsx"), False),
     "plan_tasks": (("plan_tasks.csv", "plan_tasks.xlsx"), False),
+    "manual_figures": (("manual_figures.csv", "manual_figures.xlsx"), False),
 }
 
 # The unique key of each processed table (duplicates: the last occurrence wins).
@@ -242,6 +300,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "workfiles": ("workfile_id",),
     "staff": ("staff_id", "year"),
     "plan_tasks": ("section", "task_no"),
+    "manual_figures": ("indicator", "period"),
 }
 
 REJECT_COLUMNS = ("source_file", "source_row", "table", "dossier_id", "column", "reason")
@@ -271,13 +330,16 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
     if table in ("dossiers", "feedback"):
         checks.append(
             pa.Check(
-                lambda df: df["due_at"] >= df["received_at"],
+                # Both empty only for a never-received registration (dossiers).
+                lambda df: df["due_at"].isna() | df["received_at"].isna()
+                | (df["due_at"] >= df["received_at"]),
                 name="due_not_before_received",
             )
         )
         checks.append(
             pa.Check(
-                lambda df: df[_DONE[table]].isna() | (df[_DONE[table]] >= df["received_at"]),
+                lambda df: df[_DONE[table]].isna() | df["received_at"].isna()
+                | (df[_DONE[table]] >= df["received_at"]),
                 name="done_not_before_received",
             )
         )

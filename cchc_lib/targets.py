@@ -41,13 +41,23 @@ class Target:
 
     indicator: str
     op: str | None = None
-    value: float | None = None  # primary level, "mức phấn đấu"
+    value: float | None = None  # the figure that decides the status
     source: str = ""
-    value_min: float | None = None  # lower level, "mức tối thiểu"
+    # When the plan gives two figures (its text and its detailed table disagree): the other
+    # figure and where it comes from. Shown beside the deciding one, judged as ``status_min``.
+    value_min: float | None = None
     source_min: str = ""
     relative_to_previous_year: float | None = None
     note_vi: str = ""
     no_number: bool = False
+    # A target the plan does not state but that follows from one it does (e.g. no pending
+    # overdue dossier from "100% đúng hạn"): labelled as derived, never cited as the plan's.
+    derived_from: str = ""
+
+    @property
+    def conflicting(self) -> bool:
+        """The plan writes two different figures for this indicator."""
+        return self.value_min is not None and self.value is not None and self.value_min != self.value
 
     def resolved(self, previous_value: float | None) -> Target:
         """For a target relative to last year's value, the concrete target (capped at 100%)."""
@@ -55,10 +65,12 @@ class Target:
             return self
         if previous_value is None or _nan(previous_value):
             return Target(self.indicator, self.op, None, self.source, note_vi=self.note_vi,
-                          relative_to_previous_year=self.relative_to_previous_year)
+                          relative_to_previous_year=self.relative_to_previous_year,
+                          derived_from=self.derived_from)
         level = min(1.0, float(previous_value) + self.relative_to_previous_year)
         return Target(self.indicator, self.op, level, self.source, note_vi=self.note_vi,
-                      relative_to_previous_year=self.relative_to_previous_year)
+                      relative_to_previous_year=self.relative_to_previous_year,
+                      derived_from=self.derived_from)
 
 
 def _nan(value: object) -> bool:
@@ -94,12 +106,44 @@ def _fmt_level(level: float, unit: str) -> str:
         return f"{fmt_number(level)} phút"
     if unit == "days":
         return f"{fmt_number(level, 1)} ngày"
+    if unit == "count":
+        return f"{fmt_number(level)} hồ sơ"
     return fmt_number(level)
+
+
+def level_text(op: str | None, level: float, unit: str) -> str:
+    """One target level as a civil servant writes it: ``≥ 80%``, ``100%`` (never ``≥ 100%``:
+    nothing is above all), ``trên 22%``, ``≤ 25 phút``, ``0 hồ sơ``."""
+    if unit == "rate" and op == ">=" and abs(float(level) - 1.0) <= _EPS:
+        return _fmt_level(1.0, unit)
+    if op == "==":
+        return _fmt_level(level, unit)
+    words = {">": "trên ", "<": "dưới "}
+    prefix = words.get(op or "") or (f"{_OP_TEXT[op]} " if op in _OP_TEXT else "")
+    return f"{prefix}{_fmt_level(level, unit)}"
+
+
+def cite(source: str) -> str:
+    """A section of the plan for people: ``mục III.2`` for its text, ``Biểu II.6`` for its table."""
+    source = source.strip()
+    if not source or source.lower().startswith(("biểu", "mục")):
+        return source
+    return f"mục {source}"
+
+
+def is_table_source(source: str) -> bool:
+    """Whether a source points into the plan's detailed table (Biểu ...) rather than its text."""
+    return source.strip().lower().startswith("biểu")
+
+
+CONFLICT_NOTE = "Kế hoạch ghi không thống nhất"
 
 
 def target_text_vi(target: Target | None, unit: str, year: int | None = None,
                    previous_value: float | None = None) -> str:
-    """The target for people: ``≥ 95% (III.2); tối thiểu ≥ 85% (Biểu II.6)``."""
+    """The target for people: ``≥ 80% (II.2)``; both figures when the plan gives two:
+    ``theo mục III.2: ≥ 95%; theo Biểu II.6: ≥ 85% (Kế hoạch ghi không thống nhất; đánh giá
+    theo mục III.2)``; a derived target says so."""
     if target is None:
         return "Không có chỉ tiêu" if year is None else f"Chưa có chỉ tiêu kế hoạch năm {year}"
     if target.no_number:
@@ -114,9 +158,17 @@ def target_text_vi(target: Target | None, unit: str, year: int | None = None,
         level = min(1.0, float(previous_value) + target.relative_to_previous_year)  # type: ignore[arg-type]
         return (f"{op} {_fmt_level(level, 'rate')}: {prev_year} {_fmt_level(previous_value, 'rate')}"
                 f" + {points} điểm % ({target.source})")
-    text = f"{op} {_fmt_level(target.value, unit)} ({target.source})" if target.value is not None else ""
-    if target.value_min is not None:
-        text += f"; tối thiểu {op} {_fmt_level(target.value_min, unit)} ({target.source_min})"
+    if target.value is None:
+        return target.note_vi
+    if target.conflicting:
+        figures = [(target.source, target.value), (target.source_min, target.value_min)]
+        figures.sort(key=lambda f: is_table_source(f[0]))  # the text first, then the table
+        both = "; ".join(f"theo {cite(s)}: {level_text(target.op, v, unit)}" for s, v in figures)
+        return f"{both} ({CONFLICT_NOTE}; đánh giá theo {cite(target.source)})"
+    text = f"{level_text(target.op, target.value, unit)} ({target.source})"
+    if target.derived_from:
+        text = (f"{level_text(target.op, target.value, unit)} (chỉ tiêu suy ra từ "
+                f"{target.derived_from}; Kế hoạch không nêu trực tiếp)")
     return text
 
 
@@ -133,6 +185,38 @@ class Targets:
         return self.entries.get(indicator)
 
 
+def _figures(year: int, name: str, spec: dict) -> tuple[float | None, str, float | None, str]:
+    """(deciding figure, its source, the other figure, its source) of one indicator.
+
+    Either one figure (``target`` + ``source``) or, where the plan's text and its detailed table
+    disagree, ``figures: [{target, source}, {target, source}]`` with ``decides: <source>`` naming
+    the one that decides the status (default: the text's figure, i.e. the source that is not a
+    "Biểu"). The older ``target_min`` / ``source_min`` pair is read as the second figure."""
+    figures = spec.get("figures")
+    if figures is None:
+        if spec.get("target_min") is None:
+            value = None if spec.get("target") is None else float(spec["target"])
+            return value, str(spec.get("source", "")), None, ""
+        figures = [{"target": spec.get("target"), "source": spec.get("source", "")},
+                   {"target": spec["target_min"], "source": spec.get("source_min", "")}]
+    if len(figures) != 2 or any(f.get("target") is None for f in figures):
+        raise ValueError(f"targets/{year}.yaml: {name}: figures must list two figures, each with "
+                         "a target and a source")
+    pairs = [(float(f["target"]), str(f.get("source", ""))) for f in figures]
+    decides = spec.get("decides")
+    if decides is None:
+        texts = [p for p in pairs if not is_table_source(p[1])]
+        chosen = texts[0] if texts else pairs[0]
+    else:
+        matching = [p for p in pairs if p[1] == str(decides)]
+        if not matching:
+            raise ValueError(f"targets/{year}.yaml: {name}: decides {decides!r} is not the source "
+                             f"of one of its figures ({pairs[0][1]!r}, {pairs[1][1]!r})")
+        chosen = matching[0]
+    other = pairs[1] if chosen is pairs[0] else pairs[0]
+    return chosen[0], chosen[1], other[0], other[1]
+
+
 def _parse(year: int, raw: dict) -> Targets:
     entries: dict[str, Target] = {}
     for name, spec in (raw.get("indicators") or {}).items():
@@ -140,19 +224,21 @@ def _parse(year: int, raw: dict) -> Targets:
         op = spec.get("op")
         if op is not None and op not in OPS:
             raise ValueError(f"targets/{year}.yaml: {name}: unknown op {op!r}")
+        value, source, other, other_source = _figures(year, name, spec)
         entries[name] = Target(
             indicator=name,
             op=op,
-            value=None if spec.get("target") is None else float(spec["target"]),
-            source=str(spec.get("source", "")),
-            value_min=None if spec.get("target_min") is None else float(spec["target_min"]),
-            source_min=str(spec.get("source_min", "")),
+            value=value,
+            source=source,
+            value_min=other,
+            source_min=other_source,
             relative_to_previous_year=(
                 None if spec.get("relative_to_previous_year") is None
                 else float(spec["relative_to_previous_year"])
             ),
             note_vi=str(spec.get("note_vi", "")),
             no_number=bool(spec.get("no_number", False)),
+            derived_from=str(spec.get("derived_from", "") or ""),
         )
     return Targets(year=year, plan=str(raw.get("plan", "")), entries=entries, available=True)
 

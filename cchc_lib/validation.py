@@ -271,11 +271,17 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     key = schema.KEYS[table][0]
     key_text: pa.Array | None = None  # the row id quoted in rejects
     when: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # datetime columns: (values, date_only)
+    # Dossier dates a never-received registration may lack: checked once the status is known.
+    deferred_empty: dict[str, np.ndarray] = {}
     for spec in specs:
         if spec.name in ("source_file", "source_row"):
             continue
         label = spec.label_vi
         if spec.name not in raw.present:
+            if table == "dossiers" and spec.name == "department":
+                # An export without a department column: the agency handled the dossier itself.
+                cols[spec.name] = pd.array([schema.AGENCY] * n, dtype="string")
+                continue
             cols[spec.name] = pd.Series(pd.NA, index=range(n), dtype=spec.dtype).array
             continue
         text = clean_text(raw.data.column(spec.name))
@@ -284,7 +290,9 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
         if spec.name == key:
             key_text = text
         empty = _np_bool(pc.equal(text, ""))
-        if spec.required:
+        if table == "dossiers" and spec.name in (*schema.NOT_RECEIVED_OPTIONAL, "department"):
+            deferred_empty[spec.name] = empty
+        elif spec.required or spec.value_required:
             problems.add(empty, spec.name, f"{label} trống")
 
         vocab = _vocabulary(spec, mapping)
@@ -330,6 +338,9 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
             cols[spec.name] = _typed(spec, values, np.isnan(values))
         else:  # pragma: no cover - schema.py only uses the dtypes above
             raise TypeError(f"{spec.name}: unsupported dtype {spec.dtype}")
+
+    if table == "dossiers":
+        _dossier_rules(cols, when, deferred_empty, problems, {s.name: s.label_vi for s in specs}, n)
 
     if "received_at" in when:
         received, received_donly = when["received_at"]
@@ -418,3 +429,47 @@ def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: pa.Array | None)
             "reason": pd.array(grouped["reason"].to_numpy(), dtype="string"),
         }
     )
+
+
+def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray], problems: _Problems,
+                   label_of: dict[str, str], n: int) -> None:
+    """The rules of the dossier's life (conventions.md §2) that need the status:
+
+    - a never-received registration (``not_received``) may lack a receipt date, a due date
+      and a department (then the agency's); every other dossier needs them;
+    - a refused or withdrawn dossier without a completion date takes its return date; with
+      neither, the row is rejected;
+    - a dossier needs its procedure's code or name."""
+    status = np.asarray(pd.array(cols["status"], dtype="string").to_numpy(dtype=object, na_value=""),
+                        dtype=object)
+    not_received = status == "not_received"
+    for name, empty in deferred_empty.items():
+        problems.add(empty & ~not_received, name, f"{label_of[name]} trống")
+    if "department" in deferred_empty and (deferred_empty["department"] & not_received).any():
+        # A registration never received was assigned to no department yet: the agency's.
+        fill = deferred_empty["department"] & not_received
+        dept = np.asarray(pd.array(cols["department"], dtype="string").to_numpy(dtype=object, na_value=None))
+        dept[fill] = schema.AGENCY
+        cols["department"] = pd.array(dept, dtype="string")
+    completed = cols.get("completed_at")
+    returned = cols.get("returned_at")
+    if isinstance(completed, np.ndarray):
+        ended = (status == "refused") | (status == "withdrawn")
+        missing = ended & np.isnat(completed)
+        if missing.any():
+            has_return = ~np.isnat(returned) if isinstance(returned, np.ndarray) else np.zeros(n, dtype=bool)
+            filled = np.where(missing & has_return, returned, completed)
+            cols["completed_at"] = filled
+            if "completed_at" in when:
+                when["completed_at"] = (filled, when["completed_at"][1] & ~(missing & has_return))
+            words = {"refused": "từ chối giải quyết", "withdrawn": "công dân rút"}
+            problems.add(
+                missing & ~has_return, "completed_at",
+                lambda where: (f"Hồ sơ {words[status[i]]} nhưng không có {label_of['completed_at']} "
+                               f"hay {label_of['returned_at']}" for i in where),
+            )
+    code, name = cols["procedure_code"], cols["procedure_name"]
+    no_code = pd.array(code, dtype="string").isna() if len(code) else np.zeros(0, dtype=bool)
+    no_name = pd.array(name, dtype="string").isna() if len(name) else np.zeros(0, dtype=bool)
+    problems.add(np.asarray(no_code & no_name, dtype=bool), "procedure_code",
+                 f"{label_of['procedure_code']} và {label_of['procedure_name']} đều trống")

@@ -54,7 +54,8 @@ EXPECTED = {
 
 
 def test_exact_cells(form_data):
-    t = form06_table(form_data, Q1)
+    # The hand-worked cells are for the calendar quarter (the official default is nd09).
+    t = form06_table(form_data, Q1, window="calendar")
     assert list(t.columns) == [name for name, _, _ in FORM06_COLUMNS]
     assert list(t["field"]) == ["Doanh nghiệp", "Đầu tư", "Tổng cộng"]
     assert list(t["stt"]) == ["1", "2", ""]
@@ -77,11 +78,12 @@ def assert_identities(t: pd.DataFrame) -> None:
 
 def test_identities_hand_built(form_data):
     for code in ("2022-12", "2023-01", "2023-02", "2023-03", "2023-Q1", "2023-04", "2023"):
-        assert_identities(form06_table(form_data, Period.parse(code)))
+        for window in ("calendar", "nd09"):
+            assert_identities(form06_table(form_data, Period.parse(code), window=window))
 
 
 def test_consistent_with_indicators(form_data):
-    t = form06_table(form_data, Q1).set_index("field")
+    t = form06_table(form_data, Q1, window="calendar").set_index("field")
     ind = compute_indicators(form_data, Q1).set_index("indicator")
     assert t.loc["Tổng cộng", "resolved_total"] == ind.loc["ontime_rate", "denominator"]
     assert t.loc["Tổng cộng", "pending_total"] == ind.loc["pending", "value"]
@@ -102,7 +104,7 @@ def test_identities_every_month_of_sample(sample_processed):
     last = Period("month", received.max().year, received.max().month)
     checked = 0
     while month <= last:
-        t = form06_table(data, month)
+        t = form06_table(data, month, window="calendar")
         assert_identities(t)
         ind = compute_indicators(data, month).set_index("indicator")
         total = t[t["field"] == "Tổng cộng"].iloc[0]
@@ -114,24 +116,29 @@ def test_identities_every_month_of_sample(sample_processed):
 
 def test_xlsx_layout(form_data, tmp_path):
     out = tmp_path / "bieu06.xlsx"
-    table = form06_table(form_data, Q1)
+    table = form06_table(form_data, Q1, window="calendar")
     write_form06_xlsx(table, Q1, out)
     assert [p.name for p in tmp_path.iterdir()] == ["bieu06.xlsx"]  # no temporary file left
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~_umask()  # readable like any new file
     ws = load_workbook(out).active
     merged = {str(r) for r in ws.merged_cells.ranges}
-    for rng in ("A9:A11", "B9:B11", "C9:F9", "C10:C11", "D10:E10", "F10:F11", "G9:J9", "K9:M9",
-                "M10:M11", "A4:M4"):
+    # "Trong đó" over the parts of each total, as Thông tư 01/2020/TT-VPCP's form writes it
+    for rng in ("A9:A11", "B9:B11", "C9:F9", "C10:C11", "D10:F10", "G9:J9", "G10:G11", "H10:J10",
+                "K9:M9", "K10:K11", "L10:M10", "A4:M4"):
         assert rng in merged, rng
+    assert ws["A2"].value == "Ban hành kèm theo Thông tư số 01/2020/TT-VPCP ngày 21/10/2020"
     assert ws["A4"].value == TITLE
     assert ws["A5"].value == "Kỳ báo cáo: Quý I/2023 (từ ngày 01/01/2023 đến ngày 31/03/2023)"
     assert "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang" in ws["A6"].value
-    assert (ws["C9"].value, ws["D10"].value, ws["D11"].value, ws["E11"].value, ws["F10"].value) == (
-        "Số hồ sơ nhận giải quyết", "Trong kỳ", "Trực tuyến", "Trực tiếp, dịch vụ bưu chính", "Từ kỳ trước")
-    assert (ws["G9"].value, ws["H10"].value, ws["I10"].value, ws["J10"].value) == (
-        "Số hồ sơ đã giải quyết", "Trước hạn", "Đúng hạn", "Quá hạn")
-    assert (ws["K9"].value, ws["L10"].value, ws["M10"].value) == (
-        "Số hồ sơ đang giải quyết", "Trong hạn", "Quá hạn")
+    assert (ws["C9"].value, ws["D10"].value, ws["D11"].value, ws["E11"].value, ws["F11"].value) == (
+        "Số hồ sơ nhận giải quyết", "Trong đó", "Số mới tiếp nhận trực tuyến",
+        "Số mới tiếp nhận trực tiếp, dịch vụ bưu chính", "Số hồ sơ kỳ trước chuyển sang")
+    assert (ws["G9"].value, ws["H10"].value, ws["H11"].value, ws["I11"].value, ws["J11"].value) == (
+        "Số hồ sơ đã giải quyết", "Trong đó", "Trước hạn", "Đúng hạn", "Quá hạn")
+    assert (ws["K9"].value, ws["L10"].value, ws["L11"].value, ws["M11"].value) == (
+        "Số hồ sơ đang giải quyết", "Trong đó", "Trong hạn", "Quá hạn")
+    signature = [c.value for row in ws.iter_rows(min_row=16) for c in row if c.value]
+    assert "Tuyên Quang, ngày ..... tháng ..... năm ....." in signature
     assert [ws.cell(12, c).value for c in range(1, 14)] == [f"({i})" for i in range(1, 14)]
     assert [ws.cell(13, c).value for c in range(1, 14)] == ["1", "Doanh nghiệp", *EXPECTED["Doanh nghiệp"]]
     assert [ws.cell(15, c).value for c in range(2, 14)] == ["Tổng cộng", *EXPECTED["Tổng cộng"]]

@@ -423,7 +423,7 @@ def test_levers_arithmetic_and_order():
     assert a["points_missing"] == pytest.approx(5.22)
     assert a["points_gained"] == pytest.approx(4.72)
     assert a["extra_needed"] == 79
-    assert a["action"] == "thêm 79 hồ sơ thanh toán trực tuyến"
+    assert a["action"] == "tăng thêm 79 hồ sơ thanh toán trực tuyến"
     reuse = _lever(lv, "REUSED_DIGITIZED_DATA")
     assert reuse["points_gained"] == pytest.approx(0.75) and reuse["extra_needed"] == 30
     assert _lever(lv, "PROGRESS_ON_TIME")["extra_needed"] == 10
@@ -448,7 +448,7 @@ def test_levers_thousands_in_vietnamese():
     # 0 / 2000 paid online -> 2 000 more for full marks (nothing else in the group)
     c = counts([("PAYMENT_DOSSIER", 0, 2000)])
     lv = levers(c, score_from_counts(c))
-    assert _lever(lv, "PAYMENT_DOSSIER")["action"] == "thêm 2.000 hồ sơ thanh toán trực tuyến"
+    assert _lever(lv, "PAYMENT_DOSSIER")["action"] == "tăng thêm 2.000 hồ sơ thanh toán trực tuyến"
 
 
 # -- counts from the department's own data ------------------------------------------------------

@@ -167,6 +167,7 @@ def test_duplicates_last_wins_and_accounting(tmp_path):
         "dossiers": 3,
         "received_from": "2023-01-15",
         "received_to": "2023-01-15",
+        "not_received": 0,
     }
     summary = format_summary(result)
     assert "Gộp trùng" in summary and "Kênh nộp: giá trị không hợp lệ 'Fax'" in summary

@@ -282,28 +282,29 @@ def test_report_period_from_notebook_name_and_folder(tmp_path):
 
 def test_summary_rows_formats_the_key_indicators():
     rows = mail.summary_rows(indicator_frame("2023-03")).set_index("indicator")
-    # late_rate is not a key indicator; the rest keep the KEY_INDICATORS order.
+    # late_rate is not a key indicator, nor online_share since issue 12 (no target of its own:
+    # the plan's 70% is online_resolved_share's); the rest keep the KEY_INDICATORS order.
     assert list(rows.index) == [
         "ontime_rate",
         "early_rate",
-        "online_share",
         "avg_wait_minutes",
         "pending_overdue",
     ]
     assert rows.loc["ontime_rate", "value"] == "98,1%"  # 412 / 420 = 0.98095
     assert rows.loc["early_rate", "value"] == "83,3%"  # 350 / 420
-    assert rows.loc["online_share", "value"] == "62,5%"  # 300 / 480
     assert rows.loc["avg_wait_minutes", "value"] == "12,5 phút"
     assert rows.loc["pending_overdue", "value"] == "0 hồ sơ"
     assert rows.loc["early_rate", "target"] == "≥ 80%"
-    assert rows.loc["online_share", "status"] == "Chưa đạt"
 
 
 def test_summary_target_from_number_when_no_text():
     frame = indicator_frame("2023-03").drop(columns="target_text_vi")
     frame["target_op"] = ">="
     rows = mail.summary_rows(frame).set_index("indicator")
-    assert rows.loc["early_rate", "target"] == "≥ 80,0%"
+    # written like the plan's own target texts: "≥ 80%" (and "100%", never "≥ 100%")
+    assert rows.loc["early_rate", "target"] == "≥ 80%"
+    frame.loc[frame["indicator"] == "early_rate", "target"] = 1.0
+    assert mail.summary_rows(frame).set_index("indicator").loc["early_rate", "target"] == "100%"
     assert rows.loc["avg_wait_minutes", "target"] == "≥ 25 phút"
 
 
@@ -315,7 +316,7 @@ def test_summary_html_is_inline_styled_and_escaped():
     assert "<script" not in body and "&lt;script&gt;" in body
     assert "<style" not in body
     assert "Tháng 3/2023" in body
-    assert body.count("<tr>") == 5  # five key indicators present in the frame
+    assert body.count("<tr>") == 4  # four key indicators present in the frame (online_share is not one)
     text = mail.summary_text([summary])
     assert "THÁNG 3/2023" in text
     assert "Hồ sơ tiếp nhận: 480 hồ sơ" in text and "Hồ sơ đã giải quyết: 420 hồ sơ" in text
@@ -559,7 +560,9 @@ def test_send_summary_from_real_data_has_numbers_and_no_personal_data(tmp_path, 
     # Values by hand (see write_small_raw); labels and target texts are the engine's.
     assert any(line.startswith("- Tỷ lệ hồ sơ giải quyết đúng hạn: 50,0% ") for line in lines)
     assert any(line.startswith("- Tỷ lệ hồ sơ giải quyết trước hạn: 50,0% ") for line in lines)
-    assert any(line.startswith("- Tỷ lệ hồ sơ nộp trực tuyến: 33,3% ") for line in lines)
+    # the plan's reading (issue 12): resolved #1 (online) and #2 (in person) -> 1/2 = 50,0%
+    assert any(line.startswith("- Tỷ lệ hồ sơ giải quyết theo dịch vụ công trực tuyến: 50,0% ")
+               for line in lines)
     # Both rated dossiers satisfied (rated_at falls back to completed_at): 2/2.
     assert any(": 100,0% " in line and line.endswith("— Đạt") for line in lines)
     # Only #2 has a recorded wait: 18 minutes; #3 (due 10/03) is still open at 31/03: 1 overdue.

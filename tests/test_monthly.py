@@ -249,7 +249,9 @@ def test_auth_over_starttls_and_log_has_no_password_or_personal_data(tmp_path, m
     monkeypatch.setenv("CCHC_SMTP_PASSWORD", PASSWORD)
     assert main(monthly_args(dirs, config, "--month", "2023-03", "--send")) == 0
     (_, _, message, raw) = recorder.messages[0]
-    assert "Tỷ lệ hồ sơ nộp trực tuyến: 33,3%" in message.get_body(("plain",)).get_content()
+    # the plan's online reading (issue 12): resolved #1 online, #2 in person -> 1/2
+    assert "Tỷ lệ hồ sơ giải quyết theo dịch vụ công trực tuyến: 50,0%" in message.get_body(
+        ("plain",)).get_content()
 
     # A failing login is logged too: still without the password.
     monkeypatch.setenv("CCHC_SMTP_PASSWORD", "sai-" + PASSWORD)

@@ -338,10 +338,10 @@ def test_plan_indicators_quarter():
     assert math.isnan(r["target"])
     assert r["status"] == ""
 
-    # Tasks due by 31/03/2023 (as of then): Tháng 12/2022 (done on time) and the two recurring
-    # (not reported in Q1) -> 1/3.
+    # Tasks due by 31/03/2023 (as of then): the two recurring (not reported in Q1) -> 0/2.
+    # "Tháng 12/2022" predates the plan (28/01/2023): judged against 31/12/2023, not due yet.
     r = rows["plan_task_completion"]
-    assert (r["numerator"], r["denominator"], r["status"]) == (1, 3, "Chưa đạt")
+    assert (r["numerator"], r["denominator"], r["status"]) == (0, 2, "Chưa đạt")
 
 
 def test_plan_task_completion_year_and_half():
@@ -349,10 +349,11 @@ def test_plan_task_completion_year_and_half():
     # Year 2023: all 6 due; on time: June (20/06), recurring reported 01/11, Tháng 12/2022 -> 3/6.
     r = by_id(plan.plan_indicators(inputs, Period.parse("2023")))["plan_task_completion"]
     assert (r["numerator"], r["denominator"], r["value"]) == (3, 6, 0.5)
-    # Q2 (as of 30/06): due = both June tasks, both recurring, Tháng 12/2022 (5); on time = the
-    # June task done 20/06 and Tháng 12/2022 -> 2/5 (the one done 05/07 was not done by then).
+    # Q2 (as of 30/06): due = both June tasks and both recurring (4; "Tháng 12/2022" predates
+    # the plan and is due 31/12/2023); on time = the June task done 20/06 -> 1/4 (the one done
+    # 05/07 was not done by then).
     r = by_id(plan.plan_indicators(inputs, Period.parse("2023-Q2")))["plan_task_completion"]
-    assert (r["numerator"], r["denominator"]) == (2, 5)
+    assert (r["numerator"], r["denominator"]) == (1, 4)
 
 
 def test_all_met_gives_dat():
@@ -546,7 +547,9 @@ def test_plan_report_html(sample_processed_dir, tmp_path):
     html = result.html.read_text(encoding="utf-8")
     assert '<html lang="vi"' in html
     assert "tính đến ngày 31/12/2023" in html
-    assert html.count("plotly.js v") == 1  # embedded once
+    # plotly.js once, as the compressed partial bundle added at export; none in the record.
+    assert html.count('id="cchc-plotlyjs"') == 1 and "plotly.js v" not in html
+    assert "plotly.js v" not in result.notebook.read_text(encoding="utf-8")
     assert "prepare_plan_report" not in html and "charts.show" not in html  # no code
     assert not re.search(r"<script[^>]+src=[\"']https?:", html)
     assert not re.search(r"<link[^>]+href=[\"']https?:", html)
@@ -556,6 +559,12 @@ def test_plan_report_html(sample_processed_dir, tmp_path):
     assert positions == sorted(positions)
     # Every state the sample plants shows up (late VII.3, not done I.3).
     assert "Hoàn thành quá hạn" in html and "Quá hạn chưa hoàn thành" in html
+    # Issue 12: the generated methods, the plan's own inconsistency said, the year-end outlook,
+    # and the targets no system exports (area I's III.1 from the sample's manual figures).
+    assert "Phương pháp tính" in html and "Cách đọc Kế hoạch" in html
+    assert "Nhiệm vụ I.2: Kế hoạch ban hành ngày 28/01/2023 nhưng ghi thời hạn «Tháng 12/2022»" in html
+    assert "Hướng tới cuối năm" in html and "Năm đã kết thúc" in html
+    assert "được ban hành đúng trình tự, thủ tục" in html and "số liệu nhập tay" in html
     planted = _planted(RAW)
     assert _leaks(planted, [html, result.notebook.read_text(encoding="utf-8")]) == []
 
@@ -578,4 +587,5 @@ def test_task_due_on_the_as_of_day_is_not_zero_days_late():
     later = plan.task_states(frame, "2023-07-01")
     html = plan_report.tasks_html(later)
     # Task 1: 01/07 - 30/06 = 1 day overdue; task 2 done 01/07 09:00: 1 day late.
-    assert "quá hạn 1 ngày" in html and "muộn 1 ngày" in html and "đến hạn đúng ngày" not in html
+    # one word for both (issue 12 §5): "hoàn thành quá hạn", never "muộn"
+    assert html.count("quá hạn 1 ngày") == 2 and "muộn" not in html and "đến hạn đúng ngày" not in html

@@ -102,13 +102,16 @@ def test_csv_title_rows_and_blank_lines_keep_spreadsheet_row_numbers(tmp_path):
 
 
 def test_missing_required_column_names_file_and_columns(tmp_path):
-    headers = [h for h in DOSSIER_HEADERS if h not in ("Ngày hẹn trả", "Kênh nộp")]
+    # The channel is optional since real exports may lack it (conventions.md §1); a procedure
+    # is required as a code or a name.
+    headers = [h for h in DOSSIER_HEADERS if h not in ("Ngày hẹn trả", "Trạng thái", "Mã TTHC", "Tên TTHC")]
     path = tmp_path / "bad.csv"
     path.write_text(csv_text(dossier_rows({}, headers=headers)), encoding="utf-8")
     with pytest.raises(IngestError) as err:
         _read(path)
     assert "bad.csv" in str(err.value)
-    assert "Kênh nộp" in str(err.value) and "Ngày hẹn trả" in str(err.value)
+    assert "Trạng thái" in str(err.value) and "Ngày hẹn trả" in str(err.value)
+    assert "Mã TTHC hoặc Tên TTHC" in str(err.value)
 
 
 def test_xlsx_title_rows_excel_dates_serials_and_booleans(tmp_path):

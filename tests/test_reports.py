@@ -21,7 +21,7 @@ from tests.report_fixtures import MARKUP_NAME, PLANTED, SAMPLE_PERIODS
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 # satisfaction, timeliness, online, payment, digitisation, waits, departments, Pareto, then the
 # national service index by month and by department.
-N_CHARTS = 10
+N_CHARTS = 11  # 10 + the year-end outlook (issue 12)
 INDEX_TITLE = "5. Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg)"
 
 
@@ -169,8 +169,9 @@ def test_satisfaction_chart_draws_both_target_levels_from_the_data():
     monthly = _monthly({"satisfaction_rate": [(90, 100, 0.9), (96, 100, 0.96)]})
     monthly["target"], monthly["target_min"] = 0.95, 0.85
     fig = charts.satisfaction_chart(monthly)
-    levels = {t.name: t.y[0] for t in fig.data if t.name.startswith("Mức")}
-    assert levels == {"Mức phấn đấu 95% (III.2)": 0.95, "Mức tối thiểu 85% (Biểu II.6)": 0.85}
+    levels = {t.name: t.y[0] for t in fig.data if t.name.startswith("Theo")}
+    # both of the plan's figures, each with its section; the text's decides (issue 12)
+    assert levels == {"Theo mục III.2: 95% (dùng để đánh giá)": 0.95, "Theo Biểu II.6: 85%": 0.85}
 
 
 def test_pareto_chart_shows_markup_as_text():
@@ -186,6 +187,7 @@ def test_show_embeds_plotlyjs_with_the_first_figure_only(monkeypatch):
     shown = []
     monkeypatch.setattr(IPython.display, "display", shown.append)
     monkeypatch.setattr(charts, "_plotlyjs_sent", False)
+    monkeypatch.delenv(charts.PLOTLYJS_ENV, raising=False)  # interactive use, as in JupyterLab
     monthly = _monthly({"online_share": [(7, 10, 0.7), (8, 10, 0.8)]})
     charts.show(charts.online_share_chart(monthly))
     charts.show(charts.online_share_chart(monthly))
@@ -250,10 +252,10 @@ def test_index_levers_html_sorts_by_points_gained_in_the_units_own_terms():
         "DVC trực tuyến phát sinh hồ sơ (r2) Dịch vụ công trực tuyến (ước tính)",
     ]
     assert rows[1][2:] == ["1,28/6", "4,72", "4,72", "10/47 (21,3%) đủ điểm khi đạt 100,0%",
-                           "thêm 37 hồ sơ thanh toán trực tuyến"]
+                           "tăng thêm 37 hồ sơ thanh toán trực tuyến"]
     assert rows[0][4] == "6 (ước tính)"
-    assert rows[2][2:5] == ["17,5/20", "2,5", "2,5"] and rows[2][6].startswith("thêm 5 hồ sơ")
-    assert rows[3][4] == "1 (ước tính)" and rows[3][6].startswith("thêm 10 DVC trực tuyến")
+    assert rows[2][2:5] == ["17,5/20", "2,5", "2,5"] and rows[2][6].startswith("tăng thêm 5 hồ sơ")
+    assert rows[3][4] == "1 (ước tính)" and rows[3][6].startswith("tăng thêm 10 DVC trực tuyến")
     missing = [r for r in rows if r[5] == "không có dữ liệu"]
     assert len(missing) == 21 - 5 and rows[-len(missing):] == missing  # unavailable last
 
@@ -267,10 +269,10 @@ def test_index_summary_names_the_total_and_the_best_lever_and_escapes_names():
     text = reports.index_summary_markdown(frames, Period.parse("2023-Q1"), "<b>Phòng</b> *A*")
     assert text.startswith("**Tổng điểm (ước tính) của &lt;b&gt;Phòng&lt;/b&gt; \\*A\\* trong Quý I/2023: "
                            "23,78/100 điểm**")
-    # Lost most: DVCTT 12 - 5 = 7, payment 10 - 1,28 = 8,72, tiến độ 2,5 -> payment.
-    assert "Nhóm mất nhiều điểm nhất: Thanh toán trực tuyến (1,28/10)" in text
-    assert "Việc tăng điểm nhiều nhất: thêm 1 hồ sơ nộp trực tuyến" in text
-    assert "thêm 6 điểm (ước tính)" in text
+    # Share of the maximum: DVCTT 5/12 = 41,7%, payment 1,28/10 = 12,8%, tiến độ 17,5/20 -> payment.
+    assert "Nhóm tiêu chí đạt tỷ lệ điểm thấp nhất: Thanh toán trực tuyến (1,28/10)" in text
+    assert ("Giải pháp tăng điểm nhiều nhất: tăng thêm 1 hồ sơ nộp trực tuyến (thay cho nộp trực tiếp; "
+            "tăng 6 điểm, ước tính).") in text
 
 
 def test_index_charts_stack_the_groups_and_leave_missing_groups_empty():
@@ -402,9 +404,9 @@ def test_runner_parameters_are_declared_in_the_parameters_cell(notebook):
 
     nb = load_notebook_node(str(NOTEBOOKS / notebook))
     declared = {p.name for p in _infer_parameters(nb)}
-    passed = {"period", "department", "processed_dir"}
+    passed = {"period", "department", "processed_dir", "as_of", "conventions"}
     if notebook == "plan.ipynb":
-        passed |= {"year", "as_of"}
+        passed |= {"year"}
     assert passed <= declared
     assert nb.cells[0].metadata.tags == ["parameters"]
 
@@ -449,14 +451,19 @@ def test_sample_report_html(rendered_reports, code):
     # No code: no input editors, none of the notebook's source.
     assert not soup.select(".jp-InputArea-editor, .jp-InputPrompt, .jp-OutputPrompt")
     assert "prepare_report" not in text and "from cchc_lib" not in text
-    # plotly.js exactly once, nothing fetched from the network.
-    assert len(re.findall(r"plotly\.js v\d", text)) == 1
+    # plotly.js exactly once (the compressed partial bundle), nothing fetched from the network.
+    assert len(soup.select("script#cchc-plotlyjs")) == 1
+    assert "plotly.js v" not in text  # never as plain script: the full bundle is not there
     for tag in soup.find_all(["script", "link", "img", "iframe"]):
         assert not re.match(r"(https?:)?//", tag.get("src") or tag.get("href") or ""), tag
     # Every chart, the scorecard, Biểu 06.
     assert len(soup.select("div.plotly-graph-div")) == N_CHARTS
     assert len(soup.select("table.scorecard tbody tr")) >= 16
     assert soup.select("table.form06 tbody tr")[-1].find_all("td")[1].get_text() == "Tổng cộng"
+    # Issue 12: where the year is heading, and how every number was read.
+    assert len(soup.select("table.projection tbody tr")) == 8
+    assert "Hướng tới cuối năm" in text and "8. Phương pháp tính" in text
+    assert "Cách đọc Kế hoạch" in text and "Kế hoạch ghi không thống nhất" in text
     # The status key shows the table's own badges, with their words inside (not empty swatches).
     legend = soup.select("ul.status-legend span.status")
     assert [(b["class"][1], b.get_text()) for b in legend] == [
@@ -473,9 +480,9 @@ def test_sample_report_html(rendered_reports, code):
     assert f'period = "{code}"' in nb.cells[1].source
 
 
-def test_quarterly_report_is_under_six_megabytes(rendered_reports):
+def test_quarterly_report_is_at_most_one_megabyte(rendered_reports):
     results, _ = rendered_reports
-    assert results["2023-Q1"].size == results["2023-Q1"].html.stat().st_size < 6 * 1024 * 1024
+    assert results["2023-Q1"].size == results["2023-Q1"].html.stat().st_size <= 1_000_000
 
 
 def test_sample_report_numbers_match_the_indicator_engine(rendered_reports, sample_processed):
@@ -491,6 +498,17 @@ def test_sample_report_numbers_match_the_indicator_engine(rendered_reports, samp
                if r.find("td").get_text() == online["label_vi"])
     expected = f"{online['value'] * 100:.1f}".replace(".", ",") + "%"
     assert row.find_all("td")[1].get_text(" ", strip=True).startswith(expected)
+    # Issue 12: every target the plan sets is in the period report, the others in their own table:
+    # the sample's manual figure for III.1 (2 of 2 for 2023) is no quarter's figure -> no data.
+    tables = soup.select("table.scorecard")
+    assert len(tables) == 2
+    others = {r.find("td").get_text(): r for r in tables[1].select("tbody tr")}
+    from cchc_lib.manual_figures import SPECS
+    from cchc_lib.plan import PLAN_INDICATORS
+
+    assert {d.label_vi for d in PLAN_INDICATORS} | {s.label_vi for s in SPECS.values()} == set(others)
+    legal = others["Tỷ lệ văn bản quy phạm pháp luật được ban hành đúng trình tự, thủ tục"]
+    assert legal.select_one("span.status").get_text() == "Chưa có dữ liệu"
 
 
 def _points(value: float) -> str:
@@ -523,7 +541,7 @@ def _check_index_section(html: Path, data, unit: str) -> None:
     levers = _cells(str(soup.select_one("table.levers")))
     row = next(r for r in levers if r[1].startswith("Hồ sơ giải quyết đúng hạn"))
     assert row[3] == _points(20 - 20 * num / den)
-    assert row[6] == f"thêm {den - num:.0f} hồ sơ giải quyết đúng hạn (thay cho hồ sơ trễ hạn)"
+    assert row[6] == f"tăng thêm {den - num:.0f} hồ sơ giải quyết đúng hạn (thay cho hồ sơ quá hạn)"
     gains = [float(r[4].split()[0].replace(",", ".")) for r in levers if r[4] != "—"]
     assert gains == sorted(gains, reverse=True) and gains[0] > 0
 
@@ -564,23 +582,6 @@ def test_year_batch_also_renders_the_plan_report_as_of_the_end_of_the_year(
     assert links == {"ke-hoach-2023/bao-cao-ke-hoach-2023.html", "2023-03/bao-cao-2023-03.html"}
     assert index.find("h3").get_text() == "Kế hoạch CCHC năm 2023"
     assert not reports.has_plan(1999)  # no shipped plan: a year batch renders the periods only
-
-
-def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
-    import papermill as pm
-
-    out = tmp_path / "explore.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOKS / "explore.ipynb"), str(out),
-        parameters={"processed_dir": str(sample_processed_dir)},
-        kernel_name=reports.resolve_kernel(), cwd=str(NOTEBOOKS), progress_bar=False,
-        execution_timeout=600, request_save_on_cell_execute=False, shutdown_kernel="immediate",
-    )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "hồ sơ" in printed and "Thấp nhất: Tháng" in printed
 
 
 # -- planted personal data and markup ----------------------------------------------------------

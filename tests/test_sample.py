@@ -28,7 +28,23 @@ YES = {"Có", "x", "1"}
 YES_NO = YES | {"Không", "", "0"}
 CHANNELS = {"Trực tuyến", "Trực tiếp", "Bưu chính công ích"}
 STATUSES = {"Đã tiếp nhận", "Đang xử lý", "Chờ bổ sung", "Đã có kết quả", "Đã trả kết quả",
-            "Từ chối giải quyết", "Công dân rút hồ sơ"}
+            "Từ chối giải quyết", "Công dân rút hồ sơ", "Mới đăng ký",
+            "Yêu cầu thực hiện nghĩa vụ tài chính", "Dừng xử lý", "Từ chối tiếp nhận"}
+NOT_RECEIVED = {"Mới đăng ký", "Từ chối tiếp nhận"}
+# The real system's "Xuất Excel" (an HTML table saved as .xls): its headers and words -> ours.
+REAL_HEADERS = {
+    "Số hiệu giấy tờ (Mã hồ sơ)": "Mã hồ sơ", "Tên thủ tục hành chính": "Tên TTHC",
+    "Người nộp": "Chủ hồ sơ", "Số CCCD chủ hồ sơ": "Số CCCD/CMND", "Ngày nhận": "Ngày tiếp nhận",
+    "Ngày kết thúc xử lý": "Ngày có kết quả",
+    "Phòng ban": "Phòng xử lý", "Trạng thái hồ sơ": "Trạng thái", "Loại tiếp nhận": "Kênh nộp",
+    "Số điện thoại người nhận kết quả": "Số điện thoại", "Địa chỉ đăng ký nhận kết quả": "Địa chỉ",
+}
+REAL_WORDS = {
+    "Được tiếp nhận": "Đã tiếp nhận", "Đang giải quyết": "Đang xử lý",
+    "Yêu cầu bổ sung giấy tờ": "Chờ bổ sung",
+    "Đã xử lý xong": "Đã có kết quả", "Công dân yêu cầu rút hồ sơ": "Công dân rút hồ sơ",
+    "Qua bưu chính công ích": "Bưu chính công ích",
+}
 RATINGS = {"Rất hài lòng", "Hài lòng", "Không hài lòng", ""}
 PERSONAL = ["Chủ hồ sơ", "Số CCCD/CMND", "Số điện thoại", "Email", "Địa chỉ"]
 YN_COLS = ["Có phí, lệ phí", "Thanh toán trực tuyến", "Số hóa hồ sơ", "Kết quả điện tử",
@@ -43,11 +59,34 @@ def _nfc(v):
     return unicodedata.normalize("NFC", v) if isinstance(v, str) else v
 
 
+def read_html_export(path: Path) -> pd.DataFrame:
+    """The HTML-table .xls, read with BeautifulSoup: our headers back, the procedure code and
+    field from the catalogue by the name (case-folded) in the receipt year's (else the submission
+    year's) catalogue, the real system's words as ours."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(path.read_bytes(), "html.parser")
+    rows = [[td.get_text() for td in tr.find_all(["td", "th"])] for tr in soup.find_all("tr")]
+    assert [len(r) for r in rows[:2]] == [1, 1]  # two title rows above the header
+    df = pd.DataFrame(rows[3:], columns=rows[2]).rename(columns=REAL_HEADERS)
+    df = df.map(lambda v: REAL_WORDS.get(v, v))
+    cat = pd.read_csv(RAW / "procedures.csv", dtype=str, keep_default_na=False)
+    cat["key"] = cat["Tên TTHC"].str.casefold() + "|" + cat["Năm"]
+    year = df["Ngày tiếp nhận"].str[6:10].where(df["Ngày tiếp nhận"] != "", df["Ngày nộp hồ sơ"].str[6:10])
+    key = df["Tên TTHC"].str.casefold() + "|" + year
+    df["Mã TTHC"] = key.map(cat.set_index("key")["Mã TTHC"])
+    df["Lĩnh vực"] = key.map(cat.set_index("key")["Lĩnh vực"])
+    df["Tên TTHC"] = key.map(cat.set_index("key")["Tên TTHC"])
+    return df
+
+
 def read_export(path: Path) -> pd.DataFrame:
     """One dossier export as text (datetime cells of XLSX kept as datetimes)."""
     head = path.read_bytes()[:4]
-    if path.suffix == ".xlsx":
-        df = pd.read_excel(path, header=4, dtype=object).fillna("")
+    if path.suffix == ".xls":
+        df = read_html_export(path)
+    elif path.suffix == ".xlsx":
+        df = pd.read_excel(path, header=4, dtype=object, engine="openpyxl").fillna("")
         df = df.map(lambda v: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
     elif head[:2] == codecs.BOM_UTF16_LE:
         df = pd.read_csv(path, sep="\t", encoding="utf-16", dtype=str, keep_default_na=False)
@@ -61,7 +100,7 @@ def read_export(path: Path) -> pd.DataFrame:
     df.columns = [_nfc(c) for c in df.columns]
     df = df.map(_nfc)
     df["file"] = path.name
-    df["row"] = np.arange(len(df)) + (6 if path.suffix == ".xlsx" else 2)
+    df["row"] = np.arange(len(df)) + {".xlsx": 6, ".xls": 4}.get(path.suffix, 2)
     return df
 
 
@@ -87,8 +126,10 @@ def _bad_mask(d: pd.DataFrame) -> pd.Series:
         d["Ngày có kết quả"])
     due_end = due + pd.to_timedelta(np.where(d["Ngày hẹn trả"].astype(str).str.len() == 10, 1, 0), "D")
     wait = pd.to_numeric(d["Thời gian chờ (phút)"], errors="coerce")
+    never = d["Trạng thái"].isin(NOT_RECEIVED)  # a registration never received has no dates
     return (
-        (d["Mã hồ sơ"] == "") | rec.isna() | due.isna() | (due_end < rec) | (done < rec)
+        (d["Mã hồ sơ"] == "") | (rec.isna() & ~never) | (due.isna() & ~never) | (due_end < rec)
+        | (done < rec)
         | ~d["Kênh nộp"].isin(CHANNELS) | ~d["Trạng thái"].isin(STATUSES) | (wait < 0)
         | ~d[YN_COLS].isin(YES_NO).all(axis=1) | ~d["Đánh giá"].isin(RATINGS)
     )
@@ -97,7 +138,7 @@ def _bad_mask(d: pd.DataFrame) -> pd.Series:
 @pytest.fixture(scope="module")
 def dossiers(exports: pd.DataFrame) -> pd.DataFrame:
     """Final state per dossier: bad rows out, the last occurrence of each id wins."""
-    good = exports[~_bad_mask(exports)]
+    good = exports[~_bad_mask(exports) & ~exports["Trạng thái"].isin(NOT_RECEIVED)]
     d = good.drop_duplicates("Mã hồ sơ", keep="last").copy()
     d["rec"] = to_datetime(d["Ngày tiếp nhận"])
     d["due"] = to_datetime(d["Ngày hẹn trả"])
@@ -144,11 +185,37 @@ def test_file_sizes_are_small():
 
 def test_headers_are_the_mapping_first_spellings(exports):
     mapping = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
-    first = [v[0] for v in mapping["headers"]["dossiers"].values()]
+    # submitted_at is what a real system's registrations carry; our own sample exports lack it.
+    first = [v[0] for k, v in mapping["headers"]["dossiers"].items() if k != "submitted_at"]
     for path in sorted((RAW / "dossiers").glob("ho-so-*")):
+        if path.suffix == ".xls":
+            continue  # the real system's own headers: test_real_system_export
         cols = [c for c in read_export(path).columns if c not in ("file", "row")]
         assert cols == ["STT", *first, *PERSONAL], path.name
     assert set(PERSONAL) <= set(mapping["personal"])
+
+
+def test_real_system_export():
+    """One month is a real system's "Xuất Excel": an HTML table saved as .xls, with its headers,
+    no procedure code, no field, its personal-data columns and status words."""
+    path = RAW / "dossiers" / "ho-so-2023-06.xls"
+    assert path.read_bytes().lstrip().startswith(b"<html")
+    from bs4 import BeautifulSoup
+
+    header = [th.get_text() for th in BeautifulSoup(path.read_bytes(), "html.parser").find_all("th")]
+    assert header[:15] == [
+        "STT", "Số hiệu giấy tờ (Mã hồ sơ)", "Tên thủ tục hành chính", "Người nộp",
+        "Số CCCD chủ hồ sơ", "Ngày nộp hồ sơ", "Ngày nhận", "Ngày hẹn trả", "Ngày kết thúc xử lý",
+        "Ngày trả kết quả", "Đơn vị tiếp nhận", "Đơn vị giải quyết", "Phòng ban", "Trạng thái hồ sơ",
+        "Loại tiếp nhận"]
+    assert "Mã TTHC" not in header and "Lĩnh vực" not in header
+    mapping = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
+    personal = {"Người nộp", "Số CCCD chủ hồ sơ", "Số điện thoại người nhận kết quả",
+                "Địa chỉ đăng ký nhận kết quả", "Email"}
+    assert personal <= set(header) and personal <= set(mapping["personal"])
+    df = read_html_export(path)
+    # every name found in the catalogue, even those typed in capitals
+    assert df["Mã TTHC"].notna().all() and df["Tên TTHC"].notna().all()
 
 
 def test_one_file_per_month_in_both_years():
@@ -320,12 +387,26 @@ def test_payment_digitisation_and_sync_rise(dossiers):
     assert electronic[2023] > electronic[2022] + 0.15
 
 
+def test_every_status_of_the_dossier_life(exports):
+    """conventions.md §2: every status appears; registrations never received are about 1-2% of
+    online submissions; some open dossiers wait for the citizen or are suspended."""
+    ok = exports[exports["Mã hồ sơ"] != ""]
+    last = ok.drop_duplicates("Mã hồ sơ", keep="last")
+    seen = set(ok["Trạng thái"])
+    assert STATUSES <= seen
+    never = last[last["Trạng thái"].isin(NOT_RECEIVED)]
+    assert (never["Ngày tiếp nhận"] == "").all() and (never["Ngày hẹn trả"] == "").all()
+    online = (last["Kênh nộp"] == "Trực tuyến").sum()
+    assert 0.008 < len(never) / online < 0.03
+
+
 def test_statuses_and_backlog(dossiers):
     status = dossiers["Trạng thái"].value_counts()
     assert status["Từ chối giải quyết"] > 20 and status["Công dân rút hồ sơ"] > 20
     pending = dossiers[dossiers["done"].isna()]
     assert 20 <= len(pending) <= 200
-    assert pending["Trạng thái"].isin({"Đã tiếp nhận", "Đang xử lý", "Chờ bổ sung"}).all()
+    assert pending["Trạng thái"].isin({"Đã tiếp nhận", "Đang xử lý", "Chờ bổ sung",
+                                       "Yêu cầu thực hiện nghĩa vụ tài chính", "Dừng xử lý"}).all()
     overdue = pending["due"] < pd.Timestamp("2024-01-01")
     assert 1 <= overdue.sum() <= 20
 

@@ -1,0 +1,86 @@
+"""What a warm kernel keeps between the reports of a batch: the processed data read once, and
+values derived from it computed once.
+
+The report runner keeps one kernel per batch worker (:mod:`cchc_lib.runner`); a year batch has
+each worker render eight or nine reports from the same processed files, and the month-by-month
+scores of the national index are the same months again and again. Nothing here can make one
+report depend on another: the data is read again whenever a file changed (path, size and
+modification time of every file of the folder), and a derived value is keyed by the data object
+it came from and handed out as a copy, so a report that altered what it got could not alter the
+next report's.
+"""
+
+from __future__ import annotations
+
+import copy
+import weakref
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+_loaded: dict[Path, tuple[tuple, Any]] = {}  # folder -> (signature of its files, ProcessedData)
+_derived: dict[int, tuple[weakref.ref, dict[Hashable, Any]]] = {}  # id(data) -> (data, values)
+_copies: dict[int, tuple[weakref.ref, Any]] = {}  # id(copy handed out) -> (copy, data read)
+
+
+def _signature(folder: Path) -> tuple:
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+
+def load_processed(processed_dir: str | Path, conventions: object = None):
+    """:func:`cchc_lib.indicators.load_processed`, read once per process while the folder's files
+    stay the same. Each call gets its own frames (shallow copies: a column added or replaced by
+    one report is not seen by the next), counted under ``conventions`` (None: the defaults)."""
+    from cchc_lib.conventions import DEFAULT, as_conventions
+    from cchc_lib.indicators import ProcessedData
+    from cchc_lib.indicators import load_processed as read
+
+    folder = Path(processed_dir).resolve()
+    signature = _signature(folder)
+    cached = _loaded.get(folder)
+    if cached is None or cached[0] != signature:
+        _loaded[folder] = cached = (signature, read(folder))
+    data = cached[1]
+    handed = ProcessedData(
+        dossiers=data.dossiers.copy(deep=False),
+        procedures=data.procedures.copy(deep=False),
+        feedback=None if data.feedback is None else data.feedback.copy(deep=False),
+        ingest_report=copy.deepcopy(data.ingest_report),
+        conventions=as_conventions(conventions) or DEFAULT,
+    )
+    for key in [k for k, (ref, _) in _copies.items() if ref() is None]:
+        del _copies[key]
+    _copies[id(handed)] = (weakref.ref(handed), data)
+    return handed
+
+
+def source_of(data: Any) -> Any | None:
+    """The data that ``data`` was copied from by :func:`load_processed`, or None when it does
+    not come from there (then nothing is remembered for it)."""
+    entry = _copies.get(id(data))
+    if entry is None or entry[0]() is not data:
+        return None
+    original = entry[1]
+    current = _loaded.get(next((k for k, v in _loaded.items() if v[1] is original), None))
+    return original if current is not None else None  # a read since replaced: not remembered
+
+
+def derived(data: Any, key: Hashable, compute: Callable[[], Any]) -> Any:
+    """``compute()``, a value that depends only on ``data`` (its dossiers and the conventions they
+    are counted under) and ``key``: for data read by
+    :func:`load_processed`, computed once per read and handed out as a deep copy; for any other
+    data (built by hand, say, and perhaps changed between calls) computed every time."""
+    source = source_of(data)
+    if source is None:
+        return compute()
+    entry = _derived.get(id(source))
+    if entry is None or entry[0]() is not source:
+        entry = (weakref.ref(source), {})
+        _derived[id(source)] = entry
+    values = entry[1]
+    # The same read counted under other conventions gives other numbers.
+    key = (key, getattr(data, "conventions", None))
+    if key not in values:
+        values[key] = compute()
+    return copy.deepcopy(values[key])

@@ -1,0 +1,354 @@
+"""The analysts' explorer, without widgets: what a choice of controls asks, and the answer.
+
+A :class:`Selection` holds what the analyst clicked (indicators, breakdown, granularity, date
+range, the period looked at, a department, a procedure, the period to compare with). The
+functions here turn a selection into tables and figures, every number coming from the indicator
+engine (:mod:`cchc_lib.indicators`) through one memoising :class:`Engine`; the explorer adds only
+presentation (ordering, the share of a group in the overall gap, labels). The widgets that drive
+all of this live in :mod:`cchc_lib.explorer_ui`; exports in :mod:`cchc_lib.explorer_export`.
+
+Adding a control later (the reporting window and the counting conventions of the real-exports
+work): one more field on :class:`Selection` and one more keyword in :meth:`Engine.kwargs`, the
+single place where a selection becomes engine arguments; every view follows.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from cchc_lib.indicators import (
+    BY_LABELS,
+    CATALOGUE_INDICATORS,
+    GROUP_OVERALL,
+    INDICATORS,
+    ProcessedData,
+    compute_many,
+)
+from cchc_lib.measure_grid import with_grid
+from cchc_lib.periods import Period, month_of, periods_between
+
+Granularity = Literal["month", "quarter", "year"]
+
+# Indicators grouped as the period report presents them (its sections 1 and 2).
+INDICATOR_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Tiến độ giải quyết", ("ontime_rate", "early_rate", "late_rate", "apology_rate")),
+    ("Mức độ hài lòng", ("satisfaction_rate",)),
+    ("Hồ sơ nộp trực tuyến", ("online_share",)),
+    ("Thanh toán trực tuyến", ("payment_enabled_share", "online_payment_share")),
+    ("Số hóa, kết quả điện tử và đồng bộ Cổng DVCQG",
+     ("digitized_share", "electronic_result_share", "synced_share")),
+    ("Thời gian chờ và thời gian giải quyết", ("avg_wait_minutes", "avg_processing_days")),
+    ("Hồ sơ tồn", ("pending", "pending_overdue", "carried_over")),
+    ("Danh mục thủ tục (toàn Sở, lĩnh vực)", tuple(d.id for d in CATALOGUE_INDICATORS)),
+)
+GRANULARITY_LABELS: dict[str, str] = {"month": "Tháng", "quarter": "Quý", "year": "Năm"}
+COMPARE_LABELS: dict[str, str] = {"yoy": "Cùng kỳ năm trước", "previous": "Kỳ liền trước"}
+# Higher is better unless listed here (backlog counts: fewer is better).
+LOWER_IS_BETTER = frozenset({"late_rate", "avg_wait_minutes", "avg_processing_days", "pending",
+                             "pending_overdue", "carried_over"})
+TIMELINESS_LABELS = {
+    "early": "Trước hạn", "on_day": "Đúng hạn", "late": "Quá hạn",
+    "pending": "Đang giải quyết (trong hạn)", "pending_overdue": "Đang giải quyết (quá hạn)",
+}
+CHANNEL_LABELS = {"online": "Trực tuyến", "in_person": "Trực tiếp", "postal": "Bưu chính công ích"}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Everything the controls say. ``period`` is the period looked at for the breakdown, the
+    drill-down and the comparison (default: the last period of the range)."""
+
+    indicators: tuple[str, ...] = ("online_share",)
+    by: str = "overall"
+    granularity: Granularity = "month"
+    start: Period = Period("month", 2023, 1)
+    end: Period = Period("month", 2023, 12)
+    period: Period | None = None
+    department: str | None = None
+    procedure: str | None = None
+    compare: str = "yoy"
+
+    def periods(self) -> list[Period]:
+        """The periods of the chosen granularity that overlap the date range, in order."""
+        return periods_between(self.start, self.end, self.granularity)
+
+    def focus(self) -> Period:
+        """The period looked at: the chosen one if it lies in the range, else the last one."""
+        periods = self.periods()
+        return self.period if self.period in periods else periods[-1]
+
+    def other(self) -> Period:
+        """The period the focus is compared with."""
+        focus = self.focus()
+        return focus.same_last_year() if self.compare == "yoy" else focus.previous()
+
+    @property
+    def indicator(self) -> str:
+        """The first chosen indicator: the one the breakdown and the drill-down rank by."""
+        return self.indicators[0]
+
+
+def data_months(data: ProcessedData) -> tuple[Period, Period]:
+    """The first and last month with a received dossier."""
+    received = data.dossiers["received_at"].dropna()
+    if received.empty:
+        today = month_of(pd.Timestamp.now())
+        return today, today
+    return month_of(received.min()), month_of(received.max())
+
+
+def default_selection(data: ProcessedData) -> Selection:
+    """Online share by month over the last 12 months with data: the question analysts ask first."""
+    first, last = data_months(data)
+    start = max(first, last.shift(-11))
+    return Selection(start=start, end=last)
+
+
+class Engine:
+    """The indicator engine behind the explorer, memoised: a control that does not change the
+    engine's arguments (an indicator, the order of a table) costs no recomputation, and going
+    back to an earlier choice is free. Every value is ``compute_many`` output, untouched."""
+
+    def __init__(self, data: ProcessedData, size: int = 64) -> None:
+        # The engine reads a month grid built once instead of the dossiers on every call (same
+        # numbers: tests/test_measure_grid.py); a click then costs milliseconds, not a pass.
+        self.data = data if data.grid is not None else with_grid(data)
+        self.size = size
+        self._memo: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self.names = procedure_names(self.data)
+        self.calls = 0  # engine computations actually run (for tests and the benchmark)
+
+    @staticmethod
+    def kwargs(selection: Selection) -> dict:
+        """The selection's engine arguments besides periods and breakdown: today the department;
+        the reporting window and conventions join here when the engine has them."""
+        return {"department": selection.department}
+
+    def frame(self, periods: list[Period], by: str, selection: Selection) -> pd.DataFrame:
+        """``compute_many`` for these periods and breakdown under the selection's filters."""
+        kwargs = self.kwargs(selection)
+        key = (tuple(p.code for p in periods), by, tuple(sorted(kwargs.items())))
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        self.calls += 1
+        result = compute_many(self.data, periods, by=by, with_changes=False, **kwargs)
+        self._memo[key] = result
+        if len(self._memo) > self.size:
+            self._memo.popitem(last=False)
+        return result
+
+
+def _overall_frame(engine: Engine, selection: Selection) -> pd.DataFrame:
+    """All groups together, every period of the range and the period compared with: one engine
+    call serves the trend, the overall reference of a breakdown and the comparison."""
+    periods = list(dict.fromkeys([*selection.periods(), selection.other()]))
+    return engine.frame(periods, "overall", selection)
+
+
+def _by_frame(engine: Engine, selection: Selection, by: str) -> pd.DataFrame:
+    """One breakdown for the period looked at and the period compared with (one engine call)."""
+    if by == "overall":
+        return _overall_frame(engine, selection)
+    return engine.frame([selection.focus(), selection.other()], by, selection)
+
+
+def _in_period(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    return frame[frame["period"] == period.code]
+
+
+def _keep(frame: pd.DataFrame, indicators: tuple[str, ...]) -> pd.DataFrame:
+    rows = frame[frame["indicator"].isin(indicators)].copy()
+    order = {name: i for i, name in enumerate(indicators)}
+    rows["_i"] = rows["indicator"].map(order)
+    return rows
+
+
+def trend(engine: Engine, selection: Selection) -> pd.DataFrame:
+    """Every chosen indicator for every period of the range (the department alone if one is
+    chosen), in indicator then period order: the lines of the chart."""
+    periods = selection.periods()
+    order = {p.code: i for i, p in enumerate(periods)}
+    frame = _overall_frame(engine, selection)
+    rows = _keep(frame[frame["period"].isin(order)], selection.indicators)
+    rows["_p"] = rows["period"].map(order)
+    return rows.sort_values(["_i", "_p"], kind="stable").drop(columns=["_i", "_p"]).reset_index(drop=True)
+
+
+def _direction(indicator: str) -> int:
+    return -1 if indicator in LOWER_IS_BETTER else 1
+
+
+def _with_effect(rows: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Add ``effect``: how far each group moves the overall value, signed so that negative means
+    it pulls the result the wrong way. For a ratio the overall value is the groups' values
+    weighted by their denominators, so group g contributes ``den_g / den_all * (v_g - v_all)``
+    (the effects add up to zero); a count has no overall ratio to pull, its effect is empty."""
+    ref = reference.set_index("indicator")
+    effect = np.full(len(rows), np.nan)
+    for i, row in enumerate(rows.itertuples(index=False)):
+        if row.indicator not in ref.index or pd.isna(row.denominator):
+            continue
+        total = ref.at[row.indicator, "denominator"]
+        overall = ref.at[row.indicator, "value"]
+        if pd.isna(total) or total == 0 or pd.isna(row.value) or pd.isna(overall):
+            continue
+        effect[i] = _direction(row.indicator) * row.denominator / total * (row.value - overall)
+    rows = rows.copy()
+    rows["effect"] = effect
+    return rows
+
+
+def _worst_first(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per indicator: the groups that pull the result down most first (for counts, the largest
+    backlog first); groups with nothing to judge last."""
+    key = rows["effect"].where(rows["effect"].notna(),
+                               -rows["value"] * rows["indicator"].map(_direction))
+    rows = rows.assign(_k=key.fillna(np.inf))
+    rows = rows.sort_values(["_i", "_k", "group"], kind="stable")
+    return rows.drop(columns=["_i", "_k"]).reset_index(drop=True)
+
+
+def overall_row(engine: Engine, selection: Selection, period: Period | None = None) -> pd.DataFrame:
+    """The chosen indicators for one period, all groups together (under the department filter)."""
+    period = period or selection.focus()
+    frame = _overall_frame(engine, selection)
+    if period.code not in set(frame["period"]):
+        frame = engine.frame([period], "overall", selection)
+    rows = _keep(_in_period(frame, period), selection.indicators)
+    return rows.drop(columns=["_i"]).reset_index(drop=True)
+
+
+def breakdown(engine: Engine, selection: Selection) -> pd.DataFrame:
+    """The chosen indicators by the chosen breakdown for the period looked at, worst first,
+    with each group's ``effect`` on the overall value (see :func:`_with_effect`)."""
+    focus = selection.focus()
+    rows = _keep(_in_period(_by_frame(engine, selection, selection.by), focus), selection.indicators)
+    return _worst_first(_with_effect(rows, overall_row(engine, selection, focus)))
+
+
+def procedure_names(data: ProcessedData) -> dict[str, str]:
+    """Procedure code -> name (the catalogue's, then the latest name in the dossiers)."""
+    names: dict[str, str] = {}
+    for frame in (data.procedures, data.dossiers):
+        pairs = frame[["procedure_code", "procedure_name"]].dropna().drop_duplicates(
+            "procedure_code", keep="last")
+        names.update(zip(pairs["procedure_code"].astype(str), pairs["procedure_name"].astype(str),
+                         strict=True))
+    return names
+
+
+def department_procedures(engine: Engine, selection: Selection) -> pd.DataFrame:
+    """Drill-down: the chosen department's procedures for the period looked at, ranked by the
+    first chosen indicator, worst first (the ones that pulled the department down on top).
+    Empty without a department. Adds ``procedure_name``."""
+    if selection.department is None:
+        return pd.DataFrame(columns=[*_overall_frame(engine, selection).columns, "effect",
+                                     "procedure_name"])
+    focus = selection.focus()
+    first = (selection.indicator,)
+    rows = _keep(_in_period(_by_frame(engine, selection, "procedure"), focus), first)
+    ranked = _worst_first(_with_effect(rows, overall_row(engine, replace(selection, indicators=first),
+                                                         focus)))
+    names = engine.names
+    ranked["procedure_name"] = ranked["group"].map(lambda code: names.get(str(code), str(code)))
+    return ranked
+
+
+def dossier_timeliness(data: ProcessedData, selection: Selection) -> pd.DataFrame:
+    """Drill-down to the dossiers of the chosen procedure (in the chosen department) that the
+    period's timeliness counts: resolved in the period (early / on the day / late, the engine's
+    classes) or still open at its end (within or past the due date). No personal data: the
+    processed dossiers carry none. Columns: ``dossier_id, channel, received_at, due_at,
+    completed_at, timeliness, days_over`` (days past the due date, negative = ahead)."""
+    columns = ["dossier_id", "channel", "received_at", "due_at", "completed_at", "timeliness",
+               "days_over"]
+    if selection.procedure is None:
+        return pd.DataFrame(columns=columns)
+    focus = selection.focus()
+    d = data.dossiers
+    mask = d["procedure_code"] == selection.procedure
+    if selection.department is not None:
+        mask &= d["department"] == selection.department
+    d = d[mask.fillna(False).to_numpy(dtype=bool)]
+    start, end = focus.start, focus.end
+    done = d["completed_at"].notna()
+    resolved = done & (d["completed_at"] >= start) & (d["completed_at"] < end)
+    # Open at the end: received before it and not completed before it (the engine's backlog).
+    open_at_end = (d["received_at"] < end) & (~done | (d["completed_at"] >= end))
+    d = d[(resolved | open_at_end).to_numpy(dtype=bool)]
+    resolved = resolved[d.index].to_numpy(dtype=bool)
+    late = resolved & (d["completed_at"] > d["due_at"]).to_numpy(dtype=bool)
+    early = resolved & ~late & (d["completed_at"].dt.normalize() < d["due_at"].dt.normalize()).to_numpy(
+        dtype=bool)
+    overdue_open = ~resolved & (d["due_at"] < end).to_numpy(dtype=bool)
+    cls = np.select([late, early, resolved, overdue_open],
+                    ["late", "early", "on_day", "pending_overdue"], "pending")
+    reference = d["completed_at"].where(resolved, end)
+    days_over = (reference - d["due_at"]).dt.total_seconds() / 86400
+    out = pd.DataFrame({
+        "dossier_id": d["dossier_id"].astype(str).to_numpy(),
+        "channel": d["channel"].map(CHANNEL_LABELS).fillna(d["channel"]).astype(str).to_numpy(),
+        "received_at": d["received_at"].to_numpy(),
+        "due_at": d["due_at"].to_numpy(),
+        "completed_at": d["completed_at"].where(resolved).to_numpy(),
+        "timeliness": cls,
+        "days_over": days_over.to_numpy(dtype=float),
+    })
+    # The worst first: late (most days late first), open past due, open, on the day, early.
+    rank = {"late": 0, "pending_overdue": 1, "pending": 2, "on_day": 3, "early": 4}
+    out = out.assign(_r=out["timeliness"].map(rank), _d=-out["days_over"])
+    return out.sort_values(["_r", "_d", "dossier_id"], kind="stable").drop(columns=["_r", "_d"]).reset_index(
+        drop=True)
+
+
+def comparison(engine: Engine, selection: Selection) -> pd.DataFrame:
+    """The period looked at beside the period compared with (same quarter last year by default),
+    for the chosen indicators and breakdown: one row per (group, indicator) with ``value_a``,
+    ``value_b``, ``change`` and both numerators and denominators."""
+    focus, other = selection.focus(), selection.other()
+    frame = _by_frame(engine, selection, selection.by)
+    rows = _keep(frame[frame["period"].isin([focus.code, other.code])], selection.indicators)
+    keys = ["group", "indicator"]
+    a = rows[rows["period"] == focus.code]
+    b = rows[rows["period"] == other.code][[*keys, "numerator", "denominator", "value"]]
+    out = a.merge(b, on=keys, how="outer", suffixes=("_a", "_b"))
+    out["label_vi"] = out["indicator"].map(lambda i: INDICATORS[i].label_vi)
+    out["unit"] = out["indicator"].map(lambda i: INDICATORS[i].unit)
+    out["_i"] = out["indicator"].map({n: i for i, n in enumerate(selection.indicators)})
+    out["_g"] = (out["group"] != GROUP_OVERALL).astype(int)
+    out = out.sort_values(["_g", "group", "_i"], kind="stable").reset_index(drop=True)
+    out["change"] = out["value_a"] - out["value_b"]
+    out["period_a"], out["period_b"] = focus.code, other.code
+    return out[["period_a", "period_b", "group", "indicator", "label_vi", "unit", "numerator_a",
+                "denominator_a", "value_a", "numerator_b", "denominator_b", "value_b", "change", "target",
+                "status"]]
+
+
+def worst_period(trend_rows: pd.DataFrame, indicator: str) -> Period | None:
+    """The period of the trend where ``indicator`` was worst (lowest, or highest when lower is
+    better); None when it has no value anywhere. Ties: the earliest."""
+    rows = trend_rows[(trend_rows["indicator"] == indicator) & trend_rows["value"].notna()]
+    if rows.empty:
+        return None
+    values = rows["value"].to_numpy(dtype=float) * _direction(indicator)
+    return Period.parse(str(rows["period"].iloc[int(np.argmin(values))]))
+
+
+def describe(selection: Selection) -> str:
+    """The selection in Vietnamese, for titles and the export sheet."""
+    names = ", ".join(INDICATORS[i].label_vi for i in selection.indicators)
+    periods = selection.periods()
+    span = (periods[0].label_vi if len(periods) == 1
+            else f"{periods[0].label_vi} – {periods[-1].label_vi}")
+    who = selection.department or "Toàn Sở"
+    return f"{names} — {who} — {span}"
+
+
+def breakdown_label(by: str) -> str:
+    return BY_LABELS.get(by, by)

@@ -1,0 +1,435 @@
+"""Where the year is heading (issue 12 §4): numbers as of a date, and year-end projections.
+
+``as_of_view`` is the processed data as it stood at an instant: dossiers received later are
+gone, completions and ratings after it have not happened yet, and a pending dossier due after
+it is not yet overdue. Any period computed on that view is the period *to date*: the year 2023
+as of 15/06/2023 is "2023-YTD" (``indicators_as_of``), so the plan report judges its dossier
+indicators at the same date as its tasks.
+
+``year_end`` projects each rate with a yearly target from the months so far, in words a leader
+can act on:
+- the year-to-date value (numerator / denominator to the date);
+- the point projection: the remaining months keep the volume of the months so far (average
+  denominator per month) at the rate of the last three complete months;
+- the range: the remaining months at the lowest and at the highest monthly rate seen so far;
+- what the remaining months need: ``target x (year-end denominator) - numerator so far``, per
+  remaining month, in the indicator's own units ("cần khoảng 8 hồ sơ ... mỗi tháng trong 7 tháng
+  còn lại").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from cchc_lib import indicators as ind
+from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent
+from cchc_lib.periods import Period
+from cchc_lib.targets import level_text, load_targets
+
+_FAR = pd.Timestamp("2200-01-01")  # a due date that no period of interest reaches
+_MICRO = pd.Timedelta(microseconds=1)
+
+# The rates projected, with what their numerator and denominator count, in plain words.
+PROJECTED: dict[str, tuple[str, str]] = {
+    "ontime_rate": ("hồ sơ giải quyết đúng hạn", "hồ sơ giải quyết"),
+    "early_rate": ("hồ sơ giải quyết trước hạn", "hồ sơ giải quyết"),
+    "online_resolved_share": ("hồ sơ giải quyết theo dịch vụ công trực tuyến", "hồ sơ giải quyết"),
+    "payment_enabled_share": ("hồ sơ có phí được triển khai thanh toán trực tuyến", "hồ sơ có phí"),
+    "online_payment_share": ("hồ sơ thanh toán trực tuyến",
+                             "hồ sơ có phí được triển khai thanh toán trực tuyến"),
+    "satisfaction_rate": ("đánh giá hài lòng", "đánh giá"),
+    "avg_wait_minutes": ("phút chờ", "lượt giao dịch có ghi thời gian chờ"),
+    "synced_share": ("hồ sơ đồng bộ Cổng DVCQG", "hồ sơ tiếp nhận"),
+}
+RECENT_MONTHS = 3
+STATUS_ON_TRACK = "Dự báo đạt"
+STATUS_OFF_TRACK = "Dự báo chưa đạt"
+STATUS_DONE = "Năm đã kết thúc"
+STATUS_TOO_EARLY = "Chưa đủ số liệu để dự báo"
+
+
+def _instant(at: object) -> pd.Timestamp:
+    from cchc_lib.plan import as_of_instant
+
+    return as_of_instant(at)
+
+
+def as_of_view(data: ind.ProcessedData, at: object) -> ind.ProcessedData:
+    """The processed data as it stood at the instant ``at`` (a date alone = the end of that day)."""
+    at = _instant(at)
+    d = data.dossiers
+    d = d[(d["received_at"] <= at).fillna(False).to_numpy()].copy()
+    later = (d["completed_at"] > at).fillna(False).to_numpy()
+    d.loc[later, "completed_at"] = pd.NaT
+    if "returned_at" in d.columns:
+        d.loc[(d["returned_at"] > at).fillna(False).to_numpy(), "returned_at"] = pd.NaT
+    # A rating after the date did not exist then; nor one on a completion that had not happened.
+    not_yet_rated = ((d["rated_at"] > at).fillna(False) | pd.Series(later, index=d.index)).to_numpy()
+    d.loc[not_yet_rated, "rating"] = pd.NA
+    d.loc[not_yet_rated, "rated_at"] = pd.NaT
+    # Open at the date and due after it: not overdue yet, whatever period end it is judged at.
+    not_due = (d["completed_at"].isna() & (d["due_at"] > at)).to_numpy()
+    d.loc[not_due, "due_at"] = _FAR
+    return replace(data, dossiers=d)
+
+
+def to_date_code(period: Period) -> str:
+    """``2023-YTD`` for a year judged before its end; a shorter period keeps its code."""
+    return f"{period.year}-YTD" if period.kind == "year" else period.code
+
+
+def indicators_as_of(data: ind.ProcessedData, period: Period, at: object, by: str = "overall",
+                     department: str | None = None) -> pd.DataFrame:
+    """``period`` to the date ``at`` (the whole period when ``at`` is at or after its end); the
+    change against last year compares with the same date a year earlier."""
+    at = _instant(at)
+    if at >= period.end - _MICRO:
+        return ind.compute_indicators(data, period, by=by, department=department)
+    rows = ind.compute_many(as_of_view(data, at), [period], by, department, with_changes=False)
+    last = ind.compute_many(as_of_view(data, at - pd.DateOffset(years=1)), [period.same_last_year()],
+                            by, department, with_changes=False)
+    keys = ["group", "indicator"]
+    rows["yoy_value"] = rows[keys].merge(last[[*keys, "value"]], on=keys, how="left")["value"].to_numpy()
+    rows["change_yoy"] = rows["value"] - rows["yoy_value"]
+    rows["period"] = to_date_code(period)
+    return rows[ind.COLUMNS]
+
+
+def period_as_of(period: Period) -> pd.Timestamp:
+    """The last instant of a period: a period report looks at its year from there."""
+    return period.end - _MICRO
+
+
+# -- year-end projection --------------------------------------------------------------------
+
+
+def months_elapsed(year: int, at: pd.Timestamp) -> float:
+    """Months of ``year`` elapsed at ``at``: whole months plus the elapsed share of the current
+    one (end of 31/05 -> 5.0; end of 15/06 -> 5.5)."""
+    start = pd.Timestamp(year=year, month=1, day=1)
+    if at < start:
+        return 0.0
+    end = pd.Timestamp(year=year + 1, month=1, day=1)
+    if at >= end - _MICRO:
+        return 12.0
+    month_start = pd.Timestamp(year=year, month=at.month, day=1)
+    month_len = (month_start + pd.DateOffset(months=1)) - month_start
+    return (at.month - 1) + min(1.0, (at + _MICRO - month_start) / month_len)
+
+
+def year_end(data: ind.ProcessedData, year: int, at: object,
+             department: str | None = None) -> pd.DataFrame:
+    """One row per projected rate with a yearly target: year to date, projection and range,
+    and what the remaining months need (numbers and a sentence)."""
+    at = _instant(at)
+    year = int(year)
+    period = Period("year", year)
+    view = as_of_view(data, at)
+    ytd = ind.compute_many(view, [period], "overall", department, with_changes=False)
+    elapsed = months_elapsed(year, at)
+    complete = [m for m in period.months() if m.end - _MICRO <= at]
+    monthly = (ind.compute_many(view, complete, "overall", department, with_changes=False)
+               if complete else ytd.iloc[0:0])
+    targets = load_targets(year)
+    rows = []
+    for indicator in PROJECTED:
+        t = targets.get(indicator)
+        if t is None or t.value is None or t.op is None:
+            continue
+        row = ytd[ytd["indicator"] == indicator]
+        if not len(row):
+            continue
+        rows.append(_project(indicator, row.iloc[0], monthly[monthly["indicator"] == indicator],
+                             t.op, float(t.value), elapsed, at))
+    return pd.DataFrame(rows)
+
+
+def _project(indicator: str, ytd: pd.Series, monthly: pd.DataFrame, op: str, target: float,
+             elapsed: float, at: pd.Timestamp) -> dict:
+    num, den = float(ytd["numerator"]), float(ytd["denominator"])
+    left = max(0.0, 12.0 - elapsed)
+    out = {
+        "indicator": indicator, "label_vi": ytd["label_vi"], "unit": ytd["unit"], "op": op,
+        "target": target, "as_of": at, "ytd_numerator": num, "ytd_denominator": den,
+        "ytd_value": float(ytd["value"]), "months_elapsed": elapsed, "months_left": left,
+        "pace_numerator": np.nan, "pace_denominator": np.nan, "recent_value": np.nan,
+        "projected": np.nan, "low": np.nan, "high": np.nan, "needed_total": np.nan,
+        "needed_per_month": np.nan, "needed_rate": np.nan, "status": STATUS_TOO_EARLY,
+    }
+    rates = monthly[monthly["denominator"] > 0]
+    if np.isnan(den) or left == 0 or not len(rates) or elapsed <= 0:
+        if left == 0 and not np.isnan(den):
+            out.update(projected=out["ytd_value"], low=out["ytd_value"], high=out["ytd_value"],
+                       status=STATUS_DONE)
+        return out
+    pace_den = den / elapsed
+    recent = rates.tail(RECENT_MONTHS)
+    recent_rate = float(recent["numerator"].sum() / recent["denominator"].sum())
+    lowest, highest = float(rates["value"].min()), float(rates["value"].max())
+    year_den = den + left * pace_den
+
+    def at_rate(rate: float) -> float:
+        return (num + left * pace_den * rate) / year_den
+
+    needed = target * year_den - num
+    better_low = op in ("<=", "<")  # waiting minutes: lower is better
+    projected = at_rate(recent_rate)
+    meets = projected <= target + 1e-9 if better_low else projected >= target - 1e-9
+    out.update(
+        pace_numerator=num / elapsed, pace_denominator=pace_den, recent_value=recent_rate,
+        projected=projected, low=at_rate(lowest), high=at_rate(highest), needed_total=needed,
+        needed_per_month=needed / left, needed_rate=needed / (left * pace_den) if pace_den else np.nan,
+        status=STATUS_ON_TRACK if meets else STATUS_OFF_TRACK,
+    )
+    return out
+
+
+def _months_text(months: float) -> str:
+    return fmt_number(months, 0 if float(months).is_integer() else 1)
+
+
+def _value(value: float, unit: str) -> str:
+    if unit == "minutes":
+        return f"{fmt_number(value, 1)} phút"
+    return fmt_percent(value)
+
+
+def needs_sentence(row: dict) -> str:
+    """What the remaining months need, in plain words."""
+    label = str(row["label_vi"])
+    if row["status"] == STATUS_DONE:
+        return f"{label}: năm đã kết thúc, kết quả cả năm {_value(row['ytd_value'], row['unit'])}."
+    if row["status"] == STATUS_TOO_EARLY:
+        return f"{label}: chưa đủ một tháng số liệu có phát sinh để dự báo."
+    noun, den_noun = PROJECTED[row["indicator"]]
+    left = _months_text(row["months_left"])
+    target = level_text(row["op"], row["target"], row["unit"] if row["unit"] != "minutes" else "minutes")
+    if row["unit"] == "minutes":
+        need = row["needed_total"] / (row["months_left"] * row["pace_denominator"])
+        if need <= 0:
+            return (f"{label}: không thể đưa bình quân cả năm về {target} trong {left} tháng còn lại "
+                    f"(đến nay {_value(row['ytd_value'], 'minutes')}).")
+        return (f"{label}: để cả năm {target}, thời gian chờ bình quân trong {left} tháng còn lại "
+                f"cần không quá {fmt_number(need, 1)} phút mỗi lượt (đến nay "
+                f"{_value(row['ytd_value'], 'minutes')}).")
+    per_month = row["needed_per_month"]
+    pace_den = row["pace_denominator"]
+    if row["needed_rate"] > 1 + 1e-9:
+        return (f"{label}: không còn đạt được chỉ tiêu {target} cả năm, kể cả khi mọi {den_noun} "
+                f"trong {left} tháng còn lại đều đạt (đến nay {fmt_number(row['ytd_numerator'])} "
+                f"{noun} trên {fmt_number(row['ytd_denominator'])} {den_noun}).")
+    if per_month <= 0:
+        return (f"{label}: đến nay đã đủ để cả năm đạt {target} nếu số {den_noun} các tháng còn lại "
+                f"giữ như bình quân; giữ tỷ lệ từ {fmt_percent(max(0.0, row['needed_rate']))} trở lên.")
+    return (f"{label}: để cả năm đạt {target}, cần khoảng {fmt_number(math.ceil(per_month - 1e-9))} "
+            f"{noun} mỗi tháng trong {left} tháng còn lại (bình quân đến nay "
+            f"{_count(row['pace_numerator'])} {noun} trên {_count(pace_den)} {den_noun} mỗi tháng), "
+            f"tức tỷ lệ {fmt_percent(row['needed_rate'])} trong các tháng còn lại.")
+
+
+def _count(value: float) -> str:
+    """A monthly average: whole when it is whole or large, one decimal otherwise."""
+    return fmt_number(value, 0 if float(value).is_integer() or value >= 10 else 1)
+
+
+def method_sentence(frame: pd.DataFrame) -> str:
+    """How the projection is made (for the report, next to the numbers)."""
+    if not len(frame):
+        return ""
+    first = frame.iloc[0]
+    return (f"Số liệu từ đầu năm đến hết ngày {fmt_date(first['as_of'])} "
+            f"({_months_text(first['months_elapsed'])} tháng). Dự báo cuối năm: các tháng còn lại giữ "
+            f"số hồ sơ bình quân mỗi tháng từ đầu năm, với tỷ lệ bình quân của {RECENT_MONTHS} tháng "
+            f"đủ gần nhất; khoảng dự báo: các tháng còn lại đạt tỷ lệ thấp nhất và cao nhất của một "
+            f"tháng từ đầu năm. Dự báo để tham khảo, không phải kết quả.")
+
+
+def projection_markdown(frame: pd.DataFrame) -> str:
+    """The sentences: method, then what each rate needs."""
+    if not len(frame):
+        return "Không có chỉ tiêu năm nào để dự báo."
+    lines = [method_sentence(frame), ""]
+    lines += [f"- {needs_sentence(r)}" for r in frame.to_dict("records")]
+    return "\n".join(lines)
+
+
+def projection_html(frame: pd.DataFrame) -> str:
+    """The table: year to date, projection with its range, target, outlook."""
+    from cchc_lib.reports import esc
+
+    head = ("<thead><tr><th>Chỉ tiêu</th><th class='num'>Từ đầu năm</th><th class='num'>Dự báo cả năm"
+            "</th><th class='num'>Khoảng dự báo</th><th>Chỉ tiêu năm</th><th>Đánh giá</th></tr></thead>")
+    body = []
+    for r in frame.to_dict("records"):
+        unit = r["unit"]
+        ytd = "—" if np.isnan(r["ytd_value"]) else _value(r["ytd_value"], unit)
+        counts = "" if unit == "minutes" or np.isnan(r["ytd_denominator"]) else (
+            f"<div class='src'>{fmt_number(r['ytd_numerator'])}/{fmt_number(r['ytd_denominator'])}</div>")
+        point = "—" if np.isnan(r["projected"]) else _value(r["projected"], unit)
+        band = ("—" if np.isnan(r["low"]) else
+                f"{_value(min(r['low'], r['high']), unit)} – {_value(max(r['low'], r['high']), unit)}")
+        css = {STATUS_ON_TRACK: "st-met", STATUS_OFF_TRACK: "st-missed"}.get(r["status"], "st-none")
+        body.append(
+            f"<tr><td>{esc(r['label_vi'])}</td><td class='num'>{esc(ytd)}{counts}</td>"
+            f"<td class='num'>{esc(point)}</td><td class='num'>{esc(band)}</td>"
+            f"<td>{esc(level_text(r['op'], r['target'], unit))}</td>"
+            f"<td><span class='status {css}'>{esc(r['status'])}</span></td></tr>")
+    return f"<table class='cchc-table projection'>{head}<tbody>{''.join(body)}</tbody></table>"
+
+
+def projection_chart(frame: pd.DataFrame) -> go.Figure:
+    """Each rate: year to date (circle), year-end projection (diamond) with its range (bar),
+    and the target (tick)."""
+    from cchc_lib.charts import COLORS, SEPARATORS, TEMPLATE
+
+    rates = frame[(frame["unit"] == "rate")] if len(frame) else frame
+    fig = go.Figure(layout={"template": TEMPLATE, "separators": SEPARATORS,
+                            "title": {"text": "Hướng tới cuối năm: từ đầu năm, dự báo và chỉ tiêu"}})
+    if not len(rates):
+        return fig
+    labels = list(rates["label_vi"].astype(str))
+    known = rates["low"].notna()
+    fig.add_trace(go.Bar(
+        orientation="h", y=[labels[i] for i in np.flatnonzero(known)],
+        base=rates.loc[known, ["low", "high"]].min(axis=1),
+        x=(rates.loc[known, "high"] - rates.loc[known, "low"]).abs(),
+        name="Khoảng dự báo", marker_color=COLORS.get("target_min", "#a1887f"), opacity=0.35,
+        hovertemplate="%{base:.1%} – %{x:.1%}<extra>Khoảng dự báo</extra>"))
+    fig.add_trace(go.Scatter(x=rates["ytd_value"], y=labels, mode="markers", name="Từ đầu năm",
+                             marker={"symbol": "circle", "size": 11, "color": COLORS["primary"]},
+                             hovertemplate="%{x:.1%}<extra>Từ đầu năm</extra>"))
+    fig.add_trace(go.Scatter(x=rates["projected"], y=labels, mode="markers", name="Dự báo cả năm",
+                             marker={"symbol": "diamond", "size": 12, "color": COLORS["text"]},
+                             hovertemplate="%{x:.1%}<extra>Dự báo cả năm</extra>"))
+    fig.add_trace(go.Scatter(x=rates["target"], y=labels, mode="markers", name="Chỉ tiêu",
+                             marker={"symbol": "line-ns-open", "size": 22, "line": {"width": 3},
+                                     "color": COLORS["target"]},
+                             hovertemplate="%{x:.0%}<extra>Chỉ tiêu</extra>"))
+    fig.update_layout(barmode="overlay", height=max(320, 48 * len(labels) + 140),
+                      yaxis={"autorange": "reversed", "title": None},
+                      xaxis={"tickformat": ".0%", "range": [0, 1.05], "title": None})
+    return fig
+
+
+def year_end_from(processed_dir: str, year: int, at: object) -> pd.DataFrame:
+    """``year_end`` from the processed folder; an empty frame when no dossiers were ingested
+    (the plan report still renders)."""
+    from pathlib import Path
+
+    try:
+        data = ind.load_processed(Path(processed_dir))
+    except ind.MissingDataError:
+        return pd.DataFrame()
+    return year_end(data, year, at)
+
+
+# -- a period report as of a date -------------------------------------------------------------
+
+
+def as_of_context(ctx, as_of: object):
+    """A period report's context (``reports.ReportContext``) recomputed as of a date: the
+    scorecard is the period to that date (a year: 2023-YTD, compared with last year at the same
+    date), the charts, Biểu 06 and the index read the data as it stood then."""
+    from cchc_lib import reports
+    from cchc_lib.form06 import form06_table
+
+    at = _instant(as_of)
+    full, period, department = ctx.data, ctx.period, ctx.department
+    view = as_of_view(full, at)
+    start, end = ctx.window
+    by_procedure = indicators_as_of(full, period, at, by="procedure", department=department)
+    return replace(
+        ctx, data=view,
+        indicators=indicators_as_of(full, period, at, department=department),
+        monthly=ind.monthly_indicators(view, start, end, department=department),
+        by_department=indicators_as_of(full, period, at, by="department"),
+        late=reports.late_procedures(by_procedure, reports._procedure_names(full)),
+        form06=form06_table(view, period, department=department),
+    )
+
+
+def as_of_note(period: Period, as_of: object) -> str:
+    """The line under a report's header when it is judged before the period's end."""
+    at = _instant(as_of)
+    if at >= period.end - _MICRO:
+        return ""
+    return (f"> **Số liệu tính đến hết ngày {fmt_date(at)}** ({period.label_vi} chưa kết thúc): "
+            f"các chỉ tiêu tính từ {fmt_date(period.start)} đến hết ngày {fmt_date(at)}; hồ sơ "
+            f"đang giải quyết và quá hạn tính tại ngày đó; so sánh cùng kỳ với cùng ngày năm trước.")
+
+
+def as_of_paths(period: Period, out_dir, department: str | None, as_of: object):
+    """``reports/2023/bao-cao-2023-den-2023-06-15.html`` (+ .ipynb): never the period's own."""
+    from cchc_lib.reports import report_paths
+
+    html, nb = report_paths(period, out_dir, department)
+    suffix = f"-den-{_instant(as_of):%Y-%m-%d}"
+    return html.with_name(html.stem + suffix + html.suffix), nb.with_name(nb.stem + suffix + nb.suffix)
+
+
+def as_of_report_cli(args) -> int:
+    """``cchc report --period P --as-of DATE``: the period report as of that date."""
+    import sys
+    from pathlib import Path
+
+    from cchc_lib import reports
+
+    period = args.period if isinstance(args.period, Period) else Period.parse(str(args.period))
+    try:
+        at = _instant(args.as_of)
+    except ValueError as exc:
+        print(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-15", file=sys.stderr)
+        return 2
+    processed, out = Path(args.processed), Path(args.out)
+    if getattr(args, "raw", None):
+        from cchc_lib.ingest import IngestError, run_ingest
+
+        try:
+            run_ingest(Path(args.raw), processed)
+        except IngestError as exc:
+            print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
+            return 1
+    department = args.department
+    if department:
+        try:
+            department = reports.resolve_department(department, reports.known_departments(processed))
+        except reports.UnknownDepartmentError as exc:
+            print(f"Lỗi: {exc}", file=sys.stderr)
+            return 2
+    conventions = reports.conventions_parameter(getattr(args, "conventions_obj", None))
+    try:
+        result = reports.render_report(
+            period, processed, out, department,
+            extra_parameters={"as_of": f"{at:%Y-%m-%d}", "conventions": conventions},
+            paths=as_of_paths(period, out, department, at),
+            title=f"{reports.report_title(period)} (đến hết ngày {fmt_date(at)})")
+    except reports.ReportError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"Đã lập báo cáo {to_date_code(period)} đến hết ngày {fmt_date(at)}: {result.html.resolve()} "
+          f"({fmt_number(result.size / 1_048_576, 1)} MB)")
+    return 0
+
+
+# -- "2023-YTD" on the command line ------------------------------------------------------------
+
+YTD_SUFFIX = "-YTD"
+
+
+def parse_year_to_date(text: str) -> Period | None:
+    """``2023-YTD`` -> the year 2023 (to be judged as of a date); None for anything else."""
+    value = str(text).strip().upper()
+    if value.endswith(YTD_SUFFIX) and value[:-len(YTD_SUFFIX)].isdigit():
+        return Period.parse(value[:-len(YTD_SUFFIX)])
+    return None
+
+
+def default_as_of(period: Period, today: pd.Timestamp | None = None) -> pd.Timestamp:
+    """``2023-YTD`` without a date: today, or the year's last day once it is over."""
+    today = pd.Timestamp.now() if today is None else pd.Timestamp(today)
+    return _instant(min(today.normalize(), period.last_day))

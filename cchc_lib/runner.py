@@ -1,0 +1,489 @@
+"""Running report notebooks: papermill in warm kernels, one kernel per batch worker.
+
+A report is a :class:`ReportJob` (notebook, parameters, output paths, title). :func:`run_job`
+executes it with papermill in a :class:`KernelSession` — a kernel started once and kept for
+every report of a worker, its state reset before each report (a fresh IPython namespace and
+execution count, the notebook's folder as working directory) so that no report depends on the
+one before — keeps the executed notebook next to the HTML as the record of the run, and exports
+the HTML with :mod:`cchc_lib.export`. The kernels run with ``CCHC_PLOTLYJS=export``: charts leave
+plotly.js to the export, so the executed notebook carries none.
+
+What a warm kernel saves per report: the kernel's start (0.5 s) and the notebook's imports
+(pandas, plotly, cchc_lib: about 1 s); the batch workers are forked from a process that has
+already imported papermill and nbconvert.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cchc_lib.atomic import make_readable, temp_path, write_text_atomic
+from cchc_lib.export import export_html
+from cchc_lib.periods import Period
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks"
+REPORT_NOTEBOOK = NOTEBOOKS_DIR / "report.ipynb"
+KERNEL_NAME = "cchc"
+EXECUTION_TIMEOUT = 600  # seconds per cell
+STARTUP_TIMEOUT = 60  # seconds for a kernel to answer
+AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
+TITLE = "Báo cáo kết quả giải quyết thủ tục hành chính và công tác cải cách hành chính"
+ENGINE_NAME = "cchc-warm"
+
+
+def report_title(period: Period) -> str:
+    return f"{TITLE} — {period.label_vi} — {AGENCY}"
+
+
+class ReportError(RuntimeError):
+    """A report could not be produced; the message says which period, which cell and why."""
+
+
+@dataclass
+class ReportResult:
+    period: str
+    html: Path | None = None
+    notebook: Path | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    size: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class ReportJob:
+    """One notebook to run and publish."""
+
+    key: str  # how results name it: the period code, or plan_key(year)
+    period: str
+    notebook: Path
+    parameters: dict
+    html: Path
+    ipynb: Path
+    title: str
+    timeout: int = EXECUTION_TIMEOUT
+    retries: int = 1
+    extra: dict = field(default_factory=dict)
+
+
+def slug(text: str) -> str:
+    """``Phòng Đăng ký kinh doanh`` -> ``phong-dang-ky-kinh-doanh``."""
+    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "don-vi"
+
+
+def report_paths(period: Period, out_dir: Path, department: str | None = None) -> tuple[Path, Path]:
+    """(html, ipynb) for a report."""
+    name = f"bao-cao-{period.code}" + (f"-{slug(department)}" if department else "")
+    folder = Path(out_dir) / period.code
+    return folder / f"{name}.html", folder / f"{name}.ipynb"
+
+
+def plan_key(year: int) -> str:
+    """How a batch names the plan report of ``year`` among its results (never a period code)."""
+    return f"ke-hoach-{int(year)}"
+
+
+def resolve_kernel(preferred: str = KERNEL_NAME) -> str:
+    """The project's kernel if its kernelspec is installed, else the current interpreter's."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    try:
+        spec = manager.get_kernel_spec(preferred)
+        if spec.argv and (not os.path.isabs(spec.argv[0]) or os.path.exists(spec.argv[0])):
+            return preferred
+    except NoSuchKernel:
+        pass
+    return "python3"  # ipykernel's native spec runs sys.executable
+
+
+def report_job(
+    period: str | Period,
+    processed_dir: str | Path,
+    out_dir: str | Path,
+    department: str | None = None,
+    *,
+    notebook: str | Path = REPORT_NOTEBOOK,
+    timeout: int = EXECUTION_TIMEOUT,
+    retries: int = 1,
+    extra_parameters: dict | None = None,
+    paths: tuple[Path, Path] | None = None,
+    title: str | None = None,
+    key: str | None = None,
+) -> ReportJob:
+    """The job of one period report (or, with ``extra_parameters``, ``paths`` and ``title``,
+    of another notebook going through the same runner, e.g. the plan report)."""
+    period = period if isinstance(period, Period) else Period.parse(str(period))
+    html_path, nb_path = paths or report_paths(period, Path(out_dir), department)
+    return ReportJob(
+        key=key or period.code,
+        period=period.code,
+        notebook=Path(notebook).resolve(),
+        parameters={
+            "period": period.code,
+            "department": department or None,
+            "processed_dir": str(Path(processed_dir).resolve()),
+            **(extra_parameters or {}),
+        },
+        html=Path(html_path),
+        ipynb=Path(nb_path),
+        title=title or report_title(period),
+        timeout=timeout,
+        retries=retries,
+    )
+
+
+# -- the warm kernel ---------------------------------------------------------------------------
+
+
+def _keep_grammar_out() -> None:
+    """jsonschema builds the grammar of ``rfc3987-syntax`` (0.8 s) on import when that package is
+    installed (JupyterLab's jupyter-events brings it). nbformat only validates notebooks, whose
+    schema has no IRI formats, so this process does without it."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+# Run silently (no execution count, no history) before each report: a fresh namespace, the
+# execution count back at 1, the notebook's folder as working directory. Imported modules stay
+# (that is the point); they hold no report's data.
+CLEAR_CODE = 'get_ipython().reset(new_session=True, aggressive=False)\n'
+RESET_CODE = CLEAR_CODE + '__import__("os").chdir({cwd!r})\n'
+CHDIR_CODE = '__import__("os").chdir({cwd!r})\n'
+
+
+# What the report notebooks import, loaded once per kernel as soon as it is up (failures are
+# left to the notebook that needs the module, where they are reported with the cell).
+WARM_UP_CODE = """try:
+    import IPython.display, cchc_lib.charts, cchc_lib.reports, cchc_lib.indicators, cchc_lib.form06
+except Exception:
+    pass
+"""
+
+
+class KernelSession:
+    """One kernel kept for many notebooks (a batch worker's), reset between them."""
+
+    def __init__(self, kernel_name: str | None = None) -> None:
+        self.kernel_name = kernel_name or resolve_kernel()
+        self.km = None
+        self.kc = None
+        self._client = None
+        self._cleared = False  # a clear was sent after the last report (clear_soon)
+        self.reports = 0
+
+    def launch(self) -> None:
+        """Start the kernel process without waiting for it: the caller has its own imports to
+        do meanwhile (two cores: the kernel boots while this process loads papermill)."""
+        import nbformat
+        from nbclient import NotebookClient
+
+        client = NotebookClient(
+            nbformat.v4.new_notebook(), kernel_name=self.kernel_name, startup_timeout=STARTUP_TIMEOUT,
+            # The kernel's own start-up warnings (TCP without encryption) would flood a batch's
+            # terminal; errors still show.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+        client.km = client.create_kernel_manager()
+        env = {**os.environ, "CCHC_PLOTLYJS": "export"}
+        client.start_new_kernel(env=env, cwd=str(NOTEBOOKS_DIR))
+        self._client = client
+        self.km = client.km
+
+    def connect(self) -> None:
+        """Wait for the kernel, then have it import what every report imports, without waiting
+        for that either (the next request queues behind it)."""
+        if self.km is None:
+            self.launch()
+        self._client.start_new_kernel_client()
+        self.kc = self._client.kc
+        self.kc.execute(WARM_UP_CODE, silent=True, store_history=False)
+
+    def start(self) -> None:
+        self.launch()
+        self.connect()
+
+    @property
+    def alive(self) -> bool:
+        return self.km is not None and self.kc is not None
+
+    def reset(self, cwd: Path) -> None:
+        """Clear the previous report's state (starting the kernel the first time)."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is None:
+            self.launch()
+        if self.kc is None:
+            self.connect()
+        # The kernel runs requests in order: a clear sent by clear_soon is done before this.
+        code = CHDIR_CODE if self._cleared else RESET_CODE
+        self._cleared = False
+        reply = run_sync(self.kc.execute_interactive)(
+            code.format(cwd=str(cwd)), silent=True, store_history=False,
+            timeout=STARTUP_TIMEOUT, output_hook=lambda msg: None)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue', '?')}")
+
+    def clear_soon(self) -> None:
+        """Send the clearing of the report just run without waiting: the kernel does it while
+        this process exports that report."""
+        if self.kc is not None:
+            self.kc.execute(CLEAR_CODE, silent=True, store_history=False)
+            self._cleared = True
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        km, kc, self.km, self.kc, self._client = self.km, self.kc, None, None, None
+        self._cleared = False
+        try:
+            if kc is not None:
+                kc.stop_channels()
+            if km is not None:
+                run_sync(km.shutdown_kernel)(now=True)
+                run_sync(km.cleanup_resources)()
+        except Exception:  # noqa: BLE001 - a kernel that is already gone needs no stopping
+            pass
+
+
+_engine_registered = False
+
+
+def _register_engine() -> None:
+    """papermill's nbclient engine, on the session's kernel and client instead of new ones."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    global _engine_registered
+    if _engine_registered:
+        return
+
+    class WarmEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None,
+                                     session: KernelSession | None = None, **kwargs):
+            from papermill.engines import logger
+
+            client = PapermillNotebookClient(
+                nb_man, km=session.km, timeout=execution_timeout, startup_timeout=start_timeout,
+                kernel_name=kernel_name, log=logger, log_output=log_output, stdout_file=stdout_file,
+                stderr_file=stderr_file)
+            client.kc = session.kc
+            return client.execute()
+
+    papermill_engines.register(ENGINE_NAME, WarmEngine)
+    _engine_registered = True
+
+
+def _cell_first_line(notebook: Path, exec_count: int | None) -> str:
+    """The first non-comment line of the cell that ran as ``[exec_count]`` in an executed
+    notebook (found by its execution count: papermill inserts cells of its own)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(notebook, as_version=4).cells
+    except (OSError, ValueError):
+        return "?"
+    source = next((c.source for c in cells if c.get("execution_count") == exec_count), "")
+    lines = [ln.strip() for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return (lines[0][:80] if lines else "?").replace("«", "").replace("»", "")
+
+
+def run_job(job: ReportJob, session: KernelSession) -> ReportResult:
+    """Execute ``job``'s notebook in ``session`` and publish it. Raises ReportError.
+
+    The executed notebook and the HTML are written to temporary files and renamed into place
+    only when both succeeded, so a failed run leaves an earlier report whole. A failing cell's
+    notebook is kept as ``*.failed.ipynb`` to read the traceback. A kernel that died or did not
+    answer is replaced and the report tried once more."""
+    _keep_grammar_out()
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    _register_engine()
+    started = time.perf_counter()
+    tmp_nb = temp_path(job.ipynb, suffix=".ipynb")
+    attempt = 0
+    try:
+        while True:
+            try:
+                session.reset(job.notebook.parent)
+                pm.execute_notebook(
+                    str(job.notebook), str(tmp_nb), parameters=job.parameters,
+                    engine_name=ENGINE_NAME, session=session, kernel_name=session.kernel_name,
+                    execution_timeout=job.timeout, start_timeout=STARTUP_TIMEOUT, progress_bar=False,
+                    log_output=False, request_save_on_cell_execute=False,
+                )
+                session.reports += 1
+                session.clear_soon()
+                break
+            except PapermillExecutionError as exc:
+                session.clear_soon()
+                failed = job.ipynb.with_suffix(".failed.ipynb")
+                make_readable(tmp_nb)
+                os.replace(tmp_nb, failed)
+                raise ReportError(
+                    f"Báo cáo {job.period}: lỗi ở ô số {exc.cell_index} của {job.notebook.name} "
+                    f"(lần chạy [{exc.exec_count}], «{_cell_first_line(failed, exc.exec_count)}»): "
+                    f"{exc.ename}: {exc.evalue}. Sổ tay đã chạy (có vết lỗi): {failed}"
+                ) from None
+            except (RuntimeError, TimeoutError, OSError) as exc:
+                # A dead or stuck kernel (or a port taken between choosing and binding it by
+                # another process) is transient: a fresh kernel, once more.
+                session.shutdown()
+                attempt += 1
+                if attempt > job.retries:
+                    raise ReportError(f"Báo cáo {job.period}: không chạy được kernel: {exc}") from exc
+        nb = nbformat.read(tmp_nb, as_version=4)
+        write_text_atomic(job.html, export_html(nb, title=job.title))
+        make_readable(tmp_nb)
+        os.replace(tmp_nb, job.ipynb)
+        job.ipynb.with_suffix(".failed.ipynb").unlink(missing_ok=True)
+    finally:
+        tmp_nb.unlink(missing_ok=True)
+    return ReportResult(job.key, job.html, job.ipynb, None, time.perf_counter() - started,
+                        job.html.stat().st_size)
+
+
+def render_report(
+    period: str | Period,
+    processed_dir: str | Path,
+    out_dir: str | Path,
+    department: str | None = None,
+    *,
+    notebook: str | Path = REPORT_NOTEBOOK,
+    kernel_name: str | None = None,
+    timeout: int = EXECUTION_TIMEOUT,
+    retries: int = 1,
+    extra_parameters: dict | None = None,
+    paths: tuple[Path, Path] | None = None,
+    title: str | None = None,
+) -> ReportResult:
+    """Execute the report notebook for one period in a kernel of its own and publish it.
+    Raises ReportError. ``extra_parameters``, ``paths`` (html, ipynb) and ``title`` let another
+    notebook (the plan report) go through the same runner."""
+    job = report_job(period, processed_dir, out_dir, department, notebook=notebook, timeout=timeout,
+                     retries=retries, extra_parameters=extra_parameters, paths=paths, title=title)
+    return run_one(job, kernel_name)
+
+
+def run_one(job: ReportJob, kernel_name: str | None = None) -> ReportResult:
+    """Run one job in a kernel started for it and stopped after it."""
+    session = KernelSession(kernel_name)
+    try:
+        _launch_quietly(session)
+        _warm_parent()
+        return run_job(job, session)
+    finally:
+        session.shutdown()
+
+
+def _launch_quietly(session: KernelSession) -> None:
+    """Start the kernel early; a failure is met again, and reported, by the first report."""
+    try:
+        session.launch()
+    except Exception:  # noqa: BLE001 - run_job retries and reports it
+        session.shutdown()
+
+
+def _warm_parent() -> None:
+    """While the kernel boots and runs the notebook: import papermill here, and build the HTML
+    exporter (template compilation, 0.6 s) on a thread, so the export does not wait for it."""
+    import threading
+
+    from cchc_lib.export import warm_exporter
+
+    _keep_grammar_out()
+    threading.Thread(target=warm_exporter, name="cchc-export-warm-up", daemon=True).start()
+    import papermill  # noqa: F401
+
+
+# -- batches -----------------------------------------------------------------------------------
+
+_worker_session: KernelSession | None = None  # the kernel of this batch worker process
+
+
+def _worker_init(kernel_name: str) -> None:
+    """A batch worker's set-up: its kernel, started on its first report and stopped when the
+    worker ends (multiprocessing finalizers run in workers; atexit does not)."""
+    from multiprocessing import util
+
+    global _worker_session
+    _forget_parent_event_loop()
+    _worker_session = KernelSession(kernel_name)
+    util.Finalize(None, _worker_session.shutdown, exitpriority=10)
+    _launch_quietly(_worker_session)
+
+
+def _forget_parent_event_loop() -> None:
+    """A forked worker inherits its parent's asyncio loop (the one jupyter's run_sync keeps),
+    whose epoll instance the two processes would share: closed here (the child's copies of its
+    descriptors only), so that the worker's first kernel call makes a loop of its own."""
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    if not loop.is_running():
+        loop.close()
+
+
+def _run_safely(job: ReportJob, session: KernelSession) -> ReportResult:
+    """Never raises, so that one failed report does not stop a batch."""
+    started = time.perf_counter()
+    try:
+        return run_job(job, session)
+    except ReportError as exc:
+        return ReportResult(job.key, error=str(exc), seconds=time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - reported per report, the batch goes on
+        return ReportResult(job.key, error=f"Báo cáo {job.key}: {type(exc).__name__}: {exc}",
+                            seconds=time.perf_counter() - started)
+
+
+def _worker_run(job: ReportJob) -> ReportResult:
+    return _run_safely(job, _worker_session)
+
+
+def run_jobs(jobs: Sequence[ReportJob], *, workers: int = 2, kernel_name: str | None = None,
+             on_done: Callable[[], None] | None = None) -> list[ReportResult]:
+    """Run ``jobs`` in ``workers`` processes, each with one kernel for all its reports; results
+    in the order of ``jobs``. ``on_done`` is called after each report (a progress bar)."""
+    kernel_name = kernel_name or resolve_kernel()
+    results: dict[int, ReportResult] = {}
+    if workers <= 1 or len(jobs) == 1:
+        session = KernelSession(kernel_name)
+        try:
+            _launch_quietly(session)
+            _warm_parent()
+            for i, job in enumerate(jobs):
+                results[i] = _run_safely(job, session)
+                if on_done:
+                    on_done()
+        finally:
+            session.shutdown()
+    else:
+        _keep_grammar_out()
+        import papermill  # noqa: F401 - imported once here, inherited by the forked workers
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_init,
+                                 initargs=(kernel_name,)) as pool:
+            futures = {pool.submit(_worker_run, job): i for i, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if on_done:
+                    on_done()
+    return [results[i] for i in range(len(jobs))]
