@@ -22,6 +22,10 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "year": (1950, 2099),
     # Task numbers within an area of the plan.
     "task_no": (1, 1000),
+    # Manual figures (the targets no system exports): counts of documents, staff, dossiers ...
+    # of one department in a year; a province has tens of thousands, never tens of millions.
+    "numerator": (0, 10_000_000),
+    "denominator": (0, 10_000_000),
 }
 # A numeric column added later without a bound of its own still gets one.
 DEFAULT_BOUNDS: tuple[float, float] = (-1e9, 1e9)
