@@ -71,3 +71,15 @@ def set_text_cell(cell, value: object) -> None:
         cell.data_type = "s"  # openpyxl makes any text starting with "=" a formula
     else:
         cell.value = value
+
+
+def no_formulas(workbook) -> None:
+    """Make every text cell of an openpyxl workbook a string cell, never a formula (call it just
+    before saving a workbook built with ``append``, which turns any text starting with "=" into
+    a formula). Text read by ingest holds no character the XLSX format forbids (append would
+    refuse it); set_text_cell also clears them from text put in afterwards."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    set_text_cell(cell, cell.value)

@@ -303,3 +303,19 @@ def test_ragged_rows_are_rejected_whole_and_harmless_trailing_cells_are_not(tmp_
     assert result.tables["dossiers"]["source_row"].tolist() == [2, 5]
     # A shifted row's id may be another column's value (an ID number): left out.
     assert result.rejects["dossier_id"].tolist() == ["", "", ""]
+
+
+def test_no_formulas_in_a_workbook_built_with_append(tmp_path):
+    """Any workbook we write (e.g. table exports built with ws.append) goes through no_formulas."""
+    from openpyxl import Workbook
+
+    from cchc_lib.safe_text import no_formulas
+
+    book = Workbook()
+    book.active.append(["Phòng", HYPERLINK, DDE, 3, "Đầu tư"])
+    no_formulas(book)
+    book.save(tmp_path / "t.xlsx")
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as zf:
+        assert "<f>" not in zf.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    row = [(c.value, c.data_type) for c in load_workbook(tmp_path / "t.xlsx").active[1]]
+    assert row == [("Phòng", "s"), (HYPERLINK, "s"), (DDE, "s"), (3, "n"), ("Đầu tư", "s")]
