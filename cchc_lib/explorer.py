@@ -1,15 +1,18 @@
 """The analysts' explorer, without widgets: what a choice of controls asks, and the answer.
 
 A :class:`Selection` holds what the analyst clicked (indicators, breakdown, granularity, date
-range, the period looked at, a department, a procedure, the period to compare with). The
+range, the period looked at, a department, a procedure, the period to compare with, and the
+reporting conventions: the data window and how dossiers are counted). The
 functions here turn a selection into tables and figures, every number coming from the indicator
 engine (:mod:`cchc_lib.indicators`) through one memoising :class:`Engine`; the explorer adds only
 presentation (ordering, the share of a group in the overall gap, labels). The widgets that drive
 all of this live in :mod:`cchc_lib.explorer_ui`; exports in :mod:`cchc_lib.explorer_export`.
 
-Adding a control later (the reporting window and the counting conventions of the real-exports
-work): one more field on :class:`Selection` and one more keyword in :meth:`Engine.kwargs`, the
-single place where a selection becomes engine arguments; every view follows.
+The conventions (:mod:`cchc_lib.conventions`: window calendar|nd09, timeliness, withdrawn
+dossiers) are the engine's own: :class:`Engine` keeps one grid-backed copy of the data per
+combination chosen (``ProcessedData.conventions`` + a month grid built for them), so every view
+under a combination is what ``cchc indicators --conventions FILE --window W`` prints, and
+switching back to a combination seen before costs no rebuild.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
+from cchc_lib.conventions import Conventions
+from cchc_lib.formatting import fmt_date
 from cchc_lib.indicators import (
     BY_LABELS,
     CATALOGUE_INDICATORS,
@@ -30,7 +36,7 @@ from cchc_lib.indicators import (
     compute_many,
 )
 from cchc_lib.measure_grid import with_grid
-from cchc_lib.periods import Period, month_of, periods_between
+from cchc_lib.periods import ND09_DAY, Period, month_of, periods_between
 
 Granularity = Literal["month", "quarter", "year"]
 
@@ -56,6 +62,10 @@ TIMELINESS_LABELS = {
     "pending": "Đang giải quyết (trong hạn)", "pending_overdue": "Đang giải quyết (quá hạn)",
 }
 CHANNEL_LABELS = {"online": "Trực tuyến", "in_person": "Trực tiếp", "postal": "Bưu chính công ích"}
+# The conventions' choices as the controls say them (conventions.md §3).
+WINDOW_LABELS = {"calendar": "Theo tháng dương lịch", "nd09": "Theo NĐ 09/2019 (ngày 15 → ngày 14)"}
+TIMELINESS_CONVENTION_LABELS = {"instant": "Thời điểm", "day": "Ngày"}
+WITHDRAWN_LABELS = {"by_dates": "Xét theo ngày", "on_time": "Tính đúng hạn", "excluded": "Không tính"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,22 @@ class Selection:
     department: str | None = None
     procedure: str | None = None
     compare: str = "yoy"
+    conventions: Conventions = DEFAULT_CONVENTIONS  # the data window is ``conventions.window``
+
+    @property
+    def window(self) -> str:
+        """The data window of every period shown: ``calendar`` or ``nd09`` (15th to 14th)."""
+        return self.conventions.window
+
+    def label(self, period: Period) -> str:
+        """A period's Vietnamese label, with its data window's dates under nd09:
+        ``Quý I/2023 (số liệu từ 15/12/2022 đến 14/03/2023)``."""
+        return period.with_window(self.window).label_window_vi
+
+    def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last day of the data the range covers (under the data window)."""
+        periods = self.periods()
+        return periods[0].with_window(self.window).start, periods[-1].with_window(self.window).last_day
 
     def periods(self) -> list[Period]:
         """The periods of the chosen granularity that overlap the date range, in order."""
@@ -93,20 +119,37 @@ class Selection:
         return self.indicators[0]
 
 
-def data_months(data: ProcessedData) -> tuple[Period, Period]:
-    """The first and last month with a received dossier."""
+def window_month_of(instant: object, window: str = "calendar") -> Period:
+    """The month whose data window holds an instant: its calendar month, or under nd09 the next
+    month from the 15th on (20/12/2023 is in Tháng 1/2024's window 15/12/2023-14/01/2024)."""
+    month = month_of(instant)
+    return month.shift(1) if window == "nd09" and pd.Timestamp(instant).day >= ND09_DAY else month
+
+
+def data_months(data: ProcessedData, window: str = "calendar") -> tuple[Period, Period]:
+    """The first and last month (under ``window``) with a received dossier."""
     received = data.dossiers["received_at"].dropna()
     if received.empty:
         today = month_of(pd.Timestamp.now())
         return today, today
-    return month_of(received.min()), month_of(received.max())
+    return window_month_of(received.min(), window), window_month_of(received.max(), window)
+
+
+def choose_conventions(base: Conventions, window: str | None = None, timeliness: str | None = None,
+                       withdrawn: str | None = None) -> Conventions:
+    """``base`` with the controls' choices. A window other than the base's is set the way
+    ``--window`` sets it (both windows); the same choices always give the same (equal)
+    conventions, so the engine's cache finds them again."""
+    chosen = replace(base, timeliness=timeliness or base.timeliness, withdrawn=withdrawn or base.withdrawn)
+    return chosen if window is None or window == chosen.window else chosen.with_window(window)
 
 
 def default_selection(data: ProcessedData) -> Selection:
-    """Online share by month over the last 12 months with data: the question analysts ask first."""
-    first, last = data_months(data)
+    """Online share by month over the last 12 months with data, under the data's conventions
+    (the packaged conventions file unless another was given): the question analysts ask first."""
+    first, last = data_months(data, data.conventions.window)
     start = max(first, last.shift(-11))
-    return Selection(start=start, end=last)
+    return Selection(start=start, end=last, conventions=data.conventions)
 
 
 class Engine:
@@ -114,30 +157,57 @@ class Engine:
     engine's arguments (an indicator, the order of a table) costs no recomputation, and going
     back to an earlier choice is free. Every value is ``compute_many`` output, untouched."""
 
-    def __init__(self, data: ProcessedData, size: int = 64) -> None:
-        # The engine reads a month grid built once instead of the dossiers on every call (same
-        # numbers: tests/test_measure_grid.py); a click then costs milliseconds, not a pass.
-        self.data = data if data.grid is not None else with_grid(data)
+    def __init__(self, data: ProcessedData, size: int = 64, grids: int = 6) -> None:
+        # The engine reads a month grid built once per conventions instead of the dossiers on
+        # every call (same numbers: tests/test_measure_grid.py); a click then costs
+        # milliseconds, not a pass. ``grids``: how many combinations of conventions keep theirs
+        # (3 withdrawn x 2 timeliness x 2 windows = 12 possible; each grid is a few MB).
+        self.grids = grids
+        self._plain = data  # the processed data as loaded: every combination starts from it
+        self._grids: OrderedDict[Conventions, ProcessedData] = OrderedDict()
+        self.grids_built = 0  # month grids built (for tests and the benchmark)
+        if data.grid is not None and data.grid.serves(data.conventions, data.conventions.window):
+            self._grids[data.conventions] = data
+        self.data = self.data_for(data.conventions)
         self.size = size
         self._memo: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
         self.names = procedure_names(self.data)
         self.calls = 0  # engine computations actually run (for tests and the benchmark)
 
+    def data_for(self, conventions: Conventions) -> ProcessedData:
+        """The data under ``conventions``, with a month grid built for them and their window
+        (built on first use, then kept: switching back is free)."""
+        if conventions in self._grids:
+            self._grids.move_to_end(conventions)
+            return self._grids[conventions]
+        prepared = with_grid(replace(self._plain, conventions=conventions, grid=None, _counted=None))
+        self.grids_built += 1
+        self._grids[conventions] = prepared
+        while len(self._grids) > self.grids:
+            oldest = next(iter(self._grids))
+            if oldest == self._plain.conventions:  # the opening conventions' grid stays
+                self._grids.move_to_end(oldest)
+                oldest = next(iter(self._grids))
+            self._grids.pop(oldest)
+        return prepared
+
     @staticmethod
     def kwargs(selection: Selection) -> dict:
-        """The selection's engine arguments besides periods and breakdown: today the department;
-        the reporting window and conventions join here when the engine has them."""
+        """The selection's engine arguments besides periods and breakdown: the department (the
+        conventions choose the data, see :meth:`data_for`)."""
         return {"department": selection.department}
 
     def frame(self, periods: list[Period], by: str, selection: Selection) -> pd.DataFrame:
-        """``compute_many`` for these periods and breakdown under the selection's filters."""
+        """``compute_many`` for these periods and breakdown under the selection's filters and
+        conventions."""
         kwargs = self.kwargs(selection)
-        key = (tuple(p.code for p in periods), by, tuple(sorted(kwargs.items())))
+        key = (tuple(p.code for p in periods), by, tuple(sorted(kwargs.items())), selection.conventions)
         if key in self._memo:
             self._memo.move_to_end(key)
             return self._memo[key]
         self.calls += 1
-        result = compute_many(self.data, periods, by=by, with_changes=False, **kwargs)
+        data = self.data_for(selection.conventions)
+        result = compute_many(data, periods, by=by, with_changes=False, **kwargs)
         self._memo[key] = result
         if len(self._memo) > self.size:
             self._memo.popitem(last=False)
@@ -262,16 +332,23 @@ def department_procedures(engine: Engine, selection: Selection) -> pd.DataFrame:
 
 def dossier_timeliness(data: ProcessedData, selection: Selection) -> pd.DataFrame:
     """Drill-down to the dossiers of the chosen procedure (in the chosen department) that the
-    period's timeliness counts: resolved in the period (early / on the day / late, the engine's
-    classes) or still open at its end (within or past the due date). No personal data: the
+    period's timeliness counts, under the selection's conventions and data window exactly as
+    the engine counts them (:func:`cchc_lib.conventions.counted_dossiers`: never-received
+    registrations out, withdrawn ones per the convention, due instants per the timeliness
+    convention, a stopped clock never overdue): resolved in the period (early / on the day /
+    late) or still open at its end (within or past the due date). No personal data: the
     processed dossiers carry none. Columns: ``dossier_id, channel, received_at, due_at,
-    completed_at, timeliness, days_over`` (days past the due date, negative = ahead)."""
+    completed_at, timeliness, days_over`` (``due_at`` as recorded; ``days_over``: days past the
+    due date, negative = ahead; whole days when timeliness is judged by the day)."""
     columns = ["dossier_id", "channel", "received_at", "due_at", "completed_at", "timeliness",
                "days_over"]
     if selection.procedure is None:
         return pd.DataFrame(columns=columns)
-    focus = selection.focus()
-    d = data.dossiers
+    conventions = selection.conventions
+    counted = (data if data.conventions == conventions else replace(data, conventions=conventions,
+                                                                    grid=None, _counted=None)).counted()
+    focus = selection.focus().with_window(selection.window)
+    d = counted
     mask = d["procedure_code"] == selection.procedure
     if selection.department is not None:
         mask &= d["department"] == selection.department
@@ -286,16 +363,22 @@ def dossier_timeliness(data: ProcessedData, selection: Selection) -> pd.DataFram
     late = resolved & (d["completed_at"] > d["due_at"]).to_numpy(dtype=bool)
     early = resolved & ~late & (d["completed_at"].dt.normalize() < d["due_at"].dt.normalize()).to_numpy(
         dtype=bool)
-    overdue_open = ~resolved & (d["due_at"] < end).to_numpy(dtype=bool)
+    # A stopped clock (awaiting the citizen, suspended) is never overdue while open.
+    overdue_open = ~resolved & (d["due_at"] < end).to_numpy(dtype=bool) & ~d["clock_stopped"].to_numpy(
+        dtype=bool)
     cls = np.select([late, early, resolved, overdue_open],
                     ["late", "early", "on_day", "pending_overdue"], "pending")
     reference = d["completed_at"].where(resolved, end)
-    days_over = (reference - d["due_at"]).dt.total_seconds() / 86400
+    if conventions.timeliness == "day":
+        days_over = (reference.dt.normalize() - d["due_at"].dt.normalize()).dt.days.astype(float)
+    else:
+        days_over = (reference - d["due_at"]).dt.total_seconds() / 86400
+    recorded_due = data.dossiers.loc[d.index, "due_at"]
     out = pd.DataFrame({
         "dossier_id": d["dossier_id"].astype(str).to_numpy(),
         "channel": d["channel"].map(CHANNEL_LABELS).fillna(d["channel"]).astype(str).to_numpy(),
         "received_at": d["received_at"].to_numpy(),
-        "due_at": d["due_at"].to_numpy(),
+        "due_at": recorded_due.to_numpy(),
         "completed_at": d["completed_at"].where(resolved).to_numpy(),
         "timeliness": cls,
         "days_over": days_over.to_numpy(dtype=float),
@@ -347,7 +430,31 @@ def describe(selection: Selection) -> str:
     span = (periods[0].label_vi if len(periods) == 1
             else f"{periods[0].label_vi} – {periods[-1].label_vi}")
     who = selection.department or "Toàn Sở"
-    return f"{names} — {who} — {span}"
+    return f"{names} — {who} — {span}{window_note(selection)}"
+
+
+def window_note(selection: Selection) -> str:
+    """`` (số liệu từ 15/12/2022 đến 14/12/2023)`` under the nd09 window (whose months are not
+    the calendar's), nothing under the calendar one."""
+    if selection.window == "calendar":
+        return ""
+    first, last = selection.span()
+    return f" (số liệu từ {fmt_date(first)} đến {fmt_date(last)})"
+
+
+def conventions_about(selection: Selection) -> list[tuple[str, str]]:
+    """The window and counting conventions of a selection, in Vietnamese (for the export's
+    'Lựa chọn' sheet)."""
+    c = selection.conventions
+    first, last = selection.span()
+    rows = [
+        ("Kỳ số liệu", f"{WINDOW_LABELS[c.window]}: số liệu từ {fmt_date(first)} đến {fmt_date(last)}"),
+        ("Đúng hạn xét theo", TIMELINESS_CONVENTION_LABELS[c.timeliness]),
+        ("Hồ sơ công dân rút", WITHDRAWN_LABELS[c.withdrawn]),
+    ]
+    if c.source:
+        rows.append(("Tệp quy ước", str(c.source)))
+    return rows
 
 
 def breakdown_label(by: str) -> str:

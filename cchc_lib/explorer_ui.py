@@ -3,7 +3,10 @@ place, and the tables under it. ``explore(processed_dir)`` in a notebook cell is
 
 Every control calls :meth:`Explorer.refresh`, which asks :mod:`cchc_lib.explorer` (the engine,
 memoised) for the frames and lays them out with :mod:`cchc_lib.explorer_view`. Driven from
-Python, ``ui.controls["department"].value = "..."`` runs exactly what a click runs.
+Python, ``ui.controls["department"].value = "..."`` runs exactly what a click runs. The data
+window and counting conventions are controls too (``window``, ``timeliness``, ``withdrawn``),
+starting at the conventions the data was loaded with (the packaged conventions file unless
+``explore(conventions_file=...)`` names another).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import plotly.graph_objects as go
 
 from cchc_lib import explorer as ex
 from cchc_lib import explorer_view as view
+from cchc_lib.conventions import ConventionsError, load_conventions
+from cchc_lib.formatting import fmt_date
 from cchc_lib.indicators import (
     BY_CHOICES,
     BY_LABELS,
@@ -44,9 +49,13 @@ class Explorer:
         self.data = self.engine.data
         self.export_dir = Path(export_dir)
         self.names = self.engine.names
-        first, last = ex.data_months(data)
+        # The months offered span the data under either window (under nd09 a dossier received
+        # on 20/12 is in January's window).
+        first, _ = ex.data_months(data, "calendar")
+        _, last = ex.data_months(data, "nd09")
         self.months = periods_between(first, last, "month")
         sel = selection or ex.default_selection(data)
+        self.base_conventions = sel.conventions  # the file's conventions the controls start at
         self._quiet = False
         self.frames: dict[str, pd.DataFrame] = {}
         self.chart: go.Figure = go.Figure()
@@ -57,6 +66,7 @@ class Explorer:
         self.drill = w.HTML()
         self.compare_table = w.HTML()
         self.status = w.HTML()
+        self.span = w.HTML()  # the dates the range covers under the chosen window
         self.widget = self._layout()
         for control in self.controls.values():
             if isinstance(control, w.ValueWidget):
@@ -93,6 +103,15 @@ class Explorer:
                                     layout=w.Layout(width="520px"), style=LABEL),
             "compare": w.Dropdown(options=[(v, k) for k, v in ex.COMPARE_LABELS.items()], value=sel.compare,
                                   description="So sánh với", style=LABEL),
+            "window": w.Dropdown(options=[(v, k) for k, v in ex.WINDOW_LABELS.items()],
+                                 value=sel.conventions.window, description="Kỳ số liệu", style=LABEL,
+                                 layout=w.Layout(width="360px")),
+            "timeliness": w.Dropdown(options=[(v, k) for k, v in ex.TIMELINESS_CONVENTION_LABELS.items()],
+                                     value=sel.conventions.timeliness, description="Đúng hạn xét theo",
+                                     style=LABEL),
+            "withdrawn": w.Dropdown(options=[(v, k) for k, v in ex.WITHDRAWN_LABELS.items()],
+                                    value=sel.conventions.withdrawn, description="Hồ sơ công dân rút",
+                                    style=LABEL),
             "export_excel": w.Button(description="Xuất bảng Excel", icon="table"),
             "export_png": w.Button(description="Xuất biểu đồ PNG", icon="image"),
             "export_html": w.Button(description="Xuất biểu đồ HTML", icon="file"),
@@ -111,7 +130,8 @@ class Explorer:
             w.HTML(view.TABLE_CSS + "<h3 style='margin:4px 0'>Khám phá chỉ số CCHC</h3>"),
             w.HBox([c["group"], c["indicators"]]),
             w.HBox([c["by"], c["granularity"]]),
-            w.HBox([w.Label("Thời gian:"), c["start"], c["end"]]),
+            w.HBox([w.Label("Thời gian:"), c["start"], c["end"], self.span]),
+            w.HBox([c["window"], c["timeliness"], c["withdrawn"]]),
             w.HBox([c["period"], c["compare"]]),
             w.HBox([c["department"], c["procedure"]]),
             self.figure,
@@ -135,6 +155,9 @@ class Explorer:
             period=Period.parse(c["period"].value) if c["period"].value else None,
             department=c["department"].value or None, procedure=c["procedure"].value or None,
             compare=c["compare"].value,
+            conventions=ex.choose_conventions(self.base_conventions, window=c["window"].value,
+                                              timeliness=c["timeliness"].value,
+                                              withdrawn=c["withdrawn"].value),
         )
 
     def _changed(self, change: dict) -> None:
@@ -161,7 +184,7 @@ class Explorer:
     def _sync_periods(self, sel: ex.Selection) -> ex.Selection:
         """Keep the 'period looked at' list in step with the range and granularity."""
         periods = sel.periods()
-        options = [(p.label_vi, p.code) for p in periods]
+        options = [(sel.label(p), p.code) for p in periods]
         focus = sel.focus()
         control = self.controls["period"]
         self._quiet = True
@@ -199,24 +222,28 @@ class Explorer:
         sel = self._sync_procedures(procedures, sel)
         if sel.by == "overall":
             self.chart = view.trend_figure(trend, sel)
-            main = view.prepare_table(trend, "trend", department=sel.department)
+            main = view.prepare_table(trend, "trend", department=sel.department, window=sel.window)
             columns = view.table_columns("trend", sel.by)
             caption = f"{ex.describe(sel)}: tử số, mẫu số, kết quả, chỉ tiêu và đánh giá"
         else:
             rows = ex.breakdown(self.engine, sel)
             self.chart = view.breakdown_figure(rows, sel, self.names)
-            main = view.prepare_table(rows, "breakdown", self.names, sel.department)
+            main = view.prepare_table(rows, "breakdown", self.names, sel.department, sel.window)
             columns = view.table_columns("breakdown", sel.by)
-            caption = (f"Theo {BY_LABELS[sel.by].lower()} — {sel.focus().label_vi}, xếp từ nhóm kéo kết quả "
-                       "chung xuống nhiều nhất")
+            caption = (f"Theo {BY_LABELS[sel.by].lower()} — {sel.label(sel.focus())}, xếp từ nhóm kéo "
+                       "kết quả chung xuống nhiều nhất")
         view.update_widget(self.figure, self.chart)
         self.table.value = view.table_html(main, columns, caption)
         compared = view.prepare_table(ex.comparison(self.engine, sel), "comparison", self.names,
-                                      sel.department)
+                                      sel.department, sel.window)
         self.compare_table.value = view.table_html(
             compared, view.table_columns("comparison", sel.by),
-            f"{sel.focus().label_vi} so với {sel.other().label_vi}")
-        dossiers = view.prepare_table(ex.dossier_timeliness(self.data, sel), "dossiers")
+            f"{sel.label(sel.focus())} so với {sel.label(sel.other())}")
+        first, last = sel.span()
+        self.span.value = (f"<span style='color:#555'>số liệu từ {fmt_date(first)} đến {fmt_date(last)}"
+                           "</span>")
+        dossiers = view.prepare_table(
+            ex.dossier_timeliness(self.engine.data_for(sel.conventions), sel), "dossiers")
         self.frames = {"main": main, "comparison": compared, "procedures": procedures, "dossiers": dossiers}
         self._columns = {"main": columns, "comparison": view.table_columns("comparison", sel.by)}
         self.drill.value = self._drill_html(sel, procedures, dossiers)
@@ -226,7 +253,7 @@ class Explorer:
         if sel.department is None:
             return "<p>Chọn một phòng ở ô <b>Phòng</b> để xem các thủ tục của phòng, xếp từ kém nhất.</p>"
         label = INDICATORS[sel.indicator].label_vi
-        caption = f"{sel.department} — {label} theo thủ tục, {sel.focus().label_vi}, kém nhất trước"
+        caption = f"{sel.department} — {label} theo thủ tục, {sel.label(sel.focus())}, kém nhất trước"
         parts = [view.table_html(procedures, view.table_columns("procedures", "procedure"), caption)]
         if sel.procedure is None:
             parts.append("<p>Chọn một thủ tục ở ô <b>Thủ tục</b> để xem tiến độ từng hồ sơ.</p>")
@@ -234,7 +261,7 @@ class Explorer:
             parts.append(view.table_html(
                 dossiers, view.table_columns("dossiers", ""),
                 f"Hồ sơ của thủ tục {sel.procedure} {self.names.get(sel.procedure, '')} trong "
-                f"{sel.focus().label_vi}: đã giải quyết trong kỳ hoặc còn tồn cuối kỳ"))
+                f"{sel.label(sel.focus())}: đã giải quyết trong kỳ hoặc còn tồn cuối kỳ"))
         return "".join(parts)
 
     # -- exports --------------------------------------------------------------------------------
@@ -265,14 +292,17 @@ class Explorer:
 
 
 def explore(processed_dir: str | Path = "../data/processed",
-            export_dir: str | Path = "../reports/explore") -> Explorer | None:
-    """Load the processed data, build the panel and display it (the notebook's one call). Without
-    processed data, say in Vietnamese what to run instead of showing a traceback."""
+            export_dir: str | Path = "../reports/explore",
+            conventions_file: str | Path | None = None) -> Explorer | None:
+    """Load the processed data, build the panel and display it (the notebook's one call); the
+    window and conventions controls start at ``conventions_file``'s values (the packaged
+    conventions.yaml when None). Without processed data or with a bad conventions file, say in
+    Vietnamese what is wrong instead of showing a traceback."""
     from IPython.display import HTML, display
 
     try:
-        data = load_processed(Path(processed_dir))
-    except MissingDataError as exc:
+        data = load_processed(Path(processed_dir), load_conventions(conventions_file))
+    except (MissingDataError, ConventionsError) as exc:
         display(HTML(f"<p style='color:#c62828'><b>{view.esc(exc)}</b></p>"))
         return None
     if data.dossiers.empty:

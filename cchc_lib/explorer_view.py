@@ -15,12 +15,14 @@ import plotly.graph_objects as go
 
 from cchc_lib import charts
 from cchc_lib.atomic import atomic_path, write_text_atomic
+from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.explorer import (
     COMPARE_LABELS,
     GRANULARITY_LABELS,
     TIMELINESS_LABELS,
     Selection,
     breakdown_label,
+    conventions_about,
     describe,
 )
 from cchc_lib.formatting import fmt_datetime, fmt_number
@@ -85,7 +87,7 @@ def breakdown_figure(rows: pd.DataFrame, selection: Selection, names: dict[str, 
     chosen indicator; the first indicator's target as a dashed line."""
     focus = selection.focus()
     title = (f"{INDICATORS[selection.indicator].label_vi} theo {breakdown_label(selection.by).lower()}"
-             f" — {focus.label_vi}" + (f" — {selection.department}" if selection.department else ""))
+             f" — {selection.label(focus)}" + (f" — {selection.department}" if selection.department else ""))
     rate = _unit(selection.indicator) == "rate"
     fig = charts._base(title, percent_axis=False)
     first = rows[rows["indicator"] == selection.indicator]
@@ -176,12 +178,17 @@ def table_columns(kind: str, by: str) -> list[Column]:
 
 
 def prepare_table(rows: pd.DataFrame, kind: str, names: dict[str, str] | None = None,
-                  department: str | None = None) -> pd.DataFrame:
+                  department: str | None = None, window: str = "calendar") -> pd.DataFrame:
     """Add the Vietnamese text columns a table shows (period and group labels, timeliness).
-    Under a department filter the engine's overall group is that department: named so."""
+    Under a department filter the engine's overall group is that department: named so. Under
+    the nd09 window a period's label gives its data window's dates."""
     rows = rows.copy()
+
+    def label(code: object) -> str:
+        return Period.parse(str(code)).with_window(window).label_window_vi
+
     if "period" in rows:
-        rows["period_vi"] = rows["period"].map(lambda c: Period.parse(str(c)).label_vi)
+        rows["period_vi"] = rows["period"].map(label)
     if "group" in rows:
         by = str(rows["group_by"].iloc[0]) if "group_by" in rows and len(rows) else ""
         names = names or {}
@@ -192,8 +199,8 @@ def prepare_table(rows: pd.DataFrame, kind: str, names: dict[str, str] | None = 
     if "timeliness" in rows:
         rows["timeliness_vi"] = rows["timeliness"].map(TIMELINESS_LABELS)
     if "period_a" in rows:
-        rows["period_a_vi"] = rows["period_a"].map(lambda c: Period.parse(str(c)).label_vi)
-        rows["period_b_vi"] = rows["period_b"].map(lambda c: Period.parse(str(c)).label_vi)
+        rows["period_a_vi"] = rows["period_a"].map(label)
+        rows["period_b_vi"] = rows["period_b"].map(label)
     return rows
 
 
@@ -321,24 +328,28 @@ def write_excel(path: Path, sheets: list[tuple[str, pd.DataFrame, list[Column]]]
 
 
 def selection_about(selection: Selection) -> list[tuple[str, str]]:
-    """The choice behind an export, in Vietnamese (the workbook's 'Lựa chọn' sheet)."""
+    """The choice behind an export, in Vietnamese (the workbook's 'Lựa chọn' sheet): the
+    controls, the data window (with its dates) and the counting conventions."""
     periods = selection.periods()
     return [
         ("Chỉ tiêu", "; ".join(INDICATORS[i].label_vi for i in selection.indicators)),
         ("Chia theo", breakdown_label(selection.by)),
         ("Chu kỳ", GRANULARITY_LABELS[selection.granularity]),
         ("Khoảng thời gian", f"{periods[0].label_vi} – {periods[-1].label_vi}"),
-        ("Kỳ phân tích", selection.focus().label_vi),
-        ("So sánh với", f"{COMPARE_LABELS[selection.compare]} ({selection.other().label_vi})"),
+        ("Kỳ phân tích", selection.label(selection.focus())),
+        ("So sánh với", f"{COMPARE_LABELS[selection.compare]} ({selection.label(selection.other())})"),
         ("Phòng", selection.department or "Tất cả các phòng"),
         ("Thủ tục", selection.procedure or "—"),
+        *conventions_about(selection),
         ("Nguồn số liệu", "cchc_lib.indicators (cùng bộ máy tính với lệnh cchc indicators)"),
     ]
 
 
 def export_stem(selection: Selection, what: str) -> str:
     """A file name that says what the file holds, e.g.
-    ``bang-ty-le-ho-so-nop-truc-tuyen-theo-phong-xu-ly-2023-03-toan-so``."""
+    ``bang-ty-le-ho-so-nop-truc-tuyen-theo-phong-xu-ly-2023-03-toan-so``; under the nd09 window
+    or counting conventions other than the project's defaults it says so at the end
+    (``-ky-nd09``, ``-dung-han-theo-ngay``, ``-ho-so-rut-tinh-dung-han``, ``-khong-tinh-ho-so-rut``)."""
     focus = selection.focus()
     names = "-".join(slug(INDICATORS[i].label_vi) for i in selection.indicators[:3])
     if selection.by == "overall":
@@ -348,7 +359,19 @@ def export_stem(selection: Selection, what: str) -> str:
     else:
         span = f"theo-{slug(breakdown_label(selection.by))}-{focus.code}"
     who = slug(selection.department) if selection.department else "toan-so"
-    return f"{what}-{names}-{span}-{who}"
+    return f"{what}-{names}-{span}-{who}{conventions_suffix(selection)}"
+
+
+def conventions_suffix(selection: Selection) -> str:
+    """What a file name adds for the window and conventions (nothing for calendar months, due
+    instants and withdrawn dossiers by their dates: the project's defaults)."""
+    c = selection.conventions
+    parts = ["ky-nd09"] if c.window == "nd09" else []
+    if c.timeliness != DEFAULT_CONVENTIONS.timeliness:
+        parts.append("dung-han-theo-ngay")
+    if c.withdrawn != DEFAULT_CONVENTIONS.withdrawn:
+        parts.append({"on_time": "ho-so-rut-tinh-dung-han", "excluded": "khong-tinh-ho-so-rut"}[c.withdrawn])
+    return "".join(f"-{p}" for p in parts)
 
 
 def write_chart(figure: go.Figure, path_stem: Path, fmt: str = "png") -> Path:
