@@ -128,9 +128,9 @@ def test_comparison_and_memo(small):
 
 # -- the panel on the sample, against the CLI ----------------------------------------------------
 
-def cli_rows(capsys, sample_processed_dir, period: str, by: str) -> pd.DataFrame:
+def cli_rows(capsys, sample_processed_dir, period: str, by: str, *flags: str) -> pd.DataFrame:
     code = main(["indicators", "--period", period, "--by", by, "--processed", str(sample_processed_dir),
-                 "--format", "csv"])
+                 "--format", "csv", *flags])
     assert code == 0
     return pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"group": str})
 
@@ -304,6 +304,203 @@ def test_explore_without_processed_data_says_what_to_run(tmp_path, monkeypatch):
     assert "Chưa có dữ liệu đã xử lý" in shown[0].data and "cchc ingest" in shown[0].data
 
 
+# -- the data window and the counting conventions -------------------------------------------------
+
+def test_nd09_window_by_hand_and_switching_back_is_free(small):
+    """Under NĐ 09 a month runs from the 15th before to the 14th: January's window (15/12-14/01)
+    holds dossiers 7 and 8 (2/2 online), February's (15/01-14/02) dossiers 1, 2, 3, 5, 6 (2/5
+    online: the two of Phòng B), March's (15/02-14/03) dossier 4, received 20/02 (1/1)."""
+    engine = ex.Engine(small)
+    assert engine.grids_built == 1
+    sel = ex.Selection(start=Period.parse("2023-01"), end=Period.parse("2023-03"))
+    nd09 = replace(sel, conventions=ex.choose_conventions(sel.conventions, window="nd09"))
+    assert nd09.conventions.window == nd09.conventions.official_window == "nd09"  # as --window nd09
+    assert ex.trend(engine, nd09)["value"].tolist() == [1.0, 0.4, 1.0]
+    assert engine.grids_built == 2
+    assert nd09.label(Period.parse("2023-02")) == "Tháng 2/2023 (số liệu từ 15/01/2023 đến 14/02/2023)"
+    assert sel.label(Period.parse("2023-02")) == "Tháng 2/2023"
+    assert ex.describe(nd09).endswith("(số liệu từ 15/12/2022 đến 14/03/2023)")
+    # Back to calendar months and to NĐ 09 again: no grid built, no engine run.
+    calls = engine.calls
+    back = ex.choose_conventions(sel.conventions, window="calendar")  # from the file's, as the panel does
+    assert back == sel.conventions
+    calendar = ex.trend(engine, replace(nd09, conventions=back))
+    assert calendar["value"].tolist()[:2] == [1.0, 0.5]
+    assert ex.trend(engine, nd09)["value"].tolist() == [1.0, 0.4, 1.0]
+    assert (engine.grids_built, engine.calls) == (2, calls + 1)  # one run: the calendar view, new
+    # The last month with data under each window: 20/02 is in March's NĐ 09 window.
+    assert ex.data_months(small, "calendar")[1] == Period.parse("2023-02")
+    assert ex.data_months(small, "nd09")[1] == Period.parse("2023-03")
+
+
+@pytest.fixture
+def conventions_case():
+    """March 2023, procedure 1.1 of Phòng A, in person:
+    HS0001 due 10/03 12:00, resolved 10/03 15:00: late by the instant, on the day by the date;
+    HS0002 due 10/03 12:00, resolved 09/03 20:00: early either way (1 day by the date);
+    HS0003 withdrawn 08/03 10:00, due 05/03: late by its dates, on the day when withdrawn counts
+      on time, left out when withdrawn dossiers are excluded;
+    HS0004 awaiting the citizen's papers, due 05/03: open within time at the end (clock stopped);
+    HS0005 a registration never received: counted nowhere."""
+    return make_data([
+        dossier(1, "2023-03-01 08:00", "2023-03-10 12:00", "2023-03-10 15:00"),
+        dossier(2, "2023-03-01 08:00", "2023-03-10 12:00", "2023-03-09 20:00"),
+        dossier(3, "2023-03-01 09:00", "2023-03-05", "2023-03-08 10:00", status="withdrawn"),
+        dossier(4, "2023-03-01 10:00", "2023-03-05", None, status="awaiting_supplement"),
+        dossier(5, "2023-03-02 08:00", "2023-03-06", None, status="not_received"),
+    ])
+
+
+@pytest.mark.parametrize(("timeliness", "withdrawn", "classes", "days"), [
+    ("instant", "by_dates", {"HS0001": "late", "HS0002": "early", "HS0003": "late", "HS0004": "pending"},
+     {"HS0001": 3 / 24, "HS0003": 2 + 10 / 24}),  # due 05/03 means to the end of that day
+    ("day", "by_dates", {"HS0001": "on_day", "HS0002": "early", "HS0003": "late", "HS0004": "pending"},
+     {"HS0001": 0.0, "HS0002": -1.0, "HS0003": 3.0}),
+    ("day", "on_time", {"HS0001": "on_day", "HS0002": "early", "HS0003": "on_day", "HS0004": "pending"},
+     {"HS0001": 0.0, "HS0003": 0.0}),
+    ("instant", "excluded", {"HS0001": "late", "HS0002": "early", "HS0004": "pending"}, {}),
+])
+def test_conventions_by_hand_in_the_views_and_the_drill_down(conventions_case, timeliness, withdrawn,
+                                                             classes, days):
+    engine = ex.Engine(conventions_case)
+    base = ex.Selection(indicators=("late_rate", "ontime_rate", "early_rate", "pending_overdue"),
+                        start=Period.parse("2023-03"), end=Period.parse("2023-03"),
+                        department="Phòng A", procedure="1.1")
+    sel = replace(base, conventions=ex.choose_conventions(base.conventions, timeliness=timeliness,
+                                                          withdrawn=withdrawn))
+    rows = ex.dossier_timeliness(engine.data_for(sel.conventions), sel)
+    assert dict(zip(rows["dossier_id"], rows["timeliness"], strict=True)) == classes
+    got_days = dict(zip(rows["dossier_id"], rows["days_over"], strict=True))
+    assert {k: got_days[k] for k in days} == pytest.approx(days, abs=1e-6)
+    # The engine's numbers under the same conventions: the same classes, counted.
+    values = ex.trend(engine, sel).set_index("indicator")
+    resolved = [c for c in classes.values() if c in ("early", "on_day", "late")]
+    late = resolved.count("late")
+    assert values.at["late_rate", "numerator"] == late
+    assert values.at["late_rate", "denominator"] == len(resolved)
+    assert values.at["early_rate", "numerator"] == resolved.count("early")
+    assert values.at["ontime_rate", "numerator"] == len(resolved) - late
+    assert values.at["pending_overdue", "value"] == 0  # the stopped clock is never overdue
+
+
+def test_conventions_controls_match_the_cli(panel, capsys, sample_processed_dir, tmp_path):
+    """The window and timeliness controls give what `cchc indicators --window nd09` and
+    `--conventions FILE` print for the same choice; switching back builds nothing again."""
+    c = panel.controls
+    assert (c["window"].value, c["timeliness"].value, c["withdrawn"].value) == (
+        "calendar", "instant", "by_dates")  # the packaged conventions.yaml
+    c["group"].value = "Tiến độ giải quyết"
+    c["indicators"].value = ("ontime_rate", "late_rate")
+    c["granularity"].value = "quarter"
+    calendar = panel.frames["main"][["period", "indicator", "numerator", "denominator", "value"]].copy()
+    built = panel.engine.grids_built
+
+    def check(*flags: str) -> None:
+        table = panel.frames["main"]
+        assert list(table["period"].unique()) == [f"2023-Q{q}" for q in range(1, 5)]
+        for q in range(1, 5):
+            cli = cli_rows(capsys, sample_processed_dir, f"2023-Q{q}", "overall", *flags)
+            cli = cli[cli["indicator"].isin(["ontime_rate", "late_rate"])].set_index("indicator")
+            mine = table[table["period"] == f"2023-Q{q}"].set_index("indicator")
+            for column in ("numerator", "denominator", "value"):
+                assert mine[column].to_dict() == pytest.approx(cli[column].to_dict(), abs=1e-11)
+        line = _trace(panel, "ontime_rate")
+        assert list(line.y) == pytest.approx(table[table["indicator"] == "ontime_rate"]["value"].tolist())
+
+    c["window"].value = "nd09"
+    check("--window", "nd09")
+    assert panel.engine.grids_built == built + 1
+    table = panel.frames["main"]
+    assert table["period_vi"].iloc[0] == "Quý I/2023 (số liệu từ 15/12/2022 đến 14/03/2023)"
+    assert [o[0] for o in c["period"].options][-1] == "Quý IV/2023 (số liệu từ 15/09/2023 đến 14/12/2023)"
+    assert "số liệu từ 15/12/2022 đến 14/12/2023" in panel.span.value
+    counts = ["numerator", "denominator"]  # the window changes the numbers on the sample
+    assert (table[counts].to_numpy() != calendar[counts].to_numpy()).any()
+
+    c["window"].value = "calendar"
+    c["timeliness"].value = "day"
+    path = tmp_path / "theo-ngay.yaml"
+    path.write_text("timeliness: day\n", encoding="utf-8")
+    check("--conventions", str(path))
+    assert panel.engine.grids_built == built + 2
+    # Back to the file's conventions: the first grid and the memo answer, nothing recomputed.
+    calls = panel.engine.calls
+    c["timeliness"].value = "instant"
+    assert panel.frames["main"][["numerator", "denominator", "value"]].to_numpy().tolist() == \
+        calendar[["numerator", "denominator", "value"]].to_numpy().tolist()
+    assert (panel.engine.grids_built, panel.engine.calls) == (built + 2, calls)
+
+
+def test_drill_down_under_nd09_and_day_counts_as_the_cli(panel, capsys, sample_processed_dir, tmp_path):
+    c = panel.controls
+    c["window"].value = "nd09"
+    c["timeliness"].value = "day"
+    c["group"].value = "Tiến độ giải quyết"
+    c["granularity"].value = "quarter"
+    c["period"].value = "2023-Q2"
+    c["department"].value = "Phòng Đăng ký kinh doanh"
+    # A procedure only this department handles: the CLI's by-procedure row is then its own.
+    d = panel.engine.data.dossiers
+    departments = d.groupby(d["procedure_code"].astype(str))["department"].nunique()
+    procedure = next(code for _, code in c["procedure"].options[1:] if departments[code] == 1)
+    c["procedure"].value = procedure
+    path = tmp_path / "nd09-theo-ngay.yaml"
+    path.write_text("timeliness: day\nwindow: nd09\n", encoding="utf-8")
+    cli = cli_rows(capsys, sample_processed_dir, "2023-Q2", "procedure", "--conventions", str(path))
+    assert set(cli["window"]) == {"nd09"}
+    dossiers = panel.frames["dossiers"]
+    classes = dossiers["timeliness"].value_counts().to_dict()
+    row = cli[cli["group"] == procedure].set_index("indicator")
+    assert classes.get("late", 0) == row.at["late_rate", "numerator"]
+    assert classes.get("early", 0) == row.at["early_rate", "numerator"]
+    assert classes.get("late", 0) + classes.get("early", 0) + classes.get("on_day", 0) == \
+        row.at["late_rate", "denominator"] > 0
+    assert classes.get("pending_overdue", 0) == row.at["pending_overdue", "value"]
+    # And the engine's own numbers for that procedure in the department, always.
+    engine_rows = panel.engine.frame([Period.parse("2023-Q2")], "procedure", panel.selection())
+    mine = engine_rows[engine_rows["group"] == procedure].set_index("indicator")
+    assert classes.get("late", 0) == mine.at["late_rate", "numerator"]
+    assert classes.get("pending_overdue", 0) == mine.at["pending_overdue", "value"]
+    # The dossiers' dates lie in the NĐ 09 window of Quý II/2023 (15/03-14/06) or before.
+    resolved = dossiers[dossiers["timeliness"].isin(["early", "on_day", "late"])]
+    assert (resolved["completed_at"] >= pd.Timestamp("2023-03-15")).all()
+    assert (resolved["completed_at"] < pd.Timestamp("2023-06-15")).all()
+
+
+def test_export_says_the_window_and_conventions(panel):
+    c = panel.controls
+    c["by"].value = "department"
+    c["period"].value = "2023-02"
+    c["window"].value = "nd09"
+    c["withdrawn"].value = "excluded"
+    path = panel.export("xlsx")
+    assert path.name == ("bang-ty-le-ho-so-nop-truc-tuyen-theo-phong-xu-ly-2023-02-toan-so"
+                         "-ky-nd09-khong-tinh-ho-so-rut.xlsx")
+    book = load_workbook(path)
+    about = dict(book["Lựa chọn"].iter_rows(values_only=True))
+    assert about["Kỳ phân tích"] == "Tháng 2/2023 (số liệu từ 15/01/2023 đến 14/02/2023)"
+    assert about["Kỳ số liệu"].startswith("Theo NĐ 09/2019")
+    assert about["Đúng hạn xét theo"] == "Thời điểm" and about["Hồ sơ công dân rút"] == "Không tính"
+    assert book["Bảng"]["A2"].value == "Tháng 2/2023 (số liệu từ 15/01/2023 đến 14/02/2023)"
+    html = panel.export("html")
+    assert html.name.endswith("-toan-so-ky-nd09-khong-tinh-ho-so-rut.html")
+
+
+def test_explore_starts_at_the_conventions_file(sample_processed_dir, tmp_path, monkeypatch):
+    from cchc_lib.explorer_ui import explore
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    path = tmp_path / "quy-uoc.yaml"
+    path.write_text("window: nd09\nwithdrawn: on_time\n", encoding="utf-8")
+    ui = explore(sample_processed_dir, tmp_path / "explore", path)
+    assert (ui.controls["window"].value, ui.controls["withdrawn"].value) == ("nd09", "on_time")
+    assert ui.engine.grids_built == 1 and ui.selection().conventions == ui.data.conventions
+    path.write_text("window: quarterly\n", encoding="utf-8")
+    assert explore(sample_processed_dir, tmp_path / "explore", path) is None
+    assert "window: quarterly" in shown[-1].data
+
+
 # -- the notebook ------------------------------------------------------------------------------
 
 def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
@@ -312,9 +509,12 @@ def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
     from cchc_lib.reports import resolve_kernel
 
     out = tmp_path / "explore.ipynb"
+    conventions = tmp_path / "quy-uoc.yaml"  # the panel starts at another agency's conventions
+    conventions.write_text("window: nd09\ntimeliness: day\n", encoding="utf-8")
     pm.execute_notebook(
         str(NOTEBOOKS / "explore.ipynb"), str(out),
-        parameters={"processed_dir": str(sample_processed_dir), "export_dir": str(tmp_path / "explore")},
+        parameters={"processed_dir": str(sample_processed_dir), "export_dir": str(tmp_path / "explore"),
+                    "conventions_file": str(conventions)},
         kernel_name=resolve_kernel(), cwd=str(NOTEBOOKS), progress_bar=False,
         execution_timeout=600, request_save_on_cell_execute=False, shutdown_kernel="immediate",
     )
@@ -322,6 +522,6 @@ def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
-    assert len(views) == 1  # the panel
+    assert len(views) == 1  # the panel (a bad conventions file would show a message instead)
     source = nbformat.read(NOTEBOOKS / "explore.ipynb", as_version=4)
     assert all(not c.get("outputs") for c in source.cells if c.cell_type == "code")  # committed clean
