@@ -37,24 +37,30 @@ STEPS = (
     ("procedure", None, "the worst procedure's dossiers"),
     ("start", "2022-01", "two years of months"),
     ("by", "channel", "bars by channel"),
+    ("window", "nd09", "data window NĐ 09 (first time: builds its month grid)"),
+    ("timeliness", "day", "due dates by the day, NĐ 09 (first time: builds its grid)"),
+    ("window", "calendar", "calendar months by the day (first time: builds its grid)"),
+    ("timeliness", "instant", "back to the opening conventions (grid kept)"),
+    ("window", "nd09", "NĐ 09 again (grid kept)"),
 )
 
 
-def session(data) -> list[tuple[float, int]]:
-    """Open a fresh panel and click through STEPS: (seconds, engine runs) for the opening and
-    each step."""
+def session(data) -> list[tuple[float, int, int]]:
+    """Open a fresh panel and click through STEPS: (seconds, engine runs, month grids built)
+    for the opening and each step."""
     started = time.perf_counter()
     ui = Explorer(data, "benchmarks/_work/explore",
                   Selection(start=Period.parse("2023-01"), end=Period.parse("2023-12")))
-    timings = [(time.perf_counter() - started, ui.engine.calls)]
+    timings = [(time.perf_counter() - started, ui.engine.calls, ui.engine.grids_built)]
     for control, value, _ in STEPS:
         widget = ui.controls[control]
         if value is None:  # the first real choice in the list (the worst procedure)
             value = widget.options[1][1]
-        calls = ui.engine.calls
+        calls, grids = ui.engine.calls, ui.engine.grids_built
         started = time.perf_counter()
         widget.value = value
-        timings.append((time.perf_counter() - started, ui.engine.calls - calls))
+        timings.append((time.perf_counter() - started, ui.engine.calls - calls,
+                        ui.engine.grids_built - grids))
     return timings
 
 
@@ -70,14 +76,21 @@ def run() -> list[dict]:
     rows = [{"step": "open the panel", "control": "", "seconds": f"{best[0][0]:.3f}",
              "engine runs": best[0][1], "within 300 ms": "-",
              "what": "first view (builds the month grid): online share by month, 2023"}]
-    for (control, _, what), (seconds, calls) in zip(STEPS, best[1:], strict=True):
+    clicks, builds = [], []
+    for (control, _, what), (seconds, calls, grids) in zip(STEPS, best[1:], strict=True):
+        # A combination of conventions seen for the first time builds its month grid, like the
+        # opening: reported, not held to the click target.
+        (builds if grids else clicks).append(seconds)
+        within = "- (new grid)" if grids else ("yes" if seconds <= TARGET_S else "NO")
         rows.append({"step": f"{len(rows)}", "control": control, "seconds": f"{seconds:.3f}",
-                     "engine runs": calls, "within 300 ms": "yes" if seconds <= TARGET_S else "NO",
-                     "what": what})
-    worst = max(float(r["seconds"]) for r in rows[1:])
+                     "engine runs": calls, "within 300 ms": within, "what": what})
+    worst = max(clicks)
     rows.append({"step": f"{n:,} dossiers", "control": "slowest change", "seconds": f"{worst:.3f}",
                  "engine runs": "", "within 300 ms": "yes" if worst <= TARGET_S else "NO",
                  "what": f"(data generated in {gen_s:.1f} s, not timed)"})
+    if builds:
+        rows.append({"step": "", "control": "slowest new conventions", "seconds": f"{max(builds):.3f}",
+                     "engine runs": "", "within 300 ms": "-", "what": "a month grid built for them"})
     return rows
 
 
