@@ -6,7 +6,8 @@ reporting conventions: the data window and how dossiers are counted). The
 functions here turn a selection into tables and figures, every number coming from the indicator
 engine (:mod:`cchc_lib.indicators`) through one memoising :class:`Engine`; the explorer adds only
 presentation (ordering, the share of a group in the overall gap, labels). The widgets that drive
-all of this live in :mod:`cchc_lib.explorer_ui`; exports in :mod:`cchc_lib.explorer_export`.
+all of this live in :mod:`cchc_lib.explorer_ui`; charts, tables and exports in
+:mod:`cchc_lib.explorer_view`.
 
 The conventions (:mod:`cchc_lib.conventions`: window calendar|nd09, timeliness, withdrawn
 dossiers) are the engine's own: :class:`Engine` keeps one grid-backed copy of the data per
@@ -71,7 +72,9 @@ WITHDRAWN_LABELS = {"by_dates": "Xét theo ngày", "on_time": "Tính đúng hạ
 @dataclass(frozen=True)
 class Selection:
     """Everything the controls say. ``period`` is the period looked at for the breakdown, the
-    drill-down and the comparison (default: the last period of the range)."""
+    drill-down and the comparison (default: the last period of the range). Periods are kept by
+    their codes; ``conventions`` (see :func:`choose_conventions`) say how dossiers are counted
+    and which data window every period covers."""
 
     indicators: tuple[str, ...] = ("online_share",)
     by: str = "overall"
