@@ -27,6 +27,7 @@ from cchc_lib.indicators import (
     load_processed,
 )
 from cchc_lib.periods import Period, periods_between
+from cchc_lib.publish.fragments import render
 
 ALL_DEPARTMENTS = "Tất cả các phòng"
 NO_PROCEDURE = "— chọn thủ tục —"
@@ -155,7 +156,8 @@ class Explorer:
             self.refresh()
         except Exception as exc:  # noqa: BLE001 - a click must say what went wrong, not go silent
             problem = f"{type(exc).__name__}: {exc}"
-            self.status.value = f"<p style='color:#c62828'>Không cập nhật được: {view.esc(problem)}</p>"
+            self.status.value = render("message.html.j2", kind="error", code="", bold=False,
+                                       text=f"Không cập nhật được: {problem}")
             raise
 
     def _sync_periods(self, sel: ex.Selection) -> ex.Selection:
@@ -258,9 +260,11 @@ class Explorer:
             else:
                 path = view.write_chart(self.chart, self.export_dir / view.export_stem(sel, "bieu-do"), fmt)
         except (OSError, RuntimeError) as exc:
-            self.status.value = f"<p style='color:#c62828'>Chưa xuất được: {view.esc(exc)}</p>"
+            self.status.value = render("message.html.j2", kind="error", text=f"Chưa xuất được: {exc}",
+                                       code="", bold=False)
             return None
-        self.status.value = f"<p>Đã lưu: <code>{view.esc(path)}</code></p>"
+        self.status.value = render("message.html.j2", kind="info", text="Đã lưu: ", code=str(path),
+                                   bold=False)
         return path
 
 
@@ -273,11 +277,12 @@ def explore(processed_dir: str | Path = "../data/processed",
     try:
         data = load_processed(Path(processed_dir))
     except MissingDataError as exc:
-        display(HTML(f"<p style='color:#c62828'><b>{view.esc(exc)}</b></p>"))
+        display(HTML(render("message.html.j2", kind="error", text=str(exc), code="", bold=True)))
         return None
     if data.dossiers.empty:
-        display(HTML(f"<p style='color:#c62828'><b>Chưa có hồ sơ nào trong {view.esc(processed_dir)}: "
-                     "hãy đặt tệp xuất vào data/raw/dossiers và chạy `cchc ingest`.</b></p>"))
+        display(HTML(render("message.html.j2", kind="error", bold=True, code="", text=(
+            f"Chưa có hồ sơ nào trong {processed_dir}: hãy đặt tệp xuất vào data/raw/dossiers "
+            "và chạy `cchc ingest`."))))
         return None
     ui = Explorer(data, export_dir)
     display(ui.widget)

@@ -110,12 +110,13 @@ for "Toàn Sở".
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from cchc_lib.formatting import fmt_percent, fmt_score, render_table
 
 OVERALL_UNIT = "Toàn Sở"
 NOT_AVAILABLE_VI = "không có dữ liệu"
@@ -513,23 +514,6 @@ def levers(counts: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
 # -- formatting -----------------------------------------------------------------------------
 
 
-def fmt_score(value: float | None) -> str:
-    """``17.5`` -> ``17,5``; ``6.0`` -> ``6``; up to two decimals; missing -> not available."""
-    from babel.numbers import format_decimal
-
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return NOT_AVAILABLE_VI
-    return format_decimal(round(float(value), 2), format="#,##0.##", locale="vi_VN")
-
-
-def _fmt_count(value: float | None) -> str:
-    from babel.numbers import format_decimal
-
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return format_decimal(float(value), format="#,##0.##", locale="vi_VN")
-
-
 def _label(metric: str) -> str:
     if metric == TOTAL:
         return "TỔNG ĐIỂM"
@@ -540,45 +524,28 @@ def _label(metric: str) -> str:
 
 def format_table(scores: pd.DataFrame, title: str = "") -> str:
     """A readable terminal table per unit: Vietnamese labels, ``17,5/20`` scores, ratios."""
-    from cchc_lib.formatting import fmt_percent
-
     blocks: list[str] = []
     header = f"Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg){title}"
     for unit, frame in scores.groupby("unit", sort=False):
-        rows: list[tuple[str, str, str, str, str]] = []
+        rows: list[list[str]] = []
         for rec in frame.itertuples(index=False):
             level = 0 if rec.metric in GROUP_BY_CODE or rec.metric == TOTAL else 1
-            label = ("  " * level) + _label(str(rec.metric))
-            if not rec.available:
-                score = NOT_AVAILABLE_VI
-            else:
-                score = f"{fmt_score(rec.score)}/{fmt_score(rec.max_score)}"
-            ratio = fmt_percent(rec.ratio) if level and rec.available else ""
-            counts = (
-                f"{_fmt_count(rec.numerator)}/{_fmt_count(rec.denominator)}"
-                if level and rec.available else ""
-            )
+            score = (f"{fmt_score(rec.score)}/{fmt_score(rec.max_score)}" if rec.available
+                     else NOT_AVAILABLE_VI)
             notes = []
             if level == 0 and rec.available and not rec.complete:
                 notes.append("thiếu dữ liệu một số thành phần")
             if rec.metric == TOTAL and rec.estimate:
                 notes.append("gồm phần ước tính")
-            rows.append((label, score, ratio, counts, "; ".join(notes)))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        heads = ("Nhóm / thành phần", "Điểm", "Tỷ lệ", "Số liệu")
-        widths = [max(w, len(h)) for w, h in zip(widths, heads, strict=True)]
-        lines = [
-            f"{header} — {unit}",
-            f"{'Nhóm / thành phần'.ljust(widths[0])}  {'Điểm'.rjust(widths[1])}  "
-            f"{'Tỷ lệ'.rjust(widths[2])}  {'Số liệu'.rjust(widths[3])}",
-        ]
-        for label, score, ratio, counts, note in rows:
-            line = (
-                f"{label.ljust(widths[0])}  {score.rjust(widths[1])}  "
-                f"{ratio.rjust(widths[2])}  {counts.rjust(widths[3])}"
-            )
-            lines.append((line + (f"  ({note})" if note else "")).rstrip())
-        blocks.append("\n".join(lines))
+            shown = bool(level and rec.available)
+            rows.append([
+                ("  " * level) + _label(str(rec.metric)), score,
+                fmt_percent(rec.ratio) if shown else "",
+                f"{fmt_score(rec.numerator, '')}/{fmt_score(rec.denominator, '')}" if shown else "",
+                f"({'; '.join(notes)})" if notes else "",
+            ])
+        table = render_table(rows, ["Nhóm / thành phần", "Điểm", "Tỷ lệ", "Số liệu", ""])
+        blocks.append(f"{header} — {unit}\n{table}")
     blocks.append(
         "Điểm nhóm = tổng các thành phần có dữ liệu; \"không có dữ liệu\" không được tính là 0. "
         "Nhóm Dịch vụ công trực tuyến là ước tính (công thức ứng viên, Cổng DVCQG chưa công bố)."

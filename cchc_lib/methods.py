@@ -15,9 +15,9 @@ import pandas as pd
 from cchc_lib import indicators as ind
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, conventions_sentences_vi
-from cchc_lib.formatting import fmt_date, fmt_number
+from cchc_lib.formatting import fmt_date, fmt_number, level_text
 from cchc_lib.periods import Period
-from cchc_lib.targets import CONFLICT_NOTE, cite, level_text, load_targets
+from cchc_lib.targets import CONFLICT_NOTE, cite, load_targets
 
 # What each measure counts, in words. Every measure an indicator uses must be here (a test
 # checks it), so a new indicator cannot reach a report without saying how it is counted.

@@ -27,9 +27,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from cchc_lib import indicators as ind
-from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent
+from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent, format_value, level_text
 from cchc_lib.periods import Period
-from cchc_lib.targets import level_text, load_targets
+from cchc_lib.publish.fragments import render
+from cchc_lib.targets import load_targets
 
 _FAR = pd.Timestamp("2200-01-01")  # a due date that no period of interest reaches
 _MICRO = pd.Timedelta(microseconds=1)
@@ -194,9 +195,7 @@ def _months_text(months: float) -> str:
 
 
 def _value(value: float, unit: str) -> str:
-    if unit == "minutes":
-        return f"{fmt_number(value, 1)} phút"
-    return fmt_percent(value)
+    return format_value(value, unit)
 
 
 def needs_sentence(row: dict) -> str:
@@ -260,26 +259,22 @@ def projection_markdown(frame: pd.DataFrame) -> str:
 
 def projection_html(frame: pd.DataFrame) -> str:
     """The table: year to date, projection with its range, target, outlook."""
-    from cchc_lib.reports import esc
-
-    head = ("<thead><tr><th>Chỉ tiêu</th><th class='num'>Từ đầu năm</th><th class='num'>Dự báo cả năm"
-            "</th><th class='num'>Khoảng dự báo</th><th>Chỉ tiêu năm</th><th>Đánh giá</th></tr></thead>")
-    body = []
+    rows = []
     for r in frame.to_dict("records"):
         unit = r["unit"]
-        ytd = "—" if np.isnan(r["ytd_value"]) else _value(r["ytd_value"], unit)
         counts = "" if unit == "minutes" or np.isnan(r["ytd_denominator"]) else (
-            f"<div class='src'>{fmt_number(r['ytd_numerator'])}/{fmt_number(r['ytd_denominator'])}</div>")
-        point = "—" if np.isnan(r["projected"]) else _value(r["projected"], unit)
-        band = ("—" if np.isnan(r["low"]) else
-                f"{_value(min(r['low'], r['high']), unit)} – {_value(max(r['low'], r['high']), unit)}")
-        css = {STATUS_ON_TRACK: "st-met", STATUS_OFF_TRACK: "st-missed"}.get(r["status"], "st-none")
-        body.append(
-            f"<tr><td>{esc(r['label_vi'])}</td><td class='num'>{esc(ytd)}{counts}</td>"
-            f"<td class='num'>{esc(point)}</td><td class='num'>{esc(band)}</td>"
-            f"<td>{esc(level_text(r['op'], r['target'], unit))}</td>"
-            f"<td><span class='status {css}'>{esc(r['status'])}</span></td></tr>")
-    return f"<table class='cchc-table projection'>{head}<tbody>{''.join(body)}</tbody></table>"
+            f"{fmt_number(r['ytd_numerator'])}/{fmt_number(r['ytd_denominator'])}")
+        rows.append({
+            "label": r["label_vi"], "counts": counts,
+            "ytd": "—" if np.isnan(r["ytd_value"]) else _value(r["ytd_value"], unit),
+            "point": "—" if np.isnan(r["projected"]) else _value(r["projected"], unit),
+            "band": ("—" if np.isnan(r["low"]) else
+                     f"{_value(min(r['low'], r['high']), unit)} – {_value(max(r['low'], r['high']), unit)}"),
+            "target": level_text(r["op"], r["target"], unit),
+            "css": {STATUS_ON_TRACK: "st-met", STATUS_OFF_TRACK: "st-missed"}.get(r["status"], "st-none"),
+            "status": r["status"],
+        })
+    return render("projection.html.j2", rows=rows)
 
 
 def projection_chart(frame: pd.DataFrame) -> go.Figure:

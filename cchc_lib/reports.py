@@ -18,7 +18,6 @@ A report for one department adds the department's slug: ``bao-cao-2023-Q1-phong-
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import sys
@@ -27,14 +26,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 
+from cchc_lib import formatting as fmt
+from cchc_lib import index766 as ix
 from cchc_lib.atomic import write_text_atomic
+from cchc_lib.config import profile
 from cchc_lib.conventions import as_conventions as _as_conventions
 from cchc_lib.conventions import as_parameter as conventions_parameter  # noqa: F401 - the reports' API
 from cchc_lib.conventions import conventions_line_vi
+from cchc_lib.datacache import load_processed
 from cchc_lib.export import TEMPLATE_NAME, TEMPLATES_DIR, export_html, html_exporter  # noqa: F401
-from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, fmt_points
+from cchc_lib.form06 import FORM06_COLUMNS, footnotes, form06_table, period_line
+from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, md_text
+from cchc_lib.indicators import compute_indicators, monthly_indicators
 from cchc_lib.periods import Period, periods_in_year
+from cchc_lib.publish.fragments import render
 
 # The runner's names, here too for the callers that know them from this module.
 from cchc_lib.runner import (  # noqa: F401
@@ -57,22 +64,6 @@ from cchc_lib.runner import (  # noqa: F401
 )
 
 # How each indicator is written for people; anything else falls back on its ``unit``.
-PERCENT_IDS = {
-    "ontime_rate", "early_rate", "late_rate", "apology_rate", "online_resolved_share", "online_share",
-    "payment_enabled_share", "online_payment_share", "satisfaction_rate", "synced_share",
-    "digitized_share", "electronic_result_share", "full_online_coverage", "online_service_share",
-    "national_integration_share", "published_share", "form_field_reduction",
-}
-UNIT_SUFFIX = {"avg_wait_minutes": " phút", "avg_processing_days": " ngày"}
-PERCENT_UNITS = ("%", "rate", "percent", "ratio", "fraction")
-COUNT_IDS = {"pending", "pending_overdue", "carried_over"}
-STATUS_CLASS = {
-    "Đạt": "st-met",
-    "Chưa đạt": "st-missed",
-    "Không phát sinh": "st-none",
-    "Chưa có dữ liệu": "st-nodata",
-}
-KEY_INDICATORS = ("ontime_rate", "online_share", "satisfaction_rate")
 
 
 # -- what the notebook shows ------------------------------------------------------------------
@@ -111,10 +102,6 @@ def prepare_report(
     """Load the processed data and compute every table and series the report shows, under
     ``conventions`` (a Conventions or the dict of :func:`conventions_parameter`; None: the
     packaged defaults)."""
-    from cchc_lib.datacache import load_processed
-    from cchc_lib.form06 import form06_table
-    from cchc_lib.indicators import compute_indicators, monthly_indicators
-
     period = period if isinstance(period, Period) else Period.parse(period)
     department = department or None
     data = load_processed(Path(processed_dir), _as_conventions(conventions))  # read once per batch worker
@@ -168,18 +155,6 @@ def late_procedures(by_procedure: pd.DataFrame, names: dict[str, str] | None = N
     return frame[["procedure", "code", "late", "share", "cumulative_share"]]
 
 
-def esc(value: object) -> str:
-    """HTML-escape data text (``None``/NA as an em dash)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return "—"
-    return html.escape(str(value))
-
-
-def _md_text(value: object) -> str:
-    """Data text for Markdown: HTML-escaped and with Markdown's own markup characters neutralised."""
-    return re.sub(r"([\\`*_\[\]#|])", r"\\\1", esc(value))
-
-
 def coverage(data: object) -> dict:
     """Dossiers in the processed data, their received-date range and the rows rejected at ingest
     (never-received registrations are not dossiers the agency handled: left out here too)."""
@@ -210,7 +185,7 @@ def _rejected(report: dict) -> int | None:
 def header_markdown(ctx: ReportContext) -> str:
     """Title, unit, data coverage and date of generation."""
     cov = coverage(ctx.data)
-    unit = f"**Đơn vị:** {_md_text(ctx.department)}" if ctx.department else "**Phạm vi:** toàn Sở"
+    unit = f"**Đơn vị:** {md_text(ctx.department)}" if ctx.department else "**Phạm vi:** toàn Sở"
     rejected = (
         f"; {fmt_number(cov['rows_rejected'])} dòng bị loại khi nhập dữ liệu (chi tiết trong rejects.csv)"
         if cov["rows_rejected"] is not None else ""
@@ -221,7 +196,7 @@ def header_markdown(ctx: ReportContext) -> str:
         # The coverage (and the rejects) are the whole Sở's; say how much of it is the unit's.
         dossiers = ctx.data.dossiers
         count = int((dossiers["department"] == ctx.department).sum()) if len(dossiers) else 0
-        own = f" của toàn Sở, trong đó {fmt_count(count)} do {_md_text(ctx.department)} xử lý"
+        own = f" của toàn Sở, trong đó {fmt_count(count)} do {md_text(ctx.department)} xử lý"
     outside = ""
     first, last = cov["first_received"], cov["last_received"]
     conventions = getattr(ctx.data, "conventions", None)
@@ -238,7 +213,7 @@ def header_markdown(ctx: ReportContext) -> str:
             f"vào data/raw/dossiers/ rồi chạy lại."
         )
     return "\n\n".join([
-        f"# {_md_text(report_title(ctx.period))}",
+        f"# {md_text(report_title(ctx.period))}",
         f"{unit} · **Kỳ báo cáo:** {ctx.period.label_vi} "
         f"({'số liệu từ ' if window != 'calendar' else ''}{fmt_date(shown.start)} – "
         f"{fmt_date(shown.last_day)})",
@@ -246,7 +221,7 @@ def header_markdown(ctx: ReportContext) -> str:
         f"đến {fmt_date(cov['last_received'])}{rejected}.{outside}",
         f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}. Các biểu đồ theo tháng trình bày "
         f"12 tháng từ {start.label_vi} đến {end.label_vi}.",
-        *([_md_text(conventions_line_vi(conventions))] if conventions is not None else []),
+        *([md_text(conventions_line_vi(conventions))] if conventions is not None else []),
     ])
 
 
@@ -267,156 +242,89 @@ def summary_markdown(ctx: ReportContext) -> str:
     met, missed = int((statuses == "Đạt").sum()), int((statuses == "Chưa đạt").sum())
     parts = [
         f"Trong {ctx.period.label_vi.lower() if ctx.period.kind != 'quarter' else ctx.period.label_vi}, "
-        f"{_md_text(ctx.department or 'Sở')} đã tiếp nhận {fmt_count(received or 0)} và giải quyết "
+        f"{md_text(ctx.department or 'Sở')} đã tiếp nhận {fmt_count(received or 0)} và giải quyết "
         f"{fmt_count(resolved or 0)}; "
         f"tỷ lệ giải quyết đúng hạn {fmt_percent(_value(df, 'ontime_rate'))}, "
         f"giải quyết theo dịch vụ công trực tuyến {fmt_percent(_value(df, 'online_resolved_share'))}, "
         f"mức độ hài lòng {fmt_percent(_value(df, 'satisfaction_rate'))}.",
-        f"Có **{met}** chỉ tiêu đạt và **{missed}** chỉ tiêu chưa đạt so với Kế hoạch 122/KH-SKH.",
+        f"Có **{met}** chỉ tiêu đạt và **{missed}** chỉ tiêu chưa đạt so với "
+        f"Kế hoạch {profile().plan_number}.",
     ]
     if missed:
         names = df.loc[statuses == "Chưa đạt", "label_vi"].astype(str).tolist()
-        parts.append("Chỉ tiêu chưa đạt: " + "; ".join(_md_text(n) for n in names) + ".")
+        parts.append("Chỉ tiêu chưa đạt: " + "; ".join(md_text(n) for n in names) + ".")
     return " ".join(parts)
 
 
 def format_value(indicator: str, value: object, unit: object = None) -> str:
-    """An indicator's value the Vietnamese way: 95,3%; 12,4 phút; 1.234."""
-    if value is None or pd.isna(value):
-        return "—"
-    if indicator in UNIT_SUFFIX:
-        return fmt_number(float(value), 1) + UNIT_SUFFIX[indicator]
-    if indicator in COUNT_IDS:
-        return fmt_number(float(value))
-    if indicator in PERCENT_IDS or str(unit or "").strip().lower() in PERCENT_UNITS:
-        return fmt_percent(float(value))
-    return fmt_number(float(value), 1)
+    """An indicator's value the Vietnamese way (:func:`cchc_lib.formatting.format_value`)."""
+    return fmt.format_value(value, unit, indicator)
 
 
 def format_change(indicator: str, change: object, unit: object = None) -> str:
-    """A change: percentage points for rates, plain signed numbers otherwise."""
-    if change is None or pd.isna(change):
-        return "—"
-    if indicator in PERCENT_IDS:
-        return fmt_points(float(change))
-    value = float(change)
-    sign = "+" if value > 0 else ("−" if value < 0 else "±")
-    decimals = 0 if indicator in COUNT_IDS else 1
-    return f"{sign}{fmt_number(abs(value), decimals)}{UNIT_SUFFIX.get(indicator, '')}"
+    """A change against an earlier period (:func:`cchc_lib.formatting.format_change`)."""
+    return fmt.format_change(change, unit, indicator)
 
 
-def _target_text(row: pd.Series) -> str:
-    text = row.get("target_text_vi")
-    if isinstance(text, str) and text.strip():
-        return text
-    target = row.get("target")
-    if target is None or pd.isna(target):
-        return "—"
-    op = {">=": "≥ ", "<=": "≤ ", "==": ""}.get(str(row.get("target_op") or ""), "")
-    return op + format_value(str(row["indicator"]), target, row.get("unit"))
 
 
-STATUS_LEGEND = (
-    ("Đạt", "đạt chỉ tiêu kế hoạch"),
-    ("Chưa đạt", "chưa đạt chỉ tiêu"),
-    ("Không phát sinh", "không có hồ sơ để tính"),
-    ("Chưa có dữ liệu", "thiếu dữ liệu đầu vào"),
-)
 
 
 def status_legend_html() -> str:
     """The key to the scorecard's status column: each status as the same coloured badge the
     table uses (an HTML block, because Markdown would empty inline spans), with what it means."""
-    items = "".join(
-        f"<li><span class='status {STATUS_CLASS[status]}'>{esc(status)}</span> {esc(meaning)}</li>"
-        for status, meaning in STATUS_LEGEND
-    )
-    return f"<ul class='status-legend'><li class='lead'>Đánh giá:</li>{items}</ul>"
+    items = [(status, fmt.status_class(status), meaning) for status, meaning in fmt.STATUS_LEGEND]
+    return render("status_legend.html.j2", items=items)
 
 
 def scorecard_html(indicators: pd.DataFrame) -> str:
     """Every indicator of the period as an HTML table: value, target(s), status in colour,
     change against the previous period and the same period last year. All data text escaped."""
-    head = (
-        "<thead><tr><th>Chỉ tiêu</th><th class='num'>Kết quả</th><th>Chỉ tiêu kế hoạch</th>"
-        "<th>Đánh giá</th><th class='num'>So với kỳ trước</th>"
-        "<th class='num'>So với cùng kỳ năm trước</th></tr></thead>"
-    )
-    body = []
+    rows = []
     for row in indicators.to_dict("records"):
-        row = pd.Series(row)
         ind = str(row["indicator"])
         status = "" if row.get("status") is None or pd.isna(row.get("status")) else str(row["status"])
-        css = STATUS_CLASS.get(status, "st-plain")
         source = row.get("target_source")
-        target_text = _target_text(row)
-        # The engine's target text usually names its source already; add it only when not.
-        source_html = (f"<div class='src'>{esc(source)}</div>"
-                       if isinstance(source, str) and source.strip() and source not in target_text else "")
-        counts = ""
+        target = fmt.target_text(row)
         num, den = row.get("numerator"), row.get("denominator")
-        if ind in PERCENT_IDS and not pd.isna(num) and not pd.isna(den):
-            counts = f"<div class='src'>{fmt_number(num)}/{fmt_number(den)}</div>"
-        body.append(
-            f"<tr><td>{esc(row.get('label_vi') or ind)}</td>"
-            f"<td class='num'>{esc(format_value(ind, row.get('value'), row.get('unit')))}{counts}</td>"
-            f"<td>{esc(target_text)}{source_html}</td>"
-            f"<td><span class='status {css}'>{esc(status) if status else '—'}</span></td>"
-            f"<td class='num'>{esc(format_change(ind, row.get('change_prev'), row.get('unit')))}</td>"
-            f"<td class='num'>{esc(format_change(ind, row.get('change_yoy'), row.get('unit')))}</td></tr>"
-        )
-    return f"<table class='cchc-table scorecard'>{head}<tbody>{''.join(body)}</tbody></table>"
+        percent = fmt.value_unit(row.get("unit"), ind) == "rate"
+        rows.append({
+            "label": row.get("label_vi") or ind,
+            "value": format_value(ind, row.get("value"), row.get("unit")),
+            "value_notes": ([f"{fmt_number(num)}/{fmt_number(den)}"]
+                            if percent and not pd.isna(num) and not pd.isna(den) else []),
+            "target": target,
+            # The engine's target text usually names its source already; add it only when not.
+            "source": source if isinstance(source, str) and source.strip() and source not in target else "",
+            "css": fmt.status_class(status), "status": status, "no_status": "—", "status_notes": [],
+            "change_prev": format_change(ind, row.get("change_prev"), row.get("unit")),
+            "change_yoy": format_change(ind, row.get("change_yoy"), row.get("unit")),
+        })
+    return render("scorecard.html.j2", rows=rows, changes=True)
 
 
 def late_table_html(late: pd.DataFrame, top: int = 10) -> str:
     """The procedures with late dossiers as a table under the Pareto chart."""
-    if not len(late):
-        return "<p class='note'>Không có hồ sơ quá hạn trong kỳ.</p>"
-    rows = "".join(
-        f"<tr><td class='num'>{i}</td><td>{esc(r['procedure'])}</td><td>{esc(r['code'])}</td>"
-        f"<td class='num'>{fmt_number(r['late'])}</td><td class='num'>{fmt_percent(r['share'])}</td>"
-        f"<td class='num'>{fmt_percent(r['cumulative_share'])}</td></tr>"
-        for i, r in enumerate(late.head(top).to_dict("records"), start=1)
-    )
-    return (
-        "<table class='cchc-table late'><thead><tr><th class='num'>STT</th><th>Thủ tục hành chính</th>"
-        "<th>Mã TTHC</th><th class='num'>Hồ sơ quá hạn</th><th class='num'>Tỷ trọng</th>"
-        f"<th class='num'>Cộng dồn</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
+    rows = [{"procedure": r["procedure"], "code": r["code"], "late": fmt_number(r["late"]),
+             "share": fmt_percent(r["share"]), "cumulative_share": fmt_percent(r["cumulative_share"])}
+            for r in late.head(top).to_dict("records")]
+    return render("late_table.html.j2", rows=rows)
 
 
-FORM06_HEAD = (
-    "<tr><th rowspan='3'>STT</th><th rowspan='3'>Lĩnh vực</th>"
-    "<th colspan='4'>Số hồ sơ nhận giải quyết</th><th colspan='4'>Số hồ sơ đã giải quyết</th>"
-    "<th colspan='3'>Số hồ sơ đang giải quyết</th></tr>"
-    "<tr><th rowspan='2'>Tổng số</th><th colspan='2'>Trong kỳ</th><th rowspan='2'>Từ kỳ trước</th>"
-    "<th rowspan='2'>Tổng số</th><th rowspan='2'>Trước hạn</th><th rowspan='2'>Đúng hạn</th>"
-    "<th rowspan='2'>Quá hạn</th><th rowspan='2'>Tổng số</th><th rowspan='2'>Trong hạn</th>"
-    "<th rowspan='2'>Quá hạn</th></tr>"
-    "<tr><th>Trực tuyến</th><th>Trực tiếp, dịch vụ bưu chính</th></tr>"
-)
 
 
 def form06_html(form06: pd.DataFrame, period: Period | None = None) -> str:
     """Biểu 06/VPCP/KSTT as HTML in the official layout: two-level headers, column numbers
     (1)-(13), rows by field and the total row (in bold). With ``period``, the form's period line
     (with its data window) above it; footnotes (empty (4)/(5)) below it."""
-    from cchc_lib.form06 import FORM06_COLUMNS, footnotes, period_line
-
     names = [name for name, _, _ in FORM06_COLUMNS]
-    numbers = "".join(f"<th class='colno'>{esc(number)}</th>" for _, number, _ in FORM06_COLUMNS)
-    rows = []
-    for record in form06.reindex(columns=names).to_dict("records"):
-        cells = [f"<td class='num'>{esc(record['stt'] or '')}</td>", f"<td>{esc(record['field'])}</td>"]
-        cells += [f"<td class='num'>{'' if pd.isna(record[n]) else fmt_number(record[n])}</td>"
-                  for n in names[2:]]
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    line = (f"<p class='form06-period'>{esc(period_line(period, form06.attrs.get('window')))}</p>"
-            if period is not None else "")
-    notes = "".join(f"<p class='form06-note'>{esc(n)}</p>" for n in footnotes(form06))
-    return (
-        f"{line}<table class='cchc-table form06'><thead>{FORM06_HEAD}<tr>{numbers}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>{notes}"
+    rows = [{"stt": record["stt"] or "", "field": record["field"],
+             "cells": ["" if pd.isna(record[n]) else fmt_number(record[n]) for n in names[2:]]}
+            for record in form06.reindex(columns=names).to_dict("records")]
+    return render(
+        "form06.html.j2", rows=rows, numbers=[number for _, number, _ in FORM06_COLUMNS],
+        period_line=period_line(period, form06.attrs.get("window")) if period is not None else "",
+        notes=footnotes(form06),
     )
 
 
@@ -431,7 +339,6 @@ def index_frames(data: object, period: Period, department: str | None = None) ->
     whole department or, with ``department``, for that one phòng: its own scores, monthly trend
     and levers, while ``departments`` still compares every phòng. A phòng with no dossier in a
     period has no rows for it."""
-    from cchc_lib import index766 as ix
     from cchc_lib.datacache import derived
 
     if not department:
@@ -463,18 +370,14 @@ def index_frames(data: object, period: Period, department: str | None = None) ->
 
 def _score_text(score: object, max_score: object) -> str:
     """``17,5/20``; a component or group without input is "không có dữ liệu", never 0."""
-    from cchc_lib.index766 import NOT_AVAILABLE_VI, fmt_score
-
     if score is None or pd.isna(score):
-        return NOT_AVAILABLE_VI
-    return f"{fmt_score(score)}/{fmt_score(max_score)}"
+        return ix.NOT_AVAILABLE_VI
+    return f"{fmt.fmt_score(score)}/{fmt.fmt_score(max_score)}"
 
 
 def _index_label(metric: str, estimate: bool = False) -> str:
     """Vietnamese name of a group, component or the total; the estimated group already says
     "(ước tính)" in its name, the total says it when the estimate is part of it."""
-    from cchc_lib import index766 as ix
-
     if metric == ix.TOTAL:
         return "Tổng điểm" + (f" ({ix.ESTIMATE_VI})" if estimate else "")
     if metric in ix.GROUP_BY_CODE:
@@ -485,10 +388,8 @@ def _index_label(metric: str, estimate: bool = False) -> str:
 def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
                            department: str | None = None) -> str:
     """The headline: the total for the period, the weakest group and the lever that gains most."""
-    from cchc_lib import index766 as ix
-
     summary = frames["summary"]
-    unit = _md_text(department) if department else "toàn Sở"
+    unit = md_text(department) if department else "toàn Sở"
     when = period.label_vi if period.kind == "quarter" else period.label_vi.lower()
     if summary.empty:
         return f"{unit[:1].upper()}{unit[1:]} không có hồ sơ nào trong {when}: chưa tính được chỉ số."
@@ -514,7 +415,7 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
         note, action = (f", {ix.ESTIMATE_VI}" if first["estimate"] else ""), str(first["action"])
         # "(tăng 4,65 điểm)" joins an action's own parentheses instead of a second pair.
         action = f"{action[:-1]}; " if action.endswith(")") else f"{action} ("
-        parts.append(f"Giải pháp tăng điểm nhiều nhất: {_md_text(f'{action}tăng {gain} điểm{note})')}.")
+        parts.append(f"Giải pháp tăng điểm nhiều nhất: {md_text(f'{action}tăng {gain} điểm{note})')}.")
     if department:
         parts.append(
             "Điểm của phòng tính trên hồ sơ do phòng giải quyết; phản ánh, kiến nghị được tính cho "
@@ -528,66 +429,51 @@ def index_scores_html(scores: pd.DataFrame) -> str:
     """The six groups with their components and the total: score as ``x/max``, the component's
     ratio and its counts. Groups in bold, the estimated group and total labelled "(ước tính)",
     components without input "không có dữ liệu"."""
-    from cchc_lib import index766 as ix
-
-    head = ("<thead><tr><th>Nhóm tiêu chí / thành phần</th><th class='num'>Điểm</th>"
-            "<th class='num'>Tỷ lệ</th><th class='num'>Số liệu (đạt/tổng)</th>"
-            "<th>Ghi chú</th></tr></thead>")
     rows = []
     for rec in scores.to_dict("records"):
         metric = str(rec["metric"])
         kind = "total" if metric == ix.TOTAL else ("grp" if metric in ix.GROUP_BY_CODE else "comp")
-        label = _index_label(metric, bool(rec["estimate"]))
         notes = []
         if kind != "comp" and rec["available"] and not rec["complete"]:
             notes.append("chưa tính các thành phần không có dữ liệu")
         if kind == "comp" and rec["estimate"]:
             notes.append(f"công thức {ix.ESTIMATE_VI}")
         comp = kind == "comp" and rec["available"]
-        counts = f"{fmt_number(rec['numerator'])}/{fmt_number(rec['denominator'])}" if comp else ""
-        rows.append(
-            f"<tr class='{kind}'><td>{esc(label)}</td>"
-            f"<td class='num'>{esc(_score_text(rec['score'], rec['max_score']))}</td>"
-            f"<td class='num'>{fmt_percent(rec['ratio']) if comp else ''}</td>"
-            f"<td class='num'>{counts}</td><td>{esc('; '.join(notes))}</td></tr>"
-        )
-    return f"<table class='cchc-table index766'>{head}<tbody>{''.join(rows)}</tbody></table>"
+        rows.append({
+            "kind": kind, "label": _index_label(metric, bool(rec["estimate"])),
+            "score": _score_text(rec["score"], rec["max_score"]),
+            "ratio": fmt_percent(rec["ratio"]) if comp else "",
+            "counts": f"{fmt_number(rec['numerator'])}/{fmt_number(rec['denominator'])}" if comp else "",
+            "notes": "; ".join(notes),
+        })
+    return render("index766_scores.html.j2", rows=rows)
 
 
 def index_levers_html(levers: pd.DataFrame) -> str:
     """For each component, points missing against its maximum, the points the group can still
     gain and what closes the gap in the unit's own terms, most points first; components without
     input last."""
-    from cchc_lib import index766 as ix
-
-    head = ("<thead><tr><th class='num'>TT</th><th>Thành phần (nhóm tiêu chí)</th>"
-            "<th class='num'>Điểm hiện tại</th><th class='num'>Điểm còn thiếu</th>"
-            "<th class='num'>Điểm tăng được</th><th>Hiện trạng</th><th>Việc cần làm</th>"
-            "</tr></thead>")
     rows = []
-    for i, rec in enumerate(levers.to_dict("records"), start=1):
+    for rec in levers.to_dict("records"):
         available = bool(rec["available"])
         gained = rec["points_gained"]
         lever = available and gained > 0
+        current, target = ix.NOT_AVAILABLE_VI, ""
         if available:
             current = (f"{fmt_number(rec['numerator'])}/{fmt_number(rec['denominator'])}"
                        f" ({fmt_percent(rec['numerator'] / rec['denominator'])})"
                        if rec["denominator"] else "0/0")
-            target = (f"<div class='src'>đủ điểm khi đạt {fmt_percent(rec['target_ratio'])}</div>"
-                      if lever and not pd.isna(rec["target_ratio"]) else "")
-        else:
-            current, target = ix.NOT_AVAILABLE_VI, ""
+            if lever and not pd.isna(rec["target_ratio"]):
+                target = f"đủ điểm khi đạt {fmt_percent(rec['target_ratio'])}"
         estimate = f" ({ix.ESTIMATE_VI})" if rec["estimate"] and lever else ""
-        css = " class='lever'" if lever else ""
-        rows.append(
-            f"<tr{css}><td class='num'>{i}</td>"
-            f"<td>{esc(rec['label'])}<div class='src'>{esc(_index_label(str(rec['group'])))}</div></td>"
-            f"<td class='num'>{esc(_score_text(rec['score'], rec['max_score']))}</td>"
-            f"<td class='num'>{esc(ix.fmt_score(rec['points_missing']) if available else '—')}</td>"
-            f"<td class='num'>{esc(ix.fmt_score(gained) + estimate if available else '—')}</td>"
-            f"<td class='num'>{esc(current)}{target}</td><td>{esc(rec['action'])}</td></tr>"
-        )
-    return f"<table class='cchc-table levers'>{head}<tbody>{''.join(rows)}</tbody></table>"
+        rows.append({
+            "lever": lever, "label": rec["label"], "group": _index_label(str(rec["group"])),
+            "score": _score_text(rec["score"], rec["max_score"]),
+            "missing": fmt.fmt_score(rec["points_missing"]) if available else "—",
+            "gained": fmt.fmt_score(gained) + estimate if available else "—",
+            "current": current, "target": target, "action": rec["action"],
+        })
+    return render("index766_levers.html.j2", rows=rows)
 
 
 # -- running a batch --------------------------------------------------------------------------
@@ -634,17 +520,15 @@ def render_batch(
 
 def key_numbers(processed_dir: str | Path, periods: Iterable[Period], department: str | None = None,
                 conventions: object = None) -> dict[str, dict[str, float | None]]:
-    """Received dossiers and the key rates of each period, for the index page (under the
-    run's ``conventions``, as the reports it links)."""
-    from cchc_lib.indicators import compute_indicators, load_processed
-
+    """Received dossiers and the profile's key rates of each period, for the index page (under
+    the run's ``conventions``, as the reports it links)."""
     data = load_processed(Path(processed_dir), _as_conventions(conventions))
     numbers: dict[str, dict[str, float | None]] = {}
     for period in periods:
         df = compute_indicators(data, period, by="overall", department=department)
         numbers[period.code] = {
             "received": _value(df, "online_share", "denominator"),
-            **{ind: _value(df, ind) for ind in KEY_INDICATORS},
+            **{ind: _value(df, ind) for ind, _ in profile().index_indicators},
         }
     return numbers
 
@@ -699,47 +583,8 @@ def reports_on_disk(out_dir: str | Path) -> tuple[list[ReportResult], dict[int, 
     return found, plans
 
 
-def _plan_section(plan: ReportResult, out_dir: Path, year: int) -> str:
-    """The index's group for the plan report: one row, a link or the failure."""
-    if plan.ok and plan.html:
-        link = Path(os.path.relpath(plan.html, out_dir)).as_posix()
-        name = (f"<a href='{esc(link)}'>Tình hình thực hiện Kế hoạch cải cách hành chính năm {year}</a>")
-        size = f"{fmt_number(plan.size / 1_048_576, 1)} MB"
-    else:
-        name = (f"Tình hình thực hiện Kế hoạch cải cách hành chính năm {year} "
-                "<span class='status st-missed'>Lỗi</span>")
-        size = "—"
-    return (
-        f"<h3>Kế hoạch CCHC năm {year}</h3><table class='cchc-table plan'><thead><tr>"
-        "<th>Báo cáo</th><th>Nội dung</th><th class='num'>Dung lượng</th></tr></thead><tbody>"
-        f"<tr><td>{name}</td><td>Chỉ tiêu và nhiệm vụ của Kế hoạch theo bảy lĩnh vực: đạt, chưa đạt, "
-        f"quá hạn, chưa đến hạn</td><td class='num'>{size}</td></tr></tbody></table>"
-    )
 
 
-def _period_group(title: str, items: list[tuple[Period, ReportResult]], out_dir: Path,
-                  numbers: dict[str, dict[str, float | None]]) -> str:
-    rows = []
-    for period, result in sorted(items, key=lambda item: item[0]):
-        nums = numbers.get(period.code, {})
-        if result.ok and result.html:
-            link = Path(os.path.relpath(result.html, out_dir)).as_posix()
-            name = f"<a href='{esc(link)}'>{esc(period.label_vi)}</a>"
-            size = f"{fmt_number(result.size / 1_048_576, 1)} MB"
-        else:
-            name = f"{esc(period.label_vi)} <span class='status st-missed'>Lỗi</span>"
-            size = "—"
-        rows.append(
-            f"<tr><td>{name}</td><td class='num'>{fmt_number(nums.get('received'))}</td>"
-            + "".join(f"<td class='num'>{fmt_percent(nums.get(k))}</td>" for k in KEY_INDICATORS)
-            + f"<td class='num'>{size}</td></tr>"
-        )
-    return (
-        f"<h3>{esc(title)}</h3><table class='cchc-table'><thead><tr><th>Kỳ báo cáo</th>"
-        "<th class='num'>Hồ sơ tiếp nhận</th><th class='num'>Đúng hạn</th>"
-        "<th class='num'>Nộp trực tuyến</th><th class='num'>Hài lòng</th>"
-        f"<th class='num'>Dung lượng</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
 
 
 def index_html(results: Sequence[ReportResult], out_dir: Path, year: int | None = None,
@@ -748,11 +593,12 @@ def index_html(results: Sequence[ReportResult], out_dir: Path, year: int | None 
                plans: dict[int, ReportResult] | None = None) -> str:
     """The index page, in Vietnamese: one section per year, newest year first, each with the
     year's plan report (when there is one, from ``plans`` or ``plan`` for ``year``), then the
-    reports grouped by year, quarter and month."""
+    reports grouped by year, quarter and month, with the profile's key numbers."""
     numbers = numbers or {}
     plans = dict(plans or {})
     if plan is not None and year is not None:
         plans[int(year)] = plan
+    key = profile().index_indicators
     kinds = {"year": "Báo cáo năm", "quarter": "Báo cáo quý", "month": "Báo cáo tháng"}
     by_year: dict[int, dict[str, list[tuple[Period, ReportResult]]]] = {}
     for result in results:
@@ -761,27 +607,25 @@ def index_html(results: Sequence[ReportResult], out_dir: Path, year: int | None 
     years = sorted(set(by_year) | set(plans), reverse=True)
     sections = []
     for y in years:
-        sections.append(f"<h2>Năm {y}</h2>")
-        if y in plans:
-            sections.append(_plan_section(plans[y], out_dir, y))
+        groups = []
         for kind, items in by_year.get(y, {}).items():
-            if items:
-                sections.append(_period_group(kinds[kind], items, out_dir, numbers))
-    if not sections:
-        sections.append("<p class='note'>Chưa có báo cáo nào.</p>")
+            rows = []
+            for period, result in sorted(items, key=lambda item: item[0]):
+                nums = numbers.get(period.code, {})
+                rows.append({"label": period.label_vi, "link": _link(result, out_dir),
+                             "received": fmt_number(nums.get("received")),
+                             "key_values": [fmt.format_value(nums.get(i), None, i) for i, _ in key],
+                             "size": _size(result)})
+            if rows:
+                groups.append({"title": kinds[kind], "rows": rows})
+        plan_row = ({"link": _link(plans[y], out_dir), "size": _size(plans[y])} if y in plans else None)
+        sections.append({"year": y, "plan": plan_row, "groups": groups})
     span = (f" năm {years[0]}" if len(years) == 1
             else f" các năm {years[-1]}–{years[0]}" if years else "")
     css = (TEMPLATES_DIR / TEMPLATE_NAME / "static" / "cchc.css").read_text(encoding="utf-8")
-    generated = fmt_datetime(pd.Timestamp.now())
-    return (
-        "<!DOCTYPE html>\n<html lang='vi'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>Báo cáo CCHC{span} — {esc(AGENCY)}</title><style>{css}</style></head>"
-        f"<body class='cchc-index'><main><h1>Báo cáo kết quả giải quyết TTHC và công tác CCHC{span}"
-        f"</h1><p>{esc(AGENCY)} · Lập ngày {generated}. Mỗi báo cáo là một tệp HTML mở được khi "
-        "không có mạng, có thể gửi kèm thư điện tử.</p>"
-        f"{''.join(sections)}</main></body></html>\n"
-    )
+    return render("site_index.html.j2", years=sections, span=span, agency=profile().name,
+                  generated=fmt_datetime(pd.Timestamp.now()), css=Markup(css),
+                  key_headings=[heading for _, heading in key]) + "\n"
 
 
 def write_index(results: Sequence[ReportResult], out_dir: str | Path, year: int | None = None,
@@ -909,3 +753,13 @@ def report_cli(args) -> int:
                   f"({fmt_number(result.size / 1_048_576, 1)} MB)")
     return 1 if failed else 0
 
+
+def _size(result: ReportResult) -> str:
+    return f"{fmt_number(result.size / 1_048_576, 1)} MB" if result.ok and result.html else "—"
+
+
+def _link(result: ReportResult, out_dir: Path) -> str:
+    """The report's address relative to the index page; empty for a failed report."""
+    if not (result.ok and result.html):
+        return ""
+    return Path(os.path.relpath(result.html, out_dir)).as_posix()
