@@ -111,20 +111,52 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     from cchc_lib.conventions import ConventionsError
-    from cchc_lib.indicators import MissingDataError, indicators_cli
+    from cchc_lib.indicators import (
+        CLI_COLUMNS,
+        MissingDataError,
+        compute_indicators,
+        format_indicator_table,
+        load_processed,
+    )
+    from cchc_lib.projection import indicators_as_of
 
     try:
         conventions = _conventions(args)
     except ConventionsError as exc:
         return _fail(f"Lỗi: {exc}", 2)
     try:
-        print(indicators_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format,
-                             as_of=_as_of(args), conventions=conventions))
+        data = load_processed(args.processed, conventions)
+        as_of = _as_of(args)  # the period to that date (a year before its end is 2023-YTD)
+        frame = (indicators_as_of(data, args.period, as_of, by=args.by) if as_of is not None
+                 else compute_indicators(data, args.period, by=args.by))
     except MissingDataError as exc:
         return _fail(str(exc), 1)
     except ValueError as exc:  # an --as-of that is not a date
         return _fail(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-15", 2)
+    window = data.conventions.window
+    frame = frame.assign(window=window)  # which data window produced the numbers
+    if args.format == "table":
+        print(format_indicator_table(frame, args.period.with_window(window), args.by))
+    else:
+        print(_tidy(frame[CLI_COLUMNS], args.format, ["numerator", "denominator", "value", "target"]))
     return 0
+
+
+def _tidy(frame, fmt: str, numeric: list[str]) -> str:
+    """A tidy frame as CSV or JSON for machines. 12 significant digits: counts print as 1194 (not
+    1194.0), and float noise such as 0.47500000000000003 (0.275 + 0.20) as 0.475; whole numbers
+    as JSON integers."""
+    import json
+
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\n", float_format="%.12g").rstrip("\n")
+    frame = frame.astype({c: "float64" for c in numeric}).round(12)
+    records = json.loads(frame.to_json(orient="records", force_ascii=False))
+    for record in records:
+        for c in numeric:
+            if isinstance(record[c], float) and record[c].is_integer():
+                record[c] = int(record[c])
+    return json.dumps(records, ensure_ascii=False, indent=1)
 
 
 def cmd_form06(args: argparse.Namespace) -> int:
@@ -144,26 +176,28 @@ def cmd_form06(args: argparse.Namespace) -> int:
 
 
 def cmd_index766(args: argparse.Namespace) -> int:
+    from cchc_lib import index766 as ix
     from cchc_lib.conventions import ConventionsError
-    from cchc_lib.index766 import IndexInputError, index766_cli
+    from cchc_lib.indicators import MissingDataError, load_processed
 
     try:
         conventions = _conventions(args)
     except ConventionsError as exc:
         return _fail(f"Lỗi: {exc}", 2)
+    title = ""
     try:
         if args.from_counts is not None:
-            print(index766_cli(from_counts=args.from_counts, fmt=args.format))
-            return 0
-        from cchc_lib.indicators import MissingDataError
-
-        try:
-            print(index766_cli(args.period, by=args.by, processed_dir=args.processed, fmt=args.format,
-                               conventions=conventions))
-        except MissingDataError as exc:
-            return _fail(str(exc), 1)
-    except IndexInputError as exc:
+            scores = ix.score_from_counts(ix.read_counts_csv(args.from_counts))
+        else:
+            data = load_processed(args.processed, conventions)
+            scores = ix.score_from_counts(ix.counts_from_data(data, args.period, by=args.by))
+            window = data.conventions.window
+            if args.format != "table":  # CSV and JSON end with the period and the data window
+                scores = scores.assign(period=args.period.code, window=window)
+            title = f", {args.period.with_window(window).label_window_vi}"
+    except (MissingDataError, ix.IndexInputError) as exc:
         return _fail(str(exc), 1)
+    print(ix.render(scores, args.format, title=title))
     return 0
 
 

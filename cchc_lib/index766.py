@@ -562,29 +562,6 @@ def render(scores: pd.DataFrame, fmt: str, title: str = "") -> str:
     return format_table(scores, title)
 
 
-def index766_cli(
-    period=None,
-    from_counts: str | Path | None = None,
-    by: str = "overall",
-    processed_dir: str | Path = "data/processed",
-    fmt: str = "table",
-    conventions=None,
-) -> str:
-    """What ``cchc index766`` prints: scores from a counts CSV, or from processed data (CSV and
-    JSON then end with ``period`` and ``window`` columns)."""
-    if from_counts is not None:
-        counts = read_counts_csv(from_counts)
-        return render(score_from_counts(counts), fmt)
-    from cchc_lib.indicators import load_processed
-
-    data = load_processed(Path(processed_dir), conventions)
-    counts = counts_from_data(data, period, by=by)
-    scores = score_from_counts(counts)
-    if fmt != "table":
-        scores = scores.assign(period=period.code, window=data.conventions.window)
-    return render(scores, fmt, title=f", {period.with_window(data.conventions.window).label_window_vi}")
-
-
 # -- counts from the department's own data ------------------------------------------------------
 
 _SATISFIED_NOT = "unsatisfied"

@@ -40,9 +40,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cchc_lib.config import profile
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, counted_dossiers
-from cchc_lib.formatting import fmt_number, fmt_percent, render_table
+from cchc_lib.formatting import fmt_number, format_value, render_table
 from cchc_lib.periods import ND09_DAY, Period
 from cchc_lib.schema import conform
 from cchc_lib.targets import Targets, cite, load_targets, target_text_vi
@@ -465,9 +466,13 @@ def catalogue_measures(procedures: pd.DataFrame, years: Iterable[int], by: str =
 # -- assembling the tidy frame ---------------------------------------------------------------
 
 
-@lru_cache(maxsize=16)
 def _targets(year: int) -> Targets:
-    return load_targets(year)
+    return _targets_in(year, profile().targets_dir)  # the run's agency profile says where
+
+
+@lru_cache(maxsize=16)
+def _targets_in(year: int, directory: Path) -> Targets:
+    return load_targets(year, directory)
 
 
 def _status(values: np.ndarray, op: str | None, targets: np.ndarray) -> np.ndarray:
@@ -671,20 +676,7 @@ def monthly_indicators(data: ProcessedData, start: Period, end: Period, by: str 
     return compute_many(data, months, by, department, with_changes=False)
 
 
-# -- command line ----------------------------------------------------------------------------
-
-
-def format_value(value: float, unit: str) -> str:
-    """A value for people: 95,3% / 12,4 phút / 3,2 ngày / 1.234."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "—"
-    if unit == "rate":
-        return fmt_percent(value)
-    if unit == "minutes":
-        return f"{fmt_number(value, 1)} phút"
-    if unit == "days":
-        return f"{fmt_number(value, 1)} ngày"
-    return fmt_number(value)
+# -- the terminal table (cchc indicators) -------------------------------------------------
 
 
 def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
@@ -712,35 +704,3 @@ def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
         blocks.append(f"{BY_LABELS[by]}: {group}" if by != "overall" else str(group))
         blocks.append(render_table(rows, ["Chỉ số", "Giá trị", "Tử số/Mẫu số", "Chỉ tiêu", "Trạng thái"]))
     return "\n".join(blocks)
-
-
-def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str, as_of: object = None,
-                   conventions: Conventions | None = None) -> str:
-    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS (the
-    ``window`` column says which data window produced the numbers). ``as_of``: the period to
-    that date (a year before its end is ``2023-YTD``)."""
-    data = load_processed(processed_dir, conventions)
-    if as_of is not None:
-        from cchc_lib.projection import indicators_as_of
-
-        frame = indicators_as_of(data, period, as_of, by=by)
-    else:
-        frame = compute_indicators(data, period, by=by)
-    frame = frame.assign(window=data.conventions.window)
-    if fmt == "table":
-        return format_indicator_table(frame, period.with_window(data.conventions.window), by)
-    # 12 significant digits: counts print as 1194 (not 1194.0), and float noise such as
-    # 0.47500000000000003 (0.275 + 0.20) as 0.475.
-    tidy = frame[CLI_COLUMNS]
-    if fmt == "csv":
-        return tidy.to_csv(index=False, lineterminator="\n", float_format="%.12g").rstrip("\n")
-    if fmt == "json":
-        numeric = ["numerator", "denominator", "value", "target"]
-        tidy = tidy.astype({c: "float64" for c in numeric}).round(12)
-        records = json.loads(tidy.to_json(orient="records", force_ascii=False))
-        for record in records:  # whole numbers as JSON integers
-            for c in numeric:
-                if isinstance(record[c], float) and record[c].is_integer():
-                    record[c] = int(record[c])
-        return json.dumps(records, ensure_ascii=False, indent=1)
-    raise ValueError(f"unknown format {fmt!r}")
