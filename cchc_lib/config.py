@@ -21,6 +21,7 @@ The password is held in a field that never appears in ``repr``/``str`` and is ne
 
 from __future__ import annotations
 
+import datetime
 import os
 import ssl
 import stat
@@ -109,7 +110,7 @@ def load_profile(path: str | Path | None = None) -> AgencyProfile:
         sender=str(raw.get("sender", "Văn phòng")),
         greeting=str(raw.get("greeting", "Kính gửi Lãnh đạo và các đồng chí,")),
         plan_number=str(raw["plan_number"]),
-        plan_date=date.strftime("%d/%m/%Y") if hasattr(date, "strftime") else str(date or ""),
+        plan_date=date.strftime("%d/%m/%Y") if isinstance(date, datetime.date) else str(date or ""),
         targets_dir=(base / str(raw["targets"])).resolve(),
         plan_tasks_dir=(base / str(raw["plan_tasks"])).resolve() if raw.get("plan_tasks") else None,
         units=tuple(str(u) for u in raw.get("units", ())),
@@ -249,7 +250,7 @@ def _convert(attr: str, key: str, value: object) -> object:
     text = str(value).strip() if not isinstance(value, list | tuple) else ""
     try:
         if attr == "port":
-            return int(value)  # type: ignore[arg-type]
+            return int(value)  # type: ignore[arg-type,call-overload]
         if attr in {"timeout", "max_message_mb"}:
             number = float(str(value).replace(",", "."))
             if number <= 0:

@@ -2,7 +2,7 @@
 with number formats) and the exports under ``reports/explore/``.
 
 Everything here takes the frames of :mod:`cchc_lib.explorer` (engine output) and only lays them
-out; the look is the reports' (:mod:`cchc_lib.charts`), the formats Vietnamese (95,3%; 1.234).
+out; the look is the reports' (:mod:`cchc_lib.publish.charts`), the formats Vietnamese (95,3%; 1.234).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from cchc_lib import charts
 from cchc_lib.atomic import atomic_path, write_text_atomic
 from cchc_lib.explorer import (
     COMPARE_LABELS,
@@ -26,8 +25,9 @@ from cchc_lib.explorer import (
 from cchc_lib.formatting import fmt_datetime, fmt_number, format_change, format_value
 from cchc_lib.indicators import GROUP_OVERALL, INDICATORS
 from cchc_lib.periods import Period
+from cchc_lib.publish import charts
 from cchc_lib.publish.fragments import render
-from cchc_lib.runner import slug
+from cchc_lib.publish.jobs import slug
 
 MAX_BARS = 25  # a breakdown chart shows at most this many groups (the worst ones)
 

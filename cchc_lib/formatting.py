@@ -7,6 +7,7 @@ import math
 import re
 import unicodedata
 from datetime import date, datetime
+from typing import Any
 
 import pandas as pd
 from babel.numbers import format_decimal
@@ -20,7 +21,7 @@ def _missing(value: object) -> bool:
 
 def fmt_number(value: float | int | None, decimals: int = 0) -> str:
     """``1234`` -> ``1.234``; ``12.5`` with 1 decimal -> ``12,5``; missing -> ``—``."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "—"
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(value, format=pattern, locale=LOCALE)
@@ -28,14 +29,14 @@ def fmt_number(value: float | int | None, decimals: int = 0) -> str:
 
 def fmt_percent(fraction: float | None, decimals: int = 1) -> str:
     """``0.953`` -> ``95,3%``; missing -> ``—``."""
-    if _missing(fraction):
+    if fraction is None or _missing(fraction):
         return "—"
     return fmt_number(float(fraction) * 100, decimals) + "%"
 
 
 def fmt_points(delta: float | None, decimals: int = 1) -> str:
     """A change in percentage points: ``+2,4 điểm %``."""
-    if _missing(delta):
+    if delta is None or _missing(delta):
         return "—"
     value = float(delta) * 100
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
@@ -46,17 +47,17 @@ def fmt_date(value: date | datetime | pd.Timestamp | None) -> str:
     """``31/03/2023``."""
     if value is None or value is pd.NaT or _missing(value):
         return "—"
-    return pd.Timestamp(value).strftime("%d/%m/%Y")
+    return str(pd.Timestamp(value).strftime("%d/%m/%Y"))
 
 
 def fmt_datetime(value: date | datetime | pd.Timestamp | None) -> str:
     """``31/03/2023 14:05``."""
     if value is None or value is pd.NaT or _missing(value):
         return "—"
-    return pd.Timestamp(value).strftime("%d/%m/%Y %H:%M")
+    return str(pd.Timestamp(value).strftime("%d/%m/%Y %H:%M"))
 
 
-def fmt_count(value: int | None, unit: str = "hồ sơ") -> str:
+def fmt_count(value: float | int | None, unit: str = "hồ sơ") -> str:
     """``1234`` -> ``1.234 hồ sơ``."""
     return f"{fmt_number(value)} {unit}".strip()
 
@@ -166,7 +167,7 @@ def level_text(op: str | None, level: float, unit: str) -> str:
     return f"{prefix}{format_level(level, unit)}"
 
 
-def target_text(row: dict | pd.Series) -> str:
+def target_text(row: dict[str, Any] | pd.Series) -> str:
     """The target of an indicator row for people: the engine's ``target_text_vi`` when it has one
     (it names the plan's section), else the level from ``target_op``/``target``; none ``—``."""
     text = row.get("target_text_vi")

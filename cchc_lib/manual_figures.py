@@ -262,15 +262,3 @@ def set_aside_markdown(figures: pd.DataFrame | None) -> str:
     return "**Số liệu nhập tay không được dùng:**\n\n" + "\n".join(f"- {r}" for r in reasons)
 
 
-def other_plan_targets(data: object, period: Period, processed_dir: str | Path,
-                       as_of: object = None) -> pd.DataFrame:
-    """Every plan target beyond the dossier engine's, for a period report: the other plan
-    targets (documents, work files, staff, petitions, tasks) and the targets above, for the
-    whole Sở, with the engine's columns."""
-    from cchc_lib import plan
-
-    inputs = plan.load_plan_inputs(processed_dir)
-    rows = plan.plan_indicators(data, period, inputs, as_of=as_of)
-    extra = extra_indicators(period, getattr(data, "procedures", None), inputs.staff,
-                             load_manual_figures(processed_dir))
-    return pd.concat([rows, extra[COLUMNS]], ignore_index=True)

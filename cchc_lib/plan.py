@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cchc_lib.config import profile
 from cchc_lib.indicators import (
     COLUMNS,
     GROUP_OVERALL,
@@ -278,8 +279,12 @@ def load_plan_inputs(processed_dir: Path | str) -> PlanInputs:
 
 
 def shipped_plan_tasks(year: int = 2023) -> pd.DataFrame:
-    """The plan's own task table shipped in the package, as canonical columns (states empty)."""
-    path = Path(__file__).with_name("data") / f"plan_tasks_{year}.csv"
+    """The plan's own task table of the agency profile (``plan_tasks_<year>.csv`` in its
+    ``plan_tasks`` folder), as canonical columns (states empty). FileNotFoundError without one."""
+    folder = profile().plan_tasks_dir
+    if folder is None:
+        raise FileNotFoundError(f"plan_tasks_{year}.csv: the agency profile names no plan_tasks folder")
+    path = folder / f"plan_tasks_{year}.csv"
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame = pd.DataFrame({
         "section": raw["Mục"], "task_no": raw["STT"].astype(int), "content": raw["Nội dung"],

@@ -32,8 +32,6 @@ STATUSES = (
     "refused",
     "withdrawn",
 )
-# The one-stop system's own agency: the department of dossiers from exports without one.
-AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
 RATINGS = ("very_satisfied", "satisfied", "unsatisfied")
 
 

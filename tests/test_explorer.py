@@ -309,7 +309,7 @@ def test_explore_without_processed_data_says_what_to_run(tmp_path, monkeypatch):
 def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
     import papermill as pm
 
-    from cchc_lib.reports import resolve_kernel
+    from cchc_lib.publish.runner import resolve_kernel
 
     out = tmp_path / "explore.ipynb"
     pm.execute_notebook(

@@ -25,10 +25,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from cchc_lib import mail
 from cchc_lib.cli import main
 from cchc_lib.config import ConfigError, Settings, load_settings
 from cchc_lib.periods import Period
+from cchc_lib.publish import mail
 
 PASSWORD = "S3cret-mật-khẩu-42"
 USER = "bot@skhdt.tuyenquang.gov.vn"

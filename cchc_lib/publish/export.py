@@ -1,14 +1,15 @@
 """Publishing: an executed notebook -> one self-contained HTML file (nbconvert), with plotly.js
 added once, here, instead of travelling in the notebook's outputs.
 
-A report notebook run by :mod:`cchc_lib.runner` draws its charts through :func:`cchc_lib.charts.show`
-in *deferred* mode: each chart is a ``<div>`` plus a small script that queues its ``Plotly.newPlot``
-call on ``window.cchcPlots``. :func:`export_html` then puts into the page the plotly.js the charts
-need — the official partial bundle ``plotly.js-basic-dist-min`` (scatter, bar, pie), vendored in
-``cchc_lib/vendor/plotly/`` with its licence, of exactly the plotly.js version that the installed
-Python plotly embeds — gzip-compressed and base64-encoded. A few lines of script unpack it with
-the browser's own ``DecompressionStream`` (Chromium 80+, Firefox 113+), run it, then draw the
-queued charts. Nothing is fetched: the page opens offline from an e-mail attachment.
+A report notebook run by :mod:`cchc_lib.publish.runner` draws its charts through
+:func:`cchc_lib.publish.charts.show` in *deferred* mode: each chart is a ``<div>`` plus a small
+script that queues its ``Plotly.newPlot`` call on ``window.cchcPlots``. :func:`export_html` then
+puts into the page the plotly.js the charts need — the official partial bundle
+``plotly.js-basic-dist-min`` (scatter, bar, pie), vendored in ``cchc_lib/vendor/plotly/`` with its
+licence, of exactly the plotly.js version that the installed Python plotly embeds — gzip-compressed
+and base64-encoded. A few lines of script unpack it with the browser's own ``DecompressionStream``
+(Chromium 80+, Firefox 113+), run it, then draw the queued charts. Nothing is fetched: the page
+opens offline from an e-mail attachment.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ import os
 import re
 import threading
 from functools import lru_cache
-from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
+from cchc_lib.config import TEMPLATES_DIR
+from cchc_lib.config import VENDOR_DIR as PACKAGE_VENDOR_DIR
+
 TEMPLATE_NAME = "cchc"
-VENDOR_DIR = PACKAGE_DIR / "vendor" / "plotly"
+VENDOR_DIR = PACKAGE_VENDOR_DIR / "plotly"
 PLOTLY_BUNDLE = VENDOR_DIR / "plotly-basic.min.js"
 PLOTLY_PACKAGE = VENDOR_DIR / "package.json"
 

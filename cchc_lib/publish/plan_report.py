@@ -8,7 +8,6 @@ reports) into ``<out>/ke-hoach-<year>/bao-cao-ke-hoach-<year>[-<as-of>].html``.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,13 +16,19 @@ import plotly.graph_objects as go
 
 from cchc_lib import formatting as fmt
 from cchc_lib import indicators, manual_figures, plan
-from cchc_lib.config import profile
+from cchc_lib.config import PLAN_NOTEBOOK, profile
+from cchc_lib.conventions import DEFAULT, as_conventions, as_parameter, conventions_line_vi
 from cchc_lib.formatting import fmt_date, fmt_datetime, fmt_number, md_text
+from cchc_lib.indicators import MissingDataError, load_processed
 from cchc_lib.periods import Period
+from cchc_lib.projection import indicators_as_of
+from cchc_lib.publish.charts import COLORS, plot_text
 from cchc_lib.publish.fragments import render
+from cchc_lib.publish.jobs import plan_key, report_job
+from cchc_lib.publish.runner import ReportJob, ReportResult, run_one
 from cchc_lib.schema import conform
+from cchc_lib.targets import cite, load_targets
 
-PLAN_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "plan.ipynb"
 PLAN_TITLE = "Báo cáo tình hình thực hiện Kế hoạch cải cách hành chính"
 
 STATE_CLASS = {
@@ -72,10 +77,6 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path,
                         conventions: object = None) -> PlanReportContext:
     """Load the processed data and compute the plan's targets and task states (dossier numbers
     under ``conventions``: a Conventions, its dict as a notebook parameter, or None)."""
-    from cchc_lib.conventions import DEFAULT, as_conventions
-    from cchc_lib.indicators import MissingDataError, load_processed
-    from cchc_lib.projection import indicators_as_of
-    from cchc_lib.targets import load_targets
 
     conventions = as_conventions(conventions) or DEFAULT
     year = int(year)
@@ -118,8 +119,6 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path,
 # -- text ---------------------------------------------------------------------------------------
 
 
-
-
 def plan_title(year: int, as_of: pd.Timestamp) -> str:
     return f"{PLAN_TITLE} năm {year} — tính đến ngày {fmt_date(as_of)} — {profile().name}"
 
@@ -149,8 +148,6 @@ def header_markdown(ctx: PlanReportContext) -> str:
         f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}.",
     ]
     if ctx.conventions is not None:
-        from cchc_lib.conventions import conventions_line_vi
-
         lines.append(md_text(conventions_line_vi(ctx.conventions)))
     return "\n\n".join(lines)
 
@@ -281,13 +278,9 @@ def off_track_markdown(ctx: PlanReportContext) -> str:
 # -- tables -------------------------------------------------------------------------------------
 
 
-
-
 def other_figure_label(row: dict) -> str:
     """"Theo Biểu II.6" for the figure that did not decide the status (the row's
     ``target_source`` is "<deciding source>; <other source>")."""
-    from cchc_lib.targets import cite
-
     parts = [p.strip() for p in str(row.get("target_source") or "").split(";")]
     return f"Theo {cite(parts[1])}" if len(parts) == 2 and parts[1] else "Theo mức còn lại"
 
@@ -314,8 +307,6 @@ def targets_html(rows: pd.DataFrame) -> str:
             "status": status, "no_status": "Không đánh giá", "status_notes": status_notes,
         })
     return render("scorecard.html.j2", rows=body, changes=False)
-
-
 
 
 def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
@@ -395,8 +386,6 @@ def timeline_frame(ctx: PlanReportContext) -> pd.DataFrame:
 
 def timeline_chart(ctx: PlanReportContext) -> go.Figure:
     """The tasks on a time axis: bars to the deadline, diamonds at completion, a line at as-of."""
-    from cchc_lib.charts import COLORS, plot_text
-
     frame = timeline_frame(ctx)
     fig = go.Figure()
     for state in [*plan.TASK_STATES_VI, "Chưa có báo cáo"]:
@@ -447,12 +436,9 @@ def plan_report_paths(year: int, out_dir: Path, as_of: object = None) -> tuple[P
 
 
 def plan_job(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
-             conventions: object = None):
+             conventions: object = None) -> ReportJob:
     """The runner's job for ``notebooks/plan.ipynb`` (as_of None: the end of the plan year, or
     today while the year is running); results name it ``ke-hoach-<year>``."""
-    from cchc_lib.conventions import as_parameter
-    from cchc_lib.runner import plan_key, report_job
-
     year = int(year)
     at = default_as_of(year) if as_of in (None, "") else plan.as_of_instant(as_of)
     return report_job(
@@ -465,36 +451,10 @@ def plan_job(year: int, as_of: object, processed_dir: str | Path, out_dir: str |
 
 
 def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
-                       conventions: object = None):
+                       conventions: object = None) -> ReportResult:
     """Execute ``notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
-    from cchc_lib.runner import run_one
-
     result = run_one(plan_job(year, as_of, processed_dir, out_dir, conventions))
     result.period = str(Period.parse(str(int(year))).code)
     return result
 
 
-def plan_report_cli(args) -> int:
-    """``cchc report --plan YEAR [--as-of DATE]`` (after the optional ``--raw`` ingest)."""
-    from cchc_lib.runner import ReportError
-
-    if getattr(args, "raw", None):
-        from cchc_lib.ingest import IngestError, run_ingest
-
-        try:
-            run_ingest(Path(args.raw), Path(args.processed))
-        except IngestError as exc:
-            print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
-            return 1
-    try:
-        result = render_plan_report(int(args.plan), getattr(args, "as_of", None), args.processed, args.out,
-                                    conventions=getattr(args, "conventions_obj", None))
-    except ReportError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-30", file=sys.stderr)
-        return 2
-    print(f"Đã lập báo cáo kế hoạch năm {args.plan}: {result.html.resolve()} "
-          f"({fmt_number(result.size / 1_048_576, 1)} MB)")
-    return 0

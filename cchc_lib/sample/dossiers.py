@@ -2,7 +2,7 @@
 and Investment of Tuyên Quang, 2022-2023, shaped like the exports of the provincial one-stop
 system (see the data contract).
 
-``write_sample(out, seed)`` writes ``procedures.csv``, ``dossiers/ho-so-YYYY-MM.{csv,xlsx}`` and
+``write_dossier_sample(out, seed)`` writes ``procedures.csv``, ``dossiers/ho-so-YYYY-MM.{csv,xlsx}`` and
 ``feedback/pakn-YYYY.csv``. The same seed gives byte-identical files: everything is drawn from
 one ``numpy.random.Generator(PCG64(seed))`` in a fixed order, and the XLSX files are re-zipped
 with fixed timestamps. All names, ID numbers, phones and addresses are fake.
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cchc_lib import sample_real
+import cchc_lib.sample.real as sample_real
 from cchc_lib.workdays import add_working_days, vietnam_holidays
 
 YEARS = (2022, 2023)
@@ -794,8 +794,9 @@ def _nfd_rows(rng: np.random.Generator, text: pd.DataFrame, share: float) -> Non
     text.columns = [unicodedata.normalize("NFD", c) for c in text.columns]
 
 
-def write_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
-    """Write the sample data set under ``out`` (data/raw layout); return the files written."""
+def write_dossier_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
+    """Write the catalogue, the monthly dossier exports and the feedback under ``out`` (data/raw
+    layout); return the files written."""
     out = Path(out)
     rng = np.random.Generator(np.random.PCG64(seed))
     catalogue = make_catalogue(rng)
@@ -844,7 +845,4 @@ def write_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
         path = out / "feedback" / f"pakn-{year}.csv"
         write_csv(make_feedback(rng, dossiers, year), path, "utf-8")
         written.append(path)
-    from cchc_lib.sample_plan import write_plan_sample  # documents, work files, staff, plan tasks
-
-    written.extend(write_plan_sample(out, seed))
     return written
