@@ -149,10 +149,10 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         CLI_COLUMNS,
         MissingDataError,
         compute_indicators,
-        format_indicator_table,
         load_processed,
     )
     from cchc_lib.projection import indicators_as_of
+    from cchc_lib.tables import format_indicator_table
 
     try:
         conventions = _conventions(args)
@@ -223,8 +223,10 @@ def cmd_form06(args: argparse.Namespace) -> int:
 
 def cmd_index766(args: argparse.Namespace) -> int:
     from cchc_lib import index766 as ix
+    from cchc_lib import index766_counts
     from cchc_lib.conventions import ConventionsError
     from cchc_lib.indicators import MissingDataError, load_processed
+    from cchc_lib.tables import index766_output
 
     try:
         conventions = _conventions(args)
@@ -236,14 +238,14 @@ def cmd_index766(args: argparse.Namespace) -> int:
             scores = ix.score_from_counts(ix.read_counts_csv(args.from_counts))
         else:
             data = load_processed(args.processed, conventions)
-            scores = ix.score_from_counts(ix.counts_from_data(data, args.period, by=args.by))
+            scores = ix.score_from_counts(index766_counts.counts_from_data(data, args.period, by=args.by))
             window = data.conventions.window
             if args.format != "table":  # CSV and JSON end with the period and the data window
                 scores = scores.assign(period=args.period.code, window=window)
             title = f", {args.period.with_window(window).label_window_vi}"
     except (MissingDataError, ix.IndexInputError) as exc:
         return _fail(str(exc), 1)
-    print(ix.render(scores, args.format, title=title))
+    print(index766_output(scores, args.format, title=title))
     return 0
 
 

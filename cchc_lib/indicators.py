@@ -43,11 +43,10 @@ import pandas as pd
 from cchc_lib.config import profile
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, counted_dossiers
-from cchc_lib.formatting import fmt_number, format_value, render_table
 from cchc_lib.generations import resolve as resolve_generation
 from cchc_lib.periods import ND09_DAY, Period
-from cchc_lib.schema import conform
-from cchc_lib.targets import Targets, cite, load_targets, target_text_vi
+from cchc_lib.schema import conform, flag
+from cchc_lib.targets import Targets, load_targets, target_text_vi
 
 GROUP_OVERALL = "Toàn Sở"
 STATUS_MET = "Đạt"
@@ -220,11 +219,6 @@ def _months(values: pd.Series, window: str = "calendar") -> tuple[np.ndarray, np
     return np.where(valid, months, 0), valid
 
 
-def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """A nullable yes/no column as a plain bool array, <NA> = no."""
-    return frame[column].to_numpy(dtype=bool, na_value=False)
-
-
 def _present_columns(report: dict, table: str) -> set[str]:
     """Columns some raw file of ``table`` had, per ingest_report.json (empty when unknown)."""
     block = (report or {}).get("tables", {}).get(table, {})
@@ -299,7 +293,7 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     early = done & ~late & (completed.astype("datetime64[D]") < due.astype("datetime64[D]"))
     on_day = done & ~late & ~early
 
-    fee = _flag(dossiers, "fee_required")
+    fee = flag(dossiers, "fee_required")
     enabled = fee & _accepts_online_payment(dossiers, procedures, rm // 12)
     wait = dossiers["wait_minutes"].to_numpy(dtype=float, na_value=np.nan)
     has_wait = ~np.isnan(wait)
@@ -313,7 +307,7 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     ones = np.ones(len(dossiers), dtype=bool)
     online = (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False)
     channel_known = dossiers["channel"].notna().to_numpy(dtype=bool)
-    apology = _flag(dossiers, "apology_issued")
+    apology = flag(dossiers, "apology_issued")
     return {
         "received": (rm, ones, {
             "received": ones,
@@ -321,9 +315,9 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
             "channel_known": channel_known,
             "fee": fee,
             "fee_enabled": enabled,
-            "fee_enabled_paid": enabled & _flag(dossiers, "paid_online"),
-            "synced": _flag(dossiers, "synced_national"),
-            "digitized": _flag(dossiers, "digitized"),
+            "fee_enabled_paid": enabled & flag(dossiers, "paid_online"),
+            "synced": flag(dossiers, "synced_national"),
+            "digitized": flag(dossiers, "digitized"),
             "wait_sum": np.where(has_wait, wait, 0.0),
             "wait_count": has_wait,
         }),
@@ -335,7 +329,7 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
             "late_apology": late & apology,
             "online_resolved": online,
             "resolved_channel_known": channel_known,
-            "electronic_result": _flag(dossiers, "electronic_result"),
+            "electronic_result": flag(dossiers, "electronic_result"),
             "processing_days_sum": days,
         }),
         "rated": (rated_month, rated_ok, {"rated": ones, "satisfied": satisfied}),
@@ -676,33 +670,3 @@ def monthly_indicators(data: ProcessedData, start: Period, end: Period, by: str 
         months.append(current)
         current = current.shift(1)
     return compute_many(data, months, by, department, with_changes=False)
-
-
-# -- the terminal table (cchc indicators) -------------------------------------------------
-
-
-def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
-    """The terminal table: Vietnamese labels, percentages, targets and status."""
-    title = f"Chỉ số CCHC - {period.label_window_vi} - theo {BY_LABELS[by].lower()}"
-    blocks = [title]
-    for group, part in frame.groupby("group", sort=False):
-        rows = []
-        for r in part.itertuples(index=False):
-            if r.unit == "count":
-                counts = ""
-            elif np.isnan(r.denominator):
-                counts = "—"
-            elif r.unit == "rate":
-                counts = f"{fmt_number(r.numerator)}/{fmt_number(r.denominator)}"
-            else:
-                counts = f"n = {fmt_number(r.denominator)}"
-            status = r.status
-            if r.status_min:
-                parts = str(r.target_source).split(";")
-                other = cite(parts[1]) if len(parts) == 2 else "mức còn lại"
-                status += f" (theo {other}: {r.status_min})"
-            rows.append([r.label_vi, format_value(r.value, r.unit), counts, r.target_text_vi, status])
-        blocks.append("")
-        blocks.append(f"{BY_LABELS[by]}: {group}" if by != "overall" else str(group))
-        blocks.append(render_table(rows, ["Chỉ số", "Giá trị", "Tử số/Mẫu số", "Chỉ tiêu", "Trạng thái"]))
-    return "\n".join(blocks)

@@ -9,7 +9,7 @@ import itertools
 import pandas as pd
 import pytest
 
-from cchc_lib import index766
+from cchc_lib import index766_counts
 from cchc_lib.config import profile
 from cchc_lib.conventions import Conventions
 from cchc_lib.form06 import NO_CHANNEL_NOTE, NUMBER_COLUMNS, form06_table, format_form06
@@ -101,7 +101,7 @@ def test_index766_progress_follows_the_conventions():
     # PROGRESS_ON_TIME = (resolved not late + pending within time) / (resolved + pending):
     # instant/by_dates: (3 + E) / (6 + 2) = 4/8; day/excluded: (3 + E) / (4 + 2) = 4/6
     for conventions, expected in (({}, (4, 8)), ({"timeliness": "day", "withdrawn": "excluded"}, (4, 6))):
-        counts = index766.counts_from_data(life_data(**conventions), MARCH).set_index("metric")
+        counts = index766_counts.counts_from_data(life_data(**conventions), MARCH).set_index("metric")
         got = counts.loc["PROGRESS_ON_TIME", ["numerator", "denominator"]].tolist()
         assert tuple(got) == expected, conventions
 

@@ -519,7 +519,7 @@ def _points(value: float) -> str:
 
 
 def _progress_counts(data, period: Period, unit: str) -> tuple[float, float]:
-    from cchc_lib.index766 import counts_from_data
+    from cchc_lib.index766_counts import counts_from_data
 
     counts = counts_from_data(data, period, "overall" if unit == "Toàn Sở" else "department")
     row = counts[(counts["unit"] == unit) & (counts["metric"] == "PROGRESS_ON_TIME")].iloc[0]

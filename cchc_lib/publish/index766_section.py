@@ -8,6 +8,7 @@ import pandas as pd
 
 from cchc_lib import formatting as fmt
 from cchc_lib import index766 as ix
+from cchc_lib import index766_counts as ixc
 from cchc_lib.datacache import derived
 from cchc_lib.formatting import fmt_number, fmt_percent, md_text
 from cchc_lib.periods import Period
@@ -25,19 +26,19 @@ def index_frames(data: object, period: Period, department: str | None = None) ->
     period has no rows for it."""
 
     if not department:
-        return ix.index_section_frames(data, period)
+        return ixc.index_section_frames(data, period)
     group_rows = [g.code for g in ix.GROUPS] + [ix.TOTAL]
 
     def own(counts: pd.DataFrame) -> pd.DataFrame:
         return counts[counts["unit"] == department].reset_index(drop=True)
 
-    by_dept = ix.counts_from_data(data, period, "department")
+    by_dept = ixc.counts_from_data(data, period, "department")
     counts = own(by_dept)
     scores = ix.score_from_counts(counts)
     trend = []
     for month in Period("year", period.year).months()[: period.first_month + period.n_months - 1]:
         month_counts = derived(data, ("index766-counts", month.code, "department"),
-                               lambda month=month: ix.counts_from_data(data, month, "department"))
+                               lambda month=month: ixc.counts_from_data(data, month, "department"))
         s = ix.score_from_counts(own(month_counts))
         trend.append(s[s["metric"].isin(group_rows)].assign(period=month.code,
                                                             label=month.short_label_vi))
@@ -97,7 +98,7 @@ def index_summary_markdown(frames: dict[str, pd.DataFrame], period: Period,
     top = levers[levers["points_gained"].fillna(0) > 0]
     if len(top):
         first = top.iloc[0]
-        gain = ix.fmt_score(first["points_gained"])
+        gain = fmt.fmt_score(first["points_gained"])
         note, action = (f", {ix.ESTIMATE_VI}" if first["estimate"] else ""), str(first["action"])
         # "(tăng 4,65 điểm)" joins an action's own parentheses instead of a second pair.
         action = f"{action[:-1]}; " if action.endswith(")") else f"{action} ("
