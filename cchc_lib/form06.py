@@ -123,8 +123,8 @@ def period_line(period: Period, window: str | None = None) -> str:
             f"đến ngày {fmt_date(period.last_day)})")
 
 
-def _cell(value: object) -> str:
-    return "" if pd.isna(value) else fmt_number(value)
+def _cell(value: float | None) -> str:
+    return "" if value is None or pd.isna(value) else fmt_number(value)
 
 
 def footnotes(table: pd.DataFrame) -> list[str]:

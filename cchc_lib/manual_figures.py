@@ -112,7 +112,7 @@ def check_figures(figures: pd.DataFrame | None) -> tuple[pd.DataFrame | None, li
         return figures, []
     reasons: list[str] = []
     keep = []
-    parsed = []
+    parsed: list[Period | None] = []
     for row in figures.to_dict("records"):
         where = f"{row['source_file']}, dòng {row['source_row']}"
         try:

@@ -83,7 +83,7 @@ def index766_table(scores: pd.DataFrame, title: str = "") -> str:
 def index766_output(scores: pd.DataFrame, fmt: str, title: str = "") -> str:
     """``table`` for people; ``csv`` / ``json`` tidy for machines (NaN = empty / null)."""
     if fmt == "csv":
-        return scores.to_csv(index=False).rstrip("\n")
+        return str(scores.to_csv(index=False)).rstrip("\n")
     if fmt == "json":
-        return scores.to_json(orient="records", force_ascii=False, indent=1)
+        return str(scores.to_json(orient="records", force_ascii=False, indent=1))
     return index766_table(scores, title)

@@ -130,15 +130,17 @@ def target_text_vi(target: Target | None, unit: str, year: int | None = None,
         if _nan(previous_value):
             return (f"tăng thêm {points} điểm % so với {prev_year} "
                     f"(chưa có dữ liệu {prev_year}) ({target.source})")
-        level = min(1.0, float(previous_value) + target.relative_to_previous_year)  # type: ignore[arg-type]
-        return (f"{op} {format_level(level, 'rate')}: {prev_year} {format_level(previous_value, 'rate')}"
+        previous = float(previous_value)  # type: ignore[arg-type]  # not missing: checked above
+        level = min(1.0, previous + target.relative_to_previous_year)
+        return (f"{op} {format_level(level, 'rate')}: {prev_year} {format_level(previous, 'rate')}"
                 f" + {points} điểm % ({target.source})")
     if target.value is None:
         return target.note_vi
     if target.conflicting:
         figures = [(target.source, target.value), (target.source_min, target.value_min)]
         figures.sort(key=lambda f: is_table_source(f[0]))  # the text first, then the table
-        both = "; ".join(f"theo {cite(s)}: {level_text(target.op, v, unit)}" for s, v in figures)
+        both = "; ".join(f"theo {cite(s)}: {level_text(target.op, float(v or 0), unit)}"
+                         for s, v in figures)
         return f"{both} ({CONFLICT_NOTE}; đánh giá theo {cite(target.source)})"
     text = f"{level_text(target.op, target.value, unit)} ({target.source})"
     if target.derived_from:

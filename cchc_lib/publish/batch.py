@@ -51,7 +51,8 @@ def run_batch(
     """Render many reports in ``jobs`` worker processes, each with one kernel for all its
     reports (:mod:`cchc_lib.publish.runner`); ``on_done`` after each (a progress bar). With
     ``plan_year``, that year's plan report is rendered in the same pool."""
-    extra = {"conventions": conventions_parameter(conventions)} if conventions is not None else None
+    extra: dict[str, object] | None = (
+        {"conventions": conventions_parameter(conventions)} if conventions is not None else None)
     work = [report_job(p, processed_dir, out_dir, department, notebook=notebook, timeout=timeout,
                        extra_parameters=extra) for p in periods]
     if plan_year is not None:

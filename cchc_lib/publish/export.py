@@ -22,6 +22,7 @@ import os
 import re
 import threading
 from functools import lru_cache
+from typing import Any
 
 from cchc_lib.config import TEMPLATES_DIR
 from cchc_lib.config import VENDOR_DIR as PACKAGE_VENDOR_DIR
@@ -179,7 +180,7 @@ def page_classes(html: str) -> set[str]:
     return {name for a, b in _CLASS_ATTR.findall(html) for name in (a or b).split()}
 
 
-def _selector_can_match(selector: str, classes: set[str]) -> bool:
+def _selector_can_match(selector: str, classes: set[str] | frozenset[str]) -> bool:
     # Classes inside :not(...), :is(...) or [attr="..."] do not have to be on the page.
     needed = _CLASS_NAME.findall(_NOT_A_CLASS.sub("", selector))
     return all(name in classes for name in needed)
@@ -188,12 +189,12 @@ def _selector_can_match(selector: str, classes: set[str]) -> bool:
 _NESTING = ("media", "supports", "layer")
 
 
-def _parse_rules(rules) -> tuple:
+def _parse_rules(rules: Any) -> tuple[Any, ...]:
     """tinycss2 rules as plain tuples: ("rule", selectors, body), ("at", keyword, prelude,
     nested) or ("raw", text) — parsed once, filtered for many pages."""
     import tinycss2
 
-    out = []
+    out: list[tuple[Any, ...]] = []
     for rule in rules:
         if rule.type == "qualified-rule":
             selectors = tuple(s.strip() for s in tinycss2.serialize(rule.prelude).split(","))

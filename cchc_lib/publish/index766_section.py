@@ -37,8 +37,10 @@ def index_frames(data: object, period: Period, department: str | None = None) ->
     scores = ix.score_from_counts(counts)
     trend = []
     for month in Period("year", period.year).months()[: period.first_month + period.n_months - 1]:
-        month_counts = derived(data, ("index766-counts", month.code, "department"),
-                               lambda month=month: ixc.counts_from_data(data, month, "department"))
+        def count(month: Period = month) -> pd.DataFrame:
+            return ixc.counts_from_data(data, month, "department")
+
+        month_counts = derived(data, ("index766-counts", month.code, "department"), count)
         s = ix.score_from_counts(own(month_counts))
         trend.append(s[s["metric"].isin(group_rows)].assign(period=month.code,
                                                             label=month.short_label_vi))

@@ -374,7 +374,7 @@ def deliver(
     """Send ``msg`` via the configured server, all-or-nothing; raise a MailError subclass
     with a Vietnamese message saying what went wrong. Never logs the password."""
     settings.require_sender()
-    host, port = settings.host, settings.effective_port
+    host, port = settings.host or "", settings.effective_port  # require_sender: a host is set
     where = f"{host}:{port}"
     recipients = _recipients(msg)
     try:

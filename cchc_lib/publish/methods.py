@@ -243,7 +243,7 @@ def readings(year: int) -> list[str]:
         if t.conflicting:
             figures = sorted([(t.source, t.value), (t.source_min, t.value_min)],
                              key=lambda f: f[0].lower().startswith("biểu"))
-            both = "; ".join(f"theo {cite(s)}: {level_text(t.op, v, 'rate')}" for s, v in figures)
+            both = "; ".join(f"theo {cite(s)}: {level_text(t.op, float(v or 0), 'rate')}" for s, v in figures)
             label = _label(t.indicator)
             out.append(f"{label}: {both} — **{CONFLICT_NOTE}**; báo cáo đánh giá theo "
                        f"{cite(t.source)} (chọn trong tệp chỉ tiêu, khóa `decides`).")

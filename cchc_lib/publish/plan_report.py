@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from cchc_lib import formatting as fmt
 from cchc_lib import indicators, manual_figures, plan
 from cchc_lib.config import PLAN_NOTEBOOK, profile
-from cchc_lib.conventions import DEFAULT, as_conventions, as_parameter, conventions_line_vi
+from cchc_lib.conventions import DEFAULT, Conventions, as_conventions, as_parameter, conventions_line_vi
 from cchc_lib.formatting import fmt_date, fmt_datetime, fmt_number, md_text
 from cchc_lib.indicators import MissingDataError, load_processed
 from cchc_lib.periods import Period
@@ -59,7 +59,7 @@ class PlanReportContext:
     sources: dict[str, bool]  # which optional inputs were present
     plan_name: str = ""
     generated_at: pd.Timestamp = field(default_factory=pd.Timestamp.now)
-    conventions: object = None  # conventions.Conventions the dossier numbers follow
+    conventions: Conventions | None = None  # the conventions the dossier numbers follow
 
     @property
     def period(self) -> Period:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -118,7 +119,7 @@ def late_procedures(by_procedure: pd.DataFrame, names: dict[str, str] | None = N
     return frame[["procedure", "code", "late", "share", "cumulative_share"]]
 
 
-def coverage(data: ProcessedData) -> dict[str, object]:
+def coverage(data: ProcessedData) -> dict[str, Any]:
     """Dossiers in the processed data, their received-date range and the rows rejected at ingest
     (never-received registrations are not dossiers the agency handled: left out here too)."""
     dossiers = data.dossiers
@@ -134,7 +135,7 @@ def coverage(data: ProcessedData) -> dict[str, object]:
     }
 
 
-def _rejected(report: dict[str, object]) -> int | None:
+def _rejected(report: dict[str, Any]) -> int | None:
     """Total rejected rows from ingest_report.json (``total`` or ``totals`` block)."""
     for key in ("total", "totals"):
         block = report.get(key)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cchc_lib.atomic import make_readable, temp_path, write_text_atomic
 from cchc_lib.config import NOTEBOOKS_DIR
@@ -115,9 +116,10 @@ class KernelSession:
 
     def __init__(self, kernel_name: str | None = None) -> None:
         self.kernel_name = kernel_name or resolve_kernel()
-        self.km = None
-        self.kc = None
-        self._client = None
+        # jupyter_client's kernel manager and client, and nbclient's client (untyped libraries)
+        self.km: Any = None
+        self.kc: Any = None
+        self._client: Any = None
         self._cleared = False  # a clear was sent after the last report (clear_soon)
         self.reports = 0
 
@@ -213,6 +215,8 @@ def _register_engine() -> None:
                                      stderr_file=None, start_timeout=60, execution_timeout=None,
                                      session: KernelSession | None = None, **kwargs):
             from papermill.engines import logger
+
+            assert session is not None  # run_job always passes the session it warmed
 
             client = PapermillNotebookClient(
                 nb_man, km=session.km, timeout=execution_timeout, startup_timeout=start_timeout,
@@ -368,6 +372,7 @@ def _run_safely(job: ReportJob, session: KernelSession) -> ReportResult:
 
 
 def _worker_run(job: ReportJob) -> ReportResult:
+    assert _worker_session is not None  # set by _worker_init in every worker process
     return _run_safely(job, _worker_session)
 
 
