@@ -563,7 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_conventions(p)
     _add_profile(p)
     p.add_argument("--notebook", type=Path, default=None,
-                   help="run this notebook instead of notebooks/report.ipynb (e.g. a customised copy)")
+                   help="run this notebook instead of cchc_lib/publish/notebooks/report.ipynb "
+                        "(e.g. a customised copy)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("send", help="e-mail HTML reports with a summary of the period")

@@ -362,7 +362,7 @@ def pareto_chart(late: pd.DataFrame, top: int = 10) -> go.Figure:
     """The procedures behind late dossiers: counts (bars) and cumulative share (line).
 
     ``late`` has columns ``procedure`` (name), ``late`` (count), ``cumulative_share`` as
-    :func:`cchc_lib.reports.late_procedures` returns them, largest first."""
+    :func:`cchc_lib.publish.report.late_procedures` returns them, largest first."""
     head = late.head(top)
     names = [plot_text(_shorten(n)) for n in head["procedure"]]
     fig = make_subplots(specs=[[{"secondary_y": True}]])

@@ -1,6 +1,6 @@
 """The plan report: is Kế hoạch CCHC on track? One page, area by area.
 
-``notebooks/plan.ipynb`` calls the content helpers here (``prepare_plan_report``,
+``publish/notebooks/plan.ipynb`` calls the content helpers here (``prepare_plan_report``,
 ``off_track_markdown``, ``area_html``, ``timeline_chart`` ...); ``render_plan_report`` runs it
 through the reports module's papermill + nbconvert runner (same HTML standards as the period
 reports) into ``<out>/ke-hoach-<year>/bao-cao-ke-hoach-<year>[-<as-of>].html``.
@@ -437,7 +437,7 @@ def plan_report_paths(year: int, out_dir: Path, as_of: object = None) -> tuple[P
 
 def plan_job(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
              conventions: object = None) -> ReportJob:
-    """The runner's job for ``notebooks/plan.ipynb`` (as_of None: the end of the plan year, or
+    """The runner's job for ``publish/notebooks/plan.ipynb`` (as_of None: the end of the plan year, or
     today while the year is running); results name it ``ke-hoach-<year>``."""
     year = int(year)
     at = default_as_of(year) if as_of in (None, "") else plan.as_of_instant(as_of)
@@ -452,7 +452,7 @@ def plan_job(year: int, as_of: object, processed_dir: str | Path, out_dir: str |
 
 def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
                        conventions: object = None) -> ReportResult:
-    """Execute ``notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
+    """Execute ``publish/notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
     result = run_one(plan_job(year, as_of, processed_dir, out_dir, conventions))
     result.period = str(Period.parse(str(int(year))).code)
     return result
