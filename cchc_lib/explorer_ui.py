@@ -109,7 +109,7 @@ class Explorer:
         for name, fmt in (("export_excel", "xlsx"), ("export_png", "png"), ("export_html", "html")):
             c[name].on_click(lambda _button, fmt=fmt: self.export(fmt))
         return w.VBox([
-            w.HTML(view.TABLE_CSS + "<h3 style='margin:4px 0'>Khám phá chỉ số CCHC</h3>"),
+            w.HTML(render("explorer_heading.html.j2", styles=True, level=3, text="Khám phá chỉ số CCHC")),
             w.HBox([c["group"], c["indicators"]]),
             w.HBox([c["by"], c["granularity"]]),
             w.HBox([w.Label("Thời gian:"), c["start"], c["end"]]),
@@ -117,9 +117,10 @@ class Explorer:
             w.HBox([c["department"], c["procedure"]]),
             self.figure,
             self.table,
-            w.HTML("<h4 style='margin:8px 0 0 0'>So sánh hai kỳ</h4>"),
+            w.HTML(render("explorer_heading.html.j2", styles=False, level=4, text="So sánh hai kỳ")),
             self.compare_table,
-            w.HTML("<h4 style='margin:8px 0 0 0'>Đi sâu: thủ tục của phòng, hồ sơ của thủ tục</h4>"),
+            w.HTML(render("explorer_heading.html.j2", styles=False, level=4,
+                          text="Đi sâu: thủ tục của phòng, hồ sơ của thủ tục")),
             self.drill,
             w.HBox([c["export_excel"], c["export_png"], c["export_html"]]),
             self.status,
@@ -226,12 +227,14 @@ class Explorer:
 
     def _drill_html(self, sel: ex.Selection, procedures: pd.DataFrame, dossiers: pd.DataFrame) -> str:
         if sel.department is None:
-            return "<p>Chọn một phòng ở ô <b>Phòng</b> để xem các thủ tục của phòng, xếp từ kém nhất.</p>"
+            return render("explorer_hint.html.j2", before="Chọn một phòng ở ô ", control="Phòng",
+                          after=" để xem các thủ tục của phòng, xếp từ kém nhất.")
         label = INDICATORS[sel.indicator].label_vi
         caption = f"{sel.department} — {label} theo thủ tục, {sel.focus().label_vi}, kém nhất trước"
         parts = [view.table_html(procedures, view.table_columns("procedures", "procedure"), caption)]
         if sel.procedure is None:
-            parts.append("<p>Chọn một thủ tục ở ô <b>Thủ tục</b> để xem tiến độ từng hồ sơ.</p>")
+            parts.append(render("explorer_hint.html.j2", before="Chọn một thủ tục ở ô ", control="Thủ tục",
+                                after=" để xem tiến độ từng hồ sơ."))
         else:
             parts.append(view.table_html(
                 dossiers, view.table_columns("dossiers", ""),

@@ -227,15 +227,6 @@ def table_html(rows: pd.DataFrame, columns: list[Column], caption: str = "", lim
                   more=fmt_number(len(rows) - limit) if len(rows) > limit else "")
 
 
-TABLE_CSS = """<style>
-table.cchc-explorer{border-collapse:collapse;font-size:13px;margin:6px 0 14px 0}
-table.cchc-explorer caption{text-align:left;font-weight:600;color:#1f4e79;padding:4px 0}
-table.cchc-explorer th,table.cchc-explorer td{border-bottom:1px solid #e6e9ef;padding:3px 8px;
- text-align:left;vertical-align:top}
-table.cchc-explorer th{background:#f3f6fa}
-table.cchc-explorer .num{text-align:right;white-space:nowrap}
-table.cchc-explorer th.num{white-space:normal;min-width:5em}
-</style>"""
 
 
 # -- exports ------------------------------------------------------------------------------------
