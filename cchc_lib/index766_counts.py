@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cchc_lib.datacache import derived
 from cchc_lib.index766 import (
     COUNT_COLUMNS,
     GROUPS,
@@ -16,7 +17,10 @@ from cchc_lib.index766 import (
     levers,
     score_from_counts,
 )
+from cchc_lib.indicators import ProcessedData
+from cchc_lib.periods import Period
 from cchc_lib.schema import flag
+from cchc_lib.workdays import add_working_days
 
 _SATISFIED_NOT = "unsatisfied"
 _ONLINE_LEVELS = ("partial", "full")
@@ -73,8 +77,6 @@ def _catalogue_for(procedures: pd.DataFrame, year: int) -> pd.DataFrame | None:
 
 def _made_public_on_time(procedures: pd.DataFrame) -> np.ndarray:
     """Made public within 5 working days after the decision announcing the procedure."""
-    from cchc_lib.workdays import add_working_days
-
     if not _has(procedures, "published_decision_date", "made_public_date"):
         return np.zeros(len(procedures), dtype=bool)
     decided = procedures["published_decision_date"].dt.normalize()
@@ -84,7 +86,7 @@ def _made_public_on_time(procedures: pd.DataFrame) -> np.ndarray:
     return (known & (public <= limit)).to_numpy(dtype=bool)
 
 
-def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
+def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -> pd.DataFrame:
     """Long-form counts ``unit, metric, numerator, denominator`` for one period, from processed
     dossiers, the procedure catalogue and PAKN (``data`` is ``cchc_lib.indicators.ProcessedData``).
 
@@ -242,7 +244,7 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
 # -- for the report notebook ---------------------------------------------------------------------
 
 
-def index_section_frames(data, period) -> dict[str, pd.DataFrame]:
+def index_section_frames(data: ProcessedData, period: Period) -> dict[str, pd.DataFrame]:
     """Everything the report's national-index section shows, as tidy frames:
 
     - ``scores``: every row (components, groups, TOTAL) for "Toàn Sở" in the period;
@@ -253,9 +255,6 @@ def index_section_frames(data, period) -> dict[str, pd.DataFrame]:
     - ``departments``: group and TOTAL rows per department for the period;
     - ``levers``: the levers of "Toàn Sở", sorted by points gained.
     """
-    from cchc_lib.datacache import derived
-    from cchc_lib.periods import Period
-
     group_rows = [g.code for g in GROUPS] + [TOTAL]
 
     # A batch asks for the same months again and again (each month's own report, then the

@@ -11,6 +11,7 @@ from cchc_lib import index766 as ix
 from cchc_lib import index766_counts as ixc
 from cchc_lib.datacache import derived
 from cchc_lib.formatting import fmt_number, fmt_percent, md_text
+from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
 from cchc_lib.publish.fragments import render
 
@@ -18,7 +19,8 @@ INDEX_TITLE = "Chỉ số phục vụ người dân, doanh nghiệp (Quyết đ�
 
 
 
-def index_frames(data: object, period: Period, department: str | None = None) -> dict[str, pd.DataFrame]:
+def index_frames(data: ProcessedData, period: Period,
+                 department: str | None = None) -> dict[str, pd.DataFrame]:
     """The frames of the report's national-index section (``scores``, ``summary``, ``trend``,
     ``departments``, ``levers``; see :func:`cchc_lib.index766.index_section_frames`), for the
     whole department or, with ``department``, for that one phòng: its own scores, monthly trend
