@@ -31,6 +31,7 @@ import pandas as pd
 
 from cchc_lib.config import Settings, profile
 from cchc_lib.formatting import fmt_count, fmt_number, format_value, status_colours, target_text
+from cchc_lib.indicators import MissingDataError, compute_indicators, load_processed
 from cchc_lib.periods import Period, PeriodError
 from cchc_lib.publish.fragments import render
 
@@ -227,8 +228,6 @@ def summary_html(summaries: Sequence[PeriodSummary]) -> str:
 def load_summaries(periods: Sequence[Period], processed_dir: Path, conventions=None) -> list[PeriodSummary]:
     """Compute the indicators for each period (under ``conventions``, None: the defaults); a
     period whose data is missing gets a note instead of a table so that the reports still go out."""
-    from cchc_lib.indicators import MissingDataError, compute_indicators, load_processed
-
     try:
         data = load_processed(processed_dir, conventions)
     except MissingDataError as exc:

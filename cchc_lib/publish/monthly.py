@@ -22,9 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from cchc_lib.config import ConfigError, Settings
+from cchc_lib.guards import OutputError, check_writable_dir, no_data_message, period_has_data
+from cchc_lib.ingest import IngestError, run_ingest
 from cchc_lib.locks import LockBusy, monthly_lock
 from cchc_lib.periods import Period
+from cchc_lib.publish.batch import render_batch
+from cchc_lib.publish.mail import MailError, build_message, deliver, load_summaries, report_period
 from cchc_lib.publish.runner import ReportResult
+from cchc_lib.publish.site import write_index
 
 log = logging.getLogger("cchc.monthly")
 
@@ -116,14 +121,10 @@ def append_sent_log(path: Path, entries: Sequence[dict[str, Any]]) -> None:
 
 
 def ingest(raw: Path, processed: Path) -> Any:
-    from cchc_lib.ingest import run_ingest
-
     return run_ingest(raw, processed)
 
 
 def render(periods: list[Period], processed: Path, out: Path, conventions: Any = None) -> list[ReportResult]:
-    from cchc_lib.publish.batch import render_batch
-
     return render_batch(periods, processed, out, jobs=2, conventions=conventions)
 
 
@@ -131,17 +132,7 @@ def update_index(out: Path, year: int, processed: Path | None, results: Sequence
                  conventions: Any = None) -> Path:
     """Rewrite ``<out>/index.html``: this run's results plus every report already on disk, of
     every year (``write_index`` finds them), so the index never loses an earlier report."""
-    from cchc_lib.publish.site import write_index
-
     return write_index(list(results or []), out, year, processed, conventions=conventions)
-
-
-def _ingest_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from cchc_lib.ingest import IngestError
-    except ImportError:  # pragma: no cover - the ingest module is part of the package
-        return ()
-    return (IngestError,)
 
 
 def interpret_results(results: Sequence[ReportResult]) -> tuple[list[Path], list[str]]:
@@ -202,8 +193,6 @@ def _log_to_file(path: Path) -> Iterator[None]:
 
 
 def run_monthly(options: MonthlyOptions, settings: Settings, today: date | None = None) -> MonthlyResult:
-    from cchc_lib.guards import OutputError, check_writable_dir
-
     out = Path(options.out)
     try:
         # Before the lock and the log, which live there: one line and exit 6, not a traceback.
@@ -260,15 +249,13 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
     try:
         ingest(options.raw, options.processed)
     except Exception as exc:  # noqa: BLE001 - IngestError or a crash: both are "ingest failed" to cron
-        if isinstance(exc, _ingest_errors()):
+        if isinstance(exc, IngestError):
             log.error("Nhập dữ liệu thất bại: %s", exc)
         else:
             log.exception("Nhập dữ liệu thất bại")
         return MonthlyResult(Outcome.INGEST_FAILED, month, message=f"Lỗi nhập dữ liệu: {exc}")
     log.info("Đã nhập dữ liệu từ %s", options.raw)
     options.say(f"Đã nhập dữ liệu từ {options.raw} vào {options.processed}.")
-    from cchc_lib.guards import no_data_message, period_has_data
-
     if not period_has_data(options.processed, month):
         # The month's exports are not in data/raw yet: an empty report is not sent to anyone.
         log.error(no_data_message(month))
@@ -326,8 +313,6 @@ def _report_key(path: Path, out: Path) -> str:
 def _send_new(
     options: MonthlyOptions, settings: Settings, month: Period, periods: list[Period], paths: list[Path]
 ) -> MonthlyResult:
-    from cchc_lib.publish.mail import MailError, build_message, deliver, load_summaries, report_period
-
     sent_log = Path(options.out) / SENT_LOG_NAME
     done = set() if options.force else already_sent(read_sent_log(sent_log))
     keys = {path: _report_key(path, options.out) for path in paths}

@@ -27,7 +27,7 @@ from typing import Any
 
 from cchc_lib.atomic import make_readable, temp_path, write_text_atomic
 from cchc_lib.config import NOTEBOOKS_DIR
-from cchc_lib.publish.export import export_html
+from cchc_lib.publish.export import export_html, warm_exporter
 
 KERNEL_NAME = "cchc"
 EXECUTION_TIMEOUT = 600  # seconds per cell
@@ -323,8 +323,6 @@ def _warm_parent() -> None:
     """While the kernel boots and runs the notebook: import papermill here, and build the HTML
     exporter (template compilation, 0.6 s) on a thread, so the export does not wait for it."""
     import threading
-
-    from cchc_lib.publish.export import warm_exporter
 
     _keep_grammar_out()
     threading.Thread(target=warm_exporter, name="cchc-export-warm-up", daemon=True).start()
