@@ -124,3 +124,13 @@ def test_example_profile_index_page_has_its_key_indicators(example_profile, samp
     assert "Sở Tư pháp tỉnh Hà Giang" in soup.title.get_text()
     wait = soup.select("table tbody tr")[0].find_all("td")[4].get_text(strip=True)
     assert wait.endswith(" phút")
+
+
+def test_a_bad_profile_on_the_command_line_exits_2_naming_the_file(tmp_path, capsys, monkeypatch):
+    from cchc_lib.cli import main
+
+    monkeypatch.setenv(config.PROFILE_ENV, str(config.DEFAULT_PROFILE))  # restored afterwards
+    missing = tmp_path / "khong-co.toml"
+    assert main(["indicators", "--period", "2023-03", "--profile", str(missing),
+                 "--processed", str(tmp_path)]) == 2
+    assert f"Không tìm thấy tệp hồ sơ cơ quan (profile): {missing}" in capsys.readouterr().err
