@@ -452,9 +452,8 @@ def plan_job(year: int, as_of: object, processed_dir: str | Path, out_dir: str |
 
 def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
                        conventions: object = None) -> ReportResult:
-    """Execute ``publish/notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
-    result = run_one(plan_job(year, as_of, processed_dir, out_dir, conventions))
-    result.period = str(Period.parse(str(int(year))).code)
-    return result
+    """Execute ``publish/notebooks/plan.ipynb`` and publish it as self-contained HTML; the result
+    is named by :func:`~cchc_lib.publish.jobs.plan_key` (``ke-hoach-<year>``), as in a batch."""
+    return run_one(plan_job(year, as_of, processed_dir, out_dir, conventions))
 
 
