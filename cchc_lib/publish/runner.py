@@ -229,16 +229,8 @@ def _register_engine() -> None:
     _engine_registered = True
 
 
-def _cell_first_line(notebook: Path, exec_count: int | None) -> str:
-    """The first non-comment line of the cell that ran as ``[exec_count]`` in an executed
-    notebook (found by its execution count: papermill inserts cells of its own)."""
-    import nbformat
-
-    try:
-        cells = nbformat.read(notebook, as_version=4).cells
-    except (OSError, ValueError):
-        return "?"
-    source = next((c.source for c in cells if c.get("execution_count") == exec_count), "")
+def _first_line(source: str) -> str:
+    """The first non-comment line of a cell's source (papermill's error carries the source)."""
     lines = [ln.strip() for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
     return (lines[0][:80] if lines else "?").replace("«", "").replace("»", "")
 
@@ -279,7 +271,7 @@ def run_job(job: ReportJob, session: KernelSession) -> ReportResult:
                 os.replace(tmp_nb, failed)
                 raise ReportError(
                     f"Báo cáo {job.period}: lỗi ở ô số {exc.cell_index} của {job.notebook.name} "
-                    f"(lần chạy [{exc.exec_count}], «{_cell_first_line(failed, exc.exec_count)}»): "
+                    f"(lần chạy [{exc.exec_count}], «{_first_line(exc.source or '')}»): "
                     f"{exc.ename}: {exc.evalue}. Sổ tay đã chạy (có vết lỗi): {failed}"
                 ) from None
             except (RuntimeError, TimeoutError, OSError) as exc:
