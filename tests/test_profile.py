@@ -134,3 +134,19 @@ def test_a_bad_profile_on_the_command_line_exits_2_naming_the_file(tmp_path, cap
     assert main(["indicators", "--period", "2023-03", "--profile", str(missing),
                  "--processed", str(tmp_path)]) == 2
     assert f"Không tìm thấy tệp hồ sơ cơ quan (profile): {missing}" in capsys.readouterr().err
+
+
+def test_a_unit_of_the_agency_without_dossiers_is_named_as_such(example_profile):
+    """The profile's units are the agency's own: asking for one that handled nothing yet says so,
+    instead of "no such department"."""
+    from cchc_lib.publish.batch import UnknownDepartmentError, resolve_department
+
+    with pytest.raises(UnknownDepartmentError) as info:
+        resolve_department("phong bo tro tu phap", ["Phòng Hành chính tư pháp"])
+    assert str(info.value) == (
+        "Phòng Bổ trợ tư pháp (Sở Tư pháp tỉnh Hà Giang) chưa có hồ sơ nào trong dữ liệu đã nhập: "
+        "chưa lập được báo cáo riêng cho phòng. Các phòng có trong dữ liệu: Phòng Hành chính tư pháp.")
+    with pytest.raises(UnknownDepartmentError, match="Không có phòng «Phòng Kế toán»"):
+        resolve_department("Phòng Kế toán", ["Phòng Hành chính tư pháp"])
+    assert resolve_department("PHÒNG hành chính TƯ PHÁP", ["Phòng Hành chính tư pháp"]) == \
+        "Phòng Hành chính tư pháp"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from cchc_lib.config import REPORT_NOTEBOOK
+from cchc_lib.config import REPORT_NOTEBOOK, profile
 from cchc_lib.conventions import as_parameter as conventions_parameter
 from cchc_lib.form06 import vietnamese_sort_key
 from cchc_lib.mapping import norm_key
@@ -121,7 +121,15 @@ def resolve_department(name: str, known: Sequence[str]) -> str:
     if len(loose) == 1:
         return loose[0]
     listing = "; ".join(known) if known else "(chưa có dữ liệu hồ sơ đã nhập)"
+    typed = " ".join(str(name).split())
+    agency = profile()
+    unit = next((u for u in agency.units if norm_key(u) == norm_key(name) or slug(u) == slug(name)), None)
+    if unit is not None:
+        # One of the agency's own units (its profile lists it) that handled nothing yet.
+        raise UnknownDepartmentError(
+            f"{unit} ({agency.name}) chưa có hồ sơ nào trong dữ liệu đã nhập: chưa lập được báo cáo "
+            f"riêng cho phòng. Các phòng có trong dữ liệu: {listing}."
+        )
     raise UnknownDepartmentError(
-        f"Không có phòng «{' '.join(str(name).split())}» trong dữ liệu đã nhập. "
-        f"Các phòng có trong dữ liệu: {listing}."
+        f"Không có phòng «{typed}» trong dữ liệu đã nhập. Các phòng có trong dữ liệu: {listing}."
     )
