@@ -501,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", type=Path, default=DEFAULT_RAW)
     p.add_argument("--out", type=Path, default=DEFAULT_PROCESSED)
     p.add_argument("--mapping", type=Path, default=None, help="header/value mapping YAML")
+    _add_profile(p)  # the agency is the department of dossiers from exports without one
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("sample", help="write the deterministic sample data set")
@@ -545,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     _add_conventions(p)
+    _add_profile(p)
     p.set_defaults(func=cmd_index766)
 
     p = sub.add_parser("report", help="render HTML reports with papermill and nbconvert")
