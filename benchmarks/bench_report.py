@@ -17,7 +17,9 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from cchc_lib.periods import Period, periods_in_year
-from cchc_lib.reports import render_batch, render_report, resolve_kernel
+from cchc_lib.publish.batch import render_batch
+from cchc_lib.publish.jobs import render_report
+from cchc_lib.publish.runner import resolve_kernel
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 ROUNDS = int(os.environ.get("CCHC_BENCH_ROUNDS", "2"))
@@ -51,7 +53,7 @@ def _cli(*args: str) -> float:
 
 def _email_bytes(month: Path, quarter: Path, processed: Path) -> int:
     """Bytes on the wire of the e-mail `cchc send` builds for a month and its quarter."""
-    from cchc_lib.mail import build_message, load_summaries, message_size
+    from cchc_lib.publish.mail import build_message, load_summaries, message_size
 
     summaries = load_summaries([Period.parse(code) for code in ("2023-03", "2023-Q1")], processed)
     return message_size(build_message([month, quarter], summaries, to=["lanhdao@example.vn"]))
@@ -81,11 +83,10 @@ def run() -> list[dict]:
             q_s.append(seconds)
             t_s.append(_timed(lambda i=i: render_report("2023-Q1", processed, root / f"t{i}",
                                                          notebook=trivial))[1])
-            batch, seconds = _timed(lambda i=i: render_batch(periods, processed, root / f"b{i}", jobs=2,
-                                                             progress=False))
+            batch, seconds = _timed(lambda i=i: render_batch(periods, processed, root / f"b{i}", jobs=2))
             b_s.append(seconds)
             tb_s.append(_timed(lambda i=i: render_batch(periods, processed, root / f"tb{i}", jobs=2,
-                                                        progress=False, notebook=trivial))[1])
+                                                        notebook=trivial))[1])
         cli_s, cli_t, q_s, t_s, b_s, tb_s = (min(x) for x in (cli_s, cli_t, q_s, t_s, b_s, tb_s))
         failed = [r.error for r in batch if not r.ok]
         if failed:

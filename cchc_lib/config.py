@@ -1,4 +1,14 @@
-"""Settings for mailing reports and the unattended monthly job.
+"""Where things are and whose reports they are: every path, the agency profile, the mail settings.
+
+Paths: everything the package ships (notebooks, templates, targets, profiles) is found from this
+file's folder, so an installed (non-editable) cchc finds it too; the working folders of a run
+(``data/raw``, ``data/processed``, ``reports``) are relative to where it runs.
+
+The agency profile (:class:`AgencyProfile`): the agency's name, province, plan, units and
+targets, from one TOML file (``profiles/default.toml``; another with ``--profile FILE`` or the
+environment variable ``CCHC_PROFILE``, which the report kernels inherit).
+
+Settings for mailing reports and the unattended monthly job:
 
 Sources, later ones winning: built-in defaults, a TOML file (``cchc.toml`` in the working
 directory, or the file given with ``--config``), then environment variables. The file uses the
@@ -11,6 +21,7 @@ The password is held in a field that never appears in ``repr``/``str`` and is ne
 
 from __future__ import annotations
 
+import datetime
 import os
 import ssl
 import stat
@@ -19,6 +30,116 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
+
+# -- paths ---------------------------------------------------------------------------------------
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+NOTEBOOKS_DIR = PACKAGE_DIR / "publish" / "notebooks"  # the papermill templates (package data)
+REPORT_NOTEBOOK = NOTEBOOKS_DIR / "report.ipynb"
+PLAN_NOTEBOOK = NOTEBOOKS_DIR / "plan.ipynb"
+TEMPLATES_DIR = PACKAGE_DIR / "publish" / "templates"  # nbconvert theme + HTML fragments
+FRAGMENTS_DIR = TEMPLATES_DIR / "fragments"
+VENDOR_DIR = PACKAGE_DIR / "vendor"
+PROFILES_DIR = PACKAGE_DIR / "profiles"
+DEFAULT_PROFILE = PROFILES_DIR / "default.toml"
+EXAMPLE_PROFILE = PROFILES_DIR / "example-so-tu-phap" / "profile.toml"
+PROFILE_ENV = "CCHC_PROFILE"
+
+DEFAULT_RAW = Path("data/raw")
+DEFAULT_PROCESSED = Path("data/processed")
+DEFAULT_REPORTS = Path("reports")
+
+
+class ConfigError(ValueError):
+    """A setting that is missing or malformed (message in Vietnamese)."""
+
+
+# -- the agency profile ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgencyProfile:
+    """Who the reports are for and what they are measured against (see ``profiles/default.toml``)."""
+
+    name: str
+    short_name: str
+    province: str
+    superior: str
+    sender: str
+    greeting: str
+    plan_number: str
+    plan_date: str
+    targets_dir: Path
+    plan_tasks_dir: Path | None
+    units: tuple[str, ...]
+    index_indicators: tuple[tuple[str, str], ...]
+    mail_indicators: tuple[str, ...]
+    path: Path
+
+
+_PROFILE_KEYS = {"name", "short_name", "province", "superior", "sender", "greeting", "plan_number",
+                 "plan_date", "targets", "plan_tasks", "units", "key_indicators"}
+
+
+def load_profile(path: str | Path | None = None) -> AgencyProfile:
+    """The profile in ``path`` (default: ``$CCHC_PROFILE``, else the packaged ``default.toml``).
+    Raises :class:`ConfigError` naming the file and the key that is missing or unknown."""
+    path = Path(path or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE).expanduser().resolve()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Không tìm thấy tệp hồ sơ cơ quan (profile): {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Tệp hồ sơ cơ quan {path} không đúng định dạng TOML: {exc}") from None
+    unknown = set(raw) - _PROFILE_KEYS
+    if unknown:
+        raise ConfigError(f"Khóa không được hỗ trợ trong {path}: {', '.join(sorted(unknown))}. "
+                          f"Các khóa hợp lệ: {', '.join(sorted(_PROFILE_KEYS))}.")
+    missing = sorted({"name", "plan_number", "targets"} - set(raw))
+    if missing:
+        raise ConfigError(f"Tệp hồ sơ cơ quan {path} thiếu khóa: {', '.join(missing)}.")
+    base = path.parent
+    keys = raw.get("key_indicators", {})
+    date = raw.get("plan_date")
+    name = str(raw["name"])
+    return AgencyProfile(
+        name=name,
+        short_name=str(raw.get("short_name", name)),
+        province=str(raw.get("province", "")),
+        superior=str(raw.get("superior", "")),
+        sender=str(raw.get("sender", "Văn phòng")),
+        greeting=str(raw.get("greeting", "Kính gửi Lãnh đạo và các đồng chí,")),
+        plan_number=str(raw["plan_number"]),
+        plan_date=date.strftime("%d/%m/%Y") if isinstance(date, datetime.date) else str(date or ""),
+        targets_dir=(base / str(raw["targets"])).resolve(),
+        plan_tasks_dir=(base / str(raw["plan_tasks"])).resolve() if raw.get("plan_tasks") else None,
+        units=tuple(str(u) for u in raw.get("units", ())),
+        index_indicators=tuple((str(i), str(h)) for i, h in keys.get("index", ())),
+        mail_indicators=tuple(str(i) for i in keys.get("mail", ())),
+        path=path,
+    )
+
+
+_PROFILES: dict[str, AgencyProfile] = {}
+
+
+def profile() -> AgencyProfile:
+    """The profile of this run (``$CCHC_PROFILE`` or the default), read once per file."""
+    key = os.environ.get(PROFILE_ENV) or str(DEFAULT_PROFILE)
+    if key not in _PROFILES:
+        _PROFILES[key] = load_profile(key)
+    return _PROFILES[key]
+
+
+def use_profile(path: str | Path) -> AgencyProfile:
+    """Make ``path`` this run's profile (and that of the report kernels it starts)."""
+    chosen = load_profile(path)
+    os.environ[PROFILE_ENV] = str(chosen.path)
+    _PROFILES[str(chosen.path)] = chosen
+    return chosen
+
+
+# -- mail settings ----------------------------------------------------------------------------------
 
 Security = Literal["none", "starttls", "ssl"]
 SECURITY_CHOICES: tuple[str, ...] = ("none", "starttls", "ssl")
@@ -43,10 +164,6 @@ _KEYS = {
 }
 _TRUE = {"1", "true", "yes", "on", "có"}
 _FALSE = {"0", "false", "no", "off", "không"}
-
-
-class ConfigError(ValueError):
-    """A setting that is missing or malformed (message in Vietnamese)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +250,7 @@ def _convert(attr: str, key: str, value: object) -> object:
     text = str(value).strip() if not isinstance(value, list | tuple) else ""
     try:
         if attr == "port":
-            return int(value)  # type: ignore[arg-type]
+            return int(value)  # type: ignore[arg-type,call-overload]
         if attr in {"timeout", "max_message_mb"}:
             number = float(str(value).replace(",", "."))
             if number <= 0:

@@ -1,7 +1,7 @@
 """What a warm kernel keeps between the reports of a batch: the processed data read once, and
 values derived from it computed once.
 
-The report runner keeps one kernel per batch worker (:mod:`cchc_lib.runner`); a year batch has
+The report runner keeps one kernel per batch worker (:mod:`cchc_lib.publish.runner`); a year batch has
 each worker render eight or nine reports from the same processed files, and the month-by-month
 scores of the national index are the same months again and again. Nothing here can make one
 report depend on another: the data is read again whenever a file changed (path, size and

@@ -32,6 +32,7 @@ from cchc_lib.indicators import (
     load_processed,
 )
 from cchc_lib.periods import Period, periods_between
+from cchc_lib.publish.fragments import render
 
 ALL_DEPARTMENTS = "Tất cả các phòng"
 NO_PROCEDURE = "— chọn thủ tục —"
@@ -127,7 +128,7 @@ class Explorer:
         for name, fmt in (("export_excel", "xlsx"), ("export_png", "png"), ("export_html", "html")):
             c[name].on_click(lambda _button, fmt=fmt: self.export(fmt))
         return w.VBox([
-            w.HTML(view.TABLE_CSS + "<h3 style='margin:4px 0'>Khám phá chỉ số CCHC</h3>"),
+            w.HTML(render("explorer_heading.html.j2", styles=True, level=3, text="Khám phá chỉ số CCHC")),
             w.HBox([c["group"], c["indicators"]]),
             w.HBox([c["by"], c["granularity"]]),
             w.HBox([w.Label("Thời gian:"), c["start"], c["end"], self.span]),
@@ -136,9 +137,10 @@ class Explorer:
             w.HBox([c["department"], c["procedure"]]),
             self.figure,
             self.table,
-            w.HTML("<h4 style='margin:8px 0 0 0'>So sánh hai kỳ</h4>"),
+            w.HTML(render("explorer_heading.html.j2", styles=False, level=4, text="So sánh hai kỳ")),
             self.compare_table,
-            w.HTML("<h4 style='margin:8px 0 0 0'>Đi sâu: thủ tục của phòng, hồ sơ của thủ tục</h4>"),
+            w.HTML(render("explorer_heading.html.j2", styles=False, level=4,
+                          text="Đi sâu: thủ tục của phòng, hồ sơ của thủ tục")),
             self.drill,
             w.HBox([c["export_excel"], c["export_png"], c["export_html"]]),
             self.status,
@@ -178,7 +180,8 @@ class Explorer:
             self.refresh()
         except Exception as exc:  # noqa: BLE001 - a click must say what went wrong, not go silent
             problem = f"{type(exc).__name__}: {exc}"
-            self.status.value = f"<p style='color:#c62828'>Không cập nhật được: {view.esc(problem)}</p>"
+            self.status.value = render("message.html.j2", kind="error", code="", bold=False,
+                                       text=f"Không cập nhật được: {problem}")
             raise
 
     def _sync_periods(self, sel: ex.Selection) -> ex.Selection:
@@ -251,12 +254,14 @@ class Explorer:
 
     def _drill_html(self, sel: ex.Selection, procedures: pd.DataFrame, dossiers: pd.DataFrame) -> str:
         if sel.department is None:
-            return "<p>Chọn một phòng ở ô <b>Phòng</b> để xem các thủ tục của phòng, xếp từ kém nhất.</p>"
+            return render("explorer_hint.html.j2", before="Chọn một phòng ở ô ", control="Phòng",
+                          after=" để xem các thủ tục của phòng, xếp từ kém nhất.")
         label = INDICATORS[sel.indicator].label_vi
         caption = f"{sel.department} — {label} theo thủ tục, {sel.label(sel.focus())}, kém nhất trước"
         parts = [view.table_html(procedures, view.table_columns("procedures", "procedure"), caption)]
         if sel.procedure is None:
-            parts.append("<p>Chọn một thủ tục ở ô <b>Thủ tục</b> để xem tiến độ từng hồ sơ.</p>")
+            parts.append(render("explorer_hint.html.j2", before="Chọn một thủ tục ở ô ", control="Thủ tục",
+                                after=" để xem tiến độ từng hồ sơ."))
         else:
             parts.append(view.table_html(
                 dossiers, view.table_columns("dossiers", ""),
@@ -285,9 +290,11 @@ class Explorer:
             else:
                 path = view.write_chart(self.chart, self.export_dir / view.export_stem(sel, "bieu-do"), fmt)
         except (OSError, RuntimeError) as exc:
-            self.status.value = f"<p style='color:#c62828'>Chưa xuất được: {view.esc(exc)}</p>"
+            self.status.value = render("message.html.j2", kind="error", text=f"Chưa xuất được: {exc}",
+                                       code="", bold=False)
             return None
-        self.status.value = f"<p>Đã lưu: <code>{view.esc(path)}</code></p>"
+        self.status.value = render("message.html.j2", kind="info", text="Đã lưu: ", code=str(path),
+                                   bold=False)
         return path
 
 
@@ -303,11 +310,12 @@ def explore(processed_dir: str | Path = "../data/processed",
     try:
         data = load_processed(Path(processed_dir), load_conventions(conventions_file))
     except (MissingDataError, ConventionsError) as exc:
-        display(HTML(f"<p style='color:#c62828'><b>{view.esc(exc)}</b></p>"))
+        display(HTML(render("message.html.j2", kind="error", text=str(exc), code="", bold=True)))
         return None
     if data.dossiers.empty:
-        display(HTML(f"<p style='color:#c62828'><b>Chưa có hồ sơ nào trong {view.esc(processed_dir)}: "
-                     "hãy đặt tệp xuất vào data/raw/dossiers và chạy `cchc ingest`.</b></p>"))
+        display(HTML(render("message.html.j2", kind="error", bold=True, code="", text=(
+            f"Chưa có hồ sơ nào trong {processed_dir}: hãy đặt tệp xuất vào data/raw/dossiers "
+            "và chạy `cchc ingest`."))))
         return None
     ui = Explorer(data, export_dir)
     display(ui.widget)

@@ -2,7 +2,7 @@
 with number formats) and the exports under ``reports/explore/``.
 
 Everything here takes the frames of :mod:`cchc_lib.explorer` (engine output) and only lays them
-out; the look is the reports' (:mod:`cchc_lib.charts`), the formats Vietnamese (95,3%; 1.234).
+out; the look is the reports' (:mod:`cchc_lib.publish.charts`), the formats Vietnamese (95,3%; 1.234).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from cchc_lib import charts
 from cchc_lib.atomic import atomic_path, write_text_atomic
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.explorer import (
@@ -25,10 +24,12 @@ from cchc_lib.explorer import (
     conventions_about,
     describe,
 )
-from cchc_lib.formatting import fmt_datetime, fmt_number
+from cchc_lib.formatting import fmt_datetime, fmt_number, format_change, format_value
 from cchc_lib.indicators import GROUP_OVERALL, INDICATORS
 from cchc_lib.periods import Period
-from cchc_lib.reports import esc, format_change, format_value, slug
+from cchc_lib.publish import charts
+from cchc_lib.publish.fragments import render
+from cchc_lib.publish.jobs import slug
 
 MAX_BARS = 25  # a breakdown chart shows at most this many groups (the worst ones)
 
@@ -100,7 +101,7 @@ def breakdown_figure(rows: pd.DataFrame, selection: Selection, names: dict[str, 
         is_rate = _unit(indicator) == "rate"
         # The value written at the end of each bar (a 0% bar is otherwise invisible), with its
         # counts for a rate: "56,3% (170/302)".
-        text = [format_value(indicator, r.value, r.unit)
+        text = [format_value(r.value, r.unit, indicator)
                 + (f" ({fmt_number(r.numerator)}/{fmt_number(r.denominator)})"
                    if is_rate and not pd.isna(r.denominator) else "")
                 if not pd.isna(r.value) else "" for r in part.itertuples()]
@@ -214,9 +215,9 @@ def _cell_text(column: Column, row: pd.Series) -> str:
         decimals = 0 if unit in ("rate", "count") or unit is None else 1
         return fmt_number(None if pd.isna(value) else float(value), decimals)
     if column.kind in ("value", "target"):
-        return format_value(indicator, value, unit)
+        return format_value(value, unit, indicator)
     if column.kind == "effect":
-        return format_change(indicator, value, unit)
+        return format_change(value, unit, indicator)
     if column.kind == "datetime":
         return fmt_datetime(None if pd.isna(value) else value)
     if column.kind == "days":
@@ -226,30 +227,13 @@ def _cell_text(column: Column, row: pd.Series) -> str:
 
 def table_html(rows: pd.DataFrame, columns: list[Column], caption: str = "", limit: int = 200) -> str:
     """A table for the screen, Vietnamese formats, data text escaped; at most ``limit`` rows."""
-    head = "".join(
-        f"<th class='{'' if c.kind == 'text' else 'num'}'>{esc(c.header)}</th>" for c in columns)
-    body = []
-    for _, row in rows.head(limit).iterrows():
-        cells = "".join(f"<td class='{'' if c.kind == 'text' else 'num'}'>{esc(_cell_text(c, row))}</td>"
-                        for c in columns)
-        body.append(f"<tr>{cells}</tr>")
-    more = (f"<p class='cchc-more'>… và {fmt_number(len(rows) - limit)} dòng nữa (có đủ trong tệp Excel).</p>"
-            if len(rows) > limit else "")
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    empty = "" if len(rows) else f"<tr><td colspan='{len(columns)}'>Không có dữ liệu.</td></tr>"
-    return (f"<table class='cchc-explorer'>{cap}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}{empty}</tbody></table>{more}")
+    css = {c.key: "" if c.kind == "text" else "num" for c in columns}
+    body = [[(css[c.key], _cell_text(c, row)) for c in columns] for _, row in rows.head(limit).iterrows()]
+    return render("explorer_table.html.j2", caption=caption, rows=body,
+                  columns=[{"css": css[c.key], "header": c.header} for c in columns],
+                  more=fmt_number(len(rows) - limit) if len(rows) > limit else "")
 
 
-TABLE_CSS = """<style>
-table.cchc-explorer{border-collapse:collapse;font-size:13px;margin:6px 0 14px 0}
-table.cchc-explorer caption{text-align:left;font-weight:600;color:#1f4e79;padding:4px 0}
-table.cchc-explorer th,table.cchc-explorer td{border-bottom:1px solid #e6e9ef;padding:3px 8px;
- text-align:left;vertical-align:top}
-table.cchc-explorer th{background:#f3f6fa}
-table.cchc-explorer .num{text-align:right;white-space:nowrap}
-table.cchc-explorer th.num{white-space:normal;min-width:5em}
-</style>"""
 
 
 # -- exports ------------------------------------------------------------------------------------

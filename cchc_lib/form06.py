@@ -25,14 +25,12 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_lib.atomic import atomic_path
-from cchc_lib.conventions import Conventions
+from cchc_lib.config import profile
 from cchc_lib.formatting import fmt_date, fmt_number, render_table
-from cchc_lib.indicators import ProcessedData, availability, dossier_measures, load_processed
+from cchc_lib.indicators import ProcessedData, availability, dossier_measures
 from cchc_lib.periods import Period
 from cchc_lib.safe_text import set_text_cell
 
-AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
-RECIPIENT = "Văn phòng Ủy ban nhân dân tỉnh Tuyên Quang"
 TITLE = "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT TTHC"
 FORM_CODE = "Biểu số 06/VPCP/KSTT"
 TOTAL_LABEL = "Tổng cộng"
@@ -125,8 +123,8 @@ def period_line(period: Period, window: str | None = None) -> str:
             f"đến ngày {fmt_date(period.last_day)})")
 
 
-def _cell(value: object) -> str:
-    return "" if pd.isna(value) else fmt_number(value)
+def _cell(value: float | None) -> str:
+    return "" if value is None or pd.isna(value) else fmt_number(value)
 
 
 def footnotes(table: pd.DataFrame) -> list[str]:
@@ -148,7 +146,7 @@ def format_form06(table: pd.DataFrame, period: Period, window: str | None = None
         "(7) Số hồ sơ đã giải quyết = (8) trước hạn + (9) đúng hạn + (10) quá hạn",
         "(11) Số hồ sơ đang giải quyết = (12) trong hạn + (13) quá hạn",
     ]
-    return "\n".join([FORM_CODE, TITLE, period_line(period, window), f"Đơn vị báo cáo: {AGENCY}", "",
+    return "\n".join([FORM_CODE, TITLE, period_line(period, window), f"Đơn vị báo cáo: {profile().name}", "",
                       render_table(rows, headers), "", *legend, *footnotes(table)])
 
 
@@ -184,8 +182,8 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path, window: st
     put("H2:M2", "Độc lập - Tự do - Hạnh phúc", Font(name="Times New Roman", bold=True, underline="single"))
     put("A4:M4", TITLE, Font(name="Times New Roman", bold=True, size=14))
     put("A5:M5", period_line(period, window), italic)
-    put("A6:M6", f"Đơn vị báo cáo: {AGENCY}", normal)
-    put("A7:M7", f"Đơn vị nhận báo cáo: {RECIPIENT}", normal)
+    put("A6:M6", f"Đơn vị báo cáo: {profile().name}", normal)
+    put("A7:M7", f"Đơn vị nhận báo cáo: {profile().superior}", normal)
     put("K8:M8", "Đơn vị tính: Số hồ sơ TTHC", italic, Alignment(horizontal="right"))
 
     # Three header rows (9-11) as on the official form, then the column numbers (row 12).
@@ -233,7 +231,7 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path, window: st
     for i, note in enumerate(notes):
         put(f"A{last + 1 + i}:M{last + 1 + i}", note, italic, left)
     sign = last + 2 + len(notes)
-    put(f"H{sign}:M{sign}", "Tuyên Quang, ngày ..... tháng ..... năm .....", italic)
+    put(f"H{sign}:M{sign}", f"{profile().province}, ngày ..... tháng ..... năm .....", italic)
     put(f"A{sign + 1}:E{sign + 1}", "NGƯỜI LẬP BIỂU", bold)
     put(f"H{sign + 1}:M{sign + 1}", "THỦ TRƯỞNG CƠ QUAN", bold)
     put(f"A{sign + 2}:E{sign + 2}", "(Ký, ghi rõ họ tên)", italic)
@@ -257,15 +255,3 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path, window: st
     with atomic_path(out) as tmp:
         wb.save(tmp)
     return out
-
-
-def form06_cli(period: Period, processed_dir: Path, out: Path | None,
-               conventions: Conventions | None = None) -> str:
-    """What ``cchc form06`` prints; with ``out``, also writes the .xlsx."""
-    data = load_processed(processed_dir, conventions)
-    table = form06_table(data, period)
-    text = format_form06(table, period)
-    if out is not None:
-        write_form06_xlsx(table, period, out)
-        text += f"\n\nĐã ghi Biểu 06 vào {out}"
-    return text

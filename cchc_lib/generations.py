@@ -137,7 +137,7 @@ def write_generation(out_dir: Path, outputs: dict[str, Callable[[Path], None]], 
 
     ``all_names`` are every name a processed set may hold: a name not in ``outputs`` (an
     optional input removed since the last run) disappears from the set with the switch."""
-    from cchc_lib.monthly import monthly_lock  # the flock helper (released if the process dies)
+    from cchc_lib.locks import monthly_lock  # the flock helper (released if the process dies)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if not _symlinks_work(out_dir):

@@ -40,13 +40,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cchc_lib.config import profile
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, counted_dossiers
-from cchc_lib.formatting import fmt_number, fmt_percent, render_table
 from cchc_lib.generations import resolve as resolve_generation
 from cchc_lib.periods import ND09_DAY, Period
-from cchc_lib.schema import conform
-from cchc_lib.targets import Targets, cite, load_targets, target_text_vi
+from cchc_lib.schema import conform, flag
+from cchc_lib.targets import Targets, load_targets, target_text_vi
 
 GROUP_OVERALL = "Toàn Sở"
 STATUS_MET = "Đạt"
@@ -219,11 +219,6 @@ def _months(values: pd.Series, window: str = "calendar") -> tuple[np.ndarray, np
     return np.where(valid, months, 0), valid
 
 
-def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """A nullable yes/no column as a plain bool array, <NA> = no."""
-    return frame[column].to_numpy(dtype=bool, na_value=False)
-
-
 def _present_columns(report: dict, table: str) -> set[str]:
     """Columns some raw file of ``table`` had, per ingest_report.json (empty when unknown)."""
     block = (report or {}).get("tables", {}).get(table, {})
@@ -298,7 +293,7 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     early = done & ~late & (completed.astype("datetime64[D]") < due.astype("datetime64[D]"))
     on_day = done & ~late & ~early
 
-    fee = _flag(dossiers, "fee_required")
+    fee = flag(dossiers, "fee_required")
     enabled = fee & _accepts_online_payment(dossiers, procedures, rm // 12)
     wait = dossiers["wait_minutes"].to_numpy(dtype=float, na_value=np.nan)
     has_wait = ~np.isnan(wait)
@@ -312,7 +307,7 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     ones = np.ones(len(dossiers), dtype=bool)
     online = (dossiers["channel"] == "online").to_numpy(dtype=bool, na_value=False)
     channel_known = dossiers["channel"].notna().to_numpy(dtype=bool)
-    apology = _flag(dossiers, "apology_issued")
+    apology = flag(dossiers, "apology_issued")
     return {
         "received": (rm, ones, {
             "received": ones,
@@ -320,9 +315,9 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
             "channel_known": channel_known,
             "fee": fee,
             "fee_enabled": enabled,
-            "fee_enabled_paid": enabled & _flag(dossiers, "paid_online"),
-            "synced": _flag(dossiers, "synced_national"),
-            "digitized": _flag(dossiers, "digitized"),
+            "fee_enabled_paid": enabled & flag(dossiers, "paid_online"),
+            "synced": flag(dossiers, "synced_national"),
+            "digitized": flag(dossiers, "digitized"),
             "wait_sum": np.where(has_wait, wait, 0.0),
             "wait_count": has_wait,
         }),
@@ -334,7 +329,7 @@ def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
             "late_apology": late & apology,
             "online_resolved": online,
             "resolved_channel_known": channel_known,
-            "electronic_result": _flag(dossiers, "electronic_result"),
+            "electronic_result": flag(dossiers, "electronic_result"),
             "processing_days_sum": days,
         }),
         "rated": (rated_month, rated_ok, {"rated": ones, "satisfied": satisfied}),
@@ -467,9 +462,13 @@ def catalogue_measures(procedures: pd.DataFrame, years: Iterable[int], by: str =
 # -- assembling the tidy frame ---------------------------------------------------------------
 
 
-@lru_cache(maxsize=16)
 def _targets(year: int) -> Targets:
-    return load_targets(year)
+    return _targets_in(year, profile().targets_dir)  # the run's agency profile says where
+
+
+@lru_cache(maxsize=16)
+def _targets_in(year: int, directory: Path) -> Targets:
+    return load_targets(year, directory)
 
 
 def _status(values: np.ndarray, op: str | None, targets: np.ndarray) -> np.ndarray:
@@ -671,78 +670,3 @@ def monthly_indicators(data: ProcessedData, start: Period, end: Period, by: str 
         months.append(current)
         current = current.shift(1)
     return compute_many(data, months, by, department, with_changes=False)
-
-
-# -- command line ----------------------------------------------------------------------------
-
-
-def format_value(value: float, unit: str) -> str:
-    """A value for people: 95,3% / 12,4 phút / 3,2 ngày / 1.234."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "—"
-    if unit == "rate":
-        return fmt_percent(value)
-    if unit == "minutes":
-        return f"{fmt_number(value, 1)} phút"
-    if unit == "days":
-        return f"{fmt_number(value, 1)} ngày"
-    return fmt_number(value)
-
-
-def format_indicator_table(frame: pd.DataFrame, period: Period, by: str) -> str:
-    """The terminal table: Vietnamese labels, percentages, targets and status."""
-    title = f"Chỉ số CCHC - {period.label_window_vi} - theo {BY_LABELS[by].lower()}"
-    blocks = [title]
-    for group, part in frame.groupby("group", sort=False):
-        rows = []
-        for r in part.itertuples(index=False):
-            if r.unit == "count":
-                counts = ""
-            elif np.isnan(r.denominator):
-                counts = "—"
-            elif r.unit == "rate":
-                counts = f"{fmt_number(r.numerator)}/{fmt_number(r.denominator)}"
-            else:
-                counts = f"n = {fmt_number(r.denominator)}"
-            status = r.status
-            if r.status_min:
-                parts = str(r.target_source).split(";")
-                other = cite(parts[1]) if len(parts) == 2 else "mức còn lại"
-                status += f" (theo {other}: {r.status_min})"
-            rows.append([r.label_vi, format_value(r.value, r.unit), counts, r.target_text_vi, status])
-        blocks.append("")
-        blocks.append(f"{BY_LABELS[by]}: {group}" if by != "overall" else str(group))
-        blocks.append(render_table(rows, ["Chỉ số", "Giá trị", "Tử số/Mẫu số", "Chỉ tiêu", "Trạng thái"]))
-    return "\n".join(blocks)
-
-
-def indicators_cli(period: Period, by: str, processed_dir: Path, fmt: str, as_of: object = None,
-                   conventions: Conventions | None = None) -> str:
-    """What ``cchc indicators`` prints: a table, or tidy CSV / JSON with CLI_COLUMNS (the
-    ``window`` column says which data window produced the numbers). ``as_of``: the period to
-    that date (a year before its end is ``2023-YTD``)."""
-    data = load_processed(processed_dir, conventions)
-    if as_of is not None:
-        from cchc_lib.projection import indicators_as_of
-
-        frame = indicators_as_of(data, period, as_of, by=by)
-    else:
-        frame = compute_indicators(data, period, by=by)
-    frame = frame.assign(window=data.conventions.window)
-    if fmt == "table":
-        return format_indicator_table(frame, period.with_window(data.conventions.window), by)
-    # 12 significant digits: counts print as 1194 (not 1194.0), and float noise such as
-    # 0.47500000000000003 (0.275 + 0.20) as 0.475.
-    tidy = frame[CLI_COLUMNS]
-    if fmt == "csv":
-        return tidy.to_csv(index=False, lineterminator="\n", float_format="%.12g").rstrip("\n")
-    if fmt == "json":
-        numeric = ["numerator", "denominator", "value", "target"]
-        tidy = tidy.astype({c: "float64" for c in numeric}).round(12)
-        records = json.loads(tidy.to_json(orient="records", force_ascii=False))
-        for record in records:  # whole numbers as JSON integers
-            for c in numeric:
-                if isinstance(record[c], float) and record[c].is_integer():
-                    record[c] = int(record[c])
-        return json.dumps(records, ensure_ascii=False, indent=1)
-    raise ValueError(f"unknown format {fmt!r}")

@@ -23,7 +23,7 @@ import pandas as pd
 
 from cchc_lib.indicators import COLUMNS, GROUP_OVERALL, STATUS_NO_DATA, STATUS_NO_EVENT
 from cchc_lib.periods import Period, PeriodError
-from cchc_lib.schema import MANUAL_FIGURE_INDICATORS, conform
+from cchc_lib.schema import MANUAL_FIGURE_INDICATORS, conform, flag
 from cchc_lib.targets import load_targets, status_for, target_text_vi
 
 MANUAL_FILE = "manual_figures.csv"
@@ -112,7 +112,7 @@ def check_figures(figures: pd.DataFrame | None) -> tuple[pd.DataFrame | None, li
         return figures, []
     reasons: list[str] = []
     keep = []
-    parsed = []
+    parsed: list[Period | None] = []
     for row in figures.to_dict("records"):
         where = f"{row['source_file']}, dòng {row['source_row']}"
         try:
@@ -160,10 +160,6 @@ def manual_pair(figures: pd.DataFrame | None, indicator: str,
             f"số liệu nhập tay{label}{note}")
 
 
-def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
-    return frame[column].astype("boolean").fillna(False).astype(bool)
-
-
 def _known(frame: pd.DataFrame, column: str) -> bool:
     return column in frame.columns and bool(frame[column].notna().any())
 
@@ -192,22 +188,22 @@ def computed_pairs(period: Period, procedures: pd.DataFrame | None,
         if len(reg):
             source = "danh sách công chức"
             if _known(reg, "public_employee") and _known(reg, "title_trained"):
-                vc = _flag(reg, "public_employee")
-                out["vc_title_trained_share"] = (float((vc & _flag(reg, "title_trained")).sum()),
+                vc = flag(reg, "public_employee")
+                out["vc_title_trained_share"] = (float((vc & flag(reg, "title_trained")).sum()),
                                                  float(vc.sum()), source)
             if _known(reg, "appointed") and _known(reg, "met_standard"):
-                civil = ~_flag(reg, "public_employee") if "public_employee" in reg.columns else True
-                appointed = _flag(reg, "appointed") & civil
+                civil = ~flag(reg, "public_employee") if "public_employee" in reg.columns else True
+                appointed = flag(reg, "appointed") & civil
                 out["appointed_meeting_standard_share"] = (
-                    float((appointed & _flag(reg, "met_standard")).sum()), float(appointed.sum()), source)
+                    float((appointed & flag(reg, "met_standard")).sum()), float(appointed.sum()), source)
             if _known(reg, "public_employee") and _known(reg, "trained_before_appointment"):
-                leaders = _flag(reg, "public_employee") & _flag(reg, "is_leader")
+                leaders = flag(reg, "public_employee") & flag(reg, "is_leader")
                 out["vc_leaders_trained_before_appointment_share"] = (
-                    float((leaders & _flag(reg, "trained_before_appointment")).sum()),
+                    float((leaders & flag(reg, "trained_before_appointment")).sum()),
                     float(leaders.sum()), source)
             if _known(reg, "is_leader") and _known(reg, "security_trained"):
-                heads = _flag(reg, "is_leader")
-                out["heads_dx_informed_share"] = (float((heads & _flag(reg, "security_trained")).sum()),
+                heads = flag(reg, "is_leader")
+                out["heads_dx_informed_share"] = (float((heads & flag(reg, "security_trained")).sum()),
                                                   float(heads.sum()), source)
     return out
 
@@ -262,15 +258,3 @@ def set_aside_markdown(figures: pd.DataFrame | None) -> str:
     return "**Số liệu nhập tay không được dùng:**\n\n" + "\n".join(f"- {r}" for r in reasons)
 
 
-def other_plan_targets(data: object, period: Period, processed_dir: str | Path,
-                       as_of: object = None) -> pd.DataFrame:
-    """Every plan target beyond the dossier engine's, for a period report: the other plan
-    targets (documents, work files, staff, petitions, tasks) and the targets above, for the
-    whole Sở, with the engine's columns."""
-    from cchc_lib import plan
-
-    inputs = plan.load_plan_inputs(processed_dir)
-    rows = plan.plan_indicators(data, period, inputs, as_of=as_of)
-    extra = extra_indicators(period, getattr(data, "procedures", None), inputs.staff,
-                             load_manual_figures(processed_dir))
-    return pd.concat([rows, extra[COLUMNS]], ignore_index=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cchc_lib.config import profile
 from cchc_lib.indicators import (
     COLUMNS,
     GROUP_OVERALL,
@@ -28,7 +29,7 @@ from cchc_lib.indicators import (
 from cchc_lib.manual_figures import SPECS as _extra_specs
 from cchc_lib.mapping import norm_key
 from cchc_lib.periods import Period
-from cchc_lib.schema import conform
+from cchc_lib.schema import conform, flag
 from cchc_lib.targets import load_targets, target_text_vi
 
 PLAN_TASKS_2023 = Path(__file__).with_name("data") / "plan_tasks_2023.csv"
@@ -278,8 +279,12 @@ def load_plan_inputs(processed_dir: Path | str) -> PlanInputs:
 
 
 def shipped_plan_tasks(year: int = 2023) -> pd.DataFrame:
-    """The plan's own task table shipped in the package, as canonical columns (states empty)."""
-    path = Path(__file__).with_name("data") / f"plan_tasks_{year}.csv"
+    """The plan's own task table of the agency profile (``plan_tasks_<year>.csv`` in its
+    ``plan_tasks`` folder), as canonical columns (states empty). FileNotFoundError without one."""
+    folder = profile().plan_tasks_dir
+    if folder is None:
+        raise FileNotFoundError(f"plan_tasks_{year}.csv: the agency profile names no plan_tasks folder")
+    path = folder / f"plan_tasks_{year}.csv"
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame = pd.DataFrame({
         "section": raw["Mục"], "task_no": raw["STT"].astype(int), "content": raw["Nội dung"],
@@ -325,11 +330,6 @@ _DEGREE = ("doctorate", "master", "bachelor")
 _POSTGRADUATE = ("doctorate", "master")
 
 
-def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A yes/no column as plain bools (<NA> = no, as an empty cell means no)."""
-    return frame[column].astype("boolean").fillna(False).astype(bool)
-
-
 def _known(frame: pd.DataFrame, column: str) -> bool:
     """The column carries information (an export without it leaves it all <NA>)."""
     return bool(frame[column].notna().any())
@@ -347,17 +347,17 @@ def _counts(inputs: PlanInputs, period: Period,
     docs = inputs.documents
     if docs is not None and len(docs) and _known(docs, "esigned"):
         docs = docs[_in_period(docs["document_date"], period).fillna(False).to_numpy()]
-        docs = docs[~_flag(docs, "classified").to_numpy()]
+        docs = docs[~flag(docs, "classified")]
         # A signed document is electronic by nature; one marked paper cannot count.
-        ok = _flag(docs, "esigned") & (docs["doc_form"] != "paper").fillna(True)
+        ok = flag(docs, "esigned") & (docs["doc_form"] != "paper").fillna(True)
         out["esigned_document_share"] = (float(ok.sum()), float(len(docs)))
 
     files = inputs.workfiles
     if files is not None and len(files) and _known(files, "online"):
         # Work files carry only a year: any period is judged on the files of its year.
         files = files[(files["year"] == period.year).fillna(False).to_numpy()]
-        files = files[~_flag(files, "classified").to_numpy()]
-        out["online_workfile_share"] = (float(_flag(files, "online").sum()), float(len(files)))
+        files = files[~flag(files, "classified")]
+        out["online_workfile_share"] = (float(flag(files, "online").sum()), float(len(files)))
 
     staff = inputs.staff
     if staff is not None and len(staff):
@@ -371,7 +371,7 @@ def _counts(inputs: PlanInputs, period: Period,
                              ("digital_id_share", "digital_id"),
                              ("security_trained_share", "security_trained")):
                 if _known(staff, col):
-                    out[ind] = (float(_flag(staff, col).sum()), float(len(staff)))
+                    out[ind] = (float(flag(staff, col).sum()), float(len(staff)))
 
     fb = inputs.feedback
     if fb is not None:

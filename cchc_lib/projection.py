@@ -24,12 +24,11 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from cchc_lib import indicators as ind
-from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent
+from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent, format_value, level_text
 from cchc_lib.periods import Period
-from cchc_lib.targets import level_text, load_targets
+from cchc_lib.targets import load_targets
 
 _FAR = pd.Timestamp("2200-01-01")  # a due date that no period of interest reaches
 _MICRO = pd.Timedelta(microseconds=1)
@@ -194,9 +193,7 @@ def _months_text(months: float) -> str:
 
 
 def _value(value: float, unit: str) -> str:
-    if unit == "minutes":
-        return f"{fmt_number(value, 1)} phút"
-    return fmt_percent(value)
+    return format_value(value, unit)
 
 
 def needs_sentence(row: dict) -> str:
@@ -258,64 +255,6 @@ def projection_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def projection_html(frame: pd.DataFrame) -> str:
-    """The table: year to date, projection with its range, target, outlook."""
-    from cchc_lib.reports import esc
-
-    head = ("<thead><tr><th>Chỉ tiêu</th><th class='num'>Từ đầu năm</th><th class='num'>Dự báo cả năm"
-            "</th><th class='num'>Khoảng dự báo</th><th>Chỉ tiêu năm</th><th>Đánh giá</th></tr></thead>")
-    body = []
-    for r in frame.to_dict("records"):
-        unit = r["unit"]
-        ytd = "—" if np.isnan(r["ytd_value"]) else _value(r["ytd_value"], unit)
-        counts = "" if unit == "minutes" or np.isnan(r["ytd_denominator"]) else (
-            f"<div class='src'>{fmt_number(r['ytd_numerator'])}/{fmt_number(r['ytd_denominator'])}</div>")
-        point = "—" if np.isnan(r["projected"]) else _value(r["projected"], unit)
-        band = ("—" if np.isnan(r["low"]) else
-                f"{_value(min(r['low'], r['high']), unit)} – {_value(max(r['low'], r['high']), unit)}")
-        css = {STATUS_ON_TRACK: "st-met", STATUS_OFF_TRACK: "st-missed"}.get(r["status"], "st-none")
-        body.append(
-            f"<tr><td>{esc(r['label_vi'])}</td><td class='num'>{esc(ytd)}{counts}</td>"
-            f"<td class='num'>{esc(point)}</td><td class='num'>{esc(band)}</td>"
-            f"<td>{esc(level_text(r['op'], r['target'], unit))}</td>"
-            f"<td><span class='status {css}'>{esc(r['status'])}</span></td></tr>")
-    return f"<table class='cchc-table projection'>{head}<tbody>{''.join(body)}</tbody></table>"
-
-
-def projection_chart(frame: pd.DataFrame) -> go.Figure:
-    """Each rate: year to date (circle), year-end projection (diamond) with its range (bar),
-    and the target (tick)."""
-    from cchc_lib.charts import COLORS, SEPARATORS, TEMPLATE
-
-    rates = frame[(frame["unit"] == "rate")] if len(frame) else frame
-    fig = go.Figure(layout={"template": TEMPLATE, "separators": SEPARATORS,
-                            "title": {"text": "Hướng tới cuối năm: từ đầu năm, dự báo và chỉ tiêu"}})
-    if not len(rates):
-        return fig
-    labels = list(rates["label_vi"].astype(str))
-    known = rates["low"].notna()
-    fig.add_trace(go.Bar(
-        orientation="h", y=[labels[i] for i in np.flatnonzero(known)],
-        base=rates.loc[known, ["low", "high"]].min(axis=1),
-        x=(rates.loc[known, "high"] - rates.loc[known, "low"]).abs(),
-        name="Khoảng dự báo", marker_color=COLORS.get("target_min", "#a1887f"), opacity=0.35,
-        hovertemplate="%{base:.1%} – %{x:.1%}<extra>Khoảng dự báo</extra>"))
-    fig.add_trace(go.Scatter(x=rates["ytd_value"], y=labels, mode="markers", name="Từ đầu năm",
-                             marker={"symbol": "circle", "size": 11, "color": COLORS["primary"]},
-                             hovertemplate="%{x:.1%}<extra>Từ đầu năm</extra>"))
-    fig.add_trace(go.Scatter(x=rates["projected"], y=labels, mode="markers", name="Dự báo cả năm",
-                             marker={"symbol": "diamond", "size": 12, "color": COLORS["text"]},
-                             hovertemplate="%{x:.1%}<extra>Dự báo cả năm</extra>"))
-    fig.add_trace(go.Scatter(x=rates["target"], y=labels, mode="markers", name="Chỉ tiêu",
-                             marker={"symbol": "line-ns-open", "size": 22, "line": {"width": 3},
-                                     "color": COLORS["target"]},
-                             hovertemplate="%{x:.0%}<extra>Chỉ tiêu</extra>"))
-    fig.update_layout(barmode="overlay", height=max(320, 48 * len(labels) + 140),
-                      yaxis={"autorange": "reversed", "title": None},
-                      xaxis={"tickformat": ".0%", "range": [0, 1.05], "title": None})
-    return fig
-
-
 def year_end_from(processed_dir: str, year: int, at: object) -> pd.DataFrame:
     """``year_end`` from the processed folder; an empty frame when no dossiers were ingested
     (the plan report still renders)."""
@@ -326,94 +265,6 @@ def year_end_from(processed_dir: str, year: int, at: object) -> pd.DataFrame:
     except ind.MissingDataError:
         return pd.DataFrame()
     return year_end(data, year, at)
-
-
-# -- a period report as of a date -------------------------------------------------------------
-
-
-def as_of_context(ctx, as_of: object):
-    """A period report's context (``reports.ReportContext``) recomputed as of a date: the
-    scorecard is the period to that date (a year: 2023-YTD, compared with last year at the same
-    date), the charts, Biểu 06 and the index read the data as it stood then."""
-    from cchc_lib import reports
-    from cchc_lib.form06 import form06_table
-
-    at = _instant(as_of)
-    full, period, department = ctx.data, ctx.period, ctx.department
-    view = as_of_view(full, at)
-    start, end = ctx.window
-    by_procedure = indicators_as_of(full, period, at, by="procedure", department=department)
-    return replace(
-        ctx, data=view,
-        indicators=indicators_as_of(full, period, at, department=department),
-        monthly=ind.monthly_indicators(view, start, end, department=department),
-        by_department=indicators_as_of(full, period, at, by="department"),
-        late=reports.late_procedures(by_procedure, reports._procedure_names(full)),
-        form06=form06_table(view, period, department=department),
-    )
-
-
-def as_of_note(period: Period, as_of: object) -> str:
-    """The line under a report's header when it is judged before the period's end."""
-    at = _instant(as_of)
-    if at >= period.end - _MICRO:
-        return ""
-    return (f"> **Số liệu tính đến hết ngày {fmt_date(at)}** ({period.label_vi} chưa kết thúc): "
-            f"các chỉ tiêu tính từ {fmt_date(period.start)} đến hết ngày {fmt_date(at)}; hồ sơ "
-            f"đang giải quyết và quá hạn tính tại ngày đó; so sánh cùng kỳ với cùng ngày năm trước.")
-
-
-def as_of_paths(period: Period, out_dir, department: str | None, as_of: object):
-    """``reports/2023/bao-cao-2023-den-2023-06-15.html`` (+ .ipynb): never the period's own."""
-    from cchc_lib.reports import report_paths
-
-    html, nb = report_paths(period, out_dir, department)
-    suffix = f"-den-{_instant(as_of):%Y-%m-%d}"
-    return html.with_name(html.stem + suffix + html.suffix), nb.with_name(nb.stem + suffix + nb.suffix)
-
-
-def as_of_report_cli(args) -> int:
-    """``cchc report --period P --as-of DATE``: the period report as of that date."""
-    import sys
-    from pathlib import Path
-
-    from cchc_lib import reports
-
-    period = args.period if isinstance(args.period, Period) else Period.parse(str(args.period))
-    try:
-        at = _instant(args.as_of)
-    except ValueError as exc:
-        print(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-15", file=sys.stderr)
-        return 2
-    processed, out = Path(args.processed), Path(args.out)
-    if getattr(args, "raw", None):
-        from cchc_lib.ingest import IngestError, run_ingest
-
-        try:
-            run_ingest(Path(args.raw), processed)
-        except IngestError as exc:
-            print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
-            return 1
-    department = args.department
-    if department:
-        try:
-            department = reports.resolve_department(department, reports.known_departments(processed))
-        except reports.UnknownDepartmentError as exc:
-            print(f"Lỗi: {exc}", file=sys.stderr)
-            return 2
-    conventions = reports.conventions_parameter(getattr(args, "conventions_obj", None))
-    try:
-        result = reports.render_report(
-            period, processed, out, department,
-            extra_parameters={"as_of": f"{at:%Y-%m-%d}", "conventions": conventions},
-            paths=as_of_paths(period, out, department, at),
-            title=f"{reports.report_title(period)} (đến hết ngày {fmt_date(at)})")
-    except reports.ReportError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    print(f"Đã lập báo cáo {to_date_code(period)} đến hết ngày {fmt_date(at)}: {result.html.resolve()} "
-          f"({fmt_number(result.size / 1_048_576, 1)} MB)")
-    return 0
 
 
 # -- "2023-YTD" on the command line ------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -32,8 +33,6 @@ STATUSES = (
     "refused",
     "withdrawn",
 )
-# The one-stop system's own agency: the department of dossiers from exports without one.
-AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
 RATINGS = ("very_satisfied", "satisfied", "unsatisfied")
 
 
@@ -382,3 +381,11 @@ def column_docs(table: str) -> str:
             f"| {rule} | {s.description} |"
         )
     return "\n".join(lines)
+
+
+def flag(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A nullable yes/no column as plain bools: <NA> (an empty cell) is no, and so is a column
+    the export did not have. The one reading of the contract's boolean columns."""
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].to_numpy(dtype=bool, na_value=False)

@@ -1,4 +1,5 @@
-"""The plan's targets as data: one YAML file per plan year in ``cchc_lib/targets/``.
+"""The plan's targets as data: one YAML file per plan year in the agency profile's targets folder
+(:mod:`cchc_lib.config`; the packaged profile's is ``cchc_lib/targets/``).
 
 ``load_targets(2023)`` reads ``targets/2023.yaml`` (Kế hoạch 122/KH-SKH). A year without a file
 gives an empty ``Targets`` whose ``available`` is False: every indicator then says "no target"
@@ -15,9 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from cchc_lib.formatting import fmt_number, fmt_percent
-
-TARGETS_DIR = Path(__file__).with_name("targets")
+from cchc_lib.config import profile
+from cchc_lib.formatting import OP_TEXT, fmt_number, format_level, level_text
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -26,7 +26,6 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "==": operator.eq,
 }
-_OP_TEXT = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
 # Fractions computed from counts are compared with a small tolerance so that 0.7 computed as
 # 7/10 (0.7000000000000001 or 0.6999999999999999) meets a 70% target.
 _EPS = 1e-9
@@ -99,30 +98,6 @@ def status_for(value: float | None, op: str | None, target: float | None) -> str
     return STATUS_MET if ok else STATUS_NOT_MET
 
 
-def _fmt_level(level: float, unit: str) -> str:
-    if unit == "rate":
-        return fmt_percent(level, 0 if float(level * 100).is_integer() else 1)
-    if unit == "minutes":
-        return f"{fmt_number(level)} phút"
-    if unit == "days":
-        return f"{fmt_number(level, 1)} ngày"
-    if unit == "count":
-        return f"{fmt_number(level)} hồ sơ"
-    return fmt_number(level)
-
-
-def level_text(op: str | None, level: float, unit: str) -> str:
-    """One target level as a civil servant writes it: ``≥ 80%``, ``100%`` (never ``≥ 100%``:
-    nothing is above all), ``trên 22%``, ``≤ 25 phút``, ``0 hồ sơ``."""
-    if unit == "rate" and op == ">=" and abs(float(level) - 1.0) <= _EPS:
-        return _fmt_level(1.0, unit)
-    if op == "==":
-        return _fmt_level(level, unit)
-    words = {">": "trên ", "<": "dưới "}
-    prefix = words.get(op or "") or (f"{_OP_TEXT[op]} " if op in _OP_TEXT else "")
-    return f"{prefix}{_fmt_level(level, unit)}"
-
-
 def cite(source: str) -> str:
     """A section of the plan for people: ``mục III.2`` for its text, ``Biểu II.6`` for its table."""
     source = source.strip()
@@ -148,22 +123,24 @@ def target_text_vi(target: Target | None, unit: str, year: int | None = None,
         return "Không có chỉ tiêu" if year is None else f"Chưa có chỉ tiêu kế hoạch năm {year}"
     if target.no_number:
         return target.note_vi or "Kế hoạch không nêu con số"
-    op = _OP_TEXT.get(target.op or "", target.op or "")
+    op = OP_TEXT.get(target.op or "", target.op or "")
     if target.relative_to_previous_year is not None:
         points = fmt_number(target.relative_to_previous_year * 100)
         prev_year = f"năm {year - 1}" if year else "năm trước"
         if _nan(previous_value):
             return (f"tăng thêm {points} điểm % so với {prev_year} "
                     f"(chưa có dữ liệu {prev_year}) ({target.source})")
-        level = min(1.0, float(previous_value) + target.relative_to_previous_year)  # type: ignore[arg-type]
-        return (f"{op} {_fmt_level(level, 'rate')}: {prev_year} {_fmt_level(previous_value, 'rate')}"
+        previous = float(previous_value)  # type: ignore[arg-type]  # not missing: checked above
+        level = min(1.0, previous + target.relative_to_previous_year)
+        return (f"{op} {format_level(level, 'rate')}: {prev_year} {format_level(previous, 'rate')}"
                 f" + {points} điểm % ({target.source})")
     if target.value is None:
         return target.note_vi
     if target.conflicting:
         figures = [(target.source, target.value), (target.source_min, target.value_min)]
         figures.sort(key=lambda f: is_table_source(f[0]))  # the text first, then the table
-        both = "; ".join(f"theo {cite(s)}: {level_text(target.op, v, unit)}" for s, v in figures)
+        both = "; ".join(f"theo {cite(s)}: {level_text(target.op, float(v or 0), unit)}"
+                         for s, v in figures)
         return f"{both} ({CONFLICT_NOTE}; đánh giá theo {cite(target.source)})"
     text = f"{level_text(target.op, target.value, unit)} ({target.source})"
     if target.derived_from:
@@ -245,7 +222,7 @@ def _parse(year: int, raw: dict) -> Targets:
 
 def load_targets(year: int, directory: Path | None = None) -> Targets:
     """The targets of plan year ``year`` from ``<directory>/<year>.yaml`` (no file: no targets)."""
-    path = (directory or TARGETS_DIR) / f"{int(year)}.yaml"
+    path = Path(directory or profile().targets_dir) / f"{int(year)}.yaml"
     if not path.exists():
         return Targets(year=int(year), available=False)
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

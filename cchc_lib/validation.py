@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from cchc_lib import schema
 from cchc_lib.bounds import bounds
+from cchc_lib.config import profile
 from cchc_lib.formatting import fmt_number
 from cchc_lib.mapping import Mapping, nfc, norm_key
 from cchc_lib.reading import RawTable
@@ -280,7 +281,7 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
         if spec.name not in raw.present:
             if table == "dossiers" and spec.name == "department":
                 # An export without a department column: the agency handled the dossier itself.
-                cols[spec.name] = pd.array([schema.AGENCY] * n, dtype="string")
+                cols[spec.name] = pd.array([profile().name] * n, dtype="string")
                 continue
             cols[spec.name] = pd.Series(pd.NA, index=range(n), dtype=spec.dtype).array
             continue
@@ -449,7 +450,7 @@ def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray]
         # A registration never received was assigned to no department yet: the agency's.
         fill = deferred_empty["department"] & not_received
         dept = np.asarray(pd.array(cols["department"], dtype="string").to_numpy(dtype=object, na_value=None))
-        dept[fill] = schema.AGENCY
+        dept[fill] = profile().name  # the agency itself (the profile's)
         cols["department"] = pd.array(dept, dtype="string")
     completed = cols.get("completed_at")
     returned = cols.get("returned_at")

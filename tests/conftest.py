@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from pathlib import Path
 
 import pytest
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+
+# Every test gets one of three markers (pytest -m unit is `make test-fast`): browser tests by
+# module, integration tests by the session fixtures they use or by starting a kernel in their
+# own body; the rest are unit tests.
+BROWSER_MODULES = {"test_browser.py", "test_firefox.py", "test_explorer_browser.py"}
+INTEGRATION_FIXTURES = {"rendered_reports", "planted_report", "sample_processed_dir", "sample_processed"}
+STARTS_A_KERNEL = re.compile(
+    r"render_report\(|render_batch\(|run_batch\(|render_plan_report\(|execute_notebook\(|run_one\("
+    r"|run_jobs\(|main\(\[\"report\"|\"report\", \"--|subprocess|sys\.executable")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in BROWSER_MODULES:
+            item.add_marker(pytest.mark.browser)
+            continue
+        if item.get_closest_marker("integration"):
+            continue
+        function = getattr(item, "function", None)
+        source = inspect.getsource(function) if function is not None else ""
+        uses = set(getattr(item, "fixturenames", ()))
+        if uses & INTEGRATION_FIXTURES or STARTS_A_KERNEL.search(source):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
 
 
 @pytest.fixture(scope="session")

@@ -50,10 +50,10 @@ PLANTED_ROWS = [
 @pytest.fixture(scope="session")
 def rendered_reports(sample_processed_dir, tmp_path_factory):
     """The sample's month, quarter and year reports, rendered by a 2-process batch."""
-    from cchc_lib.reports import render_batch
+    from cchc_lib.publish.batch import render_batch
 
     out = tmp_path_factory.mktemp("reports")
-    results = render_batch(list(SAMPLE_PERIODS), sample_processed_dir, out, jobs=2, progress=False)
+    results = render_batch(list(SAMPLE_PERIODS), sample_processed_dir, out, jobs=2)
     failed = [r.error for r in results if not r.ok]
     assert not failed, failed
     return {r.period: r for r in results}, out
@@ -66,7 +66,7 @@ def planted_report(tmp_path_factory):
     if not (RAW / "procedures.csv").exists():
         pytest.skip("data/raw has no sample catalogue yet")
     from cchc_lib.ingest import run_ingest
-    from cchc_lib.reports import render_report
+    from cchc_lib.publish.jobs import render_report
 
     root = tmp_path_factory.mktemp("planted")
     raw = root / "raw"

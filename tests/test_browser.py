@@ -120,7 +120,7 @@ def test_plan_task_table_badges_and_headers_stay_in_their_columns(chromium, samp
                                                                    tmp_path):
     """On screen and on A4, every state badge lies inside its own cell (it wraps rather than
     running over the completion date) and no header's text runs into the next header."""
-    from cchc_lib.plan_report import render_plan_report
+    from cchc_lib.publish.plan_report import render_plan_report
 
     result = render_plan_report(2023, None, sample_processed_dir, tmp_path)
     probe = """(() => {

@@ -18,6 +18,7 @@ from cchc_lib.conventions import (
     conventions_sentences_vi,
     load_conventions,
 )
+from cchc_lib.conventions import as_parameter as conventions_as_parameter
 from cchc_lib.form06 import form06_table, format_form06, period_line
 from cchc_lib.indicators import compute_indicators
 from cchc_lib.periods import Period
@@ -228,21 +229,21 @@ def test_sentences_say_every_convention():
 
 
 def test_report_helpers_say_the_conventions(sample_processed_dir):
-    from cchc_lib import reports
+    from cchc_lib.publish import report
 
     conventions = Conventions(timeliness="day", window="nd09", official_window="nd09")
-    ctx = reports.prepare_report("2023-Q1", sample_processed_dir, None,
-                                 reports.conventions_parameter(conventions))
-    header = reports.header_markdown(ctx)
+    ctx = report.prepare_report("2023-Q1", sample_processed_dir, None,
+                                 conventions_as_parameter(conventions))
+    header = report.header_markdown(ctx)
     assert "Quý I/2023 (số liệu từ 15/12/2022 – 14/03/2023)" in header
     assert "Quy ước tính: đúng hạn xét theo ngày" in header
-    from cchc_lib.methods import methods_markdown
+    from cchc_lib.publish.methods import methods_markdown
 
     methods = methods_markdown(ctx.indicators, ctx.period, conventions=ctx.data.conventions)
     assert "xét theo ngày" in methods and "Quý I/2023: từ 15/12/2022 đến 14/03/2023" in methods
     assert ("**Kỳ báo cáo:** Quý I/2023 tính theo Nghị định số 09/2019/NĐ-CP, Điều 12: từ 00:00 ngày "
             "15/12/2022 đến hết ngày 14/03/2023") in methods
-    form = reports.form06_html(ctx.form06, ctx.period)
+    form = report.form06_html(ctx.form06, ctx.period)
     assert "Kỳ báo cáo: Quý I/2023 (số liệu từ ngày 15/12/2022 đến ngày 14/03/2023" in form
     # the numbers are the engine's under the same conventions
     data = load_processed_with(sample_processed_dir, conventions)
@@ -292,7 +293,7 @@ def test_monthly_refuses_a_bad_conventions_file(capsys, tmp_path, monkeypatch):
 
 
 def test_monthly_passes_the_conventions_to_the_reports_and_the_index(capsys, tmp_path, monkeypatch):
-    from cchc_lib import monthly
+    from cchc_lib.publish import monthly
 
     monkeypatch.chdir(tmp_path)
     seen = {}
@@ -316,7 +317,7 @@ def test_monthly_passes_the_conventions_to_the_reports_and_the_index(capsys, tmp
 
 
 def test_plan_report_follows_and_says_the_conventions(sample_processed_dir):
-    from cchc_lib import plan_report
+    from cchc_lib.publish import plan_report
 
     nd09 = Conventions(window="nd09")
     ctx = plan_report.prepare_plan_report(2023, "2023-12-31", sample_processed_dir, {**nd09.as_dict()})

@@ -9,13 +9,13 @@ import itertools
 import pandas as pd
 import pytest
 
-from cchc_lib import index766
+from cchc_lib import index766_counts
+from cchc_lib.config import profile
 from cchc_lib.conventions import Conventions
 from cchc_lib.form06 import NO_CHANNEL_NOTE, NUMBER_COLUMNS, form06_table, format_form06
 from cchc_lib.indicators import ProcessedData, compute_indicators, load_processed
 from cchc_lib.ingest import format_summary, run_ingest
 from cchc_lib.periods import Period
-from cchc_lib.schema import AGENCY
 from tests.ingest_helpers import PROCEDURES_CSV, csv_text, dossier_rows, make_raw
 from tests.test_form06 import assert_identities
 from tests.test_indicators import dossier, make_data, row
@@ -101,7 +101,7 @@ def test_index766_progress_follows_the_conventions():
     # PROGRESS_ON_TIME = (resolved not late + pending within time) / (resolved + pending):
     # instant/by_dates: (3 + E) / (6 + 2) = 4/8; day/excluded: (3 + E) / (4 + 2) = 4/6
     for conventions, expected in (({}, (4, 8)), ({"timeliness": "day", "withdrawn": "excluded"}, (4, 6))):
-        counts = index766.counts_from_data(life_data(**conventions), MARCH).set_index("metric")
+        counts = index766_counts.counts_from_data(life_data(**conventions), MARCH).set_index("metric")
         got = counts.loc["PROGRESS_ON_TIME", ["numerator", "denominator"]].tolist()
         assert tuple(got) == expected, conventions
 
@@ -210,7 +210,7 @@ def test_minimal_export_takes_code_and_field_from_the_catalogue(tmp_path):
     assert sorted(d.index) == ["M-1", "M-2"]
     assert (d.loc["M-1", "procedure_code"], d.loc["M-1", "field"]) == ("1.001", "Thành lập doanh nghiệp")
     assert (d.loc["M-2", "procedure_code"], d.loc["M-2", "field"]) == ("2.002", "Đầu tư tại Việt Nam")
-    assert (d["department"] == AGENCY).all()  # no department column: the agency itself
+    assert (d["department"] == profile().name).all()  # no department column: the agency itself
     assert d["channel"].isna().all()  # no channel column: unknown
     reasons = dict(zip(result.rejects["dossier_id"], result.rejects["reason"], strict=True))
     assert reasons["M-3"] == "Tên TTHC 'Thủ tục không có' không có trong danh mục TTHC năm 2023"

@@ -506,7 +506,7 @@ def test_explore_starts_at_the_conventions_file(sample_processed_dir, tmp_path, 
 def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
     import papermill as pm
 
-    from cchc_lib.reports import resolve_kernel
+    from cchc_lib.publish.runner import resolve_kernel
 
     out = tmp_path / "explore.ipynb"
     conventions = tmp_path / "quy-uoc.yaml"  # the panel starts at another agency's conventions

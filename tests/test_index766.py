@@ -18,12 +18,11 @@ from cchc_lib.index766 import (
     COMPONENTS,
     GROUPS,
     IndexInputError,
-    counts_from_data,
-    index_section_frames,
     levers,
     read_counts_csv,
     score_from_counts,
 )
+from cchc_lib.index766_counts import counts_from_data, index_section_frames
 from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
 from cchc_lib.schema import TABLES

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from cchc_lib import manual_figures as mf
-from cchc_lib import plan, plan_report
+from cchc_lib import plan
 from cchc_lib.ingest import run_ingest
 from cchc_lib.periods import Period
+from cchc_lib.publish import plan_report
 from cchc_lib.schema import conform
 from tests.conftest import RAW
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from cchc_lib import indicators as ind
-from cchc_lib import methods, plan
+from cchc_lib import plan
 from cchc_lib.indicators import compute_indicators
 from cchc_lib.periods import Period
+from cchc_lib.publish import methods
 from tests.test_indicators import dossier, make_data
 from tests.test_plan import tasks
 
@@ -72,6 +73,6 @@ def test_task_due_before_the_plan_date_is_said_not_counted_late():
     assert lines == ["Nhiệm vụ I.1: Kế hoạch ban hành ngày 28/01/2023 nhưng ghi thời hạn «Tháng 12/2022» "
                      "(trước ngày ban hành): Kế hoạch ghi không thống nhất, nhiệm vụ được đánh giá theo "
                      "hạn cuối năm 2023, không tính là quá hạn so với «Tháng 12/2022»."]
-    from cchc_lib import plan_report
+    from cchc_lib.publish import plan_report
 
     assert "trước ngày ban hành" in plan_report.tasks_html(states)

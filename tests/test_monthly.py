@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from cchc_lib import monthly
 from cchc_lib.cli import main
 from cchc_lib.config import load_settings
 from cchc_lib.periods import Period
-from cchc_lib.reports import ReportResult, report_paths
+from cchc_lib.publish import monthly
+from cchc_lib.publish.jobs import report_paths
+from cchc_lib.publish.runner import ReportResult
 from tests.test_mail import (  # noqa: F401 - fixtures used by name
     PASSWORD,
     PLANTED,
@@ -145,7 +146,7 @@ def test_default_month_is_last_complete_month(job):
     renderer, dirs = job
     options = monthly.MonthlyOptions(raw=dirs["raw"], processed=dirs["processed"], out=dirs["out"])
     result = monthly.run_monthly(options, load_settings(env={}), today=date(2024, 1, 5))
-    assert result.code == 0 and result.month == Period("month", 2023, 12)
+    assert result.outcome is monthly.Outcome.DONE and result.month == Period("month", 2023, 12)
     assert renderer.calls == [["2023-12", "2023-Q4", "2023"]]
     assert renderer.indexed == [2023]
     assert [p.name for p in result.reports] == [
@@ -338,7 +339,7 @@ def test_lock_held_by_another_process(tmp_path, job, capsys):
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from cchc_lib.monthly import monthly_lock\n"
+            "import sys; from pathlib import Path; from cchc_lib.locks import monthly_lock\n"
             "with monthly_lock(Path(sys.argv[1])):\n"
             "    print('held', flush=True); sys.stdin.read()",
             str(dirs["out"] / ".cchc-monthly.lock"),

@@ -435,7 +435,7 @@ def test_load_plan_inputs_reads_parquet(tmp_path):
 
 
 def test_plan_sample_is_deterministic(tmp_path):
-    from cchc_lib.sample_plan import write_plan_sample
+    from cchc_lib.sample.plan import write_plan_sample
 
     first = write_plan_sample(tmp_path / "a", 2023)
     second = write_plan_sample(tmp_path / "b", 2023)
@@ -520,7 +520,7 @@ def test_plan_indicators_on_the_sample(sample_processed_dir):
 def test_plan_report_content_without_optional_inputs(sample_processed_dir, tmp_path):
     import shutil
 
-    from cchc_lib import plan_report
+    from cchc_lib.publish import plan_report
 
     for name in ("dossiers.parquet", "procedures.parquet"):
         shutil.copy(sample_processed_dir / name, tmp_path / name)
@@ -537,7 +537,7 @@ def test_plan_report_content_without_optional_inputs(sample_processed_dir, tmp_p
 
 
 def test_plan_report_html(sample_processed_dir, tmp_path):
-    from cchc_lib import plan_report
+    from cchc_lib.publish import plan_report
     from tests.conftest import RAW
 
     if not (RAW / "staff.csv").exists():
@@ -572,7 +572,7 @@ def test_plan_report_html(sample_processed_dir, tmp_path):
 def test_task_due_on_the_as_of_day_is_not_zero_days_late():
     """Not done on the day it fell due: "đến hạn đúng ngày 30/06/2023", never "quá hạn 0 ngày";
     one day later it is "quá hạn 1 ngày"."""
-    from cchc_lib import plan_report
+    from cchc_lib.publish import plan_report
 
     frame = tasks([("Tháng 6/2023", "in_progress", None), ("Tháng 6/2023", "done", "2023-07-01 09:00")])
     today = plan.task_states(frame, "2023-06-30")

@@ -8,9 +8,11 @@ import math
 import pandas as pd
 import pytest
 
-from cchc_lib import plan, plan_report
-from cchc_lib.indicators import compute_indicators, format_indicator_table
+from cchc_lib import plan
+from cchc_lib.indicators import compute_indicators
 from cchc_lib.periods import Period
+from cchc_lib.publish import plan_report
+from cchc_lib.tables import format_indicator_table
 from cchc_lib.targets import load_targets, target_text_vi
 from tests.test_indicators import dossier, make_data, row
 

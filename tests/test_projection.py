@@ -10,6 +10,7 @@ from cchc_lib import projection
 from cchc_lib.cli import main
 from cchc_lib.indicators import compute_many
 from cchc_lib.periods import Period
+from cchc_lib.publish import outlook
 from tests.test_indicators import dossier, make_data, random_data, row
 
 P = Period.parse
@@ -50,9 +51,9 @@ def test_year_end_projection_worked_by_hand():
     # every dossier early so far: 100% on time is still reachable, at 100% for the rest
     early = proj.loc["early_rate"]
     assert early["status"] == projection.STATUS_ON_TRACK and early["projected"] == 1.0
-    html = projection.projection_html(proj.reset_index())
+    html = outlook.projection_html(proj.reset_index())
     assert "60,0%" in html and "54,2% – 65,8%" in html and "Dự báo chưa đạt" in html
-    fig = projection.projection_chart(proj.reset_index())
+    fig = outlook.projection_chart(proj.reset_index())
     names = {t.name for t in fig.data}
     assert names == {"Khoảng dự báo", "Từ đầu năm", "Dự báo cả năm", "Chỉ tiêu"}
 
@@ -127,7 +128,7 @@ def test_cli_indicators_as_of(tmp_path, capsys):
 
 
 def test_plan_report_dossier_indicators_judged_at_its_date(tmp_path):
-    from cchc_lib import plan_report
+    from cchc_lib.publish import plan_report
 
     data = five_months()
     data.dossiers.to_parquet(tmp_path / "dossiers.parquet")

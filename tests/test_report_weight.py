@@ -20,7 +20,7 @@ import plotly.offline
 import pytest
 from bs4 import BeautifulSoup
 
-from cchc_lib import charts, export
+from cchc_lib.publish import charts, export
 from tests.test_browser import chromium  # noqa: F401 - the session's Chromium fixture
 from tests.test_reports import N_CHARTS, _monthly
 
@@ -233,11 +233,11 @@ def _state_notebook(path: Path) -> Path:
 
 
 def test_a_batch_worker_runs_its_reports_in_one_kernel_reset_between_them(tmp_path):
-    from cchc_lib.reports import render_batch
+    from cchc_lib.publish.batch import render_batch
 
     notebook = _state_notebook(tmp_path / "state.ipynb")
     results = render_batch(["2023-01", "2023-02", "2023-03"], tmp_path, tmp_path / "out", jobs=1,
-                           progress=False, notebook=notebook)
+                           notebook=notebook)
     assert [r.error for r in results] == [None, None, None]
     records = [nbformat.read(r.notebook, as_version=4) for r in results]
     printed = [rec.cells[2].outputs[0]["text"].split() for rec in records]
@@ -254,7 +254,7 @@ def test_data_cache_rereads_changed_files_and_hands_out_copies(sample_processed_
     import shutil
 
     from cchc_lib import datacache
-    from cchc_lib.index766 import index_section_frames
+    from cchc_lib.index766_counts import index_section_frames
     from cchc_lib.indicators import load_processed
     from cchc_lib.periods import Period
 

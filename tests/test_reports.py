@@ -14,11 +14,13 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from cchc_lib import charts, reports
+from cchc_lib import periods
+from cchc_lib.config import NOTEBOOKS_DIR
 from cchc_lib.periods import Period
+from cchc_lib.publish import batch, charts, index766_section, jobs, report, runner, site
 from tests.report_fixtures import MARKUP_NAME, PLANTED, SAMPLE_PERIODS
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = NOTEBOOKS_DIR  # the report templates ship inside the package
 # satisfaction, timeliness, online, payment, digitisation, waits, departments, Pareto, then the
 # national service index by month and by department.
 N_CHARTS = 11  # 10 + the year-end outlook (issue 12)
@@ -38,7 +40,7 @@ INDEX_TITLE = "5. Chỉ số phục vụ người dân, doanh nghiệp (Quyết 
     ],
 )
 def test_chart_window_is_the_twelve_months_ending_with_the_period(code, start, end):
-    assert reports.chart_window(Period.parse(code)) == (Period.parse(start), Period.parse(end))
+    assert report.chart_window(Period.parse(code)) == (Period.parse(start), Period.parse(end))
 
 
 def _rows(**columns):
@@ -51,7 +53,7 @@ def test_late_procedures_orders_counts_and_cumulates_shares():
         indicator=["late_rate", "late_rate", "late_rate", "late_rate", "ontime_rate"],
         numerator=[3.0, 1.0, 0.0, 4.0, 9.0],
     )
-    late = reports.late_procedures(by_procedure, {"A": "Thủ tục A", "D": "Thủ tục D"})
+    late = report.late_procedures(by_procedure, {"A": "Thủ tục A", "D": "Thủ tục D"})
     # 8 late in all: D 4 (50%), A 3 (37,5%), B 1 (12,5%); C has none and is left out.
     assert late["code"].tolist() == ["D", "A", "B"]
     assert late["procedure"].tolist() == ["Thủ tục D", "Thủ tục A", "B"]
@@ -72,7 +74,7 @@ def test_late_procedures_orders_counts_and_cumulates_shares():
     ],
 )
 def test_format_value(indicator, value, expected):
-    assert reports.format_value(indicator, value) == expected
+    assert report.format_value(indicator, value) == expected
 
 
 @pytest.mark.parametrize(
@@ -86,7 +88,7 @@ def test_format_value(indicator, value, expected):
     ],
 )
 def test_format_change(indicator, change, expected):
-    assert reports.format_change(indicator, change) == expected
+    assert report.format_change(indicator, change) == expected
 
 
 def _indicator_row(**overrides):
@@ -112,7 +114,7 @@ def test_scorecard_html_formats_colours_and_escapes():
         _indicator_row(indicator="late_rate", label_vi="Quá hạn", value=0.02, status="",
                        target=None, target_text_vi=None, target_source="", change_prev=None),
     ])
-    html = reports.scorecard_html(frame)
+    html = report.scorecard_html(frame)
     assert "<i>" not in html and "&lt;i&gt;Chờ&lt;/i&gt; &amp; đợi" in html
     rows = BeautifulSoup(html, "html.parser").select("tbody tr")
     cells = [[td.get_text(" ", strip=True) for td in row.find_all("td")] for row in rows]
@@ -132,7 +134,7 @@ def test_form06_html_has_the_official_columns_and_vietnamese_numbers():
     names = [name for name, _, _ in FORM06_COLUMNS]
     values = [1044, 627, 394, 23, 1017, 759, 236, 22, 27, 26, 1]
     form = pd.DataFrame([["1", "<Đấu thầu>", *values], ["", "Tổng cộng", *values]], columns=names)
-    soup = BeautifulSoup(reports.form06_html(form), "html.parser")
+    soup = BeautifulSoup(report.form06_html(form), "html.parser")
     assert [th.get_text() for th in soup.select("th.colno")] == [f"({i})" for i in range(1, 14)]
     first = [td.get_text() for td in soup.select("tbody tr")[0].find_all("td")]
     assert first[:4] == ["1", "<Đấu thầu>", "1.044", "627"]
@@ -228,7 +230,7 @@ def _cells(html: str, selector: str = "tbody tr") -> list[list[str]]:
 
 def test_index_scores_html_shows_x_of_max_estimates_and_missing_inputs():
     scores, _ = _index_frames()
-    rows = {r[0]: r for r in _cells(reports.index_scores_html(scores))}
+    rows = {r[0]: r for r in _cells(index766_section.index_scores_html(scores))}
     assert rows["Tiến độ giải quyết"][1] == "17,5/20"
     assert rows["Hồ sơ giải quyết đúng hạn"][1:4] == ["17,5/20", "87,5%", "35/40"]
     assert rows["Thanh toán trực tuyến"][1] == "1,28/10"
@@ -242,7 +244,7 @@ def test_index_scores_html_shows_x_of_max_estimates_and_missing_inputs():
 
 def test_index_levers_html_sorts_by_points_gained_in_the_units_own_terms():
     _, levers = _index_frames()
-    rows = _cells(reports.index_levers_html(levers))
+    rows = _cells(index766_section.index_levers_html(levers))
     # Gains: A 4,72 (37 dossiers); tiến độ 2,5 (5 dossiers); r2 1 point (estimate, 10 services);
     # r3 6 points but its denominator is 0: one online dossier makes it 1/1.
     assert [r[1] for r in rows[:4]] == [
@@ -266,7 +268,7 @@ def test_index_summary_names_the_total_and_the_best_lever_and_escapes_names():
 
     frames = {"summary": scores[scores["metric"].isin([g.code for g in index766.GROUPS] + ["TOTAL"])],
               "levers": levers}
-    text = reports.index_summary_markdown(frames, Period.parse("2023-Q1"), "<b>Phòng</b> *A*")
+    text = index766_section.index_summary_markdown(frames, Period.parse("2023-Q1"), "<b>Phòng</b> *A*")
     assert text.startswith("**Tổng điểm (ước tính) của &lt;b&gt;Phòng&lt;/b&gt; \\*A\\* trong Quý I/2023: "
                            "23,78/100 điểm**")
     # Share of the maximum: DVCTT 5/12 = 41,7%, payment 1,28/10 = 12,8%, tiến độ 17,5/20 -> payment.
@@ -298,25 +300,25 @@ def test_index_charts_stack_the_groups_and_leave_missing_groups_empty():
 
 
 def test_slug_and_report_paths(tmp_path):
-    assert reports.slug("Phòng Đăng ký kinh doanh") == "phong-dang-ky-kinh-doanh"
-    html, nb = reports.report_paths(Period.parse("2023-Q1"), tmp_path, "Phòng Đấu thầu")
+    assert jobs.slug("Phòng Đăng ký kinh doanh") == "phong-dang-ky-kinh-doanh"
+    html, nb = jobs.report_paths(Period.parse("2023-Q1"), tmp_path, "Phòng Đấu thầu")
     assert html == tmp_path / "2023-Q1" / "bao-cao-2023-Q1-phong-dau-thau.html"
     assert nb == tmp_path / "2023-Q1" / "bao-cao-2023-Q1-phong-dau-thau.ipynb"
 
 
 def test_resolve_kernel_falls_back_to_the_current_interpreter():
-    assert reports.resolve_kernel("no-such-kernel-cchc-test") == "python3"
+    assert runner.resolve_kernel("no-such-kernel-cchc-test") == "python3"
 
 
 def test_index_groups_reports_and_marks_failures(tmp_path):
     results = [
-        reports.ReportResult("2023-03", tmp_path / "2023-03" / "bao-cao-2023-03.html", size=5_242_880),
-        reports.ReportResult("2023-Q1", tmp_path / "2023-Q1" / "bao-cao-2023-Q1.html", size=1_048_576),
-        reports.ReportResult("2023", error="Báo cáo 2023: lỗi"),
+        runner.ReportResult("2023-03", tmp_path / "2023-03" / "bao-cao-2023-03.html", size=5_242_880),
+        runner.ReportResult("2023-Q1", tmp_path / "2023-Q1" / "bao-cao-2023-Q1.html", size=1_048_576),
+        runner.ReportResult("2023", error="Báo cáo 2023: lỗi"),
     ]
     numbers = {"2023-03": {"received": 1234.0, "ontime_rate": 0.975, "online_share": 0.6,
                            "satisfaction_rate": None}}
-    soup = BeautifulSoup(reports.index_html(results, tmp_path, 2023, numbers), "html.parser")
+    soup = BeautifulSoup(site.index_html(results, tmp_path, 2023, numbers), "html.parser")
     assert soup.html["lang"] == "vi"
     assert [h.get_text() for h in soup.find_all("h2")] == ["Năm 2023"]
     assert [h.get_text() for h in soup.find_all("h3")] == ["Báo cáo năm", "Báo cáo quý", "Báo cáo tháng"]
@@ -329,23 +331,23 @@ def test_index_groups_reports_and_marks_failures(tmp_path):
 
 
 def test_index_links_the_plan_report_in_its_own_group(tmp_path):
-    results = [reports.ReportResult("2023", tmp_path / "2023" / "bao-cao-2023.html", size=1_048_576)]
-    plan = reports.ReportResult("ke-hoach-2023", tmp_path / "ke-hoach-2023" / "bao-cao-ke-hoach-2023.html",
+    results = [runner.ReportResult("2023", tmp_path / "2023" / "bao-cao-2023.html", size=1_048_576)]
+    plan = runner.ReportResult("ke-hoach-2023", tmp_path / "ke-hoach-2023" / "bao-cao-ke-hoach-2023.html",
                                 size=2_621_440)
-    soup = BeautifulSoup(reports.index_html(results, tmp_path, 2023, plan=plan), "html.parser")
+    soup = BeautifulSoup(site.index_html(results, tmp_path, 2023, plan=plan), "html.parser")
     assert [h.get_text() for h in soup.find_all("h3")] == ["Kế hoạch CCHC năm 2023", "Báo cáo năm"]
     link = soup.find("table").find("a")
     assert link["href"] == "ke-hoach-2023/bao-cao-ke-hoach-2023.html"
     assert link.get_text() == "Tình hình thực hiện Kế hoạch cải cách hành chính năm 2023"
     assert soup.find("table").find_all("td")[-1].get_text() == "2,5 MB"
-    failed = reports.ReportResult("ke-hoach-2023", error="Báo cáo ke-hoach-2023: lỗi")
-    soup = BeautifulSoup(reports.index_html(results, tmp_path, 2023, plan=failed), "html.parser")
+    failed = runner.ReportResult("ke-hoach-2023", error="Báo cáo ke-hoach-2023: lỗi")
+    soup = BeautifulSoup(site.index_html(results, tmp_path, 2023, plan=failed), "html.parser")
     assert "Lỗi" in soup.find("table").get_text() and not soup.find("table").find("a")
     # Rewritten without this run's plan result (a monthly run): the plan report on disk is linked.
     on_disk = tmp_path / "ke-hoach-2023" / "bao-cao-ke-hoach-2023.html"
     on_disk.parent.mkdir()
     on_disk.write_text("<html></html>", encoding="utf-8")
-    index = reports.write_index(results, tmp_path, 2023)
+    index = site.write_index(results, tmp_path, 2023)
     soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
     assert soup.find("h3").get_text() == "Kế hoạch CCHC năm 2023"
     assert soup.find("a")["href"] == "ke-hoach-2023/bao-cao-ke-hoach-2023.html"
@@ -368,11 +370,11 @@ def test_failed_run_names_the_cell_and_keeps_the_previous_report(tmp_path):
     ok = _tiny_notebook(tmp_path / "ok.ipynb", "print('kỳ', period)")
     bad = _tiny_notebook(tmp_path / "bad.ipynb", "raise ValueError('dữ liệu hỏng')")
     paths = (tmp_path / "out" / "r.html", tmp_path / "out" / "r.ipynb")
-    reports.render_report("2023-01", tmp_path, tmp_path / "out", notebook=ok, paths=paths)
+    jobs.render_report("2023-01", tmp_path, tmp_path / "out", notebook=ok, paths=paths)
     before = paths[0].read_bytes(), paths[1].read_bytes()
     assert "kỳ 2023-01" in before[0].decode()
-    with pytest.raises(reports.ReportError) as caught:
-        reports.render_report("2023-02", tmp_path, tmp_path / "out", notebook=bad, paths=paths)
+    with pytest.raises(runner.ReportError) as caught:
+        jobs.render_report("2023-02", tmp_path, tmp_path / "out", notebook=bad, paths=paths)
     message = str(caught.value)
     # Cell 3 of the executed notebook: parameters, papermill's injected cell, markdown, the raise.
     assert "ô số 3" in message and "«raise ValueError('dữ liệu hỏng')»" in message
@@ -387,8 +389,8 @@ def test_outputs_are_readable_like_any_new_file(tmp_path):
     nb = _tiny_notebook(tmp_path / "ok.ipynb", "print(period)")
     mask = os.umask(0o027)
     try:
-        result = reports.render_report("2023-01", tmp_path, tmp_path / "out", notebook=nb)
-        index = reports.write_index([result], tmp_path / "out", 2023)
+        result = jobs.render_report("2023-01", tmp_path, tmp_path / "out", notebook=nb)
+        index = site.write_index([result], tmp_path / "out", 2023)
     finally:
         os.umask(mask)
     for path in (result.html, result.notebook, index):
@@ -399,11 +401,11 @@ def test_outputs_are_readable_like_any_new_file(tmp_path):
 def test_runner_parameters_are_declared_in_the_parameters_cell(notebook):
     """papermill warns "Passed unknown parameter" for every name its parser cannot read in the
     tagged cell (e.g. a ``str | None`` annotation); every name the runner passes must parse."""
-    from papermill.inspection import _infer_parameters
+    import papermill
     from papermill.iorw import load_notebook_node
 
     nb = load_notebook_node(str(NOTEBOOKS / notebook))
-    declared = {p.name for p in _infer_parameters(nb)}
+    declared = set(papermill.inspect_notebook(str(NOTEBOOKS / notebook)))
     passed = {"period", "department", "processed_dir", "as_of", "conventions"}
     if notebook == "plan.ipynb":
         passed |= {"year"}
@@ -413,8 +415,8 @@ def test_runner_parameters_are_declared_in_the_parameters_cell(notebook):
 
 def test_batch_goes_on_after_a_failing_report(tmp_path):
     nb = _tiny_notebook(tmp_path / "nb.ipynb", "assert period != '2023-02', 'kỳ hỏng'")
-    results = reports.render_batch(["2023-01", "2023-02", "2023-03"], tmp_path, tmp_path / "out",
-                                   jobs=2, progress=False, notebook=nb)
+    results = batch.render_batch(["2023-01", "2023-02", "2023-03"], tmp_path, tmp_path / "out",
+                                   jobs=2, notebook=nb)
     assert [r.ok for r in results] == [True, False, True]
     assert "AssertionError" in results[1].error and "kỳ hỏng" in results[1].error
     assert results[0].html.exists() and results[2].html.exists()
@@ -517,7 +519,7 @@ def _points(value: float) -> str:
 
 
 def _progress_counts(data, period: Period, unit: str) -> tuple[float, float]:
-    from cchc_lib.index766 import counts_from_data
+    from cchc_lib.index766_counts import counts_from_data
 
     counts = counts_from_data(data, period, "overall" if unit == "Toàn Sở" else "department")
     row = counts[(counts["unit"] == unit) & (counts["metric"] == "PROGRESS_ON_TIME")].iloc[0]
@@ -554,7 +556,7 @@ def test_sample_report_has_the_national_index_section(rendered_reports, sample_p
 def test_department_report_scores_the_index_for_that_department(sample_processed_dir,
                                                                 sample_processed, tmp_path):
     department = "Phòng Đăng ký kinh doanh"
-    result = reports.render_report("2023-Q1", sample_processed_dir, tmp_path, department)
+    result = jobs.render_report("2023-Q1", sample_processed_dir, tmp_path, department)
     _check_index_section(result.html, sample_processed, department)
     text = BeautifulSoup(result.html.read_text(encoding="utf-8"), "html.parser").get_text(" ")
     assert f"của {department} trong Quý I/2023" in text
@@ -568,7 +570,7 @@ def test_year_batch_also_renders_the_plan_report_as_of_the_end_of_the_year(
     twelve here (each report starts a kernel)."""
     from cchc_lib.cli import main
 
-    monkeypatch.setattr(reports, "periods_in_year", lambda year: [Period.parse(f"{year}-03")])
+    monkeypatch.setattr(periods, "periods_in_year", lambda year: [Period.parse(f"{year}-03")])
     out = tmp_path / "r"
     code = main(["report", "--year", "2023", "--processed", str(sample_processed_dir), "--out", str(out)])
     printed = capsys.readouterr().out
@@ -581,7 +583,7 @@ def test_year_batch_also_renders_the_plan_report_as_of_the_end_of_the_year(
     links = {a["href"] for a in index.find_all("a")}
     assert links == {"ke-hoach-2023/bao-cao-ke-hoach-2023.html", "2023-03/bao-cao-2023-03.html"}
     assert index.find("h3").get_text() == "Kế hoạch CCHC năm 2023"
-    assert not reports.has_plan(1999)  # no shipped plan: a year batch renders the periods only
+    assert not batch.has_plan(1999)  # no shipped plan: a year batch renders the periods only
 
 
 # -- planted personal data and markup ----------------------------------------------------------
@@ -610,7 +612,7 @@ def test_markup_in_a_procedure_name_is_escaped(planted_report):
 def test_pareto_ticks_whole_dossiers_when_few_are_late():
     import pandas as pd
 
-    from cchc_lib.charts import pareto_chart
+    from cchc_lib.publish.charts import pareto_chart
 
     few = pd.DataFrame({"procedure": ["A", "B"], "late": [3, 1], "cumulative_share": [0.75, 1.0]})
     many = pd.DataFrame({"procedure": ["A", "B"], "late": [40, 10], "cumulative_share": [0.8, 1.0]})
@@ -620,7 +622,7 @@ def test_pareto_ticks_whole_dossiers_when_few_are_late():
 
 def test_header_warns_when_the_period_is_outside_the_data(sample_processed_dir):
     from cchc_lib.periods import Period
-    from cchc_lib.reports import header_markdown, prepare_report
+    from cchc_lib.publish.report import header_markdown, prepare_report
 
     # The sample's dossiers were received 03/01/2022 - 31/12/2023.
     later = header_markdown(prepare_report(Period.parse("2026-10"), sample_processed_dir))
@@ -650,20 +652,20 @@ def _departments_dir(tmp_path: Path, names: list[str]) -> Path:
     "Phong Dang ky kinh doanh",  # no diacritics, unambiguous
 ])
 def test_resolve_department_finds_the_canonical_spelling(typed):
-    assert reports.resolve_department(typed, DEPARTMENTS) == "Phòng Đăng ký kinh doanh"
+    assert batch.resolve_department(typed, DEPARTMENTS) == "Phòng Đăng ký kinh doanh"
 
 
 def test_resolve_department_refuses_an_ambiguous_or_unknown_name():
-    with pytest.raises(reports.UnknownDepartmentError, match="Phòng Đấu thầu; Phòng Dấu thầu"):
-        reports.resolve_department("Phong Dau thau", ["Phòng Đấu thầu", "Phòng Dấu thầu"])
-    with pytest.raises(reports.UnknownDepartmentError, match="Không có phòng «Phòng X»"):
-        reports.resolve_department("Phòng  X", DEPARTMENTS)
+    with pytest.raises(batch.UnknownDepartmentError, match="Phòng Đấu thầu; Phòng Dấu thầu"):
+        batch.resolve_department("Phong Dau thau", ["Phòng Đấu thầu", "Phòng Dấu thầu"])
+    with pytest.raises(batch.UnknownDepartmentError, match="Không có phòng «Phòng X»"):
+        batch.resolve_department("Phòng  X", DEPARTMENTS)
 
 
 def test_known_departments_in_vietnamese_order(tmp_path):
     processed = _departments_dir(tmp_path, ["Phòng Kinh tế ngành", "Phòng Đấu thầu", "Phòng Dự án"])
     # D before Đ before K in the Vietnamese alphabet; each name once, no empty one.
-    assert reports.known_departments(processed) == ["Phòng Dự án", "Phòng Đấu thầu", "Phòng Kinh tế ngành"]
+    assert batch.known_departments(processed) == ["Phòng Dự án", "Phòng Đấu thầu", "Phòng Kinh tế ngành"]
 
 
 def test_cli_unknown_department_exits_2_listing_the_departments(tmp_path, capsys, monkeypatch):
@@ -671,7 +673,7 @@ def test_cli_unknown_department_exits_2_listing_the_departments(tmp_path, capsys
 
     processed = _departments_dir(tmp_path, DEPARTMENTS)
     rendered = []
-    monkeypatch.setattr(reports, "render_batch", lambda *a, **k: rendered.append((a, k)) or [])
+    monkeypatch.setattr(batch, "run_batch", lambda *a, **k: rendered.append((a, k)) or batch.Batch([]))
     out = tmp_path / "r"
     code = main(["report", "--period", "2023-Q1", "--department", "Phòng Không Tồn Tại",
                  "--processed", str(processed), "--out", str(out)])
@@ -699,7 +701,7 @@ def test_index_links_every_report_on_disk_of_every_year_newest_first(tmp_path):
     """Runs for 2026-10 then 2023-03: the index rewritten by the second run still links the
     first; years newest first, each with its plan report, then year / quarters / months.
     Department reports, failed notebooks and other folders are not period reports."""
-    from cchc_lib import monthly
+    from cchc_lib.publish import monthly
 
     out = tmp_path / "reports"
     _publish(out, "2026-10/bao-cao-2026-10.html")
@@ -708,8 +710,8 @@ def test_index_links_every_report_on_disk_of_every_year_newest_first(tmp_path):
     _publish(out, "2023-Q1/bao-cao-2023-Q1-phong-dau-thau.html")  # a department's: not listed
     _publish(out, "ke-hoach-2023/bao-cao-ke-hoach-2023.html")
     _publish(out, "logs/bao-cao-logs.html")
-    fresh = reports.ReportResult("2023-03", _publish(out, "2023-03/bao-cao-2023-03.html"), size=1)
-    failed = reports.ReportResult("2023-Q1", error="Báo cáo 2023-Q1: lỗi")
+    fresh = runner.ReportResult("2023-03", _publish(out, "2023-03/bao-cao-2023-03.html"), size=1)
+    failed = runner.ReportResult("2023-Q1", error="Báo cáo 2023-Q1: lỗi")
     index = monthly.update_index(out, 2023, None, [fresh, failed])
     soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
     headings = [h.get_text() for h in soup.find_all(["h2", "h3"])]
@@ -724,7 +726,7 @@ def test_index_links_every_report_on_disk_of_every_year_newest_first(tmp_path):
     assert "Quý I/2023 Lỗi" in " ".join(soup.get_text(" ").split())
     assert "các năm 2023–2026" in soup.find("h1").get_text()
     # `cchc report --year` goes through the same writer: a later batch for 2023 keeps 2026.
-    index = reports.write_index([reports.ReportResult("2023-Q1", out / "2023-Q1" / "x.html", size=1)],
+    index = site.write_index([runner.ReportResult("2023-Q1", out / "2023-Q1" / "x.html", size=1)],
                                 out, 2023)
     links = [a["href"] for a in BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
              .find_all("a")]
@@ -743,13 +745,13 @@ def test_department_header_gives_the_units_own_dossiers():
     data = ProcessedData(dossiers, pd.DataFrame(), None, {"total": {"rows_rejected": 4}})
     period = Period.parse("2023-Q1")
     empty = pd.DataFrame()
-    ctx = reports.ReportContext(period, "Phòng A", data, empty, empty, empty, empty, empty,
-                                reports.chart_window(period), pd.Timestamp("2023-04-02 08:00"))
-    text = reports.header_markdown(ctx)
+    ctx = report.ReportContext(period, "Phòng A", data, empty, empty, empty, empty, empty,
+                                report.chart_window(period), pd.Timestamp("2023-04-02 08:00"))
+    text = report.header_markdown(ctx)
     assert ("**Dữ liệu:** 3 hồ sơ của toàn Sở, trong đó 2 hồ sơ do Phòng A xử lý, tiếp nhận từ "
             "05/01/2023 đến 20/03/2023; 4 dòng bị loại") in text
     ctx.department = None
-    assert "**Dữ liệu:** 3 hồ sơ, tiếp nhận từ" in reports.header_markdown(ctx)
+    assert "**Dữ liệu:** 3 hồ sơ, tiếp nhận từ" in report.header_markdown(ctx)
 
 
 def test_year_summary_counts_the_plan_report(tmp_path, monkeypatch, capsys):
@@ -757,11 +759,11 @@ def test_year_summary_counts_the_plan_report(tmp_path, monkeypatch, capsys):
     from cchc_lib.cli import main
 
     out = tmp_path / "r"
-    month = reports.ReportResult("2023-03", _publish(out, "2023-03/bao-cao-2023-03.html"), size=1)
-    failed_plan = reports.ReportResult("ke-hoach-2023", error="Báo cáo ke-hoach-2023: lỗi ở ô số 3")
-    monkeypatch.setattr(reports, "periods_in_year", lambda year: [Period.parse(f"{year}-03")])
-    monkeypatch.setattr(reports, "has_plan", lambda year: True)
-    monkeypatch.setattr(reports, "render_batch", lambda *a, **k: [month, failed_plan])
+    month = runner.ReportResult("2023-03", _publish(out, "2023-03/bao-cao-2023-03.html"), size=1)
+    failed_plan = runner.ReportResult("ke-hoach-2023", error="Báo cáo ke-hoach-2023: lỗi ở ô số 3")
+    monkeypatch.setattr(periods, "periods_in_year", lambda year: [Period.parse(f"{year}-03")])
+    monkeypatch.setattr(batch, "has_plan", lambda year: True)
+    monkeypatch.setattr(batch, "run_batch", lambda *a, **k: batch.Batch([month], failed_plan))
     code = main(["report", "--year", "2023", "--processed", str(tmp_path / "none"), "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 1

@@ -4,17 +4,18 @@ and read for the required words (and for the words it replaced)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from cchc_lib import mail, plan, plan_report, reports
+from cchc_lib import plan
+from cchc_lib.config import NOTEBOOKS_DIR
 from cchc_lib.periods import Period
+from cchc_lib.publish import mail, plan_report, report
 from tests.test_indicators import dossier, make_data
 from tests.test_plan import tasks
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = NOTEBOOKS_DIR
 # Words the issue replaced; none may appear in any generated sentence or notebook prose.
 REPLACED = ("Tồn đọng", "tồn đọng", "trễ hạn", "chuyển qua", "≥ 100%", "mức phấn đấu",
             "Mức phấn đấu", "mức tối thiểu", "Mức tối thiểu", "hoàn thành muộn", "**0** chưa",
@@ -43,22 +44,22 @@ def processed(tmp_path):
 
 
 def test_period_report_texts(processed):
-    ctx = reports.prepare_report("2023-03", processed)
-    summary = reports.summary_markdown(ctx)
+    ctx = report.prepare_report("2023-03", processed)
+    summary = report.summary_markdown(ctx)
     # "Sở đã tiếp nhận …": received in March 1, 2, 3 = 3; resolved 1, 2, 3 = 3
     assert summary.startswith("Trong tháng 3/2023, Sở đã tiếp nhận 3 hồ sơ và giải quyết 3 hồ sơ;")
-    assert "**Phạm vi:** toàn Sở" in reports.header_markdown(ctx)
-    card = reports.scorecard_html(ctx.indicators)
+    assert "**Phạm vi:** toàn Sở" in report.header_markdown(ctx)
+    card = report.scorecard_html(ctx.indicators)
     assert "Hồ sơ đang giải quyết tại thời điểm cuối kỳ" in card
     assert "Số hồ sơ kỳ trước chuyển sang" in card
     assert "<td>100% (II.2)" in card  # "Chỉ tiêu: 100%", not "≥ 100%"
-    for text in (summary, card, reports.header_markdown(ctx)):
+    for text in (summary, card, report.header_markdown(ctx)):
         assert _clean(text) == []
 
 
 def test_department_summary_names_the_unit(processed):
-    ctx = reports.prepare_report("2023-03", processed, "Phòng A")
-    assert "Phòng A đã tiếp nhận 3 hồ sơ" in reports.summary_markdown(ctx)
+    ctx = report.prepare_report("2023-03", processed, "Phòng A")
+    assert "Phòng A đã tiếp nhận 3 hồ sơ" in report.summary_markdown(ctx)
 
 
 def test_mail_texts(processed):

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib.plan import PLAN_TASKS_2023, parse_deadline
-from cchc_lib.sample import DEPARTMENTS, write_csv
+from cchc_lib.sample.department import DEPARTMENTS
+from cchc_lib.sample.writing import write_csv
 
 YEARS = (2022, 2023)
 UNITS = ("Văn phòng Sở", "Thanh tra Sở", "Phòng Tổng hợp, quy hoạch", *DEPARTMENTS)

@@ -3,7 +3,7 @@
 Every chart takes the tidy indicator frames of :mod:`cchc_lib.indicators` (columns ``period,
 indicator, numerator, denominator, value, target, target_min ...``) and returns a plotly Figure.
 :func:`show` puts a figure into a notebook as HTML. In a report run (the runner's kernels) the
-figure only queues its drawing and :mod:`cchc_lib.export` adds plotly.js to the page once,
+figure only queues its drawing and :mod:`cchc_lib.publish.export` adds plotly.js to the page once,
 compressed, so the executed notebook stays small; interactively (JupyterLab) plotly.js is embedded
 with the first figure of the kernel and never again. Either way the page works offline (plotly's
 own notebook renderers either drop out of nbconvert's HTML or load plotly.js from a CDN).
@@ -22,8 +22,10 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from cchc_lib import index766 as ix
-from cchc_lib.export import defer_plot_script
+from cchc_lib.formatting import format_level
 from cchc_lib.periods import Period
+from cchc_lib.publish.export import defer_plot_script
+from cchc_lib.targets import cite
 
 # -- the shared look --------------------------------------------------------------------------
 
@@ -67,7 +69,7 @@ pio.templates["cchc"] = TEMPLATE
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "locale": "vi"}
 
 _plotlyjs_sent = False  # per kernel: has the first figure carried plotly.js?
-PLOTLYJS_ENV = "CCHC_PLOTLYJS"  # "export": plotly.js is added at export (cchc_lib.export)
+PLOTLYJS_ENV = "CCHC_PLOTLYJS"  # "export": plotly.js is added at export (cchc_lib.publish.export)
 
 
 def plot_text(text: object) -> str:
@@ -97,7 +99,7 @@ def plotlyjs_deferred() -> bool:
 
 def show(fig: go.Figure) -> None:
     """Display a figure in the running notebook. In a report run the figure waits for the
-    plotly.js that :mod:`cchc_lib.export` adds to the page once; interactively plotly.js travels
+    plotly.js that :mod:`cchc_lib.publish.export` adds to the page once; interactively plotly.js travels
     with the first figure of the kernel only."""
     global _plotlyjs_sent
     from IPython.display import HTML, display
@@ -131,7 +133,7 @@ def _pivot(monthly: pd.DataFrame, indicators: Iterable[str], column: str = "valu
     return table.astype("float64")
 
 
-def _target(frame: pd.DataFrame, indicator: str, column: str, default: float | None) -> float | None:
+def _target(frame: pd.DataFrame, indicator: str, column: str, default: float) -> float:
     """The plan's target for an indicator as the indicator frame carries it (else the default)."""
     if column not in frame.columns or not len(frame):
         return default
@@ -139,16 +141,20 @@ def _target(frame: pd.DataFrame, indicator: str, column: str, default: float | N
     return float(values.iloc[0]) if len(values) else default
 
 
+def _source(frame: pd.DataFrame, indicator: str, default: str) -> str:
+    """The section of the plan a target comes from, as the indicator frame carries it (the
+    profile's targets file), else ``default``."""
+    if "target_source" not in frame.columns:
+        return default
+    values = frame.loc[frame["indicator"] == indicator, "target_source"].dropna().astype(str)
+    return values.iloc[0].strip() if len(values) and values.iloc[0].strip() else default
+
+
 def _target_trace(x: list[str], value: float, name: str, color: str, dash: str = "dash", **kw) -> go.Scatter:
     return go.Scatter(
         x=x, y=[value] * len(x), mode="lines", name=name, hoverinfo="skip",
         line={"color": color, "dash": dash, "width": 2}, **kw,
     )
-
-
-def _pct(value: float) -> str:
-    text = f"{value * 100:.1f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",") + "%"
 
 
 def _empty_note(fig: go.Figure, has_data: bool, text: str = "Không có dữ liệu trong kỳ") -> go.Figure:
@@ -201,18 +207,20 @@ def _sources(frame: pd.DataFrame, indicator: str, default: tuple[str, str]) -> t
     return (parts[0], parts[1]) if len(parts) == 2 else default
 
 
+def _level(value: float) -> str:
+    return format_level(value, "rate")
+
+
 def _figure_lines(frame: pd.DataFrame, indicator: str, defaults: tuple[float, float],
                   sources: tuple[str, str], what: str = "") -> list[tuple[float, str, str]]:
     """The two figures of a target the plan writes twice, each labelled with its section of
     the plan; the deciding one drawn in the target colour."""
-    from cchc_lib.targets import cite
-
     main = _target(frame, indicator, "target", defaults[0])
-    other = _target(frame, indicator, "target_min", defaults[1])
+    other: float | None = _target(frame, indicator, "target_min", defaults[1])
     src_main, src_other = _sources(frame, indicator, sources)
-    lines = [(main, f"{what}Theo {cite(src_main)}: {_pct(main)} (dùng để đánh giá)", COLORS["target"])]
+    lines = [(main, f"{what}Theo {cite(src_main)}: {_level(main)} (dùng để đánh giá)", COLORS["target"])]
     if other is not None and other != main:
-        lines.append((other, f"{what}Theo {cite(src_other)}: {_pct(other)}", COLORS["target_min"]))
+        lines.append((other, f"{what}Theo {cite(src_other)}: {_level(other)}", COLORS["target_min"]))
     return lines
 
 
@@ -255,8 +263,8 @@ def timeliness_chart(monthly: pd.DataFrame) -> go.Figure:
                    line={"color": COLORS["primary"], "width": 3}, hovertemplate="%{y:.1%}"),
         secondary_y=True,
     )
-    fig.add_trace(_target_trace(x, target, f"Chỉ tiêu trước hạn ≥ {_pct(target)} (II.2)",
-                                COLORS["target"]), secondary_y=True)
+    label = f"Chỉ tiêu trước hạn ≥ {_level(target)} ({_source(monthly, 'early_rate', 'II.2')})"
+    fig.add_trace(_target_trace(x, target, label, COLORS["target"]), secondary_y=True)
     fig.update_yaxes(title_text="Số hồ sơ đã giải quyết", tickformat=",.0f", secondary_y=False)
     fig.update_yaxes(title_text="Tỷ lệ trước hạn", tickformat=".0%", range=[0, 1.05], dtick=0.2,
                      showgrid=False, secondary_y=True)
@@ -273,7 +281,8 @@ def online_share_chart(monthly: pd.DataFrame) -> go.Figure:
         series.pop("online_resolved_share")
     return _rate_lines(
         monthly, "Hồ sơ trực tuyến theo tháng", series,
-        [(target, f"Chỉ tiêu ≥ {_pct(target)} (III.2, Biểu II.8)", COLORS["target"])],
+        [(target, f"Chỉ tiêu ≥ {_level(target)} "
+                   f"({_source(monthly, 'online_resolved_share', 'III.2, Biểu II.8')})", COLORS["target"])],
     )
 
 
@@ -281,7 +290,7 @@ def payment_chart(monthly: pd.DataFrame) -> go.Figure:
     """Online payment: dossiers whose procedure takes online payment (60%) and paid online
     (10% in the plan's text, 15% in its table)."""
     enabled = _target(monthly, "payment_enabled_share", "target", 0.6)
-    targets = [(enabled, f"Chỉ tiêu triển khai ≥ {_pct(enabled)}", COLORS["target"])]
+    targets = [(enabled, f"Chỉ tiêu triển khai ≥ {_level(enabled)}", COLORS["target"])]
     paid = _figure_lines(monthly, "online_payment_share", (0.10, 0.15), ("III.2", "Biểu II.8"),
                          "Giao dịch: ")
     targets += [(v, n, COLORS["accent"] if i == 0 else c) for i, (v, n, c) in enumerate(paid)]
@@ -305,7 +314,8 @@ def digitisation_chart(monthly: pd.DataFrame) -> go.Figure:
             "electronic_result_share": "Kết quả điện tử",
             "synced_share": "Đồng bộ Cổng DVCQG",
         },
-        [(sync, f"Chỉ tiêu đồng bộ {_pct(sync)} (Biểu II.3)", COLORS["target"])],
+        [(sync, f"Chỉ tiêu đồng bộ {_level(sync)} ({_source(monthly, 'synced_share', 'Biểu II.3')})",
+          COLORS["target"])],
     )
 
 
@@ -317,7 +327,8 @@ def wait_time_chart(monthly: pd.DataFrame) -> go.Figure:
     fig = _base("Thời gian chờ trung bình tại Bộ phận Một cửa (phút)", percent_axis=False)
     fig.add_trace(go.Bar(x=x, y=table["avg_wait_minutes"].tolist(), name="Thời gian chờ trung bình",
                          marker_color=COLORS["secondary"], hovertemplate="%{y:,.1f} phút"))
-    fig.add_trace(_target_trace(x, target, f"Tối đa {target:g} phút (Biểu II.6)", COLORS["target"]))
+    label = f"Tối đa {target:g} phút ({_source(monthly, 'avg_wait_minutes', 'Biểu II.6')})"
+    fig.add_trace(_target_trace(x, target, label, COLORS["target"]))
     fig.update_yaxes(tickformat=",.0f", title_text="Phút", rangemode="tozero")
     return _empty_note(fig, bool(table.notna().any().any()))
 
@@ -351,7 +362,7 @@ def pareto_chart(late: pd.DataFrame, top: int = 10) -> go.Figure:
     """The procedures behind late dossiers: counts (bars) and cumulative share (line).
 
     ``late`` has columns ``procedure`` (name), ``late`` (count), ``cumulative_share`` as
-    :func:`cchc_lib.reports.late_procedures` returns them, largest first."""
+    :func:`cchc_lib.publish.report.late_procedures` returns them, largest first."""
     head = late.head(top)
     names = [plot_text(_shorten(n)) for n in head["procedure"]]
     fig = make_subplots(specs=[[{"secondary_y": True}]])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html
 import io
 import json
 import logging
@@ -30,37 +29,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchc_lib.config import Settings
-from cchc_lib.formatting import fmt_count, fmt_number, fmt_percent
+from cchc_lib.config import Settings, profile
+from cchc_lib.formatting import fmt_count, fmt_number, format_value, status_colours, target_text
+from cchc_lib.indicators import MissingDataError, compute_indicators, load_processed
 from cchc_lib.periods import Period, PeriodError
+from cchc_lib.publish.fragments import render
 
 log = logging.getLogger("cchc.mail")
 
-AGENCY_VI = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
 DEFAULT_FROM = "cchc@localhost"
-
-# The indicators a leader wants at a glance, in this order; others stay in the attached report.
-KEY_INDICATORS = (
-    "ontime_rate",
-    "early_rate",
-    "online_resolved_share",  # the plan's reading; online_share (no target) stays in the report
-    "payment_enabled_share",
-    "online_payment_share",
-    "satisfaction_rate",
-    "avg_wait_minutes",
-    "synced_share",
-    "pending_overdue",
-)
-# Units the indicator engine might use for fractions (values 0..1 shown as percentages).
-_PERCENT_UNITS = {"%", "percent", "tỷ lệ", "ty_le", "fraction", "ratio", "rate"}
-# The engine's unit codes, as a reader sees them.
-_UNITS_VI = {"minutes": "phút", "days": "ngày", "count": "hồ sơ"}
-_STATUS_COLOURS = {
-    "Đạt": ("#1b5e20", "#e8f5e9"),
-    "Chưa đạt": ("#b71c1c", "#ffebee"),
-    "Không phát sinh": ("#455a64", "#eceff1"),
-    "Chưa có dữ liệu": ("#6d4c41", "#efebe9"),
-}
 
 # A period code delimited by anything but a digit: 2023-03, 2023-Q1 / 2023-q1, 2023.
 _PERIOD_TOKEN = re.compile(r"(?<!\d)(\d{4})(?:[-_]([Qq][1-4]|\d{2}))?(?!\d)")
@@ -154,48 +131,20 @@ def report_period(report: Path) -> Period:
 # -- the summary ------------------------------------------------------------------------------
 
 
-def _is_percent(row: pd.Series) -> bool:
-    unit = str(row.get("unit") or "").strip().lower()
-    if unit in _PERCENT_UNITS:
-        return True
-    return str(row.get("indicator", "")).endswith(("_rate", "_share"))
 
 
-def _fmt_value(row: pd.Series, value: object) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    if _is_percent(row):
-        return fmt_percent(float(value))
-    number = float(value)
-    unit = str(row.get("unit") or "").strip()
-    unit = _UNITS_VI.get(unit, unit)
-    decimals = 0 if number.is_integer() else 1
-    return f"{fmt_number(number, decimals)} {unit}".strip()
 
 
-def _fmt_target(row: pd.Series) -> str:
-    text = row.get("target_text_vi")
-    if isinstance(text, str) and text.strip():
-        return text.strip()
-    target = row.get("target")
-    if target is None or pd.isna(target):
-        return "—"
-    op = str(row.get("target_op") or "").strip()
-    if _is_percent(row):  # "100%", never "≥ 100%"
-        from cchc_lib.targets import level_text
-
-        return level_text(op or None, float(target), "rate")
-    op = {">=": "≥", "<=": "≤"}.get(op, op)
-    return f"{op} {_fmt_value(row, target)}".strip()
 
 
 def summary_rows(indicators: pd.DataFrame) -> pd.DataFrame:
-    """The key overall indicators as display strings: label, value, target, status."""
+    """The profile's key overall indicators as display strings: label, value, target, status."""
+    keys = profile().mail_indicators
     frame = indicators
     if "group_by" in frame.columns:
         frame = frame[frame["group_by"].astype("string") == "overall"]
-    frame = frame[frame["indicator"].isin(KEY_INDICATORS)].copy()
-    order = {name: i for i, name in enumerate(KEY_INDICATORS)}
+    frame = frame[frame["indicator"].isin(keys)].copy()
+    order = {name: i for i, name in enumerate(keys)}
     frame = frame.sort_values("indicator", key=lambda s: s.map(order))
     # A handful of rows at most, so formatting row by row is clear and cheap.
     records = []
@@ -205,8 +154,8 @@ def summary_rows(indicators: pd.DataFrame) -> pd.DataFrame:
             {
                 "indicator": row["indicator"],
                 "label": label if isinstance(label, str) and label else row["indicator"],
-                "value": _fmt_value(row, row.get("value")),
-                "target": _fmt_target(row),
+                "value": format_value(row.get("value"), row.get("unit"), row["indicator"], count_word=True),
+                "target": target_text(row),
                 "status": str(row.get("status") or "—"),
             }
         )
@@ -239,11 +188,12 @@ def summarise(indicators: pd.DataFrame, period: Period) -> PeriodSummary:
 
 
 def summary_text(summaries: Sequence[PeriodSummary]) -> str:
-    lines = ["Kính gửi Lãnh đạo Sở và các đồng chí,", ""]
+    agency = profile()
+    lines = [agency.greeting, ""]
     lines.append(
-        "Văn phòng Sở trân trọng gửi báo cáo kết quả giải quyết thủ tục hành chính và công tác "
+        f"{agency.sender} trân trọng gửi báo cáo kết quả giải quyết thủ tục hành chính và công tác "
         "cải cách hành chính "
-        f"của {AGENCY_VI} (tệp đính kèm). Tóm tắt các chỉ số chính:"
+        f"của {agency.name} (tệp đính kèm). Tóm tắt các chỉ số chính:"
     )
     for summary in summaries:
         lines += ["", f"{summary.period.label_vi}".upper()]
@@ -257,62 +207,27 @@ def summary_text(summaries: Sequence[PeriodSummary]) -> str:
     return "\n".join(lines) + "\n"
 
 
-_CELL = "padding:4px 8px;border:1px solid #cfd8dc;"
 
 
 def summary_html(summaries: Sequence[PeriodSummary]) -> str:
     """Inline-styled HTML (mail clients drop <style> blocks and scripts); everything escaped."""
-    esc = html.escape
-    parts = [
-        '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"></head>',
-        '<body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#212121;">',
-        "<p>Kính gửi Lãnh đạo Sở và các đồng chí,</p>",
-        "<p>Văn phòng Sở trân trọng gửi báo cáo kết quả giải quyết thủ tục hành chính và công tác "
-        "cải cách hành chính "
-        f"của {esc(AGENCY_VI)} (tệp đính kèm). Tóm tắt các chỉ số chính:</p>",
-    ]
+    agency = profile()
+    periods = []
     for summary in summaries:
-        parts.append(f'<h3 style="margin:16px 0 4px 0;color:#0d47a1;">{esc(summary.period.label_vi)}</h3>')
-        if summary.headline:
-            parts.append(f'<p style="margin:0 0 6px 0;">{esc(" · ".join(summary.headline))}</p>')
-        if summary.note:
-            parts.append(f'<p style="margin:0 0 6px 0;color:#6d4c41;">{esc(summary.note)}</p>')
-        if summary.rows.empty:
-            continue
-        parts.append('<table style="border-collapse:collapse;">')
-        parts.append(
-            '<tr style="background:#eceff1;">'
-            + "".join(
-                f'<th style="{_CELL}text-align:left;">{h}</th>'
-                for h in ("Chỉ số", "Kết quả", "Chỉ tiêu", "Đánh giá")
-            )
-            + "</tr>"
-        )
+        rows = []
         for row in summary.rows.itertuples():
-            colour, background = _STATUS_COLOURS.get(row.status, ("#212121", "#ffffff"))
-            parts.append(
-                "<tr>"
-                f'<td style="{_CELL}">{esc(row.label)}</td>'
-                f'<td style="{_CELL}text-align:right;">{esc(row.value)}</td>'
-                f'<td style="{_CELL}text-align:right;">{esc(row.target)}</td>'
-                f'<td style="{_CELL}color:{colour};background:{background};font-weight:bold;">'
-                f"{esc(row.status)}</td>"
-                "</tr>"
-            )
-        parts.append("</table>")
-    parts.append(
-        "<p>Chi tiết, biểu đồ và Biểu 06 xem trong báo cáo đính kèm (mở bằng trình duyệt).</p>"
-        '<p style="color:#757575;font-size:12px;">Thư này do công cụ cchc gửi tự động.</p>'
-        "</body></html>"
-    )
-    return "\n".join(parts) + "\n"
+            colour, background = status_colours(row.status)
+            rows.append({"label": row.label, "value": row.value, "target": row.target,
+                         "status": row.status, "colour": colour, "background": background})
+        periods.append({"period": summary.period, "headline": list(summary.headline),
+                        "note": summary.note, "rows": rows})
+    return render("mail_summary.html.j2", summaries=periods, agency=agency.name,
+                  sender=agency.sender, greeting=agency.greeting) + "\n"
 
 
 def load_summaries(periods: Sequence[Period], processed_dir: Path, conventions=None) -> list[PeriodSummary]:
     """Compute the indicators for each period (under ``conventions``, None: the defaults); a
     period whose data is missing gets a note instead of a table so that the reports still go out."""
-    from cchc_lib.indicators import MissingDataError, compute_indicators, load_processed
-
     try:
         data = load_processed(processed_dir, conventions)
     except MissingDataError as exc:
@@ -337,7 +252,7 @@ def load_summaries(periods: Sequence[Period], processed_dir: Path, conventions=N
 
 def default_subject(periods: Sequence[Period]) -> str:
     labels = ", ".join(p.label_vi for p in periods)
-    return f"Báo cáo CCHC {labels} — {AGENCY_VI}"
+    return f"Báo cáo CCHC {labels} — {profile().name}"
 
 
 def message_size(msg: EmailMessage) -> int:
@@ -458,7 +373,7 @@ def deliver(
     """Send ``msg`` via the configured server, all-or-nothing; raise a MailError subclass
     with a Vietnamese message saying what went wrong. Never logs the password."""
     settings.require_sender()
-    host, port = settings.host, settings.effective_port
+    host, port = settings.host or "", settings.effective_port  # require_sender: a host is set
     where = f"{host}:{port}"
     recipients = _recipients(msg)
     try:

@@ -1,6 +1,6 @@
 """The plan report: is Kế hoạch CCHC on track? One page, area by area.
 
-``notebooks/plan.ipynb`` calls the content helpers here (``prepare_plan_report``,
+``publish/notebooks/plan.ipynb`` calls the content helpers here (``prepare_plan_report``,
 ``off_track_markdown``, ``area_html``, ``timeline_chart`` ...); ``render_plan_report`` runs it
 through the reports module's papermill + nbconvert runner (same HTML standards as the period
 reports) into ``<out>/ke-hoach-<year>/bao-cao-ke-hoach-<year>[-<as-of>].html``.
@@ -8,19 +8,27 @@ reports) into ``<out>/ke-hoach-<year>/bao-cao-ke-hoach-<year>[-<as-of>].html``.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from cchc_lib import formatting as fmt
 from cchc_lib import indicators, manual_figures, plan
-from cchc_lib.formatting import fmt_date, fmt_datetime, fmt_number
+from cchc_lib.config import PLAN_NOTEBOOK, profile
+from cchc_lib.conventions import DEFAULT, Conventions, as_conventions, as_parameter, conventions_line_vi
+from cchc_lib.formatting import fmt_date, fmt_datetime, fmt_number, md_text
+from cchc_lib.indicators import MissingDataError, load_processed
 from cchc_lib.periods import Period
+from cchc_lib.projection import indicators_as_of
+from cchc_lib.publish.charts import COLORS, plot_text
+from cchc_lib.publish.fragments import render
+from cchc_lib.publish.jobs import plan_key, report_job
+from cchc_lib.publish.runner import ReportJob, ReportResult, run_one
 from cchc_lib.schema import conform
+from cchc_lib.targets import cite, load_targets
 
-PLAN_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "plan.ipynb"
 PLAN_TITLE = "Báo cáo tình hình thực hiện Kế hoạch cải cách hành chính"
 
 STATE_CLASS = {
@@ -51,7 +59,7 @@ class PlanReportContext:
     sources: dict[str, bool]  # which optional inputs were present
     plan_name: str = ""
     generated_at: pd.Timestamp = field(default_factory=pd.Timestamp.now)
-    conventions: object = None  # conventions.Conventions the dossier numbers follow
+    conventions: Conventions | None = None  # the conventions the dossier numbers follow
 
     @property
     def period(self) -> Period:
@@ -69,10 +77,6 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path,
                         conventions: object = None) -> PlanReportContext:
     """Load the processed data and compute the plan's targets and task states (dossier numbers
     under ``conventions``: a Conventions, its dict as a notebook parameter, or None)."""
-    from cchc_lib.conventions import DEFAULT, as_conventions
-    from cchc_lib.indicators import MissingDataError, load_processed
-    from cchc_lib.projection import indicators_as_of
-    from cchc_lib.targets import load_targets
 
     conventions = as_conventions(conventions) or DEFAULT
     year = int(year)
@@ -115,31 +119,12 @@ def prepare_plan_report(year: int, as_of: object, processed_dir: str | Path,
 # -- text ---------------------------------------------------------------------------------------
 
 
-def _esc(value: object) -> str:
-    from cchc_lib.reports import esc
-
-    return esc(value)
-
-
-def _md(value: object) -> str:
-    from cchc_lib.reports import _md_text
-
-    return _md_text(value)
-
-
 def plan_title(year: int, as_of: pd.Timestamp) -> str:
-    from cchc_lib.reports import AGENCY
-
-    return f"{PLAN_TITLE} năm {year} — tính đến ngày {fmt_date(as_of)} — {AGENCY}"
+    return f"{PLAN_TITLE} năm {year} — tính đến ngày {fmt_date(as_of)} — {profile().name}"
 
 
 def _value_text(row: dict) -> str:
-    from cchc_lib.formatting import fmt_percent
-    from cchc_lib.reports import format_value
-
-    if row.get("unit") == "rate":
-        return "—" if pd.isna(row.get("value")) else fmt_percent(row["value"])
-    return format_value(str(row["indicator"]), row.get("value"), row.get("unit"))
+    return fmt.format_value(row.get("value"), row.get("unit"), row.get("indicator"))
 
 
 def _short(text: object, limit: int = 90) -> str:
@@ -154,8 +139,8 @@ def header_markdown(ctx: PlanReportContext) -> str:
     have = [n for k, n in names.items() if ctx.sources.get(k)]
     missing = [n for k, n in names.items() if not ctx.sources.get(k)]
     lines = [
-        f"# {_md(plan_title(ctx.year, ctx.as_of))}",
-        f"**Kế hoạch:** {_md(ctx.plan_name or f'Kế hoạch cải cách hành chính năm {ctx.year}')} · "
+        f"# {md_text(plan_title(ctx.year, ctx.as_of))}",
+        f"**Kế hoạch:** {md_text(ctx.plan_name or f'Kế hoạch cải cách hành chính năm {ctx.year}')} · "
         f"**Tính đến:** hết ngày {fmt_date(ctx.as_of)}",
         f"**Dữ liệu có:** {', '.join(have) if have else 'không có'}."
         + (f" **Chưa có:** {', '.join(missing)} (các chỉ tiêu liên quan ghi «Chưa có dữ liệu»)."
@@ -163,9 +148,7 @@ def header_markdown(ctx: PlanReportContext) -> str:
         f"**Ngày lập báo cáo:** {fmt_datetime(ctx.generated_at)}.",
     ]
     if ctx.conventions is not None:
-        from cchc_lib.conventions import conventions_line_vi
-
-        lines.append(_md(conventions_line_vi(ctx.conventions)))
+        lines.append(md_text(conventions_line_vi(ctx.conventions)))
     return "\n\n".join(lines)
 
 
@@ -173,17 +156,17 @@ def _indicator_line(row: dict) -> str:
     counts = ""
     if not pd.isna(row.get("denominator")) and row.get("unit") == "rate":
         counts = f" ({fmt_number(row['numerator'])}/{fmt_number(row['denominator'])})"
-    return (f"**{_md(row['label_vi'])}:** {_md(_value_text(row))}{counts}; "
-            f"chỉ tiêu {_md(row.get('target_text_vi') or '—')}")
+    return (f"**{md_text(row['label_vi'])}:** {md_text(_value_text(row))}{counts}; "
+            f"chỉ tiêu {md_text(row.get('target_text_vi') or '—')}")
 
 
 def _task_line(row: dict) -> str:
-    name = f"Nhiệm vụ {row['section']}.{row['task_no']} «{_md(_short(row['content'], 80))}»"
-    lead = _md(row["lead_unit"]) if not pd.isna(row["lead_unit"]) else "—"
+    name = f"Nhiệm vụ {row['section']}.{row['task_no']} «{md_text(_short(row['content'], 80))}»"
+    lead = md_text(row["lead_unit"]) if not pd.isna(row["lead_unit"]) else "—"
     if row["deadline_kind"] != plan.KIND_DATED:
         when = "thực hiện thường xuyên"
     else:
-        when = f"hạn {_md(row['deadline_text'])}"
+        when = f"hạn {md_text(row['deadline_text'])}"
     if row["state_vi"] == plan.DONE_LATE:
         return (f"{name} ({lead} chủ trì, {when}): hoàn thành ngày {fmt_date(row['completed_at'])}, "
                 f"**quá hạn {fmt_number(row['days_late'])} ngày**.")
@@ -283,11 +266,11 @@ def off_track_markdown(ctx: PlanReportContext) -> str:
         for section, items in lines.items():
             if items:
                 title = plan.SECTION_TITLES.get(section, section)
-                parts.append(f"**{_md(section)}. {_md(title)}**\n\n" + "\n".join(items))
+                parts.append(f"**{md_text(section)}. {md_text(title)}**\n\n" + "\n".join(items))
     else:
         parts.append("Không có chỉ tiêu chưa đạt và không có nhiệm vụ quá hạn.")
     if len(found["no_data"]):
-        names = "; ".join(_md(n) for n in found["no_data"]["label_vi"].astype(str))
+        names = "; ".join(md_text(n) for n in found["no_data"]["label_vi"].astype(str))
         parts.append(f"**Chưa có dữ liệu để đánh giá:** {names}.")
     return "\n\n".join(parts)
 
@@ -295,18 +278,9 @@ def off_track_markdown(ctx: PlanReportContext) -> str:
 # -- tables -------------------------------------------------------------------------------------
 
 
-def _badge(status: str, css: str | None = None) -> str:
-    from cchc_lib.reports import STATUS_CLASS
-
-    css = css or STATUS_CLASS.get(status, "st-plain")
-    return f"<span class='status {css}'>{_esc(status) if status else 'Không đánh giá'}</span>"
-
-
 def other_figure_label(row: dict) -> str:
     """"Theo Biểu II.6" for the figure that did not decide the status (the row's
     ``target_source`` is "<deciding source>; <other source>")."""
-    from cchc_lib.targets import cite
-
     parts = [p.strip() for p in str(row.get("target_source") or "").split(";")]
     return f"Theo {cite(parts[1])}" if len(parts) == 2 and parts[1] else "Theo mức còn lại"
 
@@ -315,65 +289,44 @@ def targets_html(rows: pd.DataFrame) -> str:
     """The targets of one area: value (with its counts), the plan's target(s), status."""
     body = []
     for row in rows.to_dict("records"):
-        counts = ""
+        value_notes = []
         if row.get("unit") == "rate" and not pd.isna(row.get("denominator")):
-            counts = (f"<div class='src'>{fmt_number(row['numerator'])}/"
-                      f"{fmt_number(row['denominator'])}</div>")
-        status = "" if pd.isna(row.get("status")) else str(row.get("status") or "")
-        badge = _badge(status)
-        status_min = "" if pd.isna(row.get("status_min")) else str(row.get("status_min") or "")
-        if status_min and not pd.isna(row.get("target_min")) and status_min != status:
-            badge += f"<div class='src'>{_esc(other_figure_label(row))}: {_esc(status_min)}</div>"
-        source = row.get("target_source") or ""
+            value_notes.append(f"{fmt_number(row['numerator'])}/{fmt_number(row['denominator'])}")
         where = row.get("figure_source")
         if isinstance(where, str) and where:
-            counts += f"<div class='src'>{_esc(where)}</div>"
-        body.append(
-            f"<tr><td>{_esc(row.get('label_vi') or row['indicator'])}</td>"
-            f"<td class='num'>{_esc(_value_text(row))}{counts}</td>"
-            f"<td>{_esc(row.get('target_text_vi') or '—')}"
-            + (f"<div class='src'>{_esc(source)}</div>" if source else "")
-            + f"</td><td>{badge}</td></tr>"
-        )
-    head = ("<thead><tr><th>Chỉ tiêu</th><th class='num'>Kết quả</th><th>Chỉ tiêu kế hoạch</th>"
-            "<th>Đánh giá</th></tr></thead>")
-    return f"<table class='cchc-table scorecard'>{head}<tbody>{''.join(body)}</tbody></table>"
-
-
-def _note(row: dict) -> str:
-    """The deadline's note (a deadline the plan set before its own date), if any."""
-    note = row.get("deadline_note")
-    return "" if note is None or pd.isna(note) or not str(note) else f"<div class='src'>{_esc(note)}</div>"
+            value_notes.append(where)
+        status = "" if pd.isna(row.get("status")) else str(row.get("status") or "")
+        status_min = "" if pd.isna(row.get("status_min")) else str(row.get("status_min") or "")
+        status_notes = []
+        if status_min and not pd.isna(row.get("target_min")) and status_min != status:
+            status_notes.append(f"{other_figure_label(row)}: {status_min}")
+        body.append({
+            "label": row.get("label_vi") or row["indicator"], "value": _value_text(row),
+            "value_notes": value_notes, "target": row.get("target_text_vi") or "—",
+            "source": row.get("target_source") or "", "css": fmt.status_class(status),
+            "status": status, "no_status": "Không đánh giá", "status_notes": status_notes,
+        })
+    return render("scorecard.html.j2", rows=body, changes=False)
 
 
 def tasks_html(tasks: pd.DataFrame, reported: bool = True) -> str:
     """The tasks with their deadline and state."""
-    if not len(tasks):
-        return "<p class='note'>Không có nhiệm vụ.</p>"
-    body = []
+    rows = []
     for row in tasks.to_dict("records"):
-        state = state_text(row) if reported else "Chưa có báo cáo"
-        css = STATE_CLASS.get(str(row["state_vi"]), "st-nodata") if reported else "st-nodata"
         late = ""
         if reported and row["state_vi"] in (plan.DONE_LATE, plan.OVERDUE) and not pd.isna(row["days_late"]):
-            late = f"<div class='src'>{_esc(_late_note(row))}</div>"
-        done = row["completed_at"]
-        body.append(
-            f"<tr><td class='num'>{_esc(row['section'])}.{_esc(row['task_no'])}</td>"
-            f"<td>{_esc(row['content'])}</td><td>{_esc(row['product'])}</td>"
-            f"<td>{_esc(row['lead_unit'])}</td><td>{_esc(row['deadline_text'])}{_note(row)}</td>"
-            f"<td><span class='status {css}'>{_esc(state)}</span>{late}</td>"
-            f"<td class='num'>{_esc(None if pd.isna(done) else fmt_date(done))}</td>"
-            f"<td>{_esc(row['result_document'])}</td></tr>"
-        )
-    head = ("<thead><tr><th class='num'>TT</th><th>Nội dung</th><th>Sản phẩm</th><th>Chủ trì</th>"
-            "<th>Thời hạn</th><th>Tình trạng</th><th class='num'>Ngày hoàn thành</th>"
-            "<th>Văn bản kết quả</th></tr></thead>")
-    # The task text is long: give it the room; the state badge wraps inside its column (the
-    # table's CSS), so it never runs over the completion date next to it.
-    widths = (4, 29, 11, 10, 9, 13, 11, 13)
-    cols = "<colgroup>" + "".join(f"<col style='width:{w}%'>" for w in widths) + "</colgroup>"
-    return f"<table class='cchc-table tasks'>{cols}{head}<tbody>{''.join(body)}</tbody></table>"
+            late = _late_note(row)
+        note, done = row.get("deadline_note"), row["completed_at"]
+        rows.append({
+            "section": row["section"], "task_no": row["task_no"], "content": row["content"],
+            "product": row["product"], "lead_unit": row["lead_unit"], "deadline": row["deadline_text"],
+            "deadline_note": "" if note is None or pd.isna(note) else str(note),
+            "state": state_text(row) if reported else "Chưa có báo cáo",
+            "css": STATE_CLASS.get(str(row["state_vi"]), "st-nodata") if reported else "st-nodata",
+            "late": late, "done": None if pd.isna(done) else fmt_date(done),
+            "result_document": row["result_document"],
+        })
+    return render("plan_tasks.html.j2", rows=rows)
 
 
 def area_summary(ctx: PlanReportContext, section: str) -> str:
@@ -398,20 +351,14 @@ def area_summary(ctx: PlanReportContext, section: str) -> str:
 
 def area_html(ctx: PlanReportContext, section: str) -> str:
     """One area of the plan: its title, summary, targets and tasks."""
-    title = plan.SECTION_TITLES.get(section, section)
     rows = ctx.indicators[ctx.indicators["indicator"].isin(plan.AREA_INDICATORS.get(section, ()))]
     order = {ind: i for i, ind in enumerate(plan.AREA_INDICATORS.get(section, ()))}
     rows = rows.assign(_o=rows["indicator"].map(order)).sort_values("_o")
     tasks = ctx.tasks[ctx.tasks["section"] == section] if len(ctx.tasks) else ctx.tasks
-    parts = [f"<h2>{_esc(section)}. {_esc(title)}</h2>",
-             f"<p><strong>Tóm tắt:</strong> {_esc(area_summary(ctx, section))}</p>"]
-    if len(rows):
-        parts += ["<h3>Chỉ tiêu</h3>", targets_html(rows)]
-    else:
-        parts.append("<p class='note'>Kế hoạch không đặt chỉ tiêu định lượng cho lĩnh vực này; "
-                     "đánh giá theo tiến độ các nhiệm vụ.</p>")
-    parts += ["<h3>Nhiệm vụ</h3>", tasks_html(tasks, ctx.tasks_reported)]
-    return "\n".join(parts)
+    return render("plan_area.html.j2", section=section, title=plan.SECTION_TITLES.get(section, section),
+                  summary=area_summary(ctx, section),
+                  targets=targets_html(rows) if len(rows) else "",
+                  tasks=tasks_html(tasks, ctx.tasks_reported))
 
 
 # -- timeline ------------------------------------------------------------------------------------
@@ -439,8 +386,6 @@ def timeline_frame(ctx: PlanReportContext) -> pd.DataFrame:
 
 def timeline_chart(ctx: PlanReportContext) -> go.Figure:
     """The tasks on a time axis: bars to the deadline, diamonds at completion, a line at as-of."""
-    from cchc_lib.charts import COLORS, plot_text
-
     frame = timeline_frame(ctx)
     fig = go.Figure()
     for state in [*plan.TASK_STATES_VI, "Chưa có báo cáo"]:
@@ -491,12 +436,9 @@ def plan_report_paths(year: int, out_dir: Path, as_of: object = None) -> tuple[P
 
 
 def plan_job(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
-             conventions: object = None):
-    """The runner's job for ``notebooks/plan.ipynb`` (as_of None: the end of the plan year, or
+             conventions: object = None) -> ReportJob:
+    """The runner's job for ``publish/notebooks/plan.ipynb`` (as_of None: the end of the plan year, or
     today while the year is running); results name it ``ke-hoach-<year>``."""
-    from cchc_lib.conventions import as_parameter
-    from cchc_lib.runner import plan_key, report_job
-
     year = int(year)
     at = default_as_of(year) if as_of in (None, "") else plan.as_of_instant(as_of)
     return report_job(
@@ -509,36 +451,9 @@ def plan_job(year: int, as_of: object, processed_dir: str | Path, out_dir: str |
 
 
 def render_plan_report(year: int, as_of: object, processed_dir: str | Path, out_dir: str | Path,
-                       conventions: object = None):
-    """Execute ``notebooks/plan.ipynb`` and publish it as self-contained HTML (ReportResult)."""
-    from cchc_lib.runner import run_one
-
-    result = run_one(plan_job(year, as_of, processed_dir, out_dir, conventions))
-    result.period = str(Period.parse(str(int(year))).code)
-    return result
+                       conventions: object = None) -> ReportResult:
+    """Execute ``publish/notebooks/plan.ipynb`` and publish it as self-contained HTML; the result
+    is named by :func:`~cchc_lib.publish.jobs.plan_key` (``ke-hoach-<year>``), as in a batch."""
+    return run_one(plan_job(year, as_of, processed_dir, out_dir, conventions))
 
 
-def plan_report_cli(args) -> int:
-    """``cchc report --plan YEAR [--as-of DATE]`` (after the optional ``--raw`` ingest)."""
-    from cchc_lib.runner import ReportError
-
-    if getattr(args, "raw", None):
-        from cchc_lib.ingest import IngestError, run_ingest
-
-        try:
-            run_ingest(Path(args.raw), Path(args.processed))
-        except IngestError as exc:
-            print(f"Lỗi nhập dữ liệu: {exc}", file=sys.stderr)
-            return 1
-    try:
-        result = render_plan_report(int(args.plan), getattr(args, "as_of", None), args.processed, args.out,
-                                    conventions=getattr(args, "conventions_obj", None))
-    except ReportError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-30", file=sys.stderr)
-        return 2
-    print(f"Đã lập báo cáo kế hoạch năm {args.plan}: {result.html.resolve()} "
-          f"({fmt_number(result.size / 1_048_576, 1)} MB)")
-    return 0

@@ -2,46 +2,49 @@
 one), update the index, and optionally e-mail the reports to the configured recipients.
 
 Safe under cron: one run at a time (a lock file), nothing e-mailed twice to the same person
-(a sent log), distinct exit codes, a log file next to the reports. The exit codes:
-
-====  ========================================================
-0     done (including "nothing new to send")
-1     ingest failed (previous processed data left as it was)
-2     usage or configuration error (bad month, no SMTP host, no recipients)
-3     a report failed to render, or the month has no data at all (nothing is sent)
-4     mail failed (server down, refused, recipient rejected, too large); nothing marked sent
-5     another run holds the lock
-6     an output folder or file cannot be written (permissions, a file in the way, disk full)
-====  ========================================================
+(a sent log), a distinct :class:`Outcome` for each way a run ends (``cchc monthly`` turns it into
+the documented exit code, see :mod:`cchc_lib.cli`), a log file next to the reports. What cron
+mails to the operator (one line per step) goes to ``MonthlyOptions.say``.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
 import os
-import sys
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from cchc_lib.config import ConfigError, Settings
+from cchc_lib.guards import OutputError, check_writable_dir, no_data_message, period_has_data
+from cchc_lib.ingest import IngestError, run_ingest
+from cchc_lib.locks import LockBusy, monthly_lock
 from cchc_lib.periods import Period
+from cchc_lib.publish.batch import render_batch
+from cchc_lib.publish.mail import MailError, build_message, deliver, load_summaries, report_period
+from cchc_lib.publish.runner import ReportResult
+from cchc_lib.publish.site import write_index
 
 log = logging.getLogger("cchc.monthly")
 
-EXIT_OK = 0
-EXIT_INGEST = 1
-EXIT_USAGE = 2
-EXIT_RENDER = 3
-EXIT_MAIL = 4
-EXIT_LOCKED = 5
-EXIT_OUTPUT = 6
+
+
+class Outcome(enum.Enum):
+    """How a monthly run ended."""
+
+    DONE = "done"  # including "nothing new to send"
+    INGEST_FAILED = "ingest"  # previous processed data left as it was
+    USAGE = "usage"  # bad month, no SMTP host, no recipients
+    RENDER_FAILED = "render"  # a report failed, or the month has no data at all: nothing sent
+    MAIL_FAILED = "mail"  # server down, refused, recipient rejected, too large: nothing marked sent
+    LOCKED = "locked"  # another run holds the lock
+    OUTPUT_FAILED = "output"  # an output folder or file cannot be written
 
 LOCK_NAME = ".cchc-monthly.lock"
 SENT_LOG_NAME = "sent-log.jsonl"
@@ -66,69 +69,6 @@ def periods_for_month(month: Period) -> list[Period]:
     if month.number == 12:
         periods.append(Period("year", month.year))
     return periods
-
-
-# -- the lock ----------------------------------------------------------------------------------
-
-
-class LockBusy(RuntimeError):
-    """Another monthly run holds the lock."""
-
-
-def _try_lock(handle: IO[str], wait: bool) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows: msvcrt locks a byte range instead of the whole file
-        import msvcrt
-
-        while True:
-            try:
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-                return
-            except OSError:
-                if not wait:
-                    raise LockBusy from None
-                time.sleep(1)
-    flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
-    try:
-        fcntl.flock(handle.fileno(), flags)
-    except BlockingIOError:
-        raise LockBusy from None
-
-
-def _unlock(handle: IO[str]) -> None:
-    try:
-        import fcntl
-    except ImportError:
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-@contextmanager
-def monthly_lock(path: Path, wait: bool = False) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (flock; released by the OS if the process dies, so a
-    crashed run never leaves a stale lock). Raises LockBusy when taken and ``wait`` is false."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The file is kept (never deleted): deleting a lock file races with a run opening it.
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed in finally
-    try:
-        _try_lock(handle, wait)
-        try:
-            if os.name == "posix":
-                handle.seek(0)
-                handle.truncate()
-                handle.write(f"{os.getpid()}\n")
-                handle.flush()
-            yield
-        finally:
-            _unlock(handle)
-    finally:
-        handle.close()
 
 
 # -- the sent log ------------------------------------------------------------------------------
@@ -181,69 +121,33 @@ def append_sent_log(path: Path, entries: Sequence[dict[str, Any]]) -> None:
 
 
 def ingest(raw: Path, processed: Path) -> Any:
-    from cchc_lib.ingest import run_ingest
-
     return run_ingest(raw, processed)
 
 
-def render(periods: list[Period], processed: Path, out: Path, conventions: Any = None) -> Any:
-    from cchc_lib.reports import render_batch
-
-    return render_batch(periods, processed, out, jobs=2, progress=False, conventions=conventions)
+def render(periods: list[Period], processed: Path, out: Path, conventions: Any = None) -> list[ReportResult]:
+    return render_batch(periods, processed, out, jobs=2, conventions=conventions)
 
 
-def update_index(out: Path, year: int, processed: Path, results: Any, conventions: Any = None) -> Any:
+def update_index(out: Path, year: int, processed: Path | None, results: Sequence[ReportResult],
+                 conventions: Any = None) -> Path:
     """Rewrite ``<out>/index.html``: this run's results plus every report already on disk, of
     every year (``write_index`` finds them), so the index never loses an earlier report."""
-    from cchc_lib.reports import write_index
-
     return write_index(list(results or []), out, year, processed, conventions=conventions)
 
 
-def _ingest_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from cchc_lib.ingest import IngestError
-    except ImportError:  # pragma: no cover - the ingest module is part of the package
-        return ()
-    return (IngestError,)
-
-
-def _get(result: Any, *names: str) -> Any:
-    for name in names:
-        if isinstance(result, dict) and name in result:
-            return result[name]
-        if hasattr(result, name):
-            return getattr(result, name)
-    return None
-
-
-def interpret_results(results: Any) -> tuple[list[Path], list[str]]:
-    """Normalise the renderer's results into (HTML paths, error messages). Accepts paths, or
-    objects/dicts with an ``html``/``html_path``/``path`` and an ``error`` or ``ok`` field."""
-    if results is None:
-        return [], []
-    if isinstance(results, dict) and not {"html", "html_path", "path", "error", "ok"} & set(results):
-        results = list(results.values())
-    if not isinstance(results, list | tuple):
-        results = [results]
-    paths: list[Path] = []
-    errors: list[str] = []
-    for result in results:
-        if isinstance(result, str | os.PathLike):
-            paths.append(Path(result))
-            continue
-        error = _get(result, "error", "message")
-        ok = _get(result, "ok", "success")
-        html = _get(result, "html", "html_path", "path", "output")
-        label = _get(result, "period") or html or "?"
-        if error or ok is False or html is None:
-            errors.append(f"{label}: {error or 'không tạo được báo cáo'}")
-        else:
-            paths.append(Path(html))
+def interpret_results(results: Sequence[ReportResult]) -> tuple[list[Path], list[str]]:
+    """The renderer's results as (HTML paths of the reports made, error messages)."""
+    paths = [r.html for r in results if r.ok and r.html is not None]
+    errors = [r.error or f"{r.period}: không tạo được báo cáo" for r in results
+              if not (r.ok and r.html is not None)]
     return paths, errors
 
 
 # -- the job -----------------------------------------------------------------------------------
+
+
+def _quiet(message: str, error: bool = False) -> None:
+    """The default ``say``: nothing on a terminal (the log file has every step)."""
 
 
 @dataclass
@@ -256,11 +160,12 @@ class MonthlyOptions:
     force: bool = False
     wait: bool = False
     conventions: Any = None  # conventions.Conventions of the run; None: the packaged defaults
+    say: Callable[..., None] = _quiet  # say(message, error=False): one line per step, for cron
 
 
 @dataclass
 class MonthlyResult:
-    code: int
+    outcome: Outcome
     month: Period | None = None
     reports: list[Path] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
@@ -285,14 +190,9 @@ def _log_to_file(path: Path) -> Iterator[None]:
         handler.close()
 
 
-def _say(message: str, error: bool = False) -> None:
-    """What cron mails to the operator: one line per step."""
-    print(message, file=sys.stderr if error else sys.stdout, flush=True)
 
 
 def run_monthly(options: MonthlyOptions, settings: Settings, today: date | None = None) -> MonthlyResult:
-    from cchc_lib.guards import OutputError, check_writable_dir
-
     out = Path(options.out)
     try:
         # Before the lock and the log, which live there: one line and exit 6, not a traceback.
@@ -301,8 +201,8 @@ def run_monthly(options: MonthlyOptions, settings: Settings, today: date | None 
         (out / LOG_NAME).open("a", encoding="utf-8").close()
     except OSError as exc:
         message = str(exc) if isinstance(exc, OutputError) else str(OutputError(out / LOG_NAME, exc))
-        _say(message, error=True)
-        return MonthlyResult(EXIT_OUTPUT, options.month, message=message)
+        options.say(message, error=True)
+        return MonthlyResult(Outcome.OUTPUT_FAILED, options.month, message=message)
     with _log_to_file(out / LOG_NAME):
         try:
             with monthly_lock(out / LOCK_NAME, wait=options.wait):
@@ -313,10 +213,10 @@ def run_monthly(options: MonthlyOptions, settings: Settings, today: date | None 
                 "Lượt này dừng lại; dùng --wait để chờ."
             )
             log.warning(message)
-            result = MonthlyResult(EXIT_LOCKED, options.month, message=message)
-        log.info("Kết thúc với mã %d", result.code)
+            result = MonthlyResult(Outcome.LOCKED, options.month, message=message)
+        log.info("Kết thúc: %s", result.outcome.value)
     if result.message:
-        _say(result.message, error=result.code != EXIT_OK)
+        options.say(result.message, error=result.outcome is not Outcome.DONE)
     return result
 
 
@@ -325,7 +225,7 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
     try:
         periods = periods_for_month(month)
     except ValueError as exc:
-        return MonthlyResult(EXIT_USAGE, month, message=str(exc))
+        return MonthlyResult(Outcome.USAGE, month, message=str(exc))
     log.info("Bắt đầu lượt hằng tháng cho %s (gửi thư: %s)", month.code, "có" if options.send else "không")
     for warning in settings.warnings:
         log.warning(warning)
@@ -334,10 +234,10 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
         try:
             settings.require_sender()
         except ConfigError as exc:
-            return MonthlyResult(EXIT_USAGE, month, message=str(exc))
+            return MonthlyResult(Outcome.USAGE, month, message=str(exc))
         if not settings.to:
             return MonthlyResult(
-                EXIT_USAGE,
+                Outcome.USAGE,
                 month,
                 message=(
                     "Chưa cấu hình người nhận: thêm [recipients] to = [...] vào cchc.toml "
@@ -349,22 +249,20 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
     try:
         ingest(options.raw, options.processed)
     except Exception as exc:  # noqa: BLE001 - IngestError or a crash: both are "ingest failed" to cron
-        if isinstance(exc, _ingest_errors()):
+        if isinstance(exc, IngestError):
             log.error("Nhập dữ liệu thất bại: %s", exc)
         else:
             log.exception("Nhập dữ liệu thất bại")
-        return MonthlyResult(EXIT_INGEST, month, message=f"Lỗi nhập dữ liệu: {exc}")
+        return MonthlyResult(Outcome.INGEST_FAILED, month, message=f"Lỗi nhập dữ liệu: {exc}")
     log.info("Đã nhập dữ liệu từ %s", options.raw)
-    _say(f"Đã nhập dữ liệu từ {options.raw} vào {options.processed}.")
-    from cchc_lib.guards import no_data_message, period_has_data
-
+    options.say(f"Đã nhập dữ liệu từ {options.raw} vào {options.processed}.")
     if not period_has_data(options.processed, month):
         # The month's exports are not in data/raw yet: an empty report is not sent to anyone.
         log.error(no_data_message(month))
-        return MonthlyResult(EXIT_RENDER, month, message=no_data_message(month))
+        return MonthlyResult(Outcome.RENDER_FAILED, month, message=no_data_message(month))
 
     # 2. render and index
-    results: Any = []
+    results: list[ReportResult] = []
     # Conventions only when chosen (steps swapped in by tests take the plain arguments).
     extra = {"conventions": options.conventions} if options.conventions is not None else {}
     try:
@@ -384,15 +282,15 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
         for error in errors:
             log.error("Lỗi lập báo cáo: %s", error)
         return MonthlyResult(
-            EXIT_RENDER,
+            Outcome.RENDER_FAILED,
             month,
             paths,
             message="Lập báo cáo thất bại, không gửi thư:\n" + "\n".join(f"  - {e}" for e in errors),
         )
     labels = ", ".join(p.label_vi for p in periods)
-    _say(f"Đã lập {len(paths)} báo cáo ({labels}) trong {options.out}.")
+    options.say(f"Đã lập {len(paths)} báo cáo ({labels}) trong {options.out}.")
     if not options.send:
-        return MonthlyResult(EXIT_OK, month, paths)
+        return MonthlyResult(Outcome.DONE, month, paths)
 
     # 3. mail what has not gone to these people yet
     return _send_new(options, settings, month, periods, paths)
@@ -415,8 +313,6 @@ def _report_key(path: Path, out: Path) -> str:
 def _send_new(
     options: MonthlyOptions, settings: Settings, month: Period, periods: list[Period], paths: list[Path]
 ) -> MonthlyResult:
-    from cchc_lib.mail import MailError, build_message, deliver, load_summaries, report_period
-
     sent_log = Path(options.out) / SENT_LOG_NAME
     done = set() if options.force else already_sent(read_sent_log(sent_log))
     keys = {path: _report_key(path, options.out) for path in paths}
@@ -430,7 +326,7 @@ def _send_new(
     if not groups:
         message = f"Các báo cáo {month.code} đã được gửi cho tất cả người nhận trước đây; không gửi lại."
         log.info(message)
-        return MonthlyResult(EXIT_OK, month, paths, message=message)
+        return MonthlyResult(Outcome.DONE, month, paths, message=message)
 
     summaries = (load_summaries(periods, options.processed, options.conventions)
                  if options.conventions is not None else load_summaries(periods, options.processed))
@@ -456,7 +352,7 @@ def _send_new(
         except MailError as exc:
             log.error("Gửi thư thất bại (%s): %s", exc.kind, exc)
             return MonthlyResult(
-                EXIT_MAIL,
+                Outcome.MAIL_FAILED,
                 month,
                 paths,
                 sent,
@@ -481,4 +377,4 @@ def _send_new(
         sent.extend(entries)
         log.info("Đã gửi %d báo cáo tới %d người nhận (%s)", len(due), len(people), msg["Message-ID"])
     message = f"Đã gửi {len({e['report'] for e in sent})} báo cáo qua thư điện tử."
-    return MonthlyResult(EXIT_OK, month, paths, sent, message=message)
+    return MonthlyResult(Outcome.DONE, month, paths, sent, message=message)

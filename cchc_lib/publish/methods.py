@@ -13,11 +13,12 @@ from __future__ import annotations
 import pandas as pd
 
 from cchc_lib import indicators as ind
+from cchc_lib import manual_figures, plan
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, conventions_sentences_vi
-from cchc_lib.formatting import fmt_date, fmt_number
+from cchc_lib.formatting import fmt_date, fmt_number, level_text
 from cchc_lib.periods import Period
-from cchc_lib.targets import CONFLICT_NOTE, cite, level_text, load_targets
+from cchc_lib.targets import CONFLICT_NOTE, cite, load_targets
 
 # What each measure counts, in words. Every measure an indicator uses must be here (a test
 # checks it), so a new indicator cannot reach a report without saying how it is counted.
@@ -157,16 +158,10 @@ def indicator_method(defn: ind.IndicatorDef) -> dict[str, str]:
 
 
 def _plan_method(indicator: str) -> dict[str, str] | None:
-    from cchc_lib import plan
-
     for d in plan.PLAN_INDICATORS:
         if d.id == indicator:
             base, source = PLAN_TABLE_VI.get(d.table, ("", ""))
             return {"formula": PLAN_FORMULA_VI.get(d.id, d.label_vi), "base": base, "source": source}
-    try:
-        from cchc_lib import manual_figures
-    except ImportError:  # pragma: no cover - the module comes with issue 12 §2
-        return None
     spec = manual_figures.SPECS.get(indicator)
     if spec is None:
         return None
@@ -248,7 +243,7 @@ def readings(year: int) -> list[str]:
         if t.conflicting:
             figures = sorted([(t.source, t.value), (t.source_min, t.value_min)],
                              key=lambda f: f[0].lower().startswith("biểu"))
-            both = "; ".join(f"theo {cite(s)}: {level_text(t.op, v, 'rate')}" for s, v in figures)
+            both = "; ".join(f"theo {cite(s)}: {level_text(t.op, float(v or 0), 'rate')}" for s, v in figures)
             label = _label(t.indicator)
             out.append(f"{label}: {both} — **{CONFLICT_NOTE}**; báo cáo đánh giá theo "
                        f"{cite(t.source)} (chọn trong tệp chỉ tiêu, khóa `decides`).")
@@ -262,18 +257,11 @@ def readings(year: int) -> list[str]:
 def _label(indicator: str) -> str:
     if indicator in ind.INDICATORS:
         return ind.INDICATORS[indicator].label_vi
-    from cchc_lib import plan
-
     for d in plan.PLAN_INDICATORS:
         if d.id == indicator:
             return d.label_vi
-    try:
-        from cchc_lib import manual_figures
-
-        spec = manual_figures.SPECS.get(indicator)
-        return spec.label_vi if spec else indicator
-    except ImportError:  # pragma: no cover
-        return indicator
+    spec = manual_figures.SPECS.get(indicator)
+    return spec.label_vi if spec else indicator
 
 
 def plan_inconsistencies(tasks: pd.DataFrame | None) -> list[str]:

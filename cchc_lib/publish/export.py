@@ -1,14 +1,15 @@
 """Publishing: an executed notebook -> one self-contained HTML file (nbconvert), with plotly.js
 added once, here, instead of travelling in the notebook's outputs.
 
-A report notebook run by :mod:`cchc_lib.runner` draws its charts through :func:`cchc_lib.charts.show`
-in *deferred* mode: each chart is a ``<div>`` plus a small script that queues its ``Plotly.newPlot``
-call on ``window.cchcPlots``. :func:`export_html` then puts into the page the plotly.js the charts
-need — the official partial bundle ``plotly.js-basic-dist-min`` (scatter, bar, pie), vendored in
-``cchc_lib/vendor/plotly/`` with its licence, of exactly the plotly.js version that the installed
-Python plotly embeds — gzip-compressed and base64-encoded. A few lines of script unpack it with
-the browser's own ``DecompressionStream`` (Chromium 80+, Firefox 113+), run it, then draw the
-queued charts. Nothing is fetched: the page opens offline from an e-mail attachment.
+A report notebook run by :mod:`cchc_lib.publish.runner` draws its charts through
+:func:`cchc_lib.publish.charts.show` in *deferred* mode: each chart is a ``<div>`` plus a small
+script that queues its ``Plotly.newPlot`` call on ``window.cchcPlots``. :func:`export_html` then
+puts into the page the plotly.js the charts need — the official partial bundle
+``plotly.js-basic-dist-min`` (scatter, bar, pie), vendored in ``cchc_lib/vendor/plotly/`` with its
+licence, of exactly the plotly.js version that the installed Python plotly embeds — gzip-compressed
+and base64-encoded. A few lines of script unpack it with the browser's own ``DecompressionStream``
+(Chromium 80+, Firefox 113+), run it, then draw the queued charts. Nothing is fetched: the page
+opens offline from an e-mail attachment.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import os
 import re
 import threading
 from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
+from cchc_lib.config import TEMPLATES_DIR
+from cchc_lib.config import VENDOR_DIR as PACKAGE_VENDOR_DIR
+
 TEMPLATE_NAME = "cchc"
-VENDOR_DIR = PACKAGE_DIR / "vendor" / "plotly"
+VENDOR_DIR = PACKAGE_VENDOR_DIR / "plotly"
 PLOTLY_BUNDLE = VENDOR_DIR / "plotly-basic.min.js"
 PLOTLY_PACKAGE = VENDOR_DIR / "package.json"
 
@@ -178,7 +180,7 @@ def page_classes(html: str) -> set[str]:
     return {name for a, b in _CLASS_ATTR.findall(html) for name in (a or b).split()}
 
 
-def _selector_can_match(selector: str, classes: set[str]) -> bool:
+def _selector_can_match(selector: str, classes: set[str] | frozenset[str]) -> bool:
     # Classes inside :not(...), :is(...) or [attr="..."] do not have to be on the page.
     needed = _CLASS_NAME.findall(_NOT_A_CLASS.sub("", selector))
     return all(name in classes for name in needed)
@@ -187,12 +189,12 @@ def _selector_can_match(selector: str, classes: set[str]) -> bool:
 _NESTING = ("media", "supports", "layer")
 
 
-def _parse_rules(rules) -> tuple:
+def _parse_rules(rules: Any) -> tuple[Any, ...]:
     """tinycss2 rules as plain tuples: ("rule", selectors, body), ("at", keyword, prelude,
     nested) or ("raw", text) — parsed once, filtered for many pages."""
     import tinycss2
 
-    out = []
+    out: list[tuple[Any, ...]] = []
     for rule in rules:
         if rule.type == "qualified-rule":
             selectors = tuple(s.strip() for s in tinycss2.serialize(rule.prelude).split(","))

@@ -1,11 +1,12 @@
-"""Running report notebooks: papermill in warm kernels, one kernel per batch worker.
-
-A report is a :class:`ReportJob` (notebook, parameters, output paths, title). :func:`run_job`
+"""Running notebooks: papermill in warm kernels, one kernel per batch worker. Nothing here knows
+what a report is about: a job (:class:`ReportJob`, built by :mod:`cchc_lib.publish.jobs` or
+:mod:`cchc_lib.publish.plan_report`) names a notebook, its parameters, its output paths and its
+title, and comes back as a :class:`ReportResult` named by the job's ``key``. :func:`run_job`
 executes it with papermill in a :class:`KernelSession` — a kernel started once and kept for
 every report of a worker, its state reset before each report (a fresh IPython namespace and
 execution count, the notebook's folder as working directory) so that no report depends on the
 one before — keeps the executed notebook next to the HTML as the record of the run, and exports
-the HTML with :mod:`cchc_lib.export`. The kernels run with ``CCHC_PLOTLYJS=export``: charts leave
+the HTML with :mod:`cchc_lib.publish.export`. The kernels run with ``CCHC_PLOTLYJS=export``: charts leave
 plotly.js to the export, so the executed notebook carries none.
 
 What a warm kernel saves per report: the kernel's start (0.5 s) and the notebook's imports
@@ -16,32 +17,22 @@ already imported papermill and nbconvert.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cchc_lib.atomic import make_readable, temp_path, write_text_atomic
-from cchc_lib.export import export_html
-from cchc_lib.periods import Period
+from cchc_lib.config import NOTEBOOKS_DIR
+from cchc_lib.publish.export import export_html, warm_exporter
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks"
-REPORT_NOTEBOOK = NOTEBOOKS_DIR / "report.ipynb"
 KERNEL_NAME = "cchc"
 EXECUTION_TIMEOUT = 600  # seconds per cell
 STARTUP_TIMEOUT = 60  # seconds for a kernel to answer
-AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
-TITLE = "Báo cáo kết quả giải quyết thủ tục hành chính và công tác cải cách hành chính"
 ENGINE_NAME = "cchc-warm"
-
-
-def report_title(period: Period) -> str:
-    return f"{TITLE} — {period.label_vi} — {AGENCY}"
 
 
 class ReportError(RuntimeError):
@@ -78,25 +69,6 @@ class ReportJob:
     extra: dict = field(default_factory=dict)
 
 
-def slug(text: str) -> str:
-    """``Phòng Đăng ký kinh doanh`` -> ``phong-dang-ky-kinh-doanh``."""
-    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "don-vi"
-
-
-def report_paths(period: Period, out_dir: Path, department: str | None = None) -> tuple[Path, Path]:
-    """(html, ipynb) for a report."""
-    name = f"bao-cao-{period.code}" + (f"-{slug(department)}" if department else "")
-    folder = Path(out_dir) / period.code
-    return folder / f"{name}.html", folder / f"{name}.ipynb"
-
-
-def plan_key(year: int) -> str:
-    """How a batch names the plan report of ``year`` among its results (never a period code)."""
-    return f"ke-hoach-{int(year)}"
-
-
 def resolve_kernel(preferred: str = KERNEL_NAME) -> str:
     """The project's kernel if its kernelspec is installed, else the current interpreter's."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -109,42 +81,6 @@ def resolve_kernel(preferred: str = KERNEL_NAME) -> str:
     except NoSuchKernel:
         pass
     return "python3"  # ipykernel's native spec runs sys.executable
-
-
-def report_job(
-    period: str | Period,
-    processed_dir: str | Path,
-    out_dir: str | Path,
-    department: str | None = None,
-    *,
-    notebook: str | Path = REPORT_NOTEBOOK,
-    timeout: int = EXECUTION_TIMEOUT,
-    retries: int = 1,
-    extra_parameters: dict | None = None,
-    paths: tuple[Path, Path] | None = None,
-    title: str | None = None,
-    key: str | None = None,
-) -> ReportJob:
-    """The job of one period report (or, with ``extra_parameters``, ``paths`` and ``title``,
-    of another notebook going through the same runner, e.g. the plan report)."""
-    period = period if isinstance(period, Period) else Period.parse(str(period))
-    html_path, nb_path = paths or report_paths(period, Path(out_dir), department)
-    return ReportJob(
-        key=key or period.code,
-        period=period.code,
-        notebook=Path(notebook).resolve(),
-        parameters={
-            "period": period.code,
-            "department": department or None,
-            "processed_dir": str(Path(processed_dir).resolve()),
-            **(extra_parameters or {}),
-        },
-        html=Path(html_path),
-        ipynb=Path(nb_path),
-        title=title or report_title(period),
-        timeout=timeout,
-        retries=retries,
-    )
 
 
 # -- the warm kernel ---------------------------------------------------------------------------
@@ -169,7 +105,7 @@ CHDIR_CODE = '__import__("os").chdir({cwd!r})\n'
 # What the report notebooks import, loaded once per kernel as soon as it is up (failures are
 # left to the notebook that needs the module, where they are reported with the cell).
 WARM_UP_CODE = """try:
-    import IPython.display, cchc_lib.charts, cchc_lib.reports, cchc_lib.indicators, cchc_lib.form06
+    import IPython.display, cchc_lib.publish.charts, cchc_lib.reports, cchc_lib.indicators, cchc_lib.form06
 except Exception:
     pass
 """
@@ -180,9 +116,10 @@ class KernelSession:
 
     def __init__(self, kernel_name: str | None = None) -> None:
         self.kernel_name = kernel_name or resolve_kernel()
-        self.km = None
-        self.kc = None
-        self._client = None
+        # jupyter_client's kernel manager and client, and nbclient's client (untyped libraries)
+        self.km: Any = None
+        self.kc: Any = None
+        self._client: Any = None
         self._cleared = False  # a clear was sent after the last report (clear_soon)
         self.reports = 0
 
@@ -279,6 +216,8 @@ def _register_engine() -> None:
                                      session: KernelSession | None = None, **kwargs):
             from papermill.engines import logger
 
+            assert session is not None  # run_job always passes the session it warmed
+
             client = PapermillNotebookClient(
                 nb_man, km=session.km, timeout=execution_timeout, startup_timeout=start_timeout,
                 kernel_name=kernel_name, log=logger, log_output=log_output, stdout_file=stdout_file,
@@ -290,16 +229,8 @@ def _register_engine() -> None:
     _engine_registered = True
 
 
-def _cell_first_line(notebook: Path, exec_count: int | None) -> str:
-    """The first non-comment line of the cell that ran as ``[exec_count]`` in an executed
-    notebook (found by its execution count: papermill inserts cells of its own)."""
-    import nbformat
-
-    try:
-        cells = nbformat.read(notebook, as_version=4).cells
-    except (OSError, ValueError):
-        return "?"
-    source = next((c.source for c in cells if c.get("execution_count") == exec_count), "")
+def _first_line(source: str) -> str:
+    """The first non-comment line of a cell's source (papermill's error carries the source)."""
     lines = [ln.strip() for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
     return (lines[0][:80] if lines else "?").replace("«", "").replace("»", "")
 
@@ -340,7 +271,7 @@ def run_job(job: ReportJob, session: KernelSession) -> ReportResult:
                 os.replace(tmp_nb, failed)
                 raise ReportError(
                     f"Báo cáo {job.period}: lỗi ở ô số {exc.cell_index} của {job.notebook.name} "
-                    f"(lần chạy [{exc.exec_count}], «{_cell_first_line(failed, exc.exec_count)}»): "
+                    f"(lần chạy [{exc.exec_count}], «{_first_line(exc.source or '')}»): "
                     f"{exc.ename}: {exc.evalue}. Sổ tay đã chạy (có vết lỗi): {failed}"
                 ) from None
             except (RuntimeError, TimeoutError, OSError) as exc:
@@ -359,28 +290,6 @@ def run_job(job: ReportJob, session: KernelSession) -> ReportResult:
         tmp_nb.unlink(missing_ok=True)
     return ReportResult(job.key, job.html, job.ipynb, None, time.perf_counter() - started,
                         job.html.stat().st_size)
-
-
-def render_report(
-    period: str | Period,
-    processed_dir: str | Path,
-    out_dir: str | Path,
-    department: str | None = None,
-    *,
-    notebook: str | Path = REPORT_NOTEBOOK,
-    kernel_name: str | None = None,
-    timeout: int = EXECUTION_TIMEOUT,
-    retries: int = 1,
-    extra_parameters: dict | None = None,
-    paths: tuple[Path, Path] | None = None,
-    title: str | None = None,
-) -> ReportResult:
-    """Execute the report notebook for one period in a kernel of its own and publish it.
-    Raises ReportError. ``extra_parameters``, ``paths`` (html, ipynb) and ``title`` let another
-    notebook (the plan report) go through the same runner."""
-    job = report_job(period, processed_dir, out_dir, department, notebook=notebook, timeout=timeout,
-                     retries=retries, extra_parameters=extra_parameters, paths=paths, title=title)
-    return run_one(job, kernel_name)
 
 
 def run_one(job: ReportJob, kernel_name: str | None = None) -> ReportResult:
@@ -406,8 +315,6 @@ def _warm_parent() -> None:
     """While the kernel boots and runs the notebook: import papermill here, and build the HTML
     exporter (template compilation, 0.6 s) on a thread, so the export does not wait for it."""
     import threading
-
-    from cchc_lib.export import warm_exporter
 
     _keep_grammar_out()
     threading.Thread(target=warm_exporter, name="cchc-export-warm-up", daemon=True).start()
@@ -455,6 +362,7 @@ def _run_safely(job: ReportJob, session: KernelSession) -> ReportResult:
 
 
 def _worker_run(job: ReportJob) -> ReportResult:
+    assert _worker_session is not None  # set by _worker_init in every worker process
     return _run_safely(job, _worker_session)
 
 

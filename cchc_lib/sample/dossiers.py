@@ -2,7 +2,7 @@
 and Investment of Tuyên Quang, 2022-2023, shaped like the exports of the provincial one-stop
 system (see the data contract).
 
-``write_sample(out, seed)`` writes ``procedures.csv``, ``dossiers/ho-so-YYYY-MM.{csv,xlsx}`` and
+``write_dossier_sample(out, seed)`` writes ``procedures.csv``, ``dossiers/ho-so-YYYY-MM.{csv,xlsx}`` and
 ``feedback/pakn-YYYY.csv``. The same seed gives byte-identical files: everything is drawn from
 one ``numpy.random.Generator(PCG64(seed))`` in a fixed order, and the XLSX files are re-zipped
 with fixed timestamps. All names, ID numbers, phones and addresses are fake.
@@ -10,18 +10,28 @@ with fixed timestamps. All names, ID numbers, phones and addresses are fake.
 
 from __future__ import annotations
 
-import codecs
-import io
-import re
 import unicodedata
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cchc_lib import sample_real
+import cchc_lib.sample.real as sample_real
+from cchc_lib.sample.department import (
+    _DEFAULT_FORMAT,
+    _LAW,
+    CHANNEL_TEXT,
+    DEPARTMENTS,
+    EXPORT_FORMATS,
+    F_DN,
+    F_HTX,
+    FEEDBACK_HEADERS,
+    LEVEL_TEXT,
+    PROCEDURE_HEADERS,
+    PROCEDURES,
+    STATUS_TEXT,
+)
+from cchc_lib.sample.writing import _fmt_dt, to_export_text, write_csv, write_xlsx
 from cchc_lib.workdays import add_working_days, vietnam_holidays
 
 YEARS = (2022, 2023)
@@ -30,164 +40,12 @@ TET = {2022: pd.Timestamp("2022-02-01"), 2023: pd.Timestamp("2023-01-22")}
 
 # -- the department --------------------------------------------------------------------------
 
-D_DKKD = "Phòng Đăng ký kinh doanh"
-D_KTDN = "Phòng Kinh tế đối ngoại"
-D_DTTD = "Phòng Đấu thầu, thẩm định và giám sát đầu tư"
-D_DNTN = "Phòng Doanh nghiệp, kinh tế tập thể và tư nhân"
-D_KTN = "Phòng Kinh tế ngành"
-DEPARTMENTS = (D_DKKD, D_KTDN, D_DTTD, D_DNTN, D_KTN)
 
-F_DN = "Thành lập và hoạt động của doanh nghiệp"
-F_DT = "Đầu tư tại Việt Nam"
-F_HTX = "Thành lập và hoạt động của hợp tác xã"
-F_DTH = "Đấu thầu"
-F_SME = "Hỗ trợ doanh nghiệp nhỏ và vừa"
-
-# Legal bases: (effective date, date of the ministry's announcing decision).
-_LAW = {
-    "dn": ("04/01/2021", "22/12/2020"),  # Luật Doanh nghiệp 2020, Nghị định 01/2021/NĐ-CP
-    "dt": ("26/03/2021", "10/03/2021"),  # Luật Đầu tư 2020, Nghị định 31/2021/NĐ-CP
-    "htx": ("15/04/2019", "28/03/2019"),  # Thông tư 07/2019/TT-BKHĐT
-    "dth": ("15/04/2020", "01/04/2020"),  # Nghị định 25/2020/NĐ-CP
-    "sme": ("15/10/2021", "30/09/2021"),  # Nghị định 80/2021/NĐ-CP
-}
-
-
-@dataclass(frozen=True)
-class Proc:
-    code: str
-    name: str
-    field: str
-    department: str
-    days: int  # statutory working days
-    fee: bool
-    weight: float  # share of the dossier volume
-    level: tuple[str, str]  # service level 2022, 2023: F full, P partial, N none
-    eligible: bool  # eligible to be provided fully online
-    law: str
-
-
-# fmt: off
-PROCEDURES: tuple[Proc, ...] = (
-    Proc("1.001612", "Đăng ký thành lập doanh nghiệp tư nhân", F_DN, D_DKKD, 3, True, 40, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002034", "Đăng ký thành lập công ty trách nhiệm hữu hạn một thành viên", F_DN, D_DKKD, 3, True, 110, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002035", "Đăng ký thành lập công ty trách nhiệm hữu hạn hai thành viên trở lên", F_DN, D_DKKD, 3, True, 45, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002036", "Đăng ký thành lập công ty cổ phần", F_DN, D_DKKD, 3, True, 25, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002037", "Đăng ký thành lập công ty hợp danh", F_DN, D_DKKD, 3, True, 1, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("1.001583", "Đăng ký thay đổi nội dung đăng ký doanh nghiệp", F_DN, D_DKKD, 3, True, 190, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("1.001594", "Thông báo thay đổi nội dung đăng ký doanh nghiệp", F_DN, D_DKKD, 3, False, 80, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002040", "Đăng ký hoạt động chi nhánh, văn phòng đại diện, địa điểm kinh doanh", F_DN, D_DKKD, 3, True, 55, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("1.001601", "Thông báo tạm ngừng kinh doanh, tiếp tục kinh doanh trước thời hạn đã thông báo", F_DN, D_DKKD, 3, False, 60, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002041", "Giải thể doanh nghiệp", F_DN, D_DKKD, 5, False, 30, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002042", "Chấm dứt hoạt động chi nhánh, văn phòng đại diện, địa điểm kinh doanh", F_DN, D_DKKD, 3, False, 20, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("1.001620", "Cấp lại Giấy chứng nhận đăng ký doanh nghiệp", F_DN, D_DKKD, 3, True, 8, ("P", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002045", "Hiệu đính thông tin trong Giấy chứng nhận đăng ký doanh nghiệp", F_DN, D_DKKD, 3, False, 6, ("P", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002046", "Chuyển đổi công ty trách nhiệm hữu hạn một thành viên thành công ty cổ phần", F_DN, D_DKKD, 3, True, 4, ("P", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002047", "Chuyển đổi doanh nghiệp tư nhân thành công ty trách nhiệm hữu hạn", F_DN, D_DKKD, 3, True, 3, ("P", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002048", "Đăng ký doanh nghiệp đối với các công ty được thành lập trên cơ sở chia, tách, hợp nhất doanh nghiệp", F_DN, D_DKKD, 3, True, 1, ("P", "P"), True, "dn"),  # noqa: E501
-    Proc("1.001630", "Cập nhật bổ sung thông tin trong hồ sơ đăng ký doanh nghiệp", F_DN, D_DKKD, 3, False, 12, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002050", "Thông báo thay đổi thông tin của cổ đông là nhà đầu tư nước ngoài trong công ty cổ phần chưa niêm yết", F_DN, D_DKKD, 3, False, 2, ("P", "F"), True, "dn"),  # noqa: E501
-    Proc("2.002051", "Đề nghị cung cấp thông tin về nội dung đăng ký doanh nghiệp", F_DN, D_DKKD, 3, True, 10, ("F", "F"), True, "dn"),  # noqa: E501
-    Proc("1.009645", "Cấp Giấy chứng nhận đăng ký đầu tư đối với dự án không thuộc diện chấp thuận chủ trương đầu tư", F_DT, D_KTDN, 15, False, 6, ("P", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009644", "Cấp Giấy chứng nhận đăng ký đầu tư đối với dự án thuộc diện chấp thuận chủ trương đầu tư của Ủy ban nhân dân cấp tỉnh", F_DT, D_KTDN, 5, False, 5, ("P", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009642", "Chấp thuận chủ trương đầu tư của Ủy ban nhân dân cấp tỉnh", F_DT, D_KTN, 35, False, 14, ("P", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009650", "Điều chỉnh Giấy chứng nhận đăng ký đầu tư", F_DT, D_KTDN, 10, False, 10, ("P", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009648", "Điều chỉnh dự án đầu tư trong trường hợp dự án đã được chấp thuận chủ trương đầu tư", F_DT, D_KTN, 25, False, 12, ("P", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009655", "Cấp lại Giấy chứng nhận đăng ký đầu tư", F_DT, D_KTDN, 5, False, 2, ("P", "F"), True, "dt"),  # noqa: E501
-    Proc("1.009656", "Hiệu đính thông tin trên Giấy chứng nhận đăng ký đầu tư", F_DT, D_KTDN, 3, False, 2, ("P", "F"), True, "dt"),  # noqa: E501
-    Proc("1.009652", "Chuyển nhượng dự án đầu tư", F_DT, D_KTN, 25, False, 3, ("N", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009660", "Gia hạn thời hạn hoạt động của dự án đầu tư", F_DT, D_KTN, 25, False, 2, ("N", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009661", "Ngừng hoạt động của dự án đầu tư", F_DT, D_KTN, 15, False, 2, ("P", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009662", "Chấm dứt hoạt động của dự án đầu tư", F_DT, D_KTN, 15, False, 3, ("P", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009663", "Thành lập văn phòng điều hành của nhà đầu tư nước ngoài trong hợp đồng BCC", F_DT, D_KTDN, 15, False, 1, ("P", "P"), False, "dt"),  # noqa: E501
-    Proc("1.009664", "Góp vốn, mua cổ phần, mua phần vốn góp của nhà đầu tư nước ngoài", F_DT, D_KTDN, 15, False, 3, ("P", "F"), True, "dt"),  # noqa: E501
-    Proc("1.009665", "Cung cấp thông tin về dự án đầu tư", F_DT, D_KTDN, 5, False, 1, ("P", "F"), True, "dt"),  # noqa: E501
-    Proc("1.005280", "Đăng ký thành lập hợp tác xã", F_HTX, D_DKKD, 3, True, 10, ("F", "F"), True, "htx"),  # noqa: E501
-    Proc("1.005281", "Đăng ký thay đổi tên, địa chỉ trụ sở chính, ngành, nghề sản xuất, kinh doanh, vốn điều lệ, người đại diện theo pháp luật của hợp tác xã", F_HTX, D_DKKD, 3, True, 12, ("F", "F"), True, "htx"),  # noqa: E501
-    Proc("1.005282", "Đăng ký thành lập chi nhánh, văn phòng đại diện, địa điểm kinh doanh của hợp tác xã", F_HTX, D_DKKD, 3, True, 3, ("P", "F"), True, "htx"),  # noqa: E501
-    Proc("1.005283", "Giải thể tự nguyện hợp tác xã", F_HTX, D_DNTN, 5, False, 4, ("P", "F"), True, "htx"),  # noqa: E501
-    Proc("1.005284", "Cấp lại giấy chứng nhận đăng ký hợp tác xã", F_HTX, D_DKKD, 3, True, 2, ("P", "F"), True, "htx"),  # noqa: E501
-    Proc("1.005285", "Tạm ngừng hoạt động của hợp tác xã, chi nhánh, văn phòng đại diện, địa điểm kinh doanh của hợp tác xã", F_HTX, D_DKKD, 3, False, 2, ("P", "F"), True, "htx"),  # noqa: E501
-    Proc("1.005286", "Đăng ký thành lập liên hiệp hợp tác xã", F_HTX, D_DNTN, 5, True, 1, ("N", "P"), True, "htx"),  # noqa: E501
-    Proc("1.005287", "Thông báo thay đổi nội dung đăng ký hợp tác xã", F_HTX, D_DKKD, 3, False, 3, ("P", "F"), True, "htx"),  # noqa: E501
-    Proc("2.002199", "Thẩm định kế hoạch lựa chọn nhà thầu", F_DTH, D_DTTD, 20, False, 12, ("N", "P"), False, "dth"),  # noqa: E501
-    Proc("2.002200", "Thẩm định kết quả lựa chọn nhà thầu", F_DTH, D_DTTD, 20, False, 8, ("N", "P"), False, "dth"),  # noqa: E501
-    Proc("1.008412", "Thẩm định hồ sơ mời thầu lựa chọn nhà đầu tư thực hiện dự án đầu tư có sử dụng đất", F_DTH, D_DTTD, 20, False, 2, ("N", "N"), False, "dth"),  # noqa: E501
-    Proc("1.008413", "Thẩm định kết quả lựa chọn nhà đầu tư thực hiện dự án đầu tư có sử dụng đất", F_DTH, D_DTTD, 20, False, 2, ("N", "N"), False, "dth"),  # noqa: E501
-    Proc("1.008414", "Thẩm định danh mục dự án đầu tư có sử dụng đất cần lựa chọn nhà đầu tư", F_DTH, D_DTTD, 30, False, 2, ("N", "P"), False, "dth"),  # noqa: E501
-    Proc("2.001966", "Hỗ trợ tư vấn, hướng dẫn hồ sơ, thủ tục thành lập doanh nghiệp cho hộ kinh doanh chuyển đổi thành doanh nghiệp", F_SME, D_DNTN, 10, False, 4, ("N", "P"), True, "sme"),  # noqa: E501
-    Proc("2.001967", "Hỗ trợ sử dụng dịch vụ tư vấn cho doanh nghiệp nhỏ và vừa", F_SME, D_DNTN, 10, False, 3, ("N", "P"), False, "sme"),  # noqa: E501
-    Proc("2.001968", "Hỗ trợ đào tạo nâng cao năng lực quản trị doanh nghiệp nhỏ và vừa", F_SME, D_DNTN, 10, False, 3, ("P", "P"), False, "sme"),  # noqa: E501
-    Proc("2.001969", "Hỗ trợ doanh nghiệp nhỏ và vừa khởi nghiệp sáng tạo", F_SME, D_DNTN, 10, False, 2, ("P", "P"), False, "sme"),  # noqa: E501
-    Proc("2.001970", "Hỗ trợ doanh nghiệp nhỏ và vừa tham gia cụm liên kết ngành, chuỗi giá trị", F_SME, D_DNTN, 10, False, 1, ("N", "P"), False, "sme"),  # noqa: E501
-)
 # fmt: on
 
-LEVEL_TEXT = {"F": "Toàn trình", "P": "Một phần", "N": "Mức độ 2"}
-LEGACY_LEVEL_TEXT = {"F": "Mức độ 4", "P": "Mức độ 3", "N": "Mức độ 2"}
 
 # -- export layout ---------------------------------------------------------------------------
 
-# Headers: the first spelling of each column in cchc_lib/mapping.yaml (the data contract's).
-DOSSIER_HEADERS = (
-    "STT", "Mã hồ sơ", "Mã TTHC", "Tên TTHC", "Lĩnh vực", "Phòng xử lý", "Kênh nộp", "Mức độ DVC",
-    "Ngày tiếp nhận", "Ngày hẹn trả", "Ngày có kết quả", "Ngày trả kết quả", "Trạng thái",
-    "Có phí, lệ phí", "Thanh toán trực tuyến", "Số hóa hồ sơ", "Kết quả điện tử", "Đồng bộ DVCQG",
-    "Phiếu xin lỗi", "Đánh giá", "Ngày đánh giá", "Thời gian chờ (phút)",
-    "Tái sử dụng dữ liệu số hóa", "Kết nối dữ liệu dân cư", "Lấy từ kho DVCQG",
-    "Chủ hồ sơ", "Số CCCD/CMND", "Số điện thoại", "Email", "Địa chỉ",
-)
-YES_NO_HEADERS = (
-    "Có phí, lệ phí", "Thanh toán trực tuyến", "Số hóa hồ sơ", "Kết quả điện tử", "Đồng bộ DVCQG",
-    "Phiếu xin lỗi", "Tái sử dụng dữ liệu số hóa", "Kết nối dữ liệu dân cư", "Lấy từ kho DVCQG",
-)
-PROCEDURE_HEADERS = (
-    "STT", "Mã TTHC", "Tên TTHC", "Lĩnh vực", "Cơ quan thực hiện", "Mức độ DVC",
-    "Đủ điều kiện toàn trình", "Tích hợp DVCQG", "Công khai niêm yết", "Công khai điện tử",
-    "Thanh toán trực tuyến", "Có phí", "Thời hạn giải quyết (ngày làm việc)",
-    "Số trường tờ khai trước", "Số trường tờ khai sau", "Năm", "Ngày hiệu lực văn bản",
-    "Ngày quyết định công bố", "Ngày công khai", "Đủ bộ phận tạo thành", "Kết nối dữ liệu dân cư",
-)
-FEEDBACK_HEADERS = (
-    "STT", "Mã PAKN", "Ngày tiếp nhận", "Hạn xử lý", "Ngày xử lý xong", "Đối tượng", "Đánh giá",
-    "Mã hồ sơ", "Người gửi", "Số điện thoại",
-)
-
-STATUS_TEXT = {
-    "not_received": "Mới đăng ký", "received": "Đã tiếp nhận", "processing": "Đang xử lý",
-    "awaiting_supplement": "Chờ bổ sung", "awaiting_payment": "Yêu cầu thực hiện nghĩa vụ tài chính",
-    "suspended": "Dừng xử lý", "resolved": "Đã có kết quả", "returned": "Đã trả kết quả",
-    "refused": "Từ chối giải quyết", "withdrawn": "Công dân rút hồ sơ",
-}
-CHANNEL_TEXT = {"online": "Trực tuyến", "in_person": "Trực tiếp", "postal": "Bưu chính công ích"}
-RATING_TEXT = {"very_satisfied": "Rất hài lòng", "satisfied": "Hài lòng", "unsatisfied": "Không hài lòng"}
-
-# How each monthly export is written (the formats a real department receives over two years).
-#   kind: csv | xlsx | html (a real system's "Xuất Excel", sample_real.py);
-#   encoding: utf-8 | utf-8-sig | utf-16 | cp1258; yn: yes/no style;
-#   nfd: share of rows whose text is in decomposed Unicode; legacy: legacy service levels.
-_DEFAULT_FORMAT = {"kind": "csv", "encoding": "utf-8", "yn": "cokhong", "nfd": 0.0, "legacy": False}
-EXPORT_FORMATS: dict[str, dict] = {
-    "2022-01": {"legacy": True, "yn": "x"},
-    "2022-02": {"legacy": True, "yn": "x"},
-    "2022-03": {"legacy": True, "encoding": "utf-8-sig"},
-    "2022-04": {"legacy": True, "yn": "10"},
-    "2022-05": {"legacy": True, "yn": "mixed"},
-    "2022-06": {"kind": "xlsx", "legacy": True},
-    "2022-09": {"encoding": "utf-16", "yn": "10"},
-    "2022-11": {"nfd": 0.35, "yn": "mixed"},
-    "2022-12": {"kind": "xlsx", "yn": "x"},
-    "2023-02": {"yn": "mixed"},
-    "2023-03": {"kind": "xlsx"},
-    "2023-05": {"encoding": "cp1258"},
-    "2023-06": {"kind": "html"},
-    "2023-07": {"yn": "x"},
-    "2023-09": {"kind": "xlsx", "yn": "10"},
-    "2023-10": {"encoding": "utf-8-sig", "yn": "mixed"},
-}
-
-_FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
-_FIXED_DOC_TIME = pd.Timestamp("2024-01-01 00:00:00").to_pydatetime()
 
 # -- fake people -----------------------------------------------------------------------------
 
@@ -320,11 +178,6 @@ def make_catalogue(rng: np.random.Generator) -> pd.DataFrame:
 _MONTHS = pd.period_range("2022-01", "2023-12", freq="M")
 # Monthly volume factors: the year-end rush, a slow summer, the Tết dip handled by day below.
 _MONTH_FACTOR = np.array([1.05, 0.95, 1.10, 1.0, 1.0, 1.05, 0.9, 0.95, 1.0, 1.05, 1.05, 1.15])
-
-
-def _level_codes(year_idx: np.ndarray) -> np.ndarray:
-    table = np.array([[p.level[0] for p in PROCEDURES], [p.level[1] for p in PROCEDURES]])
-    return table[year_idx]
 
 
 def _office_minutes(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -538,153 +391,6 @@ def export_state(dossiers: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-# -- writing ---------------------------------------------------------------------------------
-
-
-def _fmt_dt(s: pd.Series, date_only: pd.Series | None = None) -> pd.Series:
-    text = s.dt.strftime("%d/%m/%Y %H:%M").fillna("")
-    if date_only is not None:
-        text = text.where(~date_only, s.dt.strftime("%d/%m/%Y").fillna(""))
-    return text.astype(object)
-
-
-def _fmt_yes_no(values: pd.Series, style: str, column: int) -> pd.Series:
-    if style == "mixed":
-        style = ("cokhong", "x", "10")[column % 3]
-    yes, no = {"cokhong": ("Có", "Không"), "x": ("x", ""), "10": ("1", "0")}[style]
-    return pd.Series(np.where(values.to_numpy(dtype=bool), yes, no), index=values.index, dtype=object)
-
-
-def to_export_text(frame: pd.DataFrame, fmt: dict) -> pd.DataFrame:
-    """The export's cells as text, Vietnamese headers in the contract's order."""
-    procs = [PROCEDURES[i] for i in frame["proc"]]
-    level_map = LEGACY_LEVEL_TEXT if fmt["legacy"] else LEVEL_TEXT
-    levels = _level_codes(frame["year_idx"].to_numpy())[np.arange(len(frame)), frame["proc"].to_numpy()]
-    out = pd.DataFrame(index=frame.index)
-    out["STT"] = [str(i) for i in range(1, len(frame) + 1)]
-    out["Mã hồ sơ"] = frame["dossier_id"].astype(object)
-    out["Mã TTHC"] = [p.code for p in procs]
-    out["Tên TTHC"] = [p.name for p in procs]
-    out["Lĩnh vực"] = [p.field for p in procs]
-    out["Phòng xử lý"] = [p.department for p in procs]
-    out["Kênh nộp"] = frame["channel"].map(CHANNEL_TEXT).astype(object)
-    out["Mức độ DVC"] = [level_map[c] for c in levels]
-    out["Ngày tiếp nhận"] = _fmt_dt(frame["received_at"])
-    out["Ngày hẹn trả"] = _fmt_dt(frame["due_at"], frame["due_date_only"])
-    out["Ngày có kết quả"] = _fmt_dt(frame["completed_at"])
-    out["Ngày trả kết quả"] = _fmt_dt(frame["returned_at"])
-    out["Trạng thái"] = frame["status"].map(STATUS_TEXT).astype(object)
-    for j, (header, col) in enumerate((
-        ("Có phí, lệ phí", "fee_required"), ("Thanh toán trực tuyến", "paid_online"),
-        ("Số hóa hồ sơ", "digitized"), ("Kết quả điện tử", "electronic_result"),
-        ("Đồng bộ DVCQG", "synced_national"), ("Phiếu xin lỗi", "apology_issued"),
-    )):
-        out[header] = _fmt_yes_no(frame[col], fmt["yn"], j)
-    out["Đánh giá"] = frame["rating"].map(lambda r: RATING_TEXT.get(r, "")).astype(object)
-    out["Ngày đánh giá"] = _fmt_dt(frame["rated_at"])
-    out["Thời gian chờ (phút)"] = frame["wait_minutes"].map(
-        lambda w: "" if pd.isna(w) else str(int(w))).astype(object)
-    for j, (header, col) in enumerate((
-        ("Tái sử dụng dữ liệu số hóa", "reused_digitized_data"),
-        ("Kết nối dữ liệu dân cư", "citizen_data_connected"),
-        ("Lấy từ kho DVCQG", "from_national_storage"),
-    )):
-        out[header] = _fmt_yes_no(frame[col], fmt["yn"], j + 1)
-    for header in ("Chủ hồ sơ", "Số CCCD/CMND", "Số điện thoại", "Email", "Địa chỉ"):
-        out[header] = frame[header].astype(object)
-    return out[list(DOSSIER_HEADERS)]
-
-
-def _cp1258_text(text: str) -> str:
-    """Vietnamese in the form Windows-1258 can hold: base letters with their vowel marks
-    precomposed (ă, â, ê, ô, ơ, ư), tone marks as separate combining characters."""
-    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-    out = []
-    for ch in text:
-        d = unicodedata.normalize("NFD", ch)
-        base = unicodedata.normalize("NFC", "".join(c for c in d if c not in tones))
-        out.append(base + "".join(c for c in d if c in tones))
-    return "".join(out)
-
-
-def _csv_bytes(table: pd.DataFrame, sep: str = ",", lineterminator: str = "\n") -> str:
-    return table.to_csv(index=False, sep=sep, lineterminator=lineterminator)
-
-
-def write_csv(table: pd.DataFrame, path: Path, encoding: str) -> None:
-    """A CSV export in one of the encodings the one-stop system and Excel produce."""
-    if encoding == "utf-16":
-        # Excel "Unicode text": UTF-16 little-endian with BOM, tab-separated, CRLF.
-        data = codecs.BOM_UTF16_LE + _csv_bytes(table, "\t", "\r\n").encode("utf-16-le")
-    elif encoding == "cp1258":
-        text = _csv_bytes(table, ",", "\r\n")
-        data = _cp1258_text(text).encode("cp1258")
-    elif encoding == "utf-8-sig":
-        data = codecs.BOM_UTF8 + _csv_bytes(table, ",", "\r\n").encode("utf-8")
-    else:
-        data = _csv_bytes(table).encode("utf-8")
-    path.write_bytes(data)
-
-
-def _deterministic_zip(raw: bytes) -> bytes:
-    """Re-zip an XLSX with fixed entry timestamps and a fixed document modified time."""
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in src.namelist():
-            data = src.read(name)
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>2024-01-01T00:00:00Z\g<2>", data)
-            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            dst.writestr(info, data)
-    return buf.getvalue()
-
-
-def write_xlsx(table: pd.DataFrame, frame: pd.DataFrame, path: Path, month: pd.Period) -> None:
-    """An Excel export with title rows above the header and real datetime cells for some
-    date columns (the due date stays text: a date-only due must stay visibly date-only)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.properties.creator = "Hệ thống thông tin giải quyết TTHC tỉnh Tuyên Quang"
-    wb.properties.created = _FIXED_DOC_TIME
-    wb.properties.modified = _FIXED_DOC_TIME
-    ws = wb.active
-    ws.title = "Danh sách hồ sơ"
-    ws.append(["BÁO CÁO DANH SÁCH HỒ SƠ THỦ TỤC HÀNH CHÍNH"])
-    ws.append(["Đơn vị: Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"])
-    ws.append([f"Kỳ: Tháng {month.month}/{month.year}"])
-    ws.append([])
-    ws.append(list(table.columns))
-    datetime_cols = {"Ngày tiếp nhận": "received_at", "Ngày có kết quả": "completed_at",
-                     "Ngày trả kết quả": "returned_at", "Ngày đánh giá": "rated_at"}
-    cells = {c: table[c].tolist() for c in table.columns}
-    # Real datetime cells from the canonical values, except rows whose text was tampered with.
-    for header, col in datetime_cols.items():
-        original = _fmt_dt(frame[col]).tolist()
-        values = frame[col].tolist()
-        cells[header] = [
-            (v.to_pydatetime() if (isinstance(v, pd.Timestamp) and text == orig) else text)
-            for v, text, orig in zip(values, cells[header], original, strict=True)
-        ]
-    cells["STT"] = [int(x) for x in cells["STT"]]
-    cells["Thời gian chờ (phút)"] = [
-        int(x) if re.fullmatch(r"-?\d+", x or "") else x for x in cells["Thời gian chờ (phút)"]]
-    columns = list(table.columns)
-    for i in range(len(table)):
-        ws.append([cells[c][i] if cells[c][i] != "" else None for c in columns])
-    date_idx = [columns.index(h) + 1 for h in datetime_cols]
-    for row in ws.iter_rows(min_row=6, max_row=ws.max_row):
-        for idx in date_idx:
-            row[idx - 1].number_format = "dd/mm/yyyy hh:mm"
-    buf = io.BytesIO()
-    wb.save(buf)
-    path.write_bytes(_deterministic_zip(buf.getvalue()))
-
-
 # -- the planted bad rows --------------------------------------------------------------------
 
 # (month, rule); each hits one reject rule of the data contract.
@@ -794,8 +500,9 @@ def _nfd_rows(rng: np.random.Generator, text: pd.DataFrame, share: float) -> Non
     text.columns = [unicodedata.normalize("NFD", c) for c in text.columns]
 
 
-def write_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
-    """Write the sample data set under ``out`` (data/raw layout); return the files written."""
+def write_dossier_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
+    """Write the catalogue, the monthly dossier exports and the feedback under ``out`` (data/raw
+    layout); return the files written."""
     out = Path(out)
     rng = np.random.Generator(np.random.PCG64(seed))
     catalogue = make_catalogue(rng)
@@ -844,7 +551,4 @@ def write_sample(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
         path = out / "feedback" / f"pakn-{year}.csv"
         write_csv(make_feedback(rng, dossiers, year), path, "utf-8")
         written.append(path)
-    from cchc_lib.sample_plan import write_plan_sample  # documents, work files, staff, plan tasks
-
-    written.extend(write_plan_sample(out, seed))
     return written
