@@ -243,8 +243,8 @@ class Explorer:
             compared, view.table_columns("comparison", sel.by),
             f"{sel.label(sel.focus())} so với {sel.label(sel.other())}")
         first, last = sel.span()
-        self.span.value = (f"<span style='color:#555'>số liệu từ {fmt_date(first)} đến {fmt_date(last)}"
-                           "</span>")
+        self.span.value = render("explorer_note.html.j2",
+                                 text=f"số liệu từ {fmt_date(first)} đến {fmt_date(last)}")
         dossiers = view.prepare_table(
             ex.dossier_timeliness(self.engine.data_for(sel.conventions), sel), "dossiers")
         self.frames = {"main": main, "comparison": compared, "procedures": procedures, "dossiers": dossiers}

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,15 @@ class MissingDataError(Exception):
     """The processed data needed for a computation is not there."""
 
 
+class MeasureSource(Protocol):
+    """What answers ``dossier_measures`` instead of the dossiers (measure_grid.MeasureGrid)."""
+
+    def serves(self, conventions: Conventions, window: str) -> bool: ...
+
+    def measures(self, periods: Sequence[Period], by: str = "overall",
+                 department: str | None = None) -> pd.DataFrame: ...
+
+
 @dataclass
 class ProcessedData:
     dossiers: pd.DataFrame  # every processed dossier, never-received registrations included
@@ -85,7 +95,7 @@ class ProcessedData:
     _counted: tuple | None = field(default=None, repr=False, compare=False)
     # Optional prebuilt month grid of the dossier measures (measure_grid.with_grid): when set,
     # dossier_measures reads it instead of the dossiers (same numbers, for interactive use).
-    grid: object | None = field(default=None, repr=False, compare=False)
+    grid: MeasureSource | None = field(default=None, repr=False, compare=False)
 
     def counted(self) -> pd.DataFrame:
         """The dossiers that enter numbers under ``self.conventions`` (see
