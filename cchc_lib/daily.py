@@ -41,9 +41,13 @@ KINDS = 5  # t classes per w
 # "in" (a dossier enters the backlog the day it is received).
 RECEIVED = ("received", "online", "channel_known", "fee", "fee_enabled_calendar",
             "fee_enabled_nd09", "fee_enabled_paid_calendar", "fee_enabled_paid_nd09", "synced",
-            "digitized", "wait_sum", "wait_count")
+            "digitized", "wait_sum", "wait_count",
+            # for the national index (index766): its own inputs
+            "fee_paid", "reused_digitized", "citizen_connected", "online_from_storage")
 COMPLETED = ("resolved", "resolved_apology", "online_resolved", "resolved_channel_known",
-             "electronic_result", "processing_days_sum")
+             "electronic_result", "processing_days_sum",
+             # index766: resolved neither rated unsatisfied nor the subject of a PAKN
+             "resolved_content")
 RATED = ("rated", "satisfied")
 STOCK = ("out", "due_in", "due_in_apology", "due_out", "due_out_apology")
 MEASURES = (*RECEIVED, *COMPLETED, *RATED, *STOCK)
@@ -91,8 +95,10 @@ def month_of_days(days: np.ndarray, window: str) -> np.ndarray:
     return np.where(valid, months, 0)
 
 
-def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.DataFrame:
-    """The day-level aggregate of processed ``dossiers`` (see the module docstring)."""
+def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
+                feedback: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The day-level aggregate of processed ``dossiers`` (see the module docstring); ``feedback``
+    (PAKN) says which dossiers were complained about."""
     status = dossiers["status"].astype("string")
     d = dossiers[~(status == NOT_RECEIVED).to_numpy(dtype=bool, na_value=False)]
     status = d["status"].astype("string")
@@ -142,6 +148,10 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.DataFram
     channel_known = d["channel"].notna().to_numpy(dtype=bool)
     apology = _flag(d, "apology_issued")
     satisfied = d["rating"].isin(["very_satisfied", "satisfied"]).to_numpy(dtype=bool)
+    unsatisfied = (d["rating"] == "unsatisfied").to_numpy(dtype=bool, na_value=False)
+    complained = np.zeros(n, dtype=bool)
+    if feedback is not None and "dossier_id" in feedback.columns:
+        complained = d["dossier_id"].isin(feedback["dossier_id"].dropna()).to_numpy(dtype=bool)
     ones = np.ones(n, dtype=bool)
 
     cell_frame = d[list(CELL_COLUMNS)].reset_index(drop=True)
@@ -156,11 +166,15 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.DataFram
             "fee_enabled_calendar": enabled_cal, "fee_enabled_nd09": enabled_nd09,
             "fee_enabled_paid_calendar": enabled_cal & paid, "fee_enabled_paid_nd09": enabled_nd09 & paid,
             "synced": _flag(d, "synced_national"), "digitized": _flag(d, "digitized"),
-            "wait_sum": np.where(has_wait, wait, 0.0), "wait_count": has_wait}),
+            "wait_sum": np.where(has_wait, wait, 0.0), "wait_count": has_wait,
+            "fee_paid": fee & paid, "reused_digitized": _flag(d, "reused_digitized_data"),
+            "citizen_connected": _flag(d, "citizen_data_connected"),
+            "online_from_storage": online & _flag(d, "from_national_storage")}),
         (cd, done, w * KINDS + t, {
             "resolved": ones, "resolved_apology": apology, "online_resolved": online,
             "resolved_channel_known": channel_known,
-            "electronic_result": _flag(d, "electronic_result"), "processing_days_sum": processing}),
+            "electronic_result": _flag(d, "electronic_result"), "processing_days_sum": processing,
+            "resolved_content": ~unsatisfied & ~complained}),
         (rated_day, rated_ok, w * KINDS, {"rated": ones, "satisfied": satisfied}),
         (np.maximum(rd, cd), done, w * KINDS, {"out": ones}),
         (np.maximum(rd, dd), may_be_overdue, w * KINDS, {"due_in": ones, "due_in_apology": apology}),
@@ -187,31 +201,36 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.DataFram
     return out
 
 
-def month_events(daily: pd.DataFrame, conventions, window: str) -> tuple[pd.DataFrame, dict]:
-    """The aggregate's rows counted under ``conventions`` (withdrawn rows out under
-    ``excluded``) and, for those rows, the engine's event dict (see
-    ``indicators._dossier_events``): per time base, (month number under ``window``, valid
-    mask, {measure: weights}); each row stands for the dossiers it sums."""
+def counted_rows(daily: pd.DataFrame, conventions) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(rows that count under ``conventions``, the timeliness class each gives its resolved
+    dossiers: 1 early, 2 on the day, 3 late, and whether its backlog-overdue measures count)."""
     kind = daily["kind"].to_numpy(dtype=np.int64)
     w, t = kind // KINDS, kind % KINDS
     keep = (w == 0) if conventions.withdrawn == "excluded" else np.ones(len(daily), dtype=bool)
     rows = daily[keep] if not keep.all() else daily
     w, t = w[keep], t[keep]
+    effective = np.where(t == 4, 3 if conventions.timeliness == "instant" else 2, t)
+    on_time_withdrawn = (w == 2) if conventions.withdrawn == "on_time" else np.zeros(len(rows), bool)
+    effective = np.where(on_time_withdrawn, 2, effective)
+    # Withdrawn and resolved under on_time: due at the end of its completion day, so it enters
+    # and leaves the overdue backlog on the same day: it is never overdue.
+    return rows, effective, ~on_time_withdrawn
+
+
+def month_events(daily: pd.DataFrame, conventions, window: str) -> tuple[pd.DataFrame, dict]:
+    """The aggregate's rows counted under ``conventions`` (withdrawn rows out under
+    ``excluded``) and, for those rows, the engine's event dict (see
+    ``indicators._dossier_events``): per time base, (month number under ``window``, valid
+    mask, {measure: weights}); each row stands for the dossiers it sums."""
+    rows, effective, due_weight = counted_rows(daily, conventions)
     months = month_of_days(rows["day"].to_numpy(dtype=np.int64), window)
 
     def col(name: str) -> np.ndarray:
         return rows[name].to_numpy()
 
-    # The timeliness class each convention gives a resolved dossier.
-    effective = np.where(t == 4, 3 if conventions.timeliness == "instant" else 2, t)
-    on_time_withdrawn = (w == 2) if conventions.withdrawn == "on_time" else np.zeros(len(rows), bool)
-    effective = np.where(on_time_withdrawn, 2, effective)
     resolved = col("resolved")
     late = effective == 3
     valid = np.ones(len(rows), dtype=bool)
-    # Withdrawn and resolved under on_time: due at the end of its completion day, so it enters
-    # and leaves the overdue backlog on the same day: it is never overdue.
-    due_weight = ~on_time_withdrawn
     suffix = "nd09" if window == "nd09" else "calendar"
     events = {
         "received": (months, valid, {

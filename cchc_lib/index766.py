@@ -693,24 +693,13 @@ def _made_public_on_time(procedures: pd.DataFrame) -> np.ndarray:
     return (known & (public <= limit)).to_numpy(dtype=bool)
 
 
-def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
-    """Long-form counts ``unit, metric, numerator, denominator`` for one period, from processed
-    dossiers, the procedure catalogue and PAKN (``data`` is ``cchc_lib.indicators.ProcessedData``).
-
-    ``by="overall"``: one unit, "Toàn Sở"; ``by="department"``: one unit per department with any
-    dossier received, resolved or pending in the period. Not-available metrics have NaN
-    numerator and denominator. Definitions in the module docstring.
-    """
-    if by not in ("overall", "department"):
-        raise ValueError(f"by must be 'overall' or 'department', not {by!r}")
-    conventions = getattr(data, "conventions", None)
-    d = data.counted() if hasattr(data, "counted") else data.dossiers
-    if conventions is not None:
-        period = period.with_window(conventions.window)
+def _dossier_counts(d: pd.DataFrame, feedback, period, by: str, end, frames: list) -> tuple:
+    """The dossier metrics of counts_from_data from the counted dossiers ``d``, appended to
+    ``frames``; returns (units, {"received"|"online": (unit, procedure) pairs with a dossier
+    received / received online in the period}, every (procedure, department) pair)."""
     received = _times(d, "received_at")
     completed = _times(d, "completed_at")
     due = _times(d, "due_at")
-    end = np.datetime64(period.end, "ns")
 
     rec = _in_period(received, period)
     done = _in_period(completed, period)
@@ -730,7 +719,6 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
         units = sorted(d.loc[active, "department"].dropna().astype(str).unique())
         dossier_codes = _unit_codes(d["department"], units)
     n_units = len(units)
-    frames: list[pd.DataFrame] = []
 
     def add(codes, metric, den, num, available=True):
         frames.append(_tally(codes, n_units, metric, np.asarray(den, dtype=bool),
@@ -742,7 +730,6 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
     fee = _flag(d, "fee_required")
     add(dc, "PAYMENT_DOSSIER", rec & fee, _flag(d, "paid_online"),
         _has(d, "fee_required", "paid_online"))
-    feedback = data.feedback
     complained = np.zeros(len(d), dtype=bool)
     if feedback is not None and "dossier_id" in feedback.columns:
         complained = d["dossier_id"].isin(feedback["dossier_id"].dropna()).to_numpy(dtype=bool)
@@ -760,6 +747,100 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
         add(dc, metric, base, _flag(d, column), _has(d, column))
     add(dc, "ONLINE_DOSSIER_SHARE", rec & d["channel"].notna().to_numpy(dtype=bool), online,
         _has(d, "channel"))
+    unit_of_dossier = (
+        pd.Series(OVERALL_UNIT, index=d.index) if by == "overall" else d["department"]
+    ).astype(object)
+    code = d["procedure_code"].astype(object)
+    pairs = {name: pd.DataFrame({"unit": unit_of_dossier[mask], "procedure_code": code[mask]})
+             for name, mask in (("received", rec), ("online", rec & online))}
+    return units, pairs, d[["procedure_code", "department"]].dropna().drop_duplicates()
+
+
+def _dossier_counts_from_daily(data, daily: pd.DataFrame, d: pd.DataFrame, period, by: str,
+                               frames: list) -> tuple:
+    """:func:`_dossier_counts` from the day-level aggregate (availability still read from the
+    counted dossiers' columns, as there)."""
+    from cchc_lib.index766_daily import DOSSIER_METRICS, daily_tallies
+
+    tallies = daily_tallies(daily, data.conventions, period)
+    departments = tallies.departments()
+    if by == "overall":
+        units = [OVERALL_UNIT]
+        unit_of = np.zeros(len(departments), dtype=np.int64)
+    else:
+        per_department = pd.DataFrame(tallies.sums(
+            pd.factorize(departments, sort=True)[0].astype(np.int64),
+            int(departments.nunique())))
+        names = pd.factorize(departments, sort=True)[1]
+        active = (per_department["received"] + per_department["resolved"]
+                  + per_department["pending"]).to_numpy() > 0
+        units = sorted(str(v) for v in np.asarray(names, dtype=object)[active])
+        unit_of = _unit_codes(departments, units)
+    n_units = len(units)
+    sums = tallies.sums(unit_of, n_units)
+
+    def put(metric: str, num: np.ndarray, den: np.ndarray, available: bool = True) -> None:
+        nan = np.full(n_units, np.nan)
+        frames.append(pd.DataFrame({
+            "code": np.arange(n_units), "metric": metric,
+            "numerator": num if available else nan, "denominator": den if available else nan}))
+
+    put("PROGRESS_ON_TIME",
+        sums["resolved"] - sums["late"] + sums["pending"] - sums["pending_overdue"],
+        sums["resolved"] + sums["pending"])
+    requires = {"PAYMENT_DOSSIER": ("fee_required", "paid_online"),
+                "ORIGINAL_RESULT_AVAILABLE": ("electronic_result",),
+                "SO_HOA_GIAY_TO_GIAI_QUYET": ("digitized",),
+                "REUSED_DIGITIZED_DATA": ("reused_digitized_data",),
+                "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": ("from_national_storage",),
+                "CITIZEN_DATA_CONNECTED_DOSSIER": ("citizen_data_connected",),
+                "DOSSIER_SYNC": ("synced_national",), "ONLINE_DOSSIER_SHARE": ("channel",)}
+    for metric in ("PAYMENT_DOSSIER", "DOSSIER_RECEIVING_SATISFACTION", "ORIGINAL_RESULT_AVAILABLE",
+                   "SO_HOA_GIAY_TO_GIAI_QUYET", "REUSED_DIGITIZED_DATA",
+                   "SYNCED_WITH_DVCQG_PERSONAL_STORAGE", "CITIZEN_DATA_CONNECTED_DOSSIER",
+                   "DOSSIER_SYNC", "ONLINE_DOSSIER_SHARE"):
+        if metric == "DOSSIER_RECEIVING_SATISFACTION":
+            put(metric, sums["content_not_late"], sums["resolved"])
+            continue
+        num, den = DOSSIER_METRICS[metric]
+        put(metric, sums[num], sums[den], _has(d, *requires[metric]))
+
+    def pairs_of(measure: str) -> pd.DataFrame:
+        found = tallies.had(measure)
+        unit = OVERALL_UNIT if by == "overall" else found["department"].astype(object)
+        return pd.DataFrame({"unit": unit, "procedure_code": found["procedure_code"].astype(object)})
+
+    return units, {"received": pairs_of("received"), "online": pairs_of("online")}, tallies.owners()
+
+
+def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
+    """Long-form counts ``unit, metric, numerator, denominator`` for one period, from processed
+    dossiers, the procedure catalogue and PAKN (``data`` is ``cchc_lib.indicators.ProcessedData``).
+
+    ``by="overall"``: one unit, "Toàn Sở"; ``by="department"``: one unit per department with any
+    dossier received, resolved or pending in the period. Not-available metrics have NaN
+    numerator and denominator. Definitions in the module docstring.
+    """
+    if by not in ("overall", "department"):
+        raise ValueError(f"by must be 'overall' or 'department', not {by!r}")
+    conventions = getattr(data, "conventions", None)
+    d = data.counted() if hasattr(data, "counted") else data.dossiers
+    if conventions is not None:
+        period = period.with_window(conventions.window)
+    end = np.datetime64(period.end, "ns")
+    frames: list[pd.DataFrame] = []
+    feedback = data.feedback
+    daily = data.aggregate() if hasattr(data, "aggregate") else None
+    if daily is not None:
+        # The day-level aggregate written by ingest: the same counts without a dossier scan.
+        units, pairs, owners = _dossier_counts_from_daily(data, daily, d, period, by, frames)
+    else:
+        units, pairs, owners = _dossier_counts(d, feedback, period, by, end, frames)
+    n_units = len(units)
+
+    def add(codes, metric, den, num, available=True):
+        frames.append(_tally(codes, n_units, metric, np.asarray(den, dtype=bool),
+                             np.asarray(num, dtype=bool), available))
 
     # -- catalogue -----------------------------------------------------------------------
     catalogue = _catalogue_for(data.procedures, period.year)
@@ -774,18 +855,12 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
             cat = catalogue.assign(_unit=OVERALL_UNIT)
         else:
             # A procedure belongs to every department that ever handled one of its dossiers.
-            owners = d[["procedure_code", "department"]].dropna().drop_duplicates()
             cat = catalogue.merge(owners.rename(columns={"department": "_unit"}),
                                   on="procedure_code", how="inner")
         cat_codes = _unit_codes(cat["_unit"], units)
-        unit_of_dossier = (
-            pd.Series(OVERALL_UNIT, index=d.index) if by == "overall" else d["department"]
-        ).astype(object)
 
-        def had(mask: np.ndarray) -> np.ndarray:
-            keys = pd.MultiIndex.from_arrays(
-                [unit_of_dossier[mask], d["procedure_code"].astype(object)[mask]]
-            )
+        def had(which: str) -> np.ndarray:
+            keys = pd.MultiIndex.from_frame(pairs[which].astype(object))
             probe = pd.MultiIndex.from_arrays(
                 [cat["_unit"].astype(object), cat["procedure_code"].astype(object)]
             )
@@ -796,7 +871,7 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
         everything = np.ones(len(cat), dtype=bool)
         add(cat_codes, "PAYMENT_PROCEDURE", cfee, _flag(cat, "online_payment"),
             _has(catalogue, "fee_required", "online_payment"))
-        add(cat_codes, "PAYMENT_PROCEDURE_WITH_DOSSIERS", cfee, had(rec),
+        add(cat_codes, "PAYMENT_PROCEDURE_WITH_DOSSIERS", cfee, had("received"),
             _has(catalogue, "fee_required"))
         add(cat_codes, "CITIZEN_DATA_CONNECTED_FORMALITY", everything,
             _flag(cat, "citizen_data_connected"), _has(catalogue, "citizen_data_connected"))
@@ -810,7 +885,7 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
         add(cat_codes, "PUBLIC_CONTENT_FULL", everything, _flag(cat, "content_complete"),
             _has(catalogue, "content_complete"))
         add(cat_codes, "ONLINE_SERVICE_PROVIDED", everything, service)
-        add(cat_codes, "ONLINE_SERVICE_WITH_DOSSIERS", service, had(rec & online))
+        add(cat_codes, "ONLINE_SERVICE_WITH_DOSSIERS", service, had("online"))
 
     # -- PAKN ----------------------------------------------------------------------------
     if feedback is None:
