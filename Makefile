@@ -5,11 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cchc-installed
 YEAR   ?= 2023
 
-.PHONY: help install report ingest sample test bench lint browser clean lab
+.PHONY: help install report ingest sample test test-long bench lint browser strace clean lab
 
 help:
 	@echo "make report  - set up .venv, ingest data/raw, render the $(YEAR) reports"
 	@echo "make test    - set up .venv and run the whole test suite"
+	@echo "make test-long - the property-based tests with many more examples"
 	@echo "make bench   - run the benchmarks and print their tables"
 	@echo "make sample  - regenerate the bundled sample data in data/raw"
 	@echo "make lint    - ruff"
@@ -47,8 +48,19 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
 	  || echo "warning: could not install$$missing; browser tests will fail"; }
 
-test: install browser
+# strace for the fault-injection tests (ingest killed at every rename), installed when missing.
+strace:
+	@command -v strace >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
+	  echo "Installing strace for the fault-injection tests ..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null) \
+	  || echo "warning: could not install strace; the kill-at-every-rename test will be skipped"; }
+
+test: install browser strace
 	$(BIN)/python -m pytest -q
+
+# The property-based tests with many more examples (the default run keeps them to seconds).
+test-long: install strace
+	CCHC_HYPOTHESIS_EXAMPLES=$${CCHC_HYPOTHESIS_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_properties.py
 
 bench: install
 	$(BIN)/python -m benchmarks
@@ -69,4 +81,4 @@ lint: install
 	$(BIN)/ruff check cchc_lib tests benchmarks
 
 clean:
-	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json reports/*
+	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json data/processed/.generations reports/*

@@ -180,8 +180,18 @@ def run() -> list[dict]:
         size_mb = csv_path.stat().st_size / 2**20
         read = _child(_CHILD_READ, str(csv_path))
         ingest = _child(_CHILD_INGEST, str(raw), str(Path(tmp) / "processed"))
+        # Harmless quirks must stay on the fast path (issue 11: one trailing blank line once
+        # sent the whole file to the slow reader, 54 s and 3.3 GB instead of 7 s and 1.3 GB).
+        with csv_path.open("ab") as fh:
+            fh.write(b"\r\n\r\n")
+        trailing = _child(_CHILD_INGEST, str(raw), str(Path(tmp) / "processed-trailing"))
     rows = []
-    for step, m in (("pandas.read_csv(engine='pyarrow')", read), ("cchc ingest", ingest)):
+    steps = (
+        ("pandas.read_csv(engine='pyarrow')", read),
+        ("cchc ingest", ingest),
+        ("cchc ingest, trailing blank lines", trailing),
+    )
+    for step, m in steps:
         rows.append(
             {
                 "step": step,

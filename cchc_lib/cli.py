@@ -56,6 +56,14 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+def _year(text: str) -> int:
+    """A report year: a four-digit year the periods understand (2023), not 99999."""
+    period = _period(text)
+    if period.kind != "year":
+        raise argparse.ArgumentTypeError(f"Cần một năm như 2023, không phải '{text}'.")
+    return period.year
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(message, file=sys.stderr)
     return code
@@ -130,16 +138,24 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 def cmd_form06(args: argparse.Namespace) -> int:
     from cchc_lib.conventions import ConventionsError
     from cchc_lib.form06 import form06_cli
+    from cchc_lib.guards import OutputError, check_writable_file
     from cchc_lib.indicators import MissingDataError
+    from cchc_lib.monthly import EXIT_OUTPUT
 
     try:
         conventions = _conventions(args)
     except ConventionsError as exc:
         return _fail(f"Lỗi: {exc}", 2)
     try:
+        if args.out is not None:
+            check_writable_file(args.out)  # before the work, not after it
         print(form06_cli(args.period, processed_dir=args.processed, out=args.out, conventions=conventions))
     except MissingDataError as exc:
         return _fail(str(exc), 1)
+    except OutputError as exc:
+        return _fail(str(exc), EXIT_OUTPUT)
+    except OSError as exc:
+        return _fail(str(OutputError(args.out, exc)), EXIT_OUTPUT)
     return 0
 
 
@@ -197,12 +213,22 @@ def _month(text: str) -> Period:
 
 def cmd_send(args: argparse.Namespace) -> int:
     from cchc_lib.config import ConfigError, load_settings
+    from cchc_lib.guards import OutputError, check_writable_file, header_problem
     from cchc_lib.mail import MailError, send_reports
-    from cchc_lib.monthly import EXIT_MAIL, EXIT_USAGE
+    from cchc_lib.monthly import EXIT_MAIL, EXIT_OUTPUT, EXIT_USAGE
 
     missing = [str(r) for r in args.reports if not r.is_file()]
     if missing:
         return _fail(f"Không tìm thấy tệp báo cáo: {', '.join(missing)}", EXIT_USAGE)
+    for name, values in (("--subject", args.subject), ("--to", args.to), ("--cc", args.cc)):
+        problem = header_problem(name, values)  # a line break would inject mail headers
+        if problem:
+            return _fail(problem, EXIT_USAGE)
+    try:
+        if args.dry_run is not None:
+            check_writable_file(args.dry_run)
+    except OutputError as exc:
+        return _fail(str(exc), EXIT_OUTPUT)
     try:
         settings = load_settings(args.config)
         for warning in settings.warnings:
@@ -226,6 +252,10 @@ def cmd_send(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except MailError as exc:
         return _fail(f"Gửi thư thất bại: {exc}", EXIT_MAIL)
+    except OSError as exc:
+        if args.dry_run is None:
+            raise
+        return _fail(str(OutputError(args.dry_run, exc)), EXIT_OUTPUT)
     if args.dry_run is not None:
         print(f"Đã ghi thư (không gửi) vào {args.dry_run}")
     else:
@@ -319,8 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="render HTML reports with papermill and nbconvert")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--period", type=_period_or_ytd, help="2023-03, 2023-Q1, 2023 or 2023-YTD")
-    group.add_argument("--year", type=int, help="all 12 months, 4 quarters and the year")
-    group.add_argument("--plan", type=int, help="the plan report of that year (Kế hoạch CCHC)")
+    group.add_argument("--year", type=_year, help="all 12 months, 4 quarters and the year")
+    group.add_argument("--plan", type=_year, help="the plan report of that year (Kế hoạch CCHC)")
     p.add_argument("--as-of", dest="as_of", default=None,
                    help="with --plan: judge tasks and targets at this date; with --period: the "
                         "period to this date (--period 2023 --as-of 2023-06-15 is 2023-YTD)")

@@ -284,6 +284,8 @@ def write_excel(path: Path, sheets: list[tuple[str, pd.DataFrame, list[Column]]]
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    from cchc_lib.safe_text import no_formulas
+
     book = Workbook()
     book.remove(book.active)
     bold = Font(bold=True)
@@ -311,6 +313,7 @@ def write_excel(path: Path, sheets: list[tuple[str, pd.DataFrame, list[Column]]]
         info.cell(info.max_row, 1).font = bold
     info.column_dimensions["A"].width = 28
     info.column_dimensions["B"].width = 90
+    no_formulas(book)  # a department or procedure named "=HYPERLINK(...)" stays text
     path = Path(path)
     with atomic_path(path, suffix=".xlsx") as tmp:
         book.save(tmp)

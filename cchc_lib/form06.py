@@ -29,6 +29,7 @@ from cchc_lib.conventions import Conventions
 from cchc_lib.formatting import fmt_date, fmt_number, render_table
 from cchc_lib.indicators import ProcessedData, availability, dossier_measures, load_processed
 from cchc_lib.periods import Period
+from cchc_lib.safe_text import set_text_cell
 
 AGENCY = "Sở Kế hoạch và Đầu tư tỉnh Tuyên Quang"
 RECIPIENT = "Văn phòng Ủy ban nhân dân tỉnh Tuyên Quang"
@@ -173,7 +174,7 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path, window: st
         first = cell_range.split(":")[0]
         if ":" in cell_range:
             ws.merge_cells(cell_range)
-        ws[first] = value
+        set_text_cell(ws[first], value)
         ws[first].font = font
         ws[first].alignment = align
 
@@ -217,7 +218,8 @@ def write_form06_xlsx(table: pd.DataFrame, period: Period, out: Path, window: st
         values = [row.stt, row.field,
                   *(None if pd.isna(getattr(row, c)) else int(getattr(row, c)) for c in NUMBER_COLUMNS)]
         for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c, value=value)
+            cell = ws.cell(row=r, column=c)
+            set_text_cell(cell, value)  # a field named "=HYPERLINK(...)" stays text
             cell.font = bold if is_total else normal
             cell.alignment = left if c == 2 else center
             if c > 2:

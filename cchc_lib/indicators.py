@@ -44,6 +44,7 @@ from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, counted_dossiers
 from cchc_lib.daily import DAILY_FILE, accepts_online_payment, month_events, read_daily
 from cchc_lib.formatting import fmt_number, fmt_percent, render_table
+from cchc_lib.generations import resolve as resolve_generation
 from cchc_lib.periods import ND09_DAY, Period
 from cchc_lib.schema import conform
 from cchc_lib.targets import Targets, cite, load_targets, target_text_vi
@@ -197,17 +198,18 @@ def load_processed(processed_dir: Path, conventions: Conventions | None = None) 
     """Read ``dossiers.parquet``, ``procedures.parquet`` (+ feedback, ingest report if present);
     numbers computed from it follow ``conventions`` (the packaged defaults when None)."""
     processed_dir = Path(processed_dir)
-    dossiers_path = processed_dir / "dossiers.parquet"
-    procedures_path = processed_dir / "procedures.parquet"
+    folder = resolve_generation(processed_dir)  # one set, even if an ingest switches meanwhile
+    dossiers_path = folder / "dossiers.parquet"
+    procedures_path = folder / "procedures.parquet"
     if not dossiers_path.exists() or not procedures_path.exists():
         raise MissingDataError(
             f"Chưa có dữ liệu đã xử lý trong {processed_dir}: hãy chạy `cchc ingest` trước."
         )
     dossiers = conform(pd.read_parquet(dossiers_path), "dossiers")
     procedures = conform(pd.read_parquet(procedures_path), "procedures")
-    feedback_path = processed_dir / "feedback.parquet"
+    feedback_path = folder / "feedback.parquet"
     feedback = conform(pd.read_parquet(feedback_path), "feedback") if feedback_path.exists() else None
-    report_path = processed_dir / "ingest_report.json"
+    report_path = folder / "ingest_report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     daily_path = processed_dir / DAILY_FILE
     daily = read_daily(daily_path) if daily_path.exists() else None

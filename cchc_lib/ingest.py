@@ -1,9 +1,9 @@
 """`cchc ingest`: raw exports -> validated, personal-data-free processed tables.
 
-Everything is read and validated in memory first; only then are the outputs written, each to a
-temporary file in the output folder, and all renamed into place at the end. A file that cannot
-be read or lacks a required column therefore stops the run with nothing in the output folder
-touched, and a failure while writing leaves the previous outputs whole.
+Everything is read and validated in memory first; only then are the outputs written, as a new
+generation folder that replaces the previous set in one rename (generations.py). A file that
+cannot be read or lacks a required column therefore stops the run with nothing in the output
+folder touched, and a failure or a kill while writing leaves the previous set whole.
 
 The run is table-driven (schema.TABLES, schema.RAW_SOURCES, schema.KEYS, mapping.yaml): adding an
 optional table is a schema and mapping change, not a code change here.
@@ -12,7 +12,6 @@ optional table is a schema and mapping change, not a code change here.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,12 +23,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cchc_lib import schema
-from cchc_lib.atomic import make_readable, temp_path
 from cchc_lib.catalogue import reference_years, resolve_procedures
 from cchc_lib.formatting import fmt_date, fmt_number
+from cchc_lib.generations import write_generation
 from cchc_lib.mapping import MappingError, load_mapping
 from cchc_lib.readers import read_input, survey
 from cchc_lib.reading import IngestError
+from cchc_lib.safe_text import neutralise_frame
 from cchc_lib.validation import validate
 
 __all__ = ["IngestError", "IngestResult", "run_ingest", "format_summary"]
@@ -123,32 +123,13 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _write_rejects(frame: pd.DataFrame, path: Path) -> None:
-    # UTF-8 with BOM so that Excel shows the Vietnamese reasons correctly.
-    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    # UTF-8 with BOM so that Excel shows the Vietnamese reasons correctly; people open it in a
+    # spreadsheet, so no text cell may start like a formula (CSV injection).
+    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _write_json(report: dict, path: Path) -> None:
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def write_atomically(out_dir: Path, outputs: dict[str, Callable[[Path], None]]) -> None:
-    """Write every output to a temp file in out_dir, then rename them all into place."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    temps: list[tuple[Path, Path]] = []
-    try:
-        for name, write in outputs.items():
-            tmp = temp_path(out_dir / name)
-            temps.append((tmp, out_dir / name))
-            write(tmp)
-            make_readable(tmp)  # mkstemp's 0600 -> what open() would give (umask respected)
-    except BaseException as exc:
-        for tmp, _final in temps:
-            tmp.unlink(missing_ok=True)
-        if isinstance(exc, Exception):
-            raise IngestError(f"không ghi được kết quả vào {out_dir}: {exc}") from exc
-        raise
-    for tmp, final in temps:
-        os.replace(tmp, final)
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -184,7 +165,7 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
         accepted[table] = []
         for path in paths:
             raw = read_input(path, raw_dir, table, mapping)
-            columns = sorted(raw.present)
+            columns, notes = sorted(raw.present), raw.warnings
             good, bad = validate(raw, mapping)
             del raw
             accepted[table].append(good)
@@ -201,6 +182,7 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
                     # Which canonical columns the file had: an optional column that is present
                     # but empty (nobody rated) is not the same as one the export lacks.
                     "columns": columns,
+                    "warnings": notes,
                 }
             )
 
@@ -241,11 +223,13 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     }
     outputs[REJECTS_FILE] = lambda p: _write_rejects(rejects, p)
     outputs[REPORT_FILE] = lambda p: _write_json(report, p)
-    write_atomically(out_dir, outputs)
-    # An optional input removed since the last run must not leave its old table behind.
-    for table in schema.TABLES:
-        if table not in tables:
-            (out_dir / f"{table}.parquet").unlink(missing_ok=True)
+    # The whole set switches at once (generations.py); an optional input removed since the last
+    # run leaves no old table behind.
+    all_names = {f"{t}.parquet" for t in schema.TABLES} | {REJECTS_FILE, REPORT_FILE}
+    try:
+        write_generation(out_dir, outputs, all_names)
+    except Exception as exc:
+        raise IngestError(f"không ghi được kết quả vào {out_dir}: {exc}") from exc
     return IngestResult(raw_dir, out_dir, tables, rejects, report, list(outputs))
 
 
@@ -287,6 +271,7 @@ def build_report(file_rows: list[dict], tables: dict[str, pd.DataFrame], rejects
         }
     return {
         "files": file_rows,
+        "warnings": [w for r in file_rows for w in r.get("warnings", ())],
         "tables": per_table,
         "total": {"files": len(file_rows), **_counts(file_rows)},
         "reject_reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -316,6 +301,8 @@ def format_summary(result: IngestResult, top_reasons: int = 5) -> str:
 
     out = [f"Nhập dữ liệu từ {result.raw_dir}: {fmt_number(total['files'])} tệp", "", fmt_row(head)]
     out += [fmt_row(r) for r in lines_data]
+    if report.get("warnings"):
+        out += ["", "Cảnh báo:", *(f"  - {w}" for w in report["warnings"])]
     skipped = report.get("skipped") or []
     if skipped:
         out += ["", f"Tệp bỏ qua, không đọc ({fmt_number(len(skipped))}):"]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from cchc_lib.safe_text import strip_invisible
+
 DEFAULT_MAPPING_PATH = Path(__file__).with_name("mapping.yaml")
 
 
@@ -29,7 +31,7 @@ def nfc(text: str) -> str:
 
 def norm_key(text: object) -> str:
     """The comparison key of a header or value spelling: NFC, case-folded, whitespace folded."""
-    s = nfc(str(text))
+    s = nfc(strip_invisible(str(text)))  # a BOM or zero-width space must not hide a header
     # casefold may decompose some letters (e.g. German sharp s); re-NFC keeps keys comparable.
     return nfc(" ".join(s.casefold().split()))
 

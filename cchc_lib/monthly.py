@@ -8,9 +8,10 @@ Safe under cron: one run at a time (a lock file), nothing e-mailed twice to the 
 0     done (including "nothing new to send")
 1     ingest failed (previous processed data left as it was)
 2     usage or configuration error (bad month, no SMTP host, no recipients)
-3     a report failed to render (nothing is sent)
+3     a report failed to render, or the month has no data at all (nothing is sent)
 4     mail failed (server down, refused, recipient rejected, too large); nothing marked sent
 5     another run holds the lock
+6     an output folder or file cannot be written (permissions, a file in the way, disk full)
 ====  ========================================================
 """
 
@@ -40,6 +41,7 @@ EXIT_USAGE = 2
 EXIT_RENDER = 3
 EXIT_MAIL = 4
 EXIT_LOCKED = 5
+EXIT_OUTPUT = 6
 
 LOCK_NAME = ".cchc-monthly.lock"
 SENT_LOG_NAME = "sent-log.jsonl"
@@ -289,8 +291,18 @@ def _say(message: str, error: bool = False) -> None:
 
 
 def run_monthly(options: MonthlyOptions, settings: Settings, today: date | None = None) -> MonthlyResult:
+    from cchc_lib.guards import OutputError, check_writable_dir
+
     out = Path(options.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        # Before the lock and the log, which live there: one line and exit 6, not a traceback.
+        check_writable_dir(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / LOG_NAME).open("a", encoding="utf-8").close()
+    except OSError as exc:
+        message = str(exc) if isinstance(exc, OutputError) else str(OutputError(out / LOG_NAME, exc))
+        _say(message, error=True)
+        return MonthlyResult(EXIT_OUTPUT, options.month, message=message)
     with _log_to_file(out / LOG_NAME):
         try:
             with monthly_lock(out / LOCK_NAME, wait=options.wait):
@@ -344,6 +356,12 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
         return MonthlyResult(EXIT_INGEST, month, message=f"Lỗi nhập dữ liệu: {exc}")
     log.info("Đã nhập dữ liệu từ %s", options.raw)
     _say(f"Đã nhập dữ liệu từ {options.raw} vào {options.processed}.")
+    from cchc_lib.guards import no_data_message, period_has_data
+
+    if not period_has_data(options.processed, month):
+        # The month's exports are not in data/raw yet: an empty report is not sent to anyone.
+        log.error(no_data_message(month))
+        return MonthlyResult(EXIT_RENDER, month, message=no_data_message(month))
 
     # 2. render and index
     results: Any = []

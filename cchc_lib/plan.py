@@ -267,7 +267,9 @@ class PlanInputs:
 
 def load_plan_inputs(processed_dir: Path | str) -> PlanInputs:
     """Read each optional ``<table>.parquet`` that exists in ``processed_dir``."""
-    processed_dir = Path(processed_dir)
+    from cchc_lib.generations import resolve
+
+    processed_dir = resolve(processed_dir)  # one set, even if an ingest switches meanwhile
     frames = {}
     for table in PLAN_TABLES:
         path = processed_dir / f"{table}.parquet"

@@ -28,11 +28,12 @@ from cchc_lib.reading import (
     HEADER_SEARCH_ROWS,
     IngestError,
     RawTable,
-    _drop_empty,
     _missing_error,
     cell_text,
     detect_encoding,
     find_header,
+    header_warnings,
+    make_raw_table,
     read_csv_file,
     required_columns,
     with_extra_columns,
@@ -282,6 +283,12 @@ def read_html_table(path: Path, rel: str, table: str, mapping: Mapping) -> tuple
 def read_input(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTable:
     """Read one input file by its content; IngestError names the file when it cannot be used."""
     rel = path.relative_to(raw_dir).as_posix()
+    with header_warnings(rel) as notes:
+        data, rows = _read_kind(path, rel, table, mapping)
+    return make_raw_table(rel, table, data, rows, notes)
+
+
+def _read_kind(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, np.ndarray]:
     kind = sniff(path)
     try:
         if kind in ("xlsx", "xls"):
@@ -304,5 +311,4 @@ def read_input(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTa
         raise
     except Exception as exc:  # any parser failure: the user needs the file name, not a traceback
         raise IngestError(f"không đọc được tệp {rel}: {exc}") from exc
-    data, rows = _drop_empty(data, rows)
-    return RawTable(file=rel, table=table, data=data, rows=rows)
+    return data, rows

@@ -13,13 +13,14 @@ import io
 import itertools
 import mmap
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -45,6 +46,9 @@ class RawTable:
     table: str
     data: pa.Table  # one string column per canonical column present in the file
     rows: np.ndarray  # spreadsheet row number of each row (int64)
+    warnings: list[str] = field(default_factory=list)  # "tệp X: ..." for the ingest summary
+    ragged: np.ndarray | None = None  # per row: its cell count if the cells do not line up, else 0
+    header_cells: int = 0  # cells of the header row (CSV read on the slow path)
 
     @property
     def present(self) -> tuple[str, ...]:
@@ -117,6 +121,36 @@ def _has_required(name: str, found: dict[str, int]) -> bool:
     return any(part in found for part in name.split("|"))
 
 
+class HeaderWarning(UserWarning):
+    """Something about a header row the user should know, though the file can be read."""
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 26 -> AA: the column as a spreadsheet shows it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _warn_duplicates(cells: Sequence[object], table: str, mapping: Mapping, found: dict[str, int]) -> None:
+    """Two headers naming the same column (two 'Ngày tiếp nhận'): the first is read; say so."""
+    lookup = mapping.header_lookup(table)
+    for i, cell in enumerate(cells):
+        if cell is None or norm_key(cell) in mapping.personal:
+            continue
+        canonical = lookup.get(norm_key(cell))
+        first = found.get(canonical) if canonical else None
+        if first is not None and first != i:
+            label = _labels(table, [canonical])[0]
+            warnings.warn(HeaderWarning(
+                f"hai cột cùng là '{label}': '{str(cells[first]).strip()}' (cột {column_letter(first)}) "
+                f"và '{str(cell).strip()}' (cột {column_letter(i)}); đọc cột {column_letter(first)}"
+            ), stacklevel=2)
+
+
 def find_header(
     rows: Iterable[Sequence[object]], table: str, mapping: Mapping
 ) -> tuple[int, dict[str, int]] | tuple[None, list[str]]:
@@ -139,6 +173,7 @@ def find_header(
     for i, found in enumerate(singles):
         missing = missing_of(found)
         if not missing:
+            _warn_duplicates(head[i], table, mapping, found)
             return i, found
         if len(missing) < len(best_missing):
             best_missing = missing
@@ -181,20 +216,27 @@ def detect_encoding(head: bytes) -> str:
 
 
 def _has_blank_lines(path: Path, skip: int = 0) -> bool:
-    """Whether the file has an empty line; arrow drops those and so would shift row numbers."""
+    """Whether the file has an empty line before its last row; arrow drops those and so would
+    shift row numbers. Blank lines at the very end shift nothing: they keep the fast path."""
     if path.stat().st_size == 0:
         return False
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return mm.find(b"\n\n", skip) != -1 or mm.find(b"\n\r\n", skip) != -1
+        end = len(mm)
+        while end > 0 and mm[end - 1] in b"\r\n":
+            end -= 1
+        return mm.find(b"\n\n", skip, end) != -1 or mm.find(b"\n\r\n", skip, end) != -1
 
 
 def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str, int, dict[str, int], int]:
     """(delimiter, header record index, column map, number of header cells)."""
     best: list[str] | None = None
     for delim in DELIMITERS:
-        records = list(
-            itertools.islice(csv.reader(io.StringIO(head_text), delimiter=delim), HEADER_SEARCH_ROWS)
-        )
+        try:
+            records = list(
+                itertools.islice(csv.reader(io.StringIO(head_text), delimiter=delim), HEADER_SEARCH_ROWS)
+            )
+        except csv.Error:  # e.g. a quoted line break read with the wrong delimiter: not this one
+            continue
         idx, found = find_header(records, table, mapping)
         if idx is not None:
             # A two-level header's mapped columns may lie beyond the lower row's last cell.
@@ -221,24 +263,41 @@ def _arrow_read(source, delim: str, skip: int, ncols: int, cols: dict[str, int])
     ).rename_columns(list(cols))
 
 
-def _pandas_read(text: str, delim: str, skip: int, ncols: int, cols: dict[str, int]) -> pa.Table:
-    """The slow path: blank lines kept as rows (so row numbers stay right), ragged rows padded."""
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=delim,
-        header=None,
-        skiprows=skip,
-        names=range(ncols),
-        usecols=list(cols.values()),
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=False,
-        engine="c",
-    )
-    frame = frame[list(cols.values())].fillna("")
-    frame.columns = list(cols)
-    return pa.Table.from_pandas(frame, preserve_index=False).cast(pa.schema([(c, pa.string()) for c in cols]))
+def _slow_read(text: str, delim: str, skip: int, ncols: int, cols: dict[str, int]) -> pa.Table:
+    """The slow path, record by record: blank lines kept as rows (so row numbers stay right),
+    and rows whose cells do not line up with the header marked (see `_ragged`), whatever
+    their shape (a reader that infers the width from the first row refuses the whole file)."""
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    header = next(itertools.islice(records, skip - 1, None), [])
+    named = len(header)
+    while named and not header[named - 1].strip():
+        named -= 1
+    out: dict[str, list[str]] = {c: [] for c in cols}
+    ragged: list[int] = []
+    for record in records:
+        n = len(record)
+        for c, i in cols.items():
+            out[c].append(record[i] if i < n else "")
+        ragged.append(n if _ragged(record, named, len(header)) else 0)
+    data = pa.table({c: pa.array(v, type=pa.string()) for c, v in out.items()})
+    # The header's cell count rides along in the ragged column's name.
+    return data.append_column(f"{RAGGED_COLUMN}{ncols}", pa.array(ragged, type=pa.int64()))
+
+
+RAGGED_COLUMN = "_meta_ragged"  # cells of a row whose cells do not line up with the header, else 0
+
+
+def _ragged(record: list[str], named: int, header_cells: int) -> bool:
+    """Whether a record's cells cannot line up with the header: fewer cells than the header
+    names, or filled cells beyond its last cell. Its values are shifted (a missing cell moves
+    the personal-data columns into the columns read), so the row is rejected whole ("lệch
+    cột"), never read shifted. Blank lines and a trailing delimiter are harmless."""
+    if not record:
+        return False
+    filled = len(record)
+    while filled and not record[filled - 1].strip():
+        filled -= 1
+    return len(record) < named or filled > header_cells
 
 
 def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, int]:
@@ -277,12 +336,12 @@ def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[p
                 text = unicodedata.normalize("NFC", path.read_bytes().decode(encoding))
         else:
             text = path.read_bytes().decode(encoding)
-    elif not ("\n\n" in text or "\n\r\n" in text):
+    elif not ("\n\n" in (body := text.rstrip("\r\n")) or "\n\r\n" in body):
         try:
             return _arrow_read(io.BytesIO(text.encode("utf-8")), delim, skip, ncols, cols), idx + 2
         except pa.ArrowInvalid:
             pass  # ragged rows: the pandas path pads them
-    return _pandas_read(text, delim, skip, ncols, cols), idx + 2
+    return _slow_read(text, delim, skip, ncols, cols), idx + 2
 
 
 # -- XLSX ----------------------------------------------------------------------------------
@@ -350,7 +409,9 @@ def _drop_empty(data: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]
     if data.num_rows == 0 or data.num_columns == 0:
         return data.select(canonical), rows
     nonempty = None
-    for col in data.columns:
+    for name, col in zip(data.column_names, data.columns, strict=True):
+        if name.startswith(RAGGED_COLUMN):
+            continue
         filled = pc.not_equal(pc.utf8_trim_whitespace(col), "")
         nonempty = filled if nonempty is None else pc.or_(nonempty, filled)
     keep = np.asarray(nonempty.to_numpy(zero_copy_only=False), dtype=bool)
@@ -363,6 +424,36 @@ def _drop_empty(data: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]
 def read_file(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTable:
     """Read one raw file of a table; IngestError names the file when it cannot be used."""
     rel = path.relative_to(raw_dir).as_posix()
+    with header_warnings(rel) as notes:
+        data, rows = _read_any(path, rel, table, mapping)
+    return make_raw_table(rel, table, data, rows, notes)
+
+
+@contextmanager
+def header_warnings(rel: str) -> Iterator[list[str]]:
+    """Collect the HeaderWarnings raised while reading ``rel`` as "tệp rel: ..." lines."""
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HeaderWarning)
+        yield notes
+    notes += [f"tệp {rel}: {w.message}" for w in caught if issubclass(w.category, HeaderWarning)]
+
+
+def make_raw_table(rel: str, table: str, data: pa.Table, rows: np.ndarray,
+                   notes: Sequence[str] = ()) -> RawTable:
+    """The RawTable of a file read by any reader: empty rows dropped, the ragged-row marks of
+    the slow CSV path moved out of the data into RawTable.ragged."""
+    data, rows = _drop_empty(data, rows)
+    ragged, header_cells = None, 0
+    for name in data.column_names:
+        if name.startswith(RAGGED_COLUMN):
+            ragged, header_cells = data.column(name).to_numpy(), int(name[len(RAGGED_COLUMN):])
+            data = data.drop_columns([name])
+    return RawTable(file=rel, table=table, data=data, rows=rows, warnings=list(notes), ragged=ragged,
+                    header_cells=header_cells)
+
+
+def _read_any(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, np.ndarray]:
     try:
         if path.suffix.lower() == ".xlsx":
             data, rows = read_xlsx_file(path, rel, table, mapping)
@@ -373,5 +464,4 @@ def read_file(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTab
         raise
     except Exception as exc:  # any parser failure: the user needs the file name, not a traceback
         raise IngestError(f"không đọc được tệp {rel}: {exc}") from exc
-    data, rows = _drop_empty(data, rows)
-    return RawTable(file=rel, table=table, data=data, rows=rows)
+    return data, rows

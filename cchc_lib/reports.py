@@ -859,8 +859,15 @@ def resolve_department(name: str, known: Sequence[str]) -> str:
 
 def report_cli(args) -> int:
     """``cchc report``: optional ingest, then one period or a whole year, then the index."""
+    from cchc_lib.guards import OutputError, check_writable_dir, no_data_message, period_has_data
+
     processed = Path(args.processed)
     out = Path(args.out)
+    try:
+        check_writable_dir(out)
+    except OutputError as exc:
+        print(exc, file=sys.stderr)
+        return 6  # monthly.EXIT_OUTPUT
     if getattr(args, "raw", None):
         from cchc_lib.ingest import IngestError, run_ingest
 
@@ -880,6 +887,13 @@ def report_cli(args) -> int:
         periods = periods_in_year(int(args.year))
     else:
         periods = [args.period if isinstance(args.period, Period) else Period.parse(str(args.period))]
+    # A period with no dossier at all gets a message and exit 3, not an empty report.
+    empty = [p for p in periods if not period_has_data(processed, p, args.department)]
+    for period in empty:
+        print(no_data_message(period, args.department), file=sys.stderr)
+    periods = [p for p in periods if p not in empty]
+    if not periods:
+        return 3  # monthly.EXIT_RENDER
     # A year batch for the whole Sở also renders that year's plan report (it has no department
     # view), judged as of the end of the year or today, whichever is earlier.
     plan_year = (int(args.year) if args.year is not None and not args.department
@@ -907,5 +921,5 @@ def report_cli(args) -> int:
         for result in done:
             print(f"Đã lập báo cáo {result.period}: {result.html.resolve()} "
                   f"({fmt_number(result.size / 1_048_576, 1)} MB)")
-    return 1 if failed else 0
+    return 1 if failed else (3 if empty else 0)
 

@@ -17,8 +17,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cchc_lib import schema
+from cchc_lib.bounds import bounds
+from cchc_lib.formatting import fmt_number
 from cchc_lib.mapping import Mapping, nfc, norm_key
 from cchc_lib.reading import RawTable
+from cchc_lib.reasons import may_be_personal, quote, vocabulary
+from cchc_lib.safe_text import ASCII_CONTROL_PATTERN, strip_invisible
 
 # Date forms tried in order on the values still unparsed: (strptime format, date only).
 DATE_FORMATS: tuple[tuple[str, bool], ...] = (
@@ -42,16 +46,10 @@ _TZ_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
 END_OF_DAY_COLUMNS = frozenset({"due_at"})  # a date-only deadline means the end of that day
 END_OF_DAY = np.timedelta64(86_400_000_000_000 - 1_000, "ns")  # 23:59:59.999999
 # Completion-like columns that may not precede received_at (the "due before received" rule).
-ORDER_CHECKS = ("due_at", "completed_at", "handled_at")
+ORDER_CHECKS = ("due_at", "completed_at", "handled_at", "returned_at", "rated_at")
 # A date-only completion on the day of receipt happened that day at an unrecorded time: it is
 # taken as the moment of receipt (zero processing time), not midnight before the receipt.
-SAME_DAY_COLUMNS = ("completed_at", "handled_at")
-MAX_QUOTE = 60  # long garbage values are cut in reasons
-
-
-def _quote(value: str) -> str:
-    return value if len(value) <= MAX_QUOTE else value[: MAX_QUOTE - 1] + "…"
-
+SAME_DAY_COLUMNS = ("completed_at", "handled_at", "returned_at", "rated_at")
 
 def fmt_when(value: np.datetime64, date_only: bool) -> str:
     """A datetime as the user typed it: 15/01/2023, 15/01/2023 08:30 or 15/01/2023 08:30:15."""
@@ -69,14 +67,18 @@ def _np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Trimmed and NFC-normalised text. ASCII columns (ids, dates) are only trimmed; other
-    columns are normalised once per distinct value (names and fields repeat a lot)."""
+    """Trimmed and NFC-normalised text without format or control characters (safe_text).
+    ASCII columns (ids, dates) are only trimmed (and cleared of controls when they have any);
+    other columns are cleaned once per distinct value (names and fields repeat a lot)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if len(arr) == 0 or pc.all(pc.string_is_ascii(arr)).as_py():
+        if len(arr) and not pc.all(pc.ascii_is_printable(arr)).as_py():  # 15x a regex scan
+            arr = pc.replace_substring_regex(arr, "[\\t\\n\\r\\x0b\\x0c]", " ")
+            arr = pc.replace_substring_regex(arr, ASCII_CONTROL_PATTERN, "")
         return pc.utf8_trim_whitespace(arr)
     enc = pc.dictionary_encode(arr)
-    distinct = [nfc(v.strip()) for v in enc.dictionary.to_pylist()]
+    distinct = [nfc(strip_invisible(v)).strip() for v in enc.dictionary.to_pylist()]
     return pc.take(pa.array(distinct, type=pa.string()), enc.indices)
 
 
@@ -199,6 +201,13 @@ class _Problems:
         self.columns.append(column)
         self.reasons.append(texts)
 
+    def drop(self, mask: np.ndarray) -> None:
+        """Forget the reasons found so far for the rows in ``mask``."""
+        for k, where in enumerate(self.positions):
+            keep = ~mask[where]
+            self.positions[k] = where[keep]
+            self.reasons[k] = [r for r, ok in zip(self.reasons[k], keep, strict=True) if ok]
+
     def frame(self) -> pd.DataFrame:
         if not self.positions:
             return pd.DataFrame({"pos": [], "column": [], "reason": []})
@@ -221,6 +230,15 @@ def _value_lookup(spec: schema.ColumnSpec, mapping: Mapping) -> dict[str, object
     for code in spec.allowed or ():
         lookup.setdefault(norm_key(code), code)  # canonical codes are always understood
     return lookup
+
+
+def _vocabulary(spec: schema.ColumnSpec, mapping: Mapping) -> frozenset[str]:
+    """The words of a coded column's known spellings: a value made of them is quoted as is."""
+    if spec.dtype == schema.BOOLEAN:
+        return vocabulary(mapping.value_lookup("yes_no") or {})
+    if spec.dtype == schema.STRING and spec.allowed is not None:
+        return vocabulary(_value_lookup(spec, mapping))
+    return frozenset()
 
 
 def _typed(
@@ -277,8 +295,11 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
         elif spec.required or spec.value_required:
             problems.add(empty, spec.name, f"{label} trống")
 
-        def quoted(where, text=text, label=label, what="giá trị không hợp lệ"):
-            return (f"{label}: {what} '{_quote(v)}'" for v in text.take(pa.array(where)).to_pylist())
+        vocab = _vocabulary(spec, mapping)
+
+        def quoted(where, text=text, label=label, vocab=vocab, what="giá trị không hợp lệ"):
+            # Never a citizen's name or number in a reason (reasons.py decides what is quoted).
+            return (f"{label}: {what} {quote(v, vocab)}" for v in text.take(pa.array(where)).to_pylist())
 
         if spec.dtype == schema.STRING:
             if spec.allowed is None:
@@ -306,10 +327,14 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
             if spec.dtype == schema.INT:
                 fraction = ~invalid & ~_empty & (values % 1 != 0)
                 problems.add(fraction, spec.name, lambda w, q=quoted: q(w, what="không phải số nguyên"))
-            if spec.min_value is not None:
-                below = ~np.isnan(values) & (values < spec.min_value)
-                what = "giá trị âm" if spec.min_value == 0 else f"nhỏ hơn {spec.min_value:g}"
-                problems.add(below, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
+            low, high = bounds(spec)
+            shown = (lambda x: f"{x:g}") if spec.name == "year" else fmt_number  # 2099, 1.440
+            below = ~np.isnan(values) & (values < low)
+            what = "giá trị âm" if low == 0 else f"nhỏ hơn {shown(low)}"
+            problems.add(below, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
+            above = ~np.isnan(values) & (values > high)
+            what = f"lớn hơn mức hợp lý {shown(high)}"
+            problems.add(above, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
             cols[spec.name] = _typed(spec, values, np.isnan(values))
         else:  # pragma: no cover - schema.py only uses the dtypes above
             raise TypeError(f"{spec.name}: unsupported dtype {spec.dtype}")
@@ -347,6 +372,14 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
 
             problems.add(early, name, order_reason)
 
+    if raw.ragged is not None and raw.ragged.any():
+        # Shifted cells: no reason about the shifted values (they may be another column's,
+        # even personal data), just the one that tells the person what to fix.
+        shifted = raw.ragged > 0
+        problems.drop(shifted)
+        problems.add(shifted, "row", lambda w: (
+            f"Dòng lệch cột: có {raw.ragged[i]} ô, dòng tiêu đề có {raw.header_cells} ô" for i in w
+        ))
     found = problems.frame()
     rejected = np.zeros(n, dtype=bool)
     rejected[found["pos"].to_numpy(dtype=np.int64)] = True
@@ -382,6 +415,10 @@ def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: pa.Array | None)
     grouped = found.groupby("pos", sort=True).agg(column=("column", "; ".join), reason=("reason", "; ".join))
     pos = grouped.index.to_numpy(dtype=np.int64)
     ids = key_text.take(pa.array(pos)).to_pylist() if key_text is not None else [""] * pos.size
+    # A ragged row can shift a name or an ID number into the id column: such an id is left
+    # out, not copied (the file and row lead to it).
+    shifted = raw.ragged[pos] > 0 if raw.ragged is not None else np.zeros(pos.size, dtype=bool)
+    ids = ["" if s or may_be_personal(i, digits=False) else i for i, s in zip(ids, shifted, strict=True)]
     return pd.DataFrame(
         {
             "source_file": pd.array([raw.file] * pos.size, dtype="string"),

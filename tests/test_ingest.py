@@ -22,7 +22,24 @@ EOD = pd.Timedelta(hours=23, minutes=59, seconds=59, microseconds=999999)
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    """The processed set as readers see it (the stable names; generations.py keeps the
+    generation folders under the hidden .generations; a link to a file the current generation
+    lacks reads as absent, as readers see it)."""
+    return {
+        p.name: p.read_bytes() for p in sorted(out.iterdir()) if not p.name.startswith(".") and p.exists()
+    }
+
+
+def _leftovers(out: Path) -> list[str]:
+    """Temporaries or unused generations left in the output folder."""
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".generations"]
+    gens = out / ".generations"
+    if gens.is_dir():
+        current = os.readlink(gens / "current")
+        hidden += [p.name for p in gens.iterdir()
+                   if p.name not in ("current", ".lock", current) and not p.name.isdigit()]
+        assert len([p for p in gens.iterdir() if p.name.isdigit()]) <= 2  # current + previous
+    return hidden
 
 
 def test_example_file(tmp_path):
@@ -181,7 +198,9 @@ def test_personal_data_reaches_no_output(tmp_path):
     rows = dossier_rows(planted, {**planted, "Kênh nộp": "Fax"}, {**planted, "Mã hồ sơ": ""})
     raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(rows)})
     run_ingest(raw, tmp_path / "out")
-    for path in (tmp_path / "out").iterdir():
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_dir():
+            continue
         blobs = [path.read_bytes().decode("utf-8", "replace")]
         if path.suffix == ".parquet":
             blobs.append(pd.read_parquet(path).to_csv())
@@ -213,7 +232,8 @@ def test_outputs_are_readable_like_any_new_file(tmp_path):
         run_ingest(raw, tmp_path / "out")
     finally:
         os.umask(mask)
-    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()}
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()
+             if not p.name.startswith(".")}  # the stable names, i.e. the current generation's files
     assert "dossiers.parquet" in modes and "rejects.csv" in modes
     assert set(modes.values()) == {0o640}
 
@@ -235,7 +255,8 @@ def test_failure_mid_write_leaves_previous_outputs_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(ingest, "_write_parquet", failing)
     with pytest.raises(IngestError):
         run_ingest(raw, out)
-    assert _outputs(out) == before  # and no temporary files left behind
+    assert _outputs(out) == before
+    assert _leftovers(out) == []  # no temporary files left behind
 
 
 def test_second_run_is_byte_identical_and_feedback_optional(tmp_path):

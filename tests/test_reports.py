@@ -589,7 +589,7 @@ def test_year_batch_also_renders_the_plan_report_as_of_the_end_of_the_year(
 
 def test_planted_personal_data_never_reaches_reports(planted_report):
     result, _, processed = planted_report
-    outputs = [result.html, result.notebook, *sorted(processed.iterdir())]
+    outputs = [result.html, result.notebook, *sorted(p for p in processed.rglob("*") if not p.is_dir())]
     for path in outputs:
         content = path.read_bytes().decode("utf-8", errors="replace")
         for column, value in PLANTED.items():
