@@ -211,7 +211,7 @@ def load_processed(processed_dir: Path, conventions: Conventions | None = None) 
     feedback = conform(pd.read_parquet(feedback_path), "feedback") if feedback_path.exists() else None
     report_path = folder / "ingest_report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-    daily_path = processed_dir / DAILY_FILE
+    daily_path = folder / DAILY_FILE
     daily = read_daily(daily_path) if daily_path.exists() else None
     return ProcessedData(dossiers, procedures, feedback, report, conventions or DEFAULT_CONVENTIONS,
                          daily=daily, daily_of=dossiers if daily is not None else None)

@@ -183,8 +183,9 @@ def test_random_data_every_convention(seed):
 
 
 def test_sample_every_convention(sample_processed):
+    assert sample_processed.aggregate() is not None, "ingest writes daily.parquet"
     for conventions in CONVENTIONS:
-        aggregated, _ = _with_daily(sample_processed, conventions)
+        aggregated = replace(sample_processed, conventions=conventions)
         dossier_level = replace(aggregated, daily=None, daily_of=None)
         for by in BY_CHOICES:
             _same(compute_many(aggregated, PERIODS, by), compute_many(dossier_level, PERIODS, by))
