@@ -154,10 +154,14 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
         complained = d["dossier_id"].isin(feedback["dossier_id"].dropna()).to_numpy(dtype=bool)
     ones = np.ones(n, dtype=bool)
 
-    cell_frame = d[list(CELL_COLUMNS)].reset_index(drop=True)
-    cell_of = cell_frame.groupby(list(CELL_COLUMNS), dropna=False, sort=False).ngroup().to_numpy()
-    cells = cell_frame.drop_duplicates(ignore_index=False)
-    cells = cells.set_index(cell_of[cells.index.to_numpy()]).sort_index()
+    # Cells numbered in order of first appearance (one factorize per column, then of the combination).
+    combined = np.zeros(n, dtype=np.int64)
+    for column in CELL_COLUMNS:
+        codes, uniques = pd.factorize(d[column], use_na_sentinel=False)
+        combined = combined * max(len(uniques), 1) + codes
+    cell_of, _ = pd.factorize(combined)
+    first_rows = np.unique(cell_of, return_index=True)[1] if n else np.zeros(0, dtype=np.int64)
+    cells = d[list(CELL_COLUMNS)].iloc[first_rows].reset_index(drop=True)
 
     # (day, valid rows, kind, {measure: weights}) per time base.
     bases = [
@@ -181,23 +185,35 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
         (np.maximum(np.maximum(rd, dd), cd), done & may_be_overdue, w * KINDS,
          {"due_out": ones, "due_out_apology": apology}),
     ]
-    parts = []
+    # One integer key per (cell, day, kind), days counted from the first one (0: no date); sums
+    # by bincount per base over its own keys, then placed in the union of every base's keys.
+    known = [day[valid & (day != NO_DAY)] for day, valid, _, _ in bases]
+    known = [k for k in known if len(k)]
+    first_day = int(min(k.min() for k in known)) if known else 0
+    n_days = (int(max(k.max() for k in known)) - first_day + 2) if known else 1
+    per_base = []
     for day, valid, kind, measures in bases:
-        part = {"cell": cell_of[valid], "day": day[valid], "kind": kind[valid]}
-        for name in MEASURES:
-            weights = measures.get(name)
-            dtype = np.float64 if name in FLOAT_MEASURES else np.int64
-            part[name] = (np.zeros(int(valid.sum()), dtype=dtype) if weights is None
-                          else weights[valid].astype(dtype))
-        parts.append(pd.DataFrame(part))
-    long = pd.concat(parts, ignore_index=True)
-    summed = long.groupby(["cell", "day", "kind"], sort=True).sum()
-    summed = summed.reset_index()
-    out = cells.reindex(summed["cell"].to_numpy()).reset_index(drop=True)
-    out["day"] = summed["day"].to_numpy(dtype=np.int32)
-    out["kind"] = summed["kind"].to_numpy(dtype=np.int8)
+        offset = np.where(day[valid] == NO_DAY, 0, day[valid] - first_day + 1)
+        keys = (cell_of[valid].astype(np.int64) * n_days + offset) * 3 * KINDS + kind[valid]
+        unique, inverse = np.unique(keys, return_inverse=True)
+        sums = {name: np.bincount(inverse, weights=np.asarray(weights[valid], dtype=np.float64),
+                                  minlength=len(unique)) for name, weights in measures.items()}
+        per_base.append((unique, sums))
+    all_keys = np.unique(np.concatenate([u for u, _ in per_base])) if per_base else np.zeros(0, np.int64)
+    columns = {name: np.zeros(len(all_keys), dtype=np.float64 if name in FLOAT_MEASURES else np.int64)
+               for name in MEASURES}
+    for unique, sums in per_base:
+        at = np.searchsorted(all_keys, unique)
+        for name, values in sums.items():
+            columns[name][at] += values if name in FLOAT_MEASURES else np.rint(values).astype(np.int64)
+    kind_of = all_keys % (3 * KINDS)
+    rest = all_keys // (3 * KINDS)
+    offset_of = rest % n_days
+    out = cells.iloc[rest // n_days].reset_index(drop=True)
+    out["day"] = np.where(offset_of == 0, NO_DAY, offset_of - 1 + first_day).astype(np.int32)
+    out["kind"] = kind_of.astype(np.int8)
     for name in MEASURES:
-        out[name] = summed[name].to_numpy()
+        out[name] = columns[name]
     return out
 
 
