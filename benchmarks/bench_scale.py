@@ -48,6 +48,7 @@ done(time.perf_counter() - t, rows=result.report["total"]["rows_read"])
 import duckdb
 t = time.perf_counter()
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 con.execute(f"COPY (SELECT * FROM read_csv_auto('{sys.argv[1]}')) TO '{sys.argv[2]}' (FORMAT parquet)")
 done(time.perf_counter() - t)
 """,
@@ -72,6 +73,7 @@ from benchmarks.bench_indicators import all_periods, duckdb_reference
 periods = all_periods()
 t = time.perf_counter()
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 folder = Path(sys.argv[1])
 con.execute(f"CREATE VIEW dossiers AS SELECT * FROM read_parquet('{folder / 'dossiers.parquet'}')")
 con.execute(f"CREATE VIEW procedures AS SELECT * FROM read_parquet('{folder / 'procedures.parquet'}')")
@@ -100,7 +102,8 @@ def _child(name: str, *args: str) -> dict:
                          text=True, cwd=ROOT, env=env)
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["?"])[-1][:120]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1])
 
 
 def measure(rows: int, tmp: Path) -> dict[str, dict]:

@@ -756,63 +756,6 @@ def _dossier_counts(d: pd.DataFrame, feedback, period, by: str, end, frames: lis
     return units, pairs, d[["procedure_code", "department"]].dropna().drop_duplicates()
 
 
-def _dossier_counts_from_daily(data, daily: pd.DataFrame, d: pd.DataFrame, period, by: str,
-                               frames: list) -> tuple:
-    """:func:`_dossier_counts` from the day-level aggregate (availability still read from the
-    counted dossiers' columns, as there)."""
-    from cchc_lib.index766_daily import DOSSIER_METRICS, daily_tallies
-
-    tallies = daily_tallies(daily, data.conventions, period)
-    departments = tallies.departments()
-    if by == "overall":
-        units = [OVERALL_UNIT]
-        unit_of = np.zeros(len(departments), dtype=np.int64)
-    else:
-        per_department = pd.DataFrame(tallies.sums(
-            pd.factorize(departments, sort=True)[0].astype(np.int64),
-            int(departments.nunique())))
-        names = pd.factorize(departments, sort=True)[1]
-        active = (per_department["received"] + per_department["resolved"]
-                  + per_department["pending"]).to_numpy() > 0
-        units = sorted(str(v) for v in np.asarray(names, dtype=object)[active])
-        unit_of = _unit_codes(departments, units)
-    n_units = len(units)
-    sums = tallies.sums(unit_of, n_units)
-
-    def put(metric: str, num: np.ndarray, den: np.ndarray, available: bool = True) -> None:
-        nan = np.full(n_units, np.nan)
-        frames.append(pd.DataFrame({
-            "code": np.arange(n_units), "metric": metric,
-            "numerator": num if available else nan, "denominator": den if available else nan}))
-
-    put("PROGRESS_ON_TIME",
-        sums["resolved"] - sums["late"] + sums["pending"] - sums["pending_overdue"],
-        sums["resolved"] + sums["pending"])
-    requires = {"PAYMENT_DOSSIER": ("fee_required", "paid_online"),
-                "ORIGINAL_RESULT_AVAILABLE": ("electronic_result",),
-                "SO_HOA_GIAY_TO_GIAI_QUYET": ("digitized",),
-                "REUSED_DIGITIZED_DATA": ("reused_digitized_data",),
-                "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": ("from_national_storage",),
-                "CITIZEN_DATA_CONNECTED_DOSSIER": ("citizen_data_connected",),
-                "DOSSIER_SYNC": ("synced_national",), "ONLINE_DOSSIER_SHARE": ("channel",)}
-    for metric in ("PAYMENT_DOSSIER", "DOSSIER_RECEIVING_SATISFACTION", "ORIGINAL_RESULT_AVAILABLE",
-                   "SO_HOA_GIAY_TO_GIAI_QUYET", "REUSED_DIGITIZED_DATA",
-                   "SYNCED_WITH_DVCQG_PERSONAL_STORAGE", "CITIZEN_DATA_CONNECTED_DOSSIER",
-                   "DOSSIER_SYNC", "ONLINE_DOSSIER_SHARE"):
-        if metric == "DOSSIER_RECEIVING_SATISFACTION":
-            put(metric, sums["content_not_late"], sums["resolved"])
-            continue
-        num, den = DOSSIER_METRICS[metric]
-        put(metric, sums[num], sums[den], _has(d, *requires[metric]))
-
-    def pairs_of(measure: str) -> pd.DataFrame:
-        found = tallies.had(measure)
-        unit = OVERALL_UNIT if by == "overall" else found["department"].astype(object)
-        return pd.DataFrame({"unit": unit, "procedure_code": found["procedure_code"].astype(object)})
-
-    return units, {"received": pairs_of("received"), "online": pairs_of("online")}, tallies.owners()
-
-
 def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
     """Long-form counts ``unit, metric, numerator, denominator`` for one period, from processed
     dossiers, the procedure catalogue and PAKN (``data`` is ``cchc_lib.indicators.ProcessedData``).
@@ -833,7 +776,11 @@ def counts_from_data(data, period, by: str = "overall") -> pd.DataFrame:
     daily = data.aggregate() if hasattr(data, "aggregate") else None
     if daily is not None:
         # The day-level aggregate written by ingest: the same counts without a dossier scan.
-        units, pairs, owners = _dossier_counts_from_daily(data, daily, d, period, by, frames)
+        from cchc_lib.index766_daily import dossier_counts
+
+        units, pairs, owners = dossier_counts(data, daily, period, by, frames,
+                                              has=lambda *columns: _has(d, *columns),
+                                              unit_codes=_unit_codes, overall_unit=OVERALL_UNIT)
     else:
         units, pairs, owners = _dossier_counts(d, feedback, period, by, end, frames)
     n_units = len(units)

@@ -9,6 +9,7 @@ engine's rule, equal to "received before the end and not completed before it").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,3 +87,61 @@ DOSSIER_METRICS = {
     "DOSSIER_SYNC": ("synced", "received"),
     "ONLINE_DOSSIER_SHARE": ("online", "channel_known"),
 }
+
+
+def dossier_counts(data, daily: pd.DataFrame, period, by: str, frames: list, has: Callable,
+                   unit_codes: Callable, overall_unit: str) -> tuple:
+    """``index766._dossier_counts`` from the day-level aggregate: the dossier metrics appended
+    to ``frames`` (columns code, metric, numerator, denominator), then (units, the (unit,
+    procedure) pairs with a dossier received / received online in the period, every (procedure,
+    department) pair). ``has(*columns)``: whether the counted dossiers hold those inputs;
+    ``unit_codes``: index766's own numbering of units (passed in: index766 imports this module)."""
+    tallies = daily_tallies(daily, data.conventions, period)
+    departments = tallies.departments()
+    if by == "overall":
+        units = [overall_unit]
+        unit_of = np.zeros(len(departments), dtype=np.int64)
+    else:
+        per_department = pd.DataFrame(tallies.sums(
+            pd.factorize(departments, sort=True)[0].astype(np.int64),
+            int(departments.nunique())))
+        names = pd.factorize(departments, sort=True)[1]
+        active = (per_department["received"] + per_department["resolved"]
+                  + per_department["pending"]).to_numpy() > 0
+        units = sorted(str(v) for v in np.asarray(names, dtype=object)[active])
+        unit_of = unit_codes(departments, units)
+    n_units = len(units)
+    sums = tallies.sums(unit_of, n_units)
+
+    def put(metric: str, num: np.ndarray, den: np.ndarray, available: bool = True) -> None:
+        nan = np.full(n_units, np.nan)
+        frames.append(pd.DataFrame({
+            "code": np.arange(n_units), "metric": metric,
+            "numerator": num if available else nan, "denominator": den if available else nan}))
+
+    put("PROGRESS_ON_TIME",
+        sums["resolved"] - sums["late"] + sums["pending"] - sums["pending_overdue"],
+        sums["resolved"] + sums["pending"])
+    requires = {"PAYMENT_DOSSIER": ("fee_required", "paid_online"),
+                "ORIGINAL_RESULT_AVAILABLE": ("electronic_result",),
+                "SO_HOA_GIAY_TO_GIAI_QUYET": ("digitized",),
+                "REUSED_DIGITIZED_DATA": ("reused_digitized_data",),
+                "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": ("from_national_storage",),
+                "CITIZEN_DATA_CONNECTED_DOSSIER": ("citizen_data_connected",),
+                "DOSSIER_SYNC": ("synced_national",), "ONLINE_DOSSIER_SHARE": ("channel",)}
+    for metric in ("PAYMENT_DOSSIER", "DOSSIER_RECEIVING_SATISFACTION", "ORIGINAL_RESULT_AVAILABLE",
+                   "SO_HOA_GIAY_TO_GIAI_QUYET", "REUSED_DIGITIZED_DATA",
+                   "SYNCED_WITH_DVCQG_PERSONAL_STORAGE", "CITIZEN_DATA_CONNECTED_DOSSIER",
+                   "DOSSIER_SYNC", "ONLINE_DOSSIER_SHARE"):
+        if metric == "DOSSIER_RECEIVING_SATISFACTION":
+            put(metric, sums["content_not_late"], sums["resolved"])
+            continue
+        num, den = DOSSIER_METRICS[metric]
+        put(metric, sums[num], sums[den], has(*requires[metric]))
+
+    def pairs_of(measure: str) -> pd.DataFrame:
+        found = tallies.had(measure)
+        unit = overall_unit if by == "overall" else found["department"].astype(object)
+        return pd.DataFrame({"unit": unit, "procedure_code": found["procedure_code"].astype(object)})
+
+    return units, {"received": pairs_of("received"), "online": pairs_of("online")}, tallies.owners()

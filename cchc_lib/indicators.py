@@ -2,7 +2,9 @@
 breakdown, against the plan's targets (``cchc_lib/targets/<year>.yaml``).
 
 How it works (and why it is fast): numerators and denominators are additive, so each dossier
-is placed once in a month grid per time base (received, completed, rated) and every measure is
+(or, when ingest wrote one, each row of the day-level aggregate ``daily.parquet``, which sums
+the dossiers per day and cell: :mod:`cchc_lib.daily`, same numbers for every convention and
+window) is placed once in a month grid per time base (received, completed, rated) and every measure is
 summed per (group, month) with ``np.bincount``. A period's value is then a difference of
 cumulative sums, ``C[end] - C[start]``. The backlog counts are point-in-time but fall out of
 the same cumulative sums: a dossier is pending at a month boundary ``e`` when it was received

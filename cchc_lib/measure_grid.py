@@ -1,8 +1,10 @@
 """A month grid of every dossier measure, built once, from which ``dossier_measures`` answers
 any period, breakdown and department filter without touching the dossiers again.
 
-The engine (:mod:`cchc_lib.indicators`) reads the dossiers on every call: right for a report,
-too slow for the explorer, where each click asks again of a million dossiers. Every measure is
+The engine (:mod:`cchc_lib.indicators`) sums the day-level aggregate (``daily.parquet``, see
+:mod:`cchc_lib.daily`) or, without one, the dossiers on every call: right for a report, too slow
+for the explorer, where each click asks again. The grid is built from the same events (from the
+aggregate when ingest wrote one, else from the dossiers): one mechanism. Every measure is
 additive, so it is enough to sum each one once per *cell* (one department, field, procedure
 and channel: the finest split any breakdown or filter uses) and month, and keep the cumulative
 sums: a breakdown is then a sum of cells, a period a difference of two cumulative columns, a
