@@ -81,4 +81,4 @@ lint: install
 	$(BIN)/ruff check cchc_lib tests benchmarks
 
 clean:
-	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json data/processed/.generations reports/*
+	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json data/processed/.generations data/processed/.ingest-cache reports/*
