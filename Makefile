@@ -82,4 +82,4 @@ lint: install ## ruff + mypy, clean
 	$(BIN)/mypy
 
 clean: ## remove processed data and reports
-	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json data/processed/.generations reports/*
+	rm -rf data/processed/*.parquet data/processed/*.csv data/processed/*.json data/processed/.generations data/processed/.ingest-cache reports/*

@@ -6,7 +6,8 @@ import importlib
 import sys
 import time
 
-MODULES = ("bench_ingest", "bench_workbook", "bench_indicators", "bench_explorer", "bench_report")
+MODULES = ("bench_ingest", "bench_workbook", "bench_indicators", "bench_explorer", "bench_report",
+           "bench_scale")
 
 
 def print_table(title: str, rows: list[dict]) -> None:

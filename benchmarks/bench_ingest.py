@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-ROWS = int(os.environ.get("CCHC_BENCH_ROWS", "1000000"))
+ROWS = int(os.environ.get("CCHC_BENCH_ROWS", "1000000").split(",")[0])  # bench_scale takes a list
 ROOT = Path(__file__).resolve().parent.parent
 
 FIELDS = {

@@ -42,12 +42,16 @@ def load_processed(processed_dir: str | Path, conventions: object = None):
     if cached is None or cached[0] != signature:
         _loaded[folder] = cached = (signature, read(folder))
     data = cached[1]
+    dossiers = data.dossiers.copy(deep=False)
     handed = ProcessedData(
-        dossiers=data.dossiers.copy(deep=False),
+        dossiers=dossiers,
         procedures=data.procedures.copy(deep=False),
         feedback=None if data.feedback is None else data.feedback.copy(deep=False),
         ingest_report=copy.deepcopy(data.ingest_report),
         conventions=as_conventions(conventions) or DEFAULT,
+        # The day-level aggregate is read-only (nobody alters it), so it is shared.
+        daily=data.daily,
+        daily_of=dossiers if data.daily is not None else None,
     )
     for key in [k for k, (ref, _) in _copies.items() if ref() is None]:
         del _copies[key]

@@ -86,24 +86,13 @@ def _made_public_on_time(procedures: pd.DataFrame) -> np.ndarray:
     return (known & (public <= limit)).to_numpy(dtype=bool)
 
 
-def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -> pd.DataFrame:
-    """Long-form counts ``unit, metric, numerator, denominator`` for one period, from processed
-    dossiers, the procedure catalogue and PAKN (``data`` is ``cchc_lib.indicators.ProcessedData``).
-
-    ``by="overall"``: one unit, "Toàn Sở"; ``by="department"``: one unit per department with any
-    dossier received, resolved or pending in the period. Not-available metrics have NaN
-    numerator and denominator. Definitions in the module docstring.
-    """
-    if by not in ("overall", "department"):
-        raise ValueError(f"by must be 'overall' or 'department', not {by!r}")
-    conventions = getattr(data, "conventions", None)
-    d = data.counted() if hasattr(data, "counted") else data.dossiers
-    if conventions is not None:
-        period = period.with_window(conventions.window)
+def _dossier_counts(d: pd.DataFrame, feedback, period: Period, by: str, end, frames: list) -> tuple:
+    """The dossier metrics of counts_from_data from the counted dossiers ``d``, appended to
+    ``frames``; returns (units, {"received"|"online": (unit, procedure) pairs with a dossier
+    received / received online in the period}, every (procedure, department) pair)."""
     received = _times(d, "received_at")
     completed = _times(d, "completed_at")
     due = _times(d, "due_at")
-    end = np.datetime64(period.end, "ns")
 
     rec = _in_period(received, period)
     done = _in_period(completed, period)
@@ -123,7 +112,6 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
         units = sorted(d.loc[active, "department"].dropna().astype(str).unique())
         dossier_codes = _unit_codes(d["department"], units)
     n_units = len(units)
-    frames: list[pd.DataFrame] = []
 
     def add(codes, metric, den, num, available=True):
         frames.append(_tally(codes, n_units, metric, np.asarray(den, dtype=bool),
@@ -135,7 +123,6 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
     fee = flag(d, "fee_required")
     add(dc, "PAYMENT_DOSSIER", rec & fee, flag(d, "paid_online"),
         _has(d, "fee_required", "paid_online"))
-    feedback = data.feedback
     complained = np.zeros(len(d), dtype=bool)
     if feedback is not None and "dossier_id" in feedback.columns:
         complained = d["dossier_id"].isin(feedback["dossier_id"].dropna()).to_numpy(dtype=bool)
@@ -153,6 +140,47 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
         add(dc, metric, base, flag(d, column), _has(d, column))
     add(dc, "ONLINE_DOSSIER_SHARE", rec & d["channel"].notna().to_numpy(dtype=bool), online,
         _has(d, "channel"))
+    unit_of_dossier = (
+        pd.Series(OVERALL_UNIT, index=d.index) if by == "overall" else d["department"]
+    ).astype(object)
+    code = d["procedure_code"].astype(object)
+    pairs = {name: pd.DataFrame({"unit": unit_of_dossier[mask], "procedure_code": code[mask]})
+             for name, mask in (("received", rec), ("online", rec & online))}
+    return units, pairs, d[["procedure_code", "department"]].dropna().drop_duplicates()
+
+
+def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -> pd.DataFrame:
+    """Long-form counts ``unit, metric, numerator, denominator`` for one period, from processed
+    dossiers, the procedure catalogue and PAKN (``data`` is ``cchc_lib.indicators.ProcessedData``).
+
+    ``by="overall"``: one unit, "Toàn Sở"; ``by="department"``: one unit per department with any
+    dossier received, resolved or pending in the period. Not-available metrics have NaN
+    numerator and denominator. Definitions in the module docstring.
+    """
+    if by not in ("overall", "department"):
+        raise ValueError(f"by must be 'overall' or 'department', not {by!r}")
+    conventions = getattr(data, "conventions", None)
+    d = data.counted() if hasattr(data, "counted") else data.dossiers
+    if conventions is not None:
+        period = period.with_window(conventions.window)
+    end = np.datetime64(period.end, "ns")
+    frames: list[pd.DataFrame] = []
+    feedback = data.feedback
+    daily = data.aggregate() if hasattr(data, "aggregate") else None
+    if daily is not None:
+        # The day-level aggregate written by ingest: the same counts without a dossier scan.
+        from cchc_lib.index766_daily import dossier_counts
+
+        units, pairs, owners = dossier_counts(data, daily, period, by, frames,
+                                              has=lambda *columns: _has(d, *columns),
+                                              unit_codes=_unit_codes, overall_unit=OVERALL_UNIT)
+    else:
+        units, pairs, owners = _dossier_counts(d, feedback, period, by, end, frames)
+    n_units = len(units)
+
+    def add(codes, metric, den, num, available=True):
+        frames.append(_tally(codes, n_units, metric, np.asarray(den, dtype=bool),
+                             np.asarray(num, dtype=bool), available))
 
     # -- catalogue -----------------------------------------------------------------------
     catalogue = _catalogue_for(data.procedures, period.year)
@@ -167,18 +195,12 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
             cat = catalogue.assign(_unit=OVERALL_UNIT)
         else:
             # A procedure belongs to every department that ever handled one of its dossiers.
-            owners = d[["procedure_code", "department"]].dropna().drop_duplicates()
             cat = catalogue.merge(owners.rename(columns={"department": "_unit"}),
                                   on="procedure_code", how="inner")
         cat_codes = _unit_codes(cat["_unit"], units)
-        unit_of_dossier = (
-            pd.Series(OVERALL_UNIT, index=d.index) if by == "overall" else d["department"]
-        ).astype(object)
 
-        def had(mask: np.ndarray) -> np.ndarray:
-            keys = pd.MultiIndex.from_arrays(
-                [unit_of_dossier[mask], d["procedure_code"].astype(object)[mask]]
-            )
+        def had(which: str) -> np.ndarray:
+            keys = pd.MultiIndex.from_frame(pairs[which].astype(object))
             probe = pd.MultiIndex.from_arrays(
                 [cat["_unit"].astype(object), cat["procedure_code"].astype(object)]
             )
@@ -189,7 +211,7 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
         everything = np.ones(len(cat), dtype=bool)
         add(cat_codes, "PAYMENT_PROCEDURE", cfee, flag(cat, "online_payment"),
             _has(catalogue, "fee_required", "online_payment"))
-        add(cat_codes, "PAYMENT_PROCEDURE_WITH_DOSSIERS", cfee, had(rec),
+        add(cat_codes, "PAYMENT_PROCEDURE_WITH_DOSSIERS", cfee, had("received"),
             _has(catalogue, "fee_required"))
         add(cat_codes, "CITIZEN_DATA_CONNECTED_FORMALITY", everything,
             flag(cat, "citizen_data_connected"), _has(catalogue, "citizen_data_connected"))
@@ -203,7 +225,7 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
         add(cat_codes, "PUBLIC_CONTENT_FULL", everything, flag(cat, "content_complete"),
             _has(catalogue, "content_complete"))
         add(cat_codes, "ONLINE_SERVICE_PROVIDED", everything, service)
-        add(cat_codes, "ONLINE_SERVICE_WITH_DOSSIERS", service, had(rec & online))
+        add(cat_codes, "ONLINE_SERVICE_WITH_DOSSIERS", service, had("online"))
 
     # -- PAKN ----------------------------------------------------------------------------
     if feedback is None:

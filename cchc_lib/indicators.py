@@ -2,7 +2,9 @@
 breakdown, against the plan's targets (``cchc_lib/targets/<year>.yaml``).
 
 How it works (and why it is fast): numerators and denominators are additive, so each dossier
-is placed once in a month grid per time base (received, completed, rated) and every measure is
+(or, when ingest wrote one, each row of the day-level aggregate ``daily.parquet``, which sums
+the dossiers per day and cell: :mod:`cchc_lib.daily`, same numbers for every convention and
+window) is placed once in a month grid per time base (received, completed, rated) and every measure is
 summed per (group, month) with ``np.bincount``. A period's value is then a difference of
 cumulative sums, ``C[end] - C[start]``. The backlog counts are point-in-time but fall out of
 the same cumulative sums: a dossier is pending at a month boundary ``e`` when it was received
@@ -44,12 +46,14 @@ import pandas as pd
 from cchc_lib.config import profile
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, counted_dossiers
+from cchc_lib.daily import DAILY_FILE, accepts_online_payment, month_events, read_daily
 from cchc_lib.generations import resolve as resolve_generation
 from cchc_lib.periods import ND09_DAY, Period
 from cchc_lib.schema import conform, flag
 from cchc_lib.targets import Targets, load_targets, target_text_vi
 
 GROUP_OVERALL = "Toàn Sở"
+GROUP_UNKNOWN = "Không rõ"  # dossiers whose department, field, procedure or channel is unknown
 STATUS_MET = "Đạt"
 STATUS_NOT_MET = "Chưa đạt"
 STATUS_NO_EVENT = "Không phát sinh"
@@ -96,6 +100,11 @@ class ProcessedData:
     # Optional prebuilt month grid of the dossier measures (measure_grid.with_grid): when set,
     # dossier_measures reads it instead of the dossiers (same numbers, for interactive use).
     grid: MeasureSource | None = field(default=None, repr=False, compare=False)
+    # The day-level aggregate ingest wrote beside the dossiers (cchc_lib.daily), and the
+    # dossiers frame it sums: used only while ``dossiers`` is still that very frame (a view
+    # with other dossiers, e.g. projection.as_of_view, is computed from its dossiers).
+    daily: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    daily_of: object | None = field(default=None, repr=False, compare=False)
 
     def counted(self) -> pd.DataFrame:
         """The dossiers that enter numbers under ``self.conventions`` (see
@@ -104,6 +113,12 @@ class ProcessedData:
         if self._counted is None or self._counted[0] != key:
             self._counted = (key, counted_dossiers(self.dossiers, self.conventions))
         return self._counted[1]
+
+    def aggregate(self) -> pd.DataFrame | None:
+        """The day-level aggregate of ``self.dossiers``, or None when there is none for them."""
+        if self.daily is not None and self.daily_of is self.dossiers:
+            return self.daily
+        return None
 
 
 @dataclass(frozen=True)
@@ -208,7 +223,10 @@ def load_processed(processed_dir: Path, conventions: Conventions | None = None) 
     feedback = conform(pd.read_parquet(feedback_path), "feedback") if feedback_path.exists() else None
     report_path = folder / "ingest_report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-    return ProcessedData(dossiers, procedures, feedback, report, conventions or DEFAULT_CONVENTIONS)
+    daily_path = folder / DAILY_FILE
+    daily = read_daily(daily_path) if daily_path.exists() else None
+    return ProcessedData(dossiers, procedures, feedback, report, conventions or DEFAULT_CONVENTIONS,
+                         daily=daily, daily_of=dossiers if daily is not None else None)
 
 
 # -- per-dossier arrays ----------------------------------------------------------------------
@@ -265,20 +283,8 @@ def availability(data: ProcessedData) -> dict[str, bool]:
     return _availability(data)
 
 
-def _accepts_online_payment(dossiers: pd.DataFrame, procedures: pd.DataFrame,
-                            received_year: np.ndarray) -> np.ndarray:
-    """Whether each dossier's procedure accepts online payment in the catalogue of the year
-    the dossier was received (catalogue row with the same code and year)."""
-    accepting = procedures[procedures["online_payment"].fillna(False).astype(bool)]
-    if accepting.empty or dossiers.empty:
-        return np.zeros(len(dossiers), dtype=bool)
-    codes, _ = pd.factorize(pd.concat([dossiers["procedure_code"], accepting["procedure_code"]],
-                                      ignore_index=True))
-    n = len(dossiers)
-    # One integer key per (code, year): cheap set membership for a million dossiers.
-    dossier_keys = codes[:n].astype(np.int64) * 10_000 + received_year
-    catalogue_keys = codes[n:].astype(np.int64) * 10_000 + accepting["year"].to_numpy(dtype=np.int64)
-    return np.isin(dossier_keys, catalogue_keys)
+# The catalogue-year rule lives with the aggregate, which applies it at ingest.
+_accepts_online_payment = accepts_online_payment
 
 
 def _dossier_events(dossiers: pd.DataFrame, procedures: pd.DataFrame,
@@ -368,6 +374,8 @@ def _group_keys(dossiers: pd.DataFrame, by: str) -> tuple[np.ndarray, list[str]]
     values = dossiers[column]
     if by == "channel":
         values = values.map(CHANNEL_LABELS).fillna(values)
+    if values.isna().any():  # an export without the column: its own group, never dropped
+        values = values.astype(object).where(values.notna(), GROUP_UNKNOWN)
     codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.int64), [str(u) for u in uniques]
 
@@ -383,9 +391,18 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
     window = window or data.conventions.window
     if data.grid is not None and data.grid.serves(data.conventions, window):
         return data.grid.measures(periods, by, department)
-    dossiers = data.counted()
+    daily = data.aggregate()
+    if daily is not None:
+        # The day-level aggregate: each row stands for the dossiers it sums, same rules.
+        dossiers, events = month_events(daily, data.conventions, window)
+    else:
+        dossiers = data.counted()
     if department is not None:
-        dossiers = dossiers[dossiers["department"] == department]
+        chosen = (dossiers["department"] == department).to_numpy(dtype=bool, na_value=False)
+        dossiers = dossiers[chosen]
+        if daily is not None:
+            events = {base: (months[chosen], valid[chosen], {k: v[chosen] for k, v in ms.items()})
+                      for base, (months, valid, ms) in events.items()}
     periods = list(dict.fromkeys(p.with_window(window) for p in periods))
     bounds = np.array([_month_number(p) for p in periods], dtype=np.int64).reshape(-1, 2)
     # Month grid: offset 0 holds everything up to the month before the earliest start, the last
@@ -396,7 +413,9 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
     n_groups = len(groups)
 
     sums: dict[str, np.ndarray] = {}
-    for months, valid, measures in _dossier_events(dossiers, data.procedures, window).values():
+    if daily is None:
+        events = _dossier_events(dossiers, data.procedures, window)
+    for months, valid, measures in events.values():
         offsets = np.clip(months - origin, 0, width - 1)
         keys = (group_codes * width + offsets)[valid]
         for name, weights in measures.items():

@@ -24,8 +24,10 @@ import pyarrow.parquet as pq
 
 from cchc_lib import schema
 from cchc_lib.catalogue import reference_years, resolve_procedures
+from cchc_lib.daily import DAILY_FILE, build_daily
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.generations import write_generation
+from cchc_lib.ingest_cache import FileCache
 from cchc_lib.mapping import MappingError, load_mapping
 from cchc_lib.readers import read_input, survey
 from cchc_lib.reading import IngestError
@@ -60,6 +62,8 @@ class IngestResult:
     rejects: pd.DataFrame
     report: dict
     written: list[str] = field(default_factory=list)
+    cache_hits: int = 0  # raw files not read again (unchanged since the last run, ingest_cache)
+    cache_misses: int = 0  # raw files read and validated
 
 
 # -- table steps (pure) --------------------------------------------------------------------
@@ -152,6 +156,7 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     accepted: dict[str, list[pd.DataFrame]] = {}
     reject_frames: list[pd.DataFrame] = []
     file_rows: list[dict] = []
+    cache = FileCache(out_dir, mapping_path)
     inputs, skipped = survey(raw_dir)
     for table, (patterns, required) in schema.RAW_SOURCES.items():
         paths = inputs.get(table, [])
@@ -164,16 +169,17 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
             continue
         accepted[table] = []
         for path in paths:
-            raw = read_input(path, raw_dir, table, mapping)
-            columns, notes = sorted(raw.present), raw.warnings
-            good, bad = validate(raw, mapping)
-            del raw
+            rel = path.relative_to(raw_dir).as_posix()
+            # Read and validated once per content (ingest_cache): an unchanged file is not read.
+            good, bad, columns, notes = cache.get(
+                path, rel, table,
+                lambda path=path, table=table: _read_and_validate(path, raw_dir, table, mapping))
             accepted[table].append(good)
             if len(bad):
                 reject_frames.append(bad)
             file_rows.append(
                 {
-                    "file": path.relative_to(raw_dir).as_posix(),
+                    "file": rel,
                     "table": table,
                     "rows_read": len(good) + len(bad),
                     "rows_accepted": len(good),
@@ -221,16 +227,32 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     outputs: dict[str, Callable[[Path], None]] = {
         f"{t}.parquet": (lambda p, f=frame: _write_parquet(f, p)) for t, frame in tables.items()
     }
+    if "dossiers" in tables:
+        # The day-level aggregate everything downstream reads (daily.py), from the same tables.
+        daily = build_daily(tables["dossiers"], tables.get("procedures", schema.empty_frame("procedures")),
+                            tables.get("feedback"))
+        outputs[DAILY_FILE] = lambda p: _write_parquet(daily, p)
     outputs[REJECTS_FILE] = lambda p: _write_rejects(rejects, p)
     outputs[REPORT_FILE] = lambda p: _write_json(report, p)
     # The whole set switches at once (generations.py); an optional input removed since the last
     # run leaves no old table behind.
-    all_names = {f"{t}.parquet" for t in schema.TABLES} | {REJECTS_FILE, REPORT_FILE}
+    all_names = {f"{t}.parquet" for t in schema.TABLES} | {REJECTS_FILE, REPORT_FILE, DAILY_FILE}
     try:
         write_generation(out_dir, outputs, all_names)
     except Exception as exc:
         raise IngestError(f"không ghi được kết quả vào {out_dir}: {exc}") from exc
-    return IngestResult(raw_dir, out_dir, tables, rejects, report, list(outputs))
+    cache.prune()  # entries of files changed or removed since: gone
+    return IngestResult(raw_dir, out_dir, tables, rejects, report, list(outputs),
+                        cache_hits=cache.hits, cache_misses=cache.misses)
+
+
+def _read_and_validate(path: Path, raw_dir: Path, table: str, mapping) -> tuple:
+    """One raw file read and validated: (accepted rows, rejected rows, the canonical columns it
+    had, its reading warnings); depends only on the file's bytes, path, table and mapping."""
+    raw = read_input(path, raw_dir, table, mapping)
+    columns, notes = sorted(raw.present), raw.warnings
+    good, bad = validate(raw, mapping)
+    return good, bad, columns, notes
 
 
 def _resolve_file(frame: pd.DataFrame, catalogue: pd.DataFrame, file_rows: list[dict],

@@ -1,8 +1,10 @@
 """A month grid of every dossier measure, built once, from which ``dossier_measures`` answers
 any period, breakdown and department filter without touching the dossiers again.
 
-The engine (:mod:`cchc_lib.indicators`) reads the dossiers on every call: right for a report,
-too slow for the explorer, where each click asks again of a million dossiers. Every measure is
+The engine (:mod:`cchc_lib.indicators`) sums the day-level aggregate (``daily.parquet``, see
+:mod:`cchc_lib.daily`) or, without one, the dossiers on every call: right for a report, too slow
+for the explorer, where each click asks again. The grid is built from the same events (from the
+aggregate when ingest wrote one, else from the dossiers): one mechanism. Every measure is
 additive, so it is enough to sum each one once per *cell* (one department, field, procedure
 and channel: the finest split any breakdown or filter uses) and month, and keep the cumulative
 sums: a breakdown is then a sum of cells, a period a difference of two cumulative columns, a
@@ -22,11 +24,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from cchc_lib.daily import month_events
 from cchc_lib.indicators import (
     BY_CHOICES,
     CHANNEL_LABELS,
     DOSSIER_MEASURES,
     GROUP_OVERALL,
+    GROUP_UNKNOWN,
     ProcessedData,
     _dossier_events,
     _month_number,
@@ -47,7 +51,14 @@ class MeasureGrid:
         # Built for one set of conventions and one data window (nd09 months run 15th-14th).
         self.conventions = data.conventions
         self.window = window or data.conventions.window
-        dossiers = data.counted()
+        # From the day-level aggregate when ingest wrote one for these dossiers (each of its rows
+        # stands for the dossiers it sums), else from the dossiers: the same events either way.
+        daily = data.aggregate()
+        if daily is not None:
+            dossiers, events = month_events(daily, self.conventions, self.window)
+        else:
+            dossiers = data.counted()
+            events = _dossier_events(dossiers, data.procedures, self.window)
         n = len(dossiers)
         combined = np.zeros(n, dtype=np.int64)
         uniques: dict[str, np.ndarray] = {}
@@ -62,7 +73,6 @@ class MeasureGrid:
         self.cells = {by: dossiers[column].to_numpy(dtype=object, na_value=None)[first]
                       for by, column in CELL_COLUMNS.items()}
 
-        events = _dossier_events(dossiers, data.procedures, self.window)
         valid_months = [months[valid] for months, valid, _ in events.values()]
         present = [m for m in valid_months if len(m)]
         self.lo = int(min(m.min() for m in present)) if present else 0
@@ -100,7 +110,8 @@ class MeasureGrid:
             labels = self.cells[by]
             if by == "channel":
                 labels = np.array([CHANNEL_LABELS.get(v, v) for v in labels], dtype=object)
-            labels = np.array([str(v) for v in labels], dtype=object)
+            labels = np.array([GROUP_UNKNOWN if v is None or v is pd.NA or v != v else str(v)
+                               for v in labels], dtype=object)
             groups = sorted(set(labels[chosen]))
             index = {g: i for i, g in enumerate(groups)}
             group_of = np.array([index.get(v, -1) for v in labels], dtype=np.int64)

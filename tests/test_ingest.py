@@ -32,7 +32,9 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 def _leftovers(out: Path) -> list[str]:
     """Temporaries or unused generations left in the output folder."""
-    hidden = [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".generations"]
+    # .ingest-cache is not a leftover: what each raw file produced, kept for the next run.
+    hidden = [p.name for p in out.iterdir()
+              if p.name.startswith(".") and p.name not in (".generations", ".ingest-cache")]
     gens = out / ".generations"
     if gens.is_dir():
         current = os.readlink(gens / "current")

@@ -1,0 +1,184 @@
+"""Scale benchmark (issue 16): 1M and 3M generated dossiers by default (``CCHC_BENCH_ROWS``, e.g.
+``10000000`` or ``1000000,3000000,10000000``, for others), each step in its own child process so
+that its peak RSS (ru_maxrss) is its own:
+
+- ``cchc ingest`` cold (empty output folder) and again on the same raw files (incremental);
+- DuckDB ``COPY (SELECT * FROM read_csv_auto(...)) TO ... (FORMAT parquet)`` of the same CSV;
+- the engine: every indicator for the 34 periods of 2022-2023 by department, from the day-level
+  aggregate (what the engine reads) and, for comparison, from the dossiers;
+- DuckDB computing the same additive measures from ``dossiers.parquet`` (the SQL of
+  bench_indicators);
+- one report's own computations: ``prepare_report`` + ``index_frames`` for 2023-Q1 (load included).
+
+The growth column is each time over the same step's time at the smallest size, beside the ratio
+of rows: linear growth keeps them equal. Run with ``make bench`` or
+``python -m benchmarks bench_scale``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = [int(s) for s in os.environ.get("CCHC_BENCH_ROWS", "1000000,3000000").split(",") if s.strip()]
+
+# Peak RSS from VmHWM, which a new program starts afresh (ru_maxrss carries the parent's peak
+# across fork and exec on Linux, which made every step look as large as the data generator).
+_PRELUDE = """
+import json, sys, time
+from pathlib import Path
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def done(seconds, **extra):
+    print(json.dumps({"seconds": seconds, **extra, "peak_mb": peak_mb()}))
+"""
+
+CHILDREN = {
+    "generate": _PRELUDE + """
+from benchmarks.bench_ingest import PROCEDURES, generate
+t = time.perf_counter()
+generate(Path(sys.argv[1]), int(sys.argv[2]))
+Path(sys.argv[3]).write_text(PROCEDURES, encoding="utf-8")
+done(time.perf_counter() - t)
+""",
+    "ingest": _PRELUDE + """
+from cchc_lib.ingest import run_ingest
+t = time.perf_counter()
+result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
+done(time.perf_counter() - t, rows=result.report["total"]["rows_read"])
+""",
+    "duckdb_copy": _PRELUDE + """
+import duckdb
+t = time.perf_counter()
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+con.execute(f"COPY (SELECT * FROM read_csv_auto('{sys.argv[1]}')) TO '{sys.argv[2]}' (FORMAT parquet)")
+done(time.perf_counter() - t)
+""",
+    "engine": _PRELUDE + """
+from dataclasses import replace
+from benchmarks.bench_indicators import all_periods
+from cchc_lib.indicators import compute_many, load_processed
+t = time.perf_counter()
+data = load_processed(Path(sys.argv[1]))
+loaded = time.perf_counter() - t
+source = sys.argv[2]
+if source == "dossiers":
+    data = replace(data, daily=None, daily_of=None)
+t = time.perf_counter()
+compute_many(data, all_periods(), by="department", with_changes=False)
+done(time.perf_counter() - t, load=loaded)
+""",
+    "duckdb_engine": _PRELUDE + """
+import duckdb
+import pandas as pd
+from benchmarks.bench_indicators import all_periods, duckdb_reference
+periods = all_periods()
+t = time.perf_counter()
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+folder = Path(sys.argv[1])
+con.execute(f"CREATE VIEW dossiers AS SELECT * FROM read_parquet('{folder / 'dossiers.parquet'}')")
+con.execute(f"CREATE VIEW procedures AS SELECT * FROM read_parquet('{folder / 'procedures.parquet'}')")
+con.register("periods", pd.DataFrame({"code": [p.code for p in periods],
+                                      "start_at": [p.start for p in periods],
+                                      "end_at": [p.end for p in periods]}))
+con.register("period_months", pd.DataFrame(
+    [(p.code, m.start) for p in periods for m in p.months()], columns=["code", "month"]))
+duckdb_reference(con, "department")
+done(time.perf_counter() - t)
+""",
+    "report": _PRELUDE + """
+from cchc_lib.periods import Period
+from cchc_lib.reports import index_frames, prepare_report
+t = time.perf_counter()
+ctx = prepare_report("2023-Q1", Path(sys.argv[1]))
+index_frames(ctx.data, Period.parse("2023-Q1"))
+done(time.perf_counter() - t)
+""",
+}
+
+
+def _child(name: str, *args: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", CHILDREN[name], *args], capture_output=True,
+                         text=True, cwd=ROOT, env=env)
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["?"])[-1][:120]}
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1])
+
+
+def measure(rows: int, tmp: Path) -> dict[str, dict]:
+    raw = tmp / f"raw-{rows}"
+    csv_path = raw / "dossiers" / "dossiers.csv"
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    # Generated in a child too: this process stays small, so it disturbs no step.
+    made = _child("generate", str(csv_path), str(rows), str(raw / "procedures.csv"))
+    if "error" in made:
+        raise RuntimeError(f"generating {rows} rows failed: {made['error']}")
+    processed = tmp / f"processed-{rows}"
+    steps = {
+        "cchc ingest (cold)": _child("ingest", str(raw), str(processed)),
+        "cchc ingest (again, nothing changed)": _child("ingest", str(raw), str(processed)),
+        "DuckDB COPY csv -> parquet": _child("duckdb_copy", str(csv_path), str(tmp / "copy.parquet")),
+        "engine, 34 periods by department (aggregate)": _child("engine", str(processed), "aggregate"),
+        "engine, 34 periods by department (dossiers)": _child("engine", str(processed), "dossiers"),
+        "DuckDB, same measures from dossiers.parquet": _child("duckdb_engine", str(processed)),
+        "one report's computations (2023-Q1)": _child("report", str(processed)),
+    }
+    daily = processed / "daily.parquet"
+    steps["_sizes"] = {
+        "csv_mb": csv_path.stat().st_size / 2**20,
+        "dossiers_mb": (processed / "dossiers.parquet").stat().st_size / 2**20
+        if (processed / "dossiers.parquet").exists() else float("nan"),
+        "daily_mb": daily.stat().st_size / 2**20 if daily.exists() else float("nan"),
+    }
+    csv_path.unlink()
+    return steps
+
+
+def run() -> list[dict]:
+    results: dict[int, dict[str, dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="cchc-scale-") as tmp:
+        for rows in SIZES:
+            results[rows] = measure(rows, Path(tmp))
+    base = SIZES[0]
+    table = []
+    for rows in SIZES:
+        sizes = results[rows]["_sizes"]
+        for step, m in results[rows].items():
+            if step == "_sizes":
+                continue
+            if "error" in m:
+                table.append({"rows": f"{rows:,}", "step": step, "seconds": "failed: " + m["error"]})
+                continue
+            first = results[base].get(step, {})
+            growth = (f"{m['seconds'] / first['seconds']:.1f}x for {rows / base:.1f}x rows"
+                      if rows != base and "seconds" in first else "")
+            table.append({
+                "rows": f"{rows:,}",
+                "step": step,
+                "seconds": f"{m['seconds']:.2f}",
+                "peak RSS MB": f"{m['peak_mb']:.0f}",
+                "growth": growth,
+            })
+        table.append({"rows": f"{rows:,}", "step": (
+            f"(sizes: CSV {sizes['csv_mb']:.0f} MB, dossiers.parquet {sizes['dossiers_mb']:.0f} MB, "
+            f"daily.parquet {sizes['daily_mb']:.1f} MB)")})
+    return table
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from benchmarks.__main__ import print_table
+
+    print_table("bench_scale", run())

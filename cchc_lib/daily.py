@@ -1,0 +1,280 @@
+"""The day-level aggregate of every dossier measure (``daily.parquet``), written by ingest, from
+which the indicator engine, Biểu 06, the national index, the reports and the explorer's month
+grid take their numbers instead of scanning the dossiers.
+
+Why per day: a calendar month and a Nghị định 09 window (15th to 14th) are both unions of whole
+days, so one table serves both windows exactly. Why these keys: every measure is additive, so it
+is summed once per *cell* (department, field, procedure code, channel: the finest split any
+breakdown or department filter uses), per day and per *kind*, the part of a dossier that the
+reporting conventions look at (conventions.counted_dossiers):
+
+- ``w``: 0 not withdrawn, 1 withdrawn without a completion, 2 withdrawn with one
+  (``withdrawn: excluded`` drops w > 0; ``on_time`` makes w = 2 resolved on the day and never
+  overdue, since its due instant becomes the end of its completion day);
+- ``t``: the timeliness class of a resolved dossier: 1 early, 2 on the day, 3 late under both
+  conventions, 4 late only by the instant (completed on the due date after the due time:
+  on the day under ``timeliness: day``).
+
+The aggregate is convention-free and window-free, like the processed data: the conventions and
+the window are applied when it is read (:func:`month_events`), with the engine's own rules, and
+a test holds every number equal to the dossier-level engine's for every convention combination.
+
+Columns: the four cell columns, ``day`` (days since 1970-01-01, :data:`NO_DAY` when the date is
+missing), ``kind`` (``w * 5 + t``; t = 0 outside the completion rows) and the measures below,
+each placed on the day of its own time base (received, completed, rated, the backlog's in/out).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cchc_lib.conventions import CLOCK_STOPPED, END_OF_DAY, NOT_RECEIVED, WITHDRAWN
+from cchc_lib.periods import ND09_DAY
+
+DAILY_FILE = "daily.parquet"
+CELL_COLUMNS = ("department", "field", "procedure_code", "channel")
+NO_DAY = -(2**31)  # a missing date: earlier than any other day, so max() ignores it
+KINDS = 5  # t classes per w
+
+# Measures by time base (the day a row stands on). The received count is also the backlog's
+# "in" (a dossier enters the backlog the day it is received).
+RECEIVED = ("received", "online", "channel_known", "fee", "fee_enabled_calendar",
+            "fee_enabled_nd09", "fee_enabled_paid_calendar", "fee_enabled_paid_nd09", "synced",
+            "digitized", "wait_sum", "wait_count",
+            # for the national index (index766): its own inputs
+            "fee_paid", "reused_digitized", "citizen_connected", "online_from_storage")
+COMPLETED = ("resolved", "resolved_apology", "online_resolved", "resolved_channel_known",
+             "electronic_result", "processing_days_sum",
+             # index766: resolved neither rated unsatisfied nor the subject of a PAKN
+             "resolved_content")
+RATED = ("rated", "satisfied")
+STOCK = ("out", "due_in", "due_in_apology", "due_out", "due_out_apology")
+MEASURES = (*RECEIVED, *COMPLETED, *RATED, *STOCK)
+FLOAT_MEASURES = ("wait_sum", "processing_days_sum")
+
+
+def accepts_online_payment(dossiers: pd.DataFrame, procedures: pd.DataFrame,
+                           received_year: np.ndarray) -> np.ndarray:
+    """Whether each dossier's procedure accepts online payment in the catalogue of the year
+    the dossier was received (catalogue row with the same code and year)."""
+    accepting = procedures[procedures["online_payment"].fillna(False).astype(bool)]
+    if accepting.empty or dossiers.empty:
+        return np.zeros(len(dossiers), dtype=bool)
+    codes, _ = pd.factorize(pd.concat([dossiers["procedure_code"], accepting["procedure_code"]],
+                                      ignore_index=True))
+    n = len(dossiers)
+    # One integer key per (code, year): cheap set membership for a million dossiers.
+    dossier_keys = codes[:n].astype(np.int64) * 10_000 + received_year
+    catalogue_keys = codes[n:].astype(np.int64) * 10_000 + accepting["year"].to_numpy(dtype=np.int64)
+    return np.isin(dossier_keys, catalogue_keys)
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    arr = values.to_numpy(dtype="datetime64[ns]")
+    days = arr.astype("datetime64[D]").astype(np.int64)
+    return np.where(np.isnat(arr), NO_DAY, days)
+
+
+def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].to_numpy(dtype=bool, na_value=False)
+
+
+def month_of_days(days: np.ndarray, window: str) -> np.ndarray:
+    """Month number (year * 12 + month - 1) of each day under ``window``; 0 for NO_DAY (as
+    the engine numbers a missing date). Under ``nd09`` the 15th onwards is the next month."""
+    valid = days != NO_DAY
+    dates = np.where(valid, days, 0).astype("datetime64[D]")
+    calendar = dates.astype("datetime64[M]")
+    months = calendar.astype(np.int64) + 1970 * 12
+    if window == "nd09":
+        day_of_month = (dates - calendar.astype("datetime64[D]")).astype(np.int64) + 1
+        months = months + (day_of_month >= ND09_DAY)
+    return np.where(valid, months, 0)
+
+
+def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
+                feedback: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The day-level aggregate of processed ``dossiers`` (see the module docstring); ``feedback``
+    (PAKN) says which dossiers were complained about."""
+    status = dossiers["status"].astype("string")
+    d = dossiers[~(status == NOT_RECEIVED).to_numpy(dtype=bool, na_value=False)]
+    status = d["status"].astype("string")
+    n = len(d)
+    completed = d["completed_at"]
+    due = d["due_at"]
+    done = completed.notna().to_numpy()
+    withdrawn = (status == WITHDRAWN).to_numpy(dtype=bool, na_value=False)
+    w = np.where(withdrawn, np.where(done, 2, 1), 0).astype(np.int64)
+
+    # Timeliness classes by the engine's comparisons, on the instant and on the day.
+    comp = completed.to_numpy(dtype="datetime64[ns]")
+    due_instant = due.to_numpy(dtype="datetime64[ns]")
+    due_day_end = (due.dt.normalize() + END_OF_DAY).to_numpy(dtype="datetime64[ns]")
+    late_instant = done & (comp > due_instant)
+    late_day = done & (comp > due_day_end)
+    early = done & ~late_instant & (comp.astype("datetime64[D]") < due_instant.astype("datetime64[D]"))
+    t = np.select([~done, early, late_day, late_instant], [0, 1, 3, 4], default=2).astype(np.int64)
+
+    rd, cd, dd = _days(d["received_at"]), _days(completed), _days(due)
+    rated_at = _days(d["rated_at"])
+    rated = d["rating"].notna().to_numpy()
+    rated_day = np.where(rated_at != NO_DAY, rated_at, cd)
+    rated_ok = rated & ((rated_at != NO_DAY) | done)
+    stopped = status.isin(CLOCK_STOPPED).to_numpy(dtype=bool, na_value=False) & ~done
+    may_be_overdue = ~stopped
+
+    received_dates = d["received_at"].to_numpy(dtype="datetime64[ns]")
+    calendar_year = received_dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = received_dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day_of_month = (received_dates.astype("datetime64[D]")
+                    - received_dates.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    nd09_year = calendar_year + ((month == 12) & (day_of_month >= ND09_DAY))
+    # The engine numbers a missing received date as month 0 (year 0).
+    no_received = np.isnat(received_dates)
+    calendar_year = np.where(no_received, 0, calendar_year)
+    nd09_year = np.where(no_received, 0, nd09_year)
+    fee = _flag(d, "fee_required")
+    paid = _flag(d, "paid_online")
+    enabled_cal = fee & accepts_online_payment(d, procedures, calendar_year)
+    enabled_nd09 = fee & accepts_online_payment(d, procedures, nd09_year)
+    wait = d["wait_minutes"].to_numpy(dtype=float, na_value=np.nan)
+    has_wait = ~np.isnan(wait)
+    processing = np.where(done, (comp - received_dates).astype("timedelta64[ns]").astype(np.int64),
+                          0) / 86400e9
+    online = (d["channel"] == "online").to_numpy(dtype=bool, na_value=False)
+    channel_known = d["channel"].notna().to_numpy(dtype=bool)
+    apology = _flag(d, "apology_issued")
+    satisfied = d["rating"].isin(["very_satisfied", "satisfied"]).to_numpy(dtype=bool)
+    unsatisfied = (d["rating"] == "unsatisfied").to_numpy(dtype=bool, na_value=False)
+    complained = np.zeros(n, dtype=bool)
+    if feedback is not None and "dossier_id" in feedback.columns:
+        complained = d["dossier_id"].isin(feedback["dossier_id"].dropna()).to_numpy(dtype=bool)
+    ones = np.ones(n, dtype=bool)
+
+    # Cells numbered in order of first appearance (one factorize per column, then of the combination).
+    combined = np.zeros(n, dtype=np.int64)
+    for column in CELL_COLUMNS:
+        codes, uniques = pd.factorize(d[column], use_na_sentinel=False)
+        combined = combined * max(len(uniques), 1) + codes
+    cell_of, _ = pd.factorize(combined)
+    first_rows = np.unique(cell_of, return_index=True)[1] if n else np.zeros(0, dtype=np.int64)
+    cells = d[list(CELL_COLUMNS)].iloc[first_rows].reset_index(drop=True)
+
+    # (day, valid rows, kind, {measure: weights}) per time base.
+    bases = [
+        (rd, ones, w * KINDS, {
+            "received": ones, "online": online, "channel_known": channel_known, "fee": fee,
+            "fee_enabled_calendar": enabled_cal, "fee_enabled_nd09": enabled_nd09,
+            "fee_enabled_paid_calendar": enabled_cal & paid, "fee_enabled_paid_nd09": enabled_nd09 & paid,
+            "synced": _flag(d, "synced_national"), "digitized": _flag(d, "digitized"),
+            "wait_sum": np.where(has_wait, wait, 0.0), "wait_count": has_wait,
+            "fee_paid": fee & paid, "reused_digitized": _flag(d, "reused_digitized_data"),
+            "citizen_connected": _flag(d, "citizen_data_connected"),
+            "online_from_storage": online & _flag(d, "from_national_storage")}),
+        (cd, done, w * KINDS + t, {
+            "resolved": ones, "resolved_apology": apology, "online_resolved": online,
+            "resolved_channel_known": channel_known,
+            "electronic_result": _flag(d, "electronic_result"), "processing_days_sum": processing,
+            "resolved_content": ~unsatisfied & ~complained}),
+        (rated_day, rated_ok, w * KINDS, {"rated": ones, "satisfied": satisfied}),
+        (np.maximum(rd, cd), done, w * KINDS, {"out": ones}),
+        (np.maximum(rd, dd), may_be_overdue, w * KINDS, {"due_in": ones, "due_in_apology": apology}),
+        (np.maximum(np.maximum(rd, dd), cd), done & may_be_overdue, w * KINDS,
+         {"due_out": ones, "due_out_apology": apology}),
+    ]
+    # One integer key per (cell, day, kind), days counted from the first one (0: no date); sums
+    # by bincount per base over its own keys, then placed in the union of every base's keys.
+    known = [day[valid & (day != NO_DAY)] for day, valid, _, _ in bases]
+    known = [k for k in known if len(k)]
+    first_day = int(min(k.min() for k in known)) if known else 0
+    n_days = (int(max(k.max() for k in known)) - first_day + 2) if known else 1
+    per_base = []
+    for day, valid, kind, measures in bases:
+        offset = np.where(day[valid] == NO_DAY, 0, day[valid] - first_day + 1)
+        keys = (cell_of[valid].astype(np.int64) * n_days + offset) * 3 * KINDS + kind[valid]
+        unique, inverse = np.unique(keys, return_inverse=True)
+        sums = {name: np.bincount(inverse, weights=np.asarray(weights[valid], dtype=np.float64),
+                                  minlength=len(unique)) for name, weights in measures.items()}
+        per_base.append((unique, sums))
+    all_keys = np.unique(np.concatenate([u for u, _ in per_base])) if per_base else np.zeros(0, np.int64)
+    columns = {name: np.zeros(len(all_keys), dtype=np.float64 if name in FLOAT_MEASURES else np.int64)
+               for name in MEASURES}
+    for unique, sums in per_base:
+        at = np.searchsorted(all_keys, unique)
+        for name, values in sums.items():
+            columns[name][at] += values if name in FLOAT_MEASURES else np.rint(values).astype(np.int64)
+    kind_of = all_keys % (3 * KINDS)
+    rest = all_keys // (3 * KINDS)
+    offset_of = rest % n_days
+    out = cells.iloc[rest // n_days].reset_index(drop=True)
+    out["day"] = np.where(offset_of == 0, NO_DAY, offset_of - 1 + first_day).astype(np.int32)
+    out["kind"] = kind_of.astype(np.int8)
+    for name in MEASURES:
+        out[name] = columns[name]
+    return out
+
+
+def counted_rows(daily: pd.DataFrame, conventions) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(rows that count under ``conventions``, the timeliness class each gives its resolved
+    dossiers: 1 early, 2 on the day, 3 late, and whether its backlog-overdue measures count)."""
+    kind = daily["kind"].to_numpy(dtype=np.int64)
+    w, t = kind // KINDS, kind % KINDS
+    keep = (w == 0) if conventions.withdrawn == "excluded" else np.ones(len(daily), dtype=bool)
+    rows = daily[keep] if not keep.all() else daily
+    w, t = w[keep], t[keep]
+    effective = np.where(t == 4, 3 if conventions.timeliness == "instant" else 2, t)
+    on_time_withdrawn = (w == 2) if conventions.withdrawn == "on_time" else np.zeros(len(rows), bool)
+    effective = np.where(on_time_withdrawn, 2, effective)
+    # Withdrawn and resolved under on_time: due at the end of its completion day, so it enters
+    # and leaves the overdue backlog on the same day: it is never overdue.
+    return rows, effective, ~on_time_withdrawn
+
+
+def month_events(daily: pd.DataFrame, conventions, window: str) -> tuple[pd.DataFrame, dict]:
+    """The aggregate's rows counted under ``conventions`` (withdrawn rows out under
+    ``excluded``) and, for those rows, the engine's event dict (see
+    ``indicators._dossier_events``): per time base, (month number under ``window``, valid
+    mask, {measure: weights}); each row stands for the dossiers it sums."""
+    rows, effective, due_weight = counted_rows(daily, conventions)
+    months = month_of_days(rows["day"].to_numpy(dtype=np.int64), window)
+
+    def col(name: str) -> np.ndarray:
+        return rows[name].to_numpy()
+
+    resolved = col("resolved")
+    late = effective == 3
+    valid = np.ones(len(rows), dtype=bool)
+    suffix = "nd09" if window == "nd09" else "calendar"
+    events = {
+        "received": (months, valid, {
+            "received": col("received"), "online": col("online"),
+            "channel_known": col("channel_known"), "fee": col("fee"),
+            "fee_enabled": col(f"fee_enabled_{suffix}"),
+            "fee_enabled_paid": col(f"fee_enabled_paid_{suffix}"),
+            "synced": col("synced"), "digitized": col("digitized"),
+            "wait_sum": col("wait_sum"), "wait_count": col("wait_count")}),
+        "completed": (months, valid, {
+            "resolved": resolved, "early": resolved * (effective == 1),
+            "on_day": resolved * (effective == 2), "late": resolved * late,
+            "late_apology": col("resolved_apology") * late,
+            "online_resolved": col("online_resolved"),
+            "resolved_channel_known": col("resolved_channel_known"),
+            "electronic_result": col("electronic_result"),
+            "processing_days_sum": col("processing_days_sum")}),
+        "rated": (months, valid, {"rated": col("rated"), "satisfied": col("satisfied")}),
+        "in": (months, valid, {"in": col("received")}),
+        "out": (months, valid, {"out": col("out")}),
+        "due_in": (months, valid, {"due_in": col("due_in") * due_weight,
+                                   "due_in_apology": col("due_in_apology") * due_weight}),
+        "due_out": (months, valid, {"due_out": col("due_out") * due_weight,
+                                    "due_out_apology": col("due_out_apology") * due_weight}),
+    }
+    return rows, events
+
+
+def read_daily(path) -> pd.DataFrame:
+    """``daily.parquet`` as written by ingest."""
+    return pd.read_parquet(path)
