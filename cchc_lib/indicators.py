@@ -84,7 +84,6 @@ class MeasureSource(Protocol):
     """What answers ``dossier_measures`` instead of the dossiers (measure_grid.MeasureGrid)."""
 
     def serves(self, conventions: Conventions, window: str) -> bool: ...
-
     def measures(self, periods: Sequence[Period], by: str = "overall",
                  department: str | None = None) -> pd.DataFrame: ...
 
