@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from cchc_lib import schema
 from cchc_lib.catalogue import reference_years, resolve_procedures
-from cchc_lib.daily import DAILY_FILE, build_daily
+from cchc_lib.daily import DAILY_FILE, build_daily_in_batches
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.generations import write_generation
 from cchc_lib.ingest_cache import FileCache
@@ -229,8 +229,10 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     }
     if "dossiers" in tables:
         # The day-level aggregate everything downstream reads (daily.py), from the same tables.
-        daily = build_daily(tables["dossiers"], tables.get("procedures", schema.empty_frame("procedures")),
-                            tables.get("feedback"))
+        # Built per batch of dossiers and added, so its temporaries stay bounded at any size.
+        daily = build_daily_in_batches(tables["dossiers"],
+                                       tables.get("procedures", schema.empty_frame("procedures")),
+                                       tables.get("feedback"))
         outputs[DAILY_FILE] = lambda p: _write_parquet(daily, p)
     outputs[REJECTS_FILE] = lambda p: _write_rejects(rejects, p)
     outputs[REPORT_FILE] = lambda p: _write_json(report, p)
