@@ -99,7 +99,8 @@ done(time.perf_counter() - t)
 """,
     "report": _PRELUDE + """
 from cchc_lib.periods import Period
-from cchc_lib.reports import index_frames, prepare_report
+from cchc_lib.publish.index766_section import index_frames
+from cchc_lib.publish.report import prepare_report
 t = time.perf_counter()
 ctx = prepare_report("2023-Q1", Path(sys.argv[1]))
 index_frames(ctx.data, Period.parse("2023-Q1"))

@@ -21,6 +21,7 @@ from cchc_lib import manual_figures, plan
 from cchc_lib.config import profile
 from cchc_lib.conventions import as_conventions, conventions_line_vi
 from cchc_lib.datacache import load_processed
+from cchc_lib.dossier_source import dossier_columns
 from cchc_lib.form06 import FORM06_COLUMNS, footnotes, form06_table, period_line
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, md_text
 from cchc_lib.indicators import COLUMNS, ProcessedData, compute_indicators, monthly_indicators
@@ -87,8 +88,8 @@ def prepare_report(
 def _procedure_names(data: ProcessedData) -> dict[str, str]:
     """Procedure code -> name, from the dossiers (latest name wins) then the catalogue."""
     names: dict[str, str] = {}
-    for frame_name in ("procedures", "dossiers"):
-        frame = getattr(data, frame_name, None)
+    for frame in (getattr(data, "procedures", None),
+                  dossier_columns(data, ("procedure_code", "procedure_name"))):  # two columns only
         if frame is None or not len(frame) or "procedure_name" not in frame.columns:
             continue
         pairs = frame[["procedure_code", "procedure_name"]].dropna().drop_duplicates("procedure_code",
@@ -122,7 +123,7 @@ def late_procedures(by_procedure: pd.DataFrame, names: dict[str, str] | None = N
 def coverage(data: ProcessedData) -> dict[str, Any]:
     """Dossiers in the processed data, their received-date range and the rows rejected at ingest
     (never-received registrations are not dossiers the agency handled: left out here too)."""
-    dossiers = data.dossiers
+    dossiers = dossier_columns(data, ("status", "received_at"))  # two columns, not every dossier
     if len(dossiers) and "status" in dossiers.columns:
         dossiers = dossiers[(dossiers["status"] != "not_received").to_numpy(dtype=bool, na_value=True)]
     received = dossiers["received_at"] if len(dossiers) else pd.Series(dtype="datetime64[ns]")
@@ -158,7 +159,7 @@ def header_markdown(ctx: ReportContext) -> str:
     own = ""
     if ctx.department:
         # The coverage (and the rejects) are the whole Sở's; say how much of it is the unit's.
-        dossiers = ctx.data.dossiers
+        dossiers = dossier_columns(ctx.data, ("department",))
         count = int((dossiers["department"] == ctx.department).sum()) if len(dossiers) else 0
         own = f" của toàn Sở, trong đó {fmt_count(count)} do {md_text(ctx.department)} xử lý"
     outside = ""

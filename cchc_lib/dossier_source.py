@@ -1,0 +1,142 @@
+"""The processed dossiers, read from ``dossiers.parquet`` only when something needs them.
+
+A report reads the day-level aggregate (:mod:`cchc_lib.daily`) for its numbers; what it still
+wants from single dossiers (its coverage line, which optional inputs carry data, the counted
+dossiers' inputs) is a few columns, read here without the rest. ``ProcessedData.dossiers`` stays
+a plain DataFrame to every caller: the first access reads the whole file (once per
+:class:`DossierFile`), as ``load_processed`` used to do eagerly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cchc_lib.conventions import counted_dossiers
+from cchc_lib.schema import TABLES, conform
+
+_SOURCE = "_dossiers_source"
+_COUNTING_COLUMNS = ("status", "completed_at", "due_at")  # what counted_dossiers reads
+
+
+class DossierFile:
+    """``dossiers.parquet`` read on first need: :meth:`frame` is the whole conformed table (read
+    once), :meth:`columns` some of its columns (read alone while the whole table is not)."""
+
+    def __init__(self, path: Path, parent: DossierFile | None = None) -> None:
+        self.path = Path(path)
+        self._parent = parent
+        self._frame: pd.DataFrame | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._frame is not None
+
+    def fork(self) -> DossierFile:
+        """The same file for another holder: its frame, when read, is a shallow copy of this
+        one's (a column one holder adds or replaces is not seen by the other), read only once."""
+        return DossierFile(self.path, parent=self)
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            if self._parent is not None:
+                self._frame = self._parent.frame().copy(deep=False)
+            else:
+                self._frame = conform(pd.read_parquet(self.path), "dossiers")
+        return self._frame
+
+    def columns(self, names: Iterable[str], ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """The conformed columns ``names`` (schema order; an absent one all <NA>), of every
+        dossier or, with ``ids``, of the dossiers whose ``dossier_id`` is one of them (in file
+        order either way)."""
+        wanted = [spec for spec in TABLES["dossiers"] if spec.name in set(names)]
+        holder = self._loaded_holder()
+        if holder is not None:
+            frame = holder._frame
+            assert frame is not None
+            if ids is not None:
+                frame = frame[frame["dossier_id"].isin(list(ids)).to_numpy(dtype=bool, na_value=False)]
+            return frame[[spec.name for spec in wanted]]
+        import pyarrow.parquet as pq
+
+        present = set(pq.read_schema(self.path).names)
+        columns = [s.name for s in wanted if s.name in present]
+        if ids is None:
+            raw = pd.read_parquet(self.path, columns=columns)
+        else:  # pyarrow filters row by row while reading: the other dossiers are never held
+            raw = pq.read_table(self.path, columns=columns,
+                                filters=[("dossier_id", "in", sorted({str(i) for i in ids}))]).to_pandas()
+        cols = {}
+        for spec in wanted:
+            if spec.name in raw.columns:
+                col = raw[spec.name]
+                cols[spec.name] = col if str(col.dtype) == spec.dtype else col.astype(spec.dtype)
+            else:
+                cols[spec.name] = pd.Series(pd.NA, index=raw.index, dtype=spec.dtype)
+        return pd.DataFrame(cols, index=raw.index)
+
+    def _loaded_holder(self) -> DossierFile | None:
+        """This file's or an ancestor's already-read frame (its columns are the file's)."""
+        if self._frame is not None:
+            return self
+        return self._parent._loaded_holder() if self._parent is not None else None
+
+
+def source_of(data: Any) -> Any:
+    """What ``data`` holds as its dossiers: a DataFrame, or a :class:`DossierFile` not read yet."""
+    return getattr(data, "__dict__", {}).get(_SOURCE)
+
+
+def is_lazy(data: Any) -> bool:
+    source = source_of(data)
+    return isinstance(source, DossierFile) and not source.loaded
+
+
+def dossier_columns(data: Any, names: Iterable[str], ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """The columns ``names`` of ``data``'s dossiers (only those whose id is in ``ids``, when
+    given), without reading the other columns or keeping the other dossiers."""
+    names = list(names)
+    source = source_of(data)
+    if isinstance(source, DossierFile):
+        return source.columns(names, ids)
+    frame = data.dossiers
+    if ids is not None:
+        frame = frame[frame["dossier_id"].isin(list(ids)).to_numpy(dtype=bool, na_value=False)]
+    return frame[[c for c in names if c in frame.columns]]
+
+
+def counted_columns(data: Any, names: Iterable[str], ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """:func:`cchc_lib.conventions.counted_dossiers` under ``data.conventions`` of just the
+    columns ``names`` (and those counting reads), as ``data.counted()[names]`` would be."""
+    wanted = [*dict.fromkeys([*names, *_COUNTING_COLUMNS])]
+    return counted_dossiers(dossier_columns(data, wanted, ids), data.conventions)
+
+
+def install(cls: type) -> None:
+    """Make ``cls.dossiers`` (a dataclass field) accept a :class:`DossierFile` and read it on
+    first access; set after the dataclass is built so the field keeps no default."""
+
+    def get(self: Any) -> pd.DataFrame:
+        source = self.__dict__[_SOURCE]
+        return source.frame() if isinstance(source, DossierFile) else source
+
+    def put(self: Any, value: Any) -> None:
+        self.__dict__[_SOURCE] = value
+
+    cls.dossiers = property(get, put)  # type: ignore[attr-defined]
+
+
+def has_values(data: Any, columns: Iterable[str], present: set[str]) -> dict[str, bool]:
+    """Per column: the dossiers have it and an export had it (``present``, from the ingest
+    report) or some dossier holds a value. Unread dossiers are the conformed table, which has
+    every schema column, so only the columns no export recorded are read to look for a value."""
+    columns = list(columns)
+    lazy = is_lazy(data)
+    look = [c for c in columns if not (lazy and c in present)]
+    frame = dossier_columns(data, look) if look else None
+    return {c: (lazy and c in present) or (
+        frame is not None and c in frame.columns and (c in present or bool(frame[c].notna().any())))
+        for c in columns}
