@@ -48,27 +48,31 @@ class DossierFile:
                 self._frame = conform(pd.read_parquet(self.path), "dossiers")
         return self._frame
 
-    def columns(self, names: Iterable[str], ids: Iterable[str] | None = None) -> pd.DataFrame:
+    def columns(self, names: Iterable[str], ids: Iterable[str] | None = None,
+                received_by: pd.Timestamp | None = None) -> pd.DataFrame:
         """The conformed columns ``names`` (schema order; an absent one all <NA>), of every
-        dossier or, with ``ids``, of the dossiers whose ``dossier_id`` is one of them (in file
-        order either way)."""
+        dossier or, with ``ids``, of the dossiers whose ``dossier_id`` is one of them, or with
+        ``received_by`` of those received at or before it (in file order in every case)."""
         wanted = [spec for spec in TABLES["dossiers"] if spec.name in set(names)]
         holder = self._loaded_holder()
         if holder is not None:
             frame = holder._frame
             assert frame is not None
-            if ids is not None:
-                frame = frame[frame["dossier_id"].isin(list(ids)).to_numpy(dtype=bool, na_value=False)]
-            return frame[[spec.name for spec in wanted]]
+            return _rows(frame, ids, received_by)[[spec.name for spec in wanted]]
         import pyarrow.parquet as pq
 
         present = set(pq.read_schema(self.path).names)
         columns = [s.name for s in wanted if s.name in present]
-        if ids is None:
-            raw = pd.read_parquet(self.path, columns=columns)
-        else:  # pyarrow filters row by row while reading: the other dossiers are never held
-            raw = pq.read_table(self.path, columns=columns,
-                                filters=[("dossier_id", "in", sorted({str(i) for i in ids}))]).to_pandas()
+        if received_by is not None and "received_at" not in columns:
+            columns.append("received_at")  # for the cut below, not returned
+        filters = []  # pyarrow filters while reading: the other dossiers are never held
+        if ids is not None:
+            filters.append(("dossier_id", "in", sorted({str(i) for i in ids})))
+        if received_by is not None:  # whole seconds for pyarrow: the exact cut is made below
+            bound = pd.Timestamp(received_by).floor("s") + pd.Timedelta(seconds=1)
+            filters.append(("received_at", "<", bound.to_pydatetime()))
+        raw = pq.read_table(self.path, columns=columns, filters=filters or None).to_pandas()
+        raw = _rows(raw, None, received_by).reset_index(drop=True)
         cols = {}
         for spec in wanted:
             if spec.name in raw.columns:
@@ -95,16 +99,25 @@ def is_lazy(data: Any) -> bool:
     return isinstance(source, DossierFile) and not source.loaded
 
 
-def dossier_columns(data: Any, names: Iterable[str], ids: Iterable[str] | None = None) -> pd.DataFrame:
-    """The columns ``names`` of ``data``'s dossiers (only those whose id is in ``ids``, when
-    given), without reading the other columns or keeping the other dossiers."""
+def _rows(frame: pd.DataFrame, ids: Iterable[str] | None,
+          received_by: pd.Timestamp | None) -> pd.DataFrame:
+    if ids is not None:
+        frame = frame[frame["dossier_id"].isin(list(ids)).to_numpy(dtype=bool, na_value=False)]
+    if received_by is not None:
+        frame = frame[(frame["received_at"] <= received_by).fillna(False).to_numpy(dtype=bool)]
+    return frame
+
+
+def dossier_columns(data: Any, names: Iterable[str], ids: Iterable[str] | None = None,
+                    received_by: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The columns ``names`` of ``data``'s dossiers (only those whose id is in ``ids``, or
+    received at or before ``received_by``, when given), without reading the other columns or
+    keeping the other dossiers."""
     names = list(names)
     source = source_of(data)
     if isinstance(source, DossierFile):
-        return source.columns(names, ids)
-    frame = data.dossiers
-    if ids is not None:
-        frame = frame[frame["dossier_id"].isin(list(ids)).to_numpy(dtype=bool, na_value=False)]
+        return source.columns(names, ids, received_by)
+    frame = _rows(data.dossiers, ids, received_by)
     return frame[[c for c in names if c in frame.columns]]
 
 
