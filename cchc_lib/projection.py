@@ -60,10 +60,10 @@ def _instant(at: object) -> pd.Timestamp:
     return as_of_instant(at)
 
 
-# What the indicator engine reads of a dossier: every column but its name, where it came from
-# and its submission instant (the year-end projection reads no more, not the whole file).
+# What the indicator engine reads of a dossier: every column but its id and name, where it came
+# from and its submission instant (the year-end projection reads no more, not the whole file).
 ENGINE_COLUMNS = tuple(spec.name for spec in TABLES["dossiers"] if spec.name not in (
-    "procedure_name", "source_file", "source_row", "submitted_at"))
+    "dossier_id", "procedure_name", "source_file", "source_row", "submitted_at"))
 
 
 def as_of_view(data: ind.ProcessedData, at: object,
