@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
-from cchc_lib.conventions import counted_dossiers
+from cchc_lib.conventions import NOT_RECEIVED, WITHDRAWN, counted_dossiers
 from cchc_lib.schema import TABLES, conform
 
 _SOURCE = "_dossiers_source"
@@ -153,3 +154,56 @@ def has_values(data: Any, columns: Iterable[str], present: set[str]) -> dict[str
     return {c: (lazy and c in present) or (
         frame is not None and c in frame.columns and (c in present or bool(frame[c].notna().any())))
         for c in columns}
+
+
+def counted_has(data: Any, columns: Iterable[str]) -> dict[str, bool]:
+    """Per column: some counted dossier (``counted_columns``) holds a value. Unread dossiers
+    are asked in pyarrow, flag columns staying bits, never a pandas frame; counted_dossiers'
+    row rule (never received out; withdrawn out under ``excluded``) is repeated here, and the
+    lazy-equals-eager tests hold the two together."""
+    columns = list(columns)
+    source = source_of(data)
+    if not (isinstance(source, DossierFile) and source._loaded_holder() is None):
+        frame = counted_columns(data, columns)
+        return {c: c in frame.columns and bool(frame[c].notna().any()) for c in columns}
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    schema = {spec.name for spec in TABLES["dossiers"]}
+    present = set(pq.read_schema(source.path).names) & schema  # conform keeps no other column
+    read = [c for c in dict.fromkeys([*columns, "status"]) if c in present]
+    table = pq.read_table(source.path, columns=read)
+    if "status" in present:
+        dropped = [NOT_RECEIVED, *([WITHDRAWN] if data.conventions.withdrawn == "excluded" else [])]
+        status = pc.cast(table["status"], pa.string())
+        table = table.filter(pc.fill_null(pc.invert(pc.is_in(status, pa.array(dropped))), True))
+
+    def holds(column: pa.ChunkedArray) -> bool:
+        if pa.types.is_floating(column.type):  # pandas counts NaN as missing too
+            return bool(pc.any(pc.fill_null(pc.invert(pc.is_nan(column)), False)).as_py())
+        return column.null_count < len(column)
+
+    return {c: c in present and holds(table[c]) for c in columns}
+
+
+def last_procedure_names(data: Any) -> dict[str, str]:
+    """Procedure code -> the name of its last dossier (in file order) with both known; for
+    unread dossiers grouped in pyarrow, the names never becoming pandas strings."""
+    source = source_of(data)
+    if not (isinstance(source, DossierFile) and source._loaded_holder() is None):
+        frame = dossier_columns(data, ("procedure_code", "procedure_name"))
+        if not len(frame) or "procedure_name" not in frame.columns:
+            return {}
+        pairs = frame.dropna().drop_duplicates("procedure_code", keep="last")
+        return dict(zip(pairs["procedure_code"].astype(str), pairs["procedure_name"].astype(str),
+                        strict=True))
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if not {"procedure_code", "procedure_name"} <= set(pq.read_schema(source.path).names):
+        return {}
+    table = pq.read_table(source.path, columns=["procedure_code", "procedure_name"])
+    table = table.filter(pc.and_(pc.is_valid(table["procedure_code"]), pc.is_valid(table["procedure_name"])))
+    last = table.group_by("procedure_code", use_threads=False).aggregate([("procedure_name", "last")])
+    return dict(zip((str(c) for c in last["procedure_code"].to_pylist()),
+                    (str(n) for n in last["procedure_name_last"].to_pylist()), strict=True))

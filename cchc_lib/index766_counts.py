@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib.datacache import derived
-from cchc_lib.dossier_source import counted_columns, is_lazy
+from cchc_lib.dossier_source import counted_columns, counted_has, is_lazy
 from cchc_lib.index766 import (
     COUNT_COLUMNS,
     GROUPS,
@@ -50,8 +50,7 @@ def _unread_has(data: ProcessedData):
         missing = [c for c in columns if c not in known]
         if missing:
             asked = [*dict.fromkeys([*missing, *(c for c in _DOSSIER_INPUTS if c not in known)])]
-            frame = counted_columns(data, asked)
-            known.update({c: _has(frame, c) for c in asked})
+            known.update(counted_has(data, asked))
         return all(known[c] for c in columns)
 
     return has

@@ -130,3 +130,31 @@ def test_counted_columns_and_has_values(small_file):
     assert dossier_source.has_values(lazy, ["channel", "rating"], set()) == {"channel": True, "rating": False}
     assert dossier_source.has_values(lazy, ["rating"], {"rating"}) == {"rating": True}
     assert dossier_source.is_lazy(lazy)
+
+
+def test_names_and_inputs_in_pyarrow_equal_pandas(tmp_path):
+    """Last name per code (a later empty name does not win) and counted inputs under both
+    withdrawn rules, from the unread file and from the frame, worked out by hand."""
+    frame = conform(pd.DataFrame({
+        "dossier_id": ["A", "B", "C", "D"],
+        "procedure_code": ["1", "1", "1", "2"],
+        "procedure_name": ["old", "new", None, "two"],
+        "status": ["completed", "completed", "withdrawn", "not_received"],
+        "digitized": [None, None, True, True],
+        "wait_minutes": [np.nan, np.nan, 5.0, np.nan],
+    }), "dossiers")
+    path = tmp_path / "dossiers.parquet"
+    frame.to_parquet(path, index=False)
+    from cchc_lib.conventions import as_conventions
+
+    procedures = conform(pd.DataFrame(), "procedures")
+    for withdrawn, expected in (("excluded", False), ("on_time", True)):
+        conventions = as_conventions({"withdrawn": withdrawn})
+        lazy = indicators.ProcessedData(dossier_source.DossierFile(path), procedures, None, {}, conventions)
+        eager = indicators.ProcessedData(frame, procedures, None, {}, conventions)
+        for data in (lazy, eager):
+            # Only C (withdrawn) has digitized and wait_minutes among the counted dossiers.
+            assert dossier_source.counted_has(data, ["digitized", "wait_minutes", "rating"]) == {
+                "digitized": expected, "wait_minutes": expected, "rating": False}
+            assert dossier_source.last_procedure_names(data) == {"1": "new", "2": "two"}
+        assert dossier_source.is_lazy(lazy)

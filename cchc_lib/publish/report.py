@@ -21,7 +21,7 @@ from cchc_lib import manual_figures, plan
 from cchc_lib.config import profile
 from cchc_lib.conventions import as_conventions, conventions_line_vi
 from cchc_lib.datacache import load_processed
-from cchc_lib.dossier_source import dossier_columns
+from cchc_lib.dossier_source import dossier_columns, last_procedure_names
 from cchc_lib.form06 import FORM06_COLUMNS, footnotes, form06_table, period_line
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, md_text
 from cchc_lib.indicators import COLUMNS, ProcessedData, compute_indicators, monthly_indicators
@@ -88,14 +88,13 @@ def prepare_report(
 def _procedure_names(data: ProcessedData) -> dict[str, str]:
     """Procedure code -> name, from the dossiers (latest name wins) then the catalogue."""
     names: dict[str, str] = {}
-    for frame in (getattr(data, "procedures", None),
-                  dossier_columns(data, ("procedure_code", "procedure_name"))):  # two columns only
-        if frame is None or not len(frame) or "procedure_name" not in frame.columns:
-            continue
+    frame = getattr(data, "procedures", None)
+    if frame is not None and len(frame) and "procedure_name" in frame.columns:
         pairs = frame[["procedure_code", "procedure_name"]].dropna().drop_duplicates("procedure_code",
                                                                                     keep="last")
         names.update(zip(pairs["procedure_code"].astype(str), pairs["procedure_name"].astype(str),
                          strict=True))
+    names.update(last_procedure_names(data))  # two columns of the dossiers, grouped in pyarrow
     return names
 
 
