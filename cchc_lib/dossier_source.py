@@ -21,6 +21,7 @@ from cchc_lib.schema import TABLES, conform
 
 _SOURCE = "_dossiers_source"
 _COUNTING_COLUMNS = ("status", "completed_at", "due_at")  # what counted_dossiers reads
+_BATCH_ROWS = 131_072  # rows of one batch when a file is streamed
 
 
 class DossierFile:
@@ -158,7 +159,7 @@ def has_values(data: Any, columns: Iterable[str], present: set[str]) -> dict[str
 
 def counted_has(data: Any, columns: Iterable[str]) -> dict[str, bool]:
     """Per column: some counted dossier (``counted_columns``) holds a value. Unread dossiers
-    are asked in pyarrow, flag columns staying bits, never a pandas frame; counted_dossiers'
+    are streamed through pyarrow in batches, never a pandas frame; counted_dossiers'
     row rule (never received out; withdrawn out under ``excluded``) is repeated here, and the
     lazy-equals-eager tests hold the two together."""
     columns = list(columns)
@@ -172,23 +173,28 @@ def counted_has(data: Any, columns: Iterable[str]) -> dict[str, bool]:
     schema = {spec.name for spec in TABLES["dossiers"]}
     present = set(pq.read_schema(source.path).names) & schema  # conform keeps no other column
     read = [c for c in dict.fromkeys([*columns, "status"]) if c in present]
-    table = pq.read_table(source.path, columns=read)
-    if "status" in present:
-        dropped = [NOT_RECEIVED, *([WITHDRAWN] if data.conventions.withdrawn == "excluded" else [])]
-        status = pc.cast(table["status"], pa.string())
-        table = table.filter(pc.fill_null(pc.invert(pc.is_in(status, pa.array(dropped))), True))
+    dropped = pa.array([NOT_RECEIVED, *([WITHDRAWN] if data.conventions.withdrawn == "excluded" else [])])
 
-    def holds(column: pa.ChunkedArray) -> bool:
+    def holds(column: pa.Array) -> bool:
         if pa.types.is_floating(column.type):  # pandas counts NaN as missing too
             return bool(pc.any(pc.fill_null(pc.invert(pc.is_nan(column)), False)).as_py())
         return column.null_count < len(column)
 
-    return {c: c in present and holds(table[c]) for c in columns}
+    found = {c: False for c in columns if c in present}
+    for batch in pq.ParquetFile(source.path).iter_batches(batch_size=_BATCH_ROWS, columns=read):
+        if "status" in present:
+            status = pc.cast(batch.column("status"), pa.string())
+            batch = batch.filter(pc.fill_null(pc.invert(pc.is_in(status, dropped)), True))
+        for c in [c for c, seen in found.items() if not seen]:
+            found[c] = holds(batch.column(c))
+        if all(found.values()):
+            break  # every answer known: the rest of the file is not read
+    return {c: found.get(c, False) for c in columns}
 
 
 def last_procedure_names(data: Any) -> dict[str, str]:
-    """Procedure code -> the name of its last dossier (in file order) with both known; for
-    unread dossiers grouped in pyarrow, the names never becoming pandas strings."""
+    """Procedure code -> the name of its last dossier (in file order) with both known; unread
+    dossiers are streamed in batches, never held whole."""
     source = source_of(data)
     if not (isinstance(source, DossierFile) and source._loaded_holder() is None):
         frame = dossier_columns(data, ("procedure_code", "procedure_name"))
@@ -197,13 +203,15 @@ def last_procedure_names(data: Any) -> dict[str, str]:
         pairs = frame.dropna().drop_duplicates("procedure_code", keep="last")
         return dict(zip(pairs["procedure_code"].astype(str), pairs["procedure_name"].astype(str),
                         strict=True))
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    if not {"procedure_code", "procedure_name"} <= set(pq.read_schema(source.path).names):
+    file = pq.ParquetFile(source.path)
+    if not {"procedure_code", "procedure_name"} <= set(file.schema_arrow.names):
         return {}
-    table = pq.read_table(source.path, columns=["procedure_code", "procedure_name"])
-    table = table.filter(pc.and_(pc.is_valid(table["procedure_code"]), pc.is_valid(table["procedure_name"])))
-    last = table.group_by("procedure_code", use_threads=False).aggregate([("procedure_name", "last")])
-    return dict(zip((str(c) for c in last["procedure_code"].to_pylist()),
-                    (str(n) for n in last["procedure_name_last"].to_pylist()), strict=True))
+    names: dict[str, str] = {}
+    # Batch by batch, later batches overwriting: the last name wins with one batch in memory.
+    for batch in file.iter_batches(batch_size=_BATCH_ROWS, columns=["procedure_code", "procedure_name"]):
+        pairs = batch.to_pandas().dropna().drop_duplicates("procedure_code", keep="last")
+        names.update(zip(pairs["procedure_code"].astype(str), pairs["procedure_name"].astype(str),
+                         strict=True))
+    return names
