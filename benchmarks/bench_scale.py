@@ -8,7 +8,9 @@ that its peak RSS (ru_maxrss) is its own:
   aggregate (what the engine reads) and, for comparison, from the dossiers;
 - DuckDB computing the same additive measures from ``dossiers.parquet`` (the SQL of
   bench_indicators);
-- one report's own computations: ``prepare_report`` + ``index_frames`` for 2023-Q1 (load included).
+- one report's own computations: ``prepare_report`` + ``index_frames`` for 2023-Q1 (load included);
+- a report kernel's data work: the same plus what the notebook computes besides (header, other
+  plan targets, the year-end projection, methods), charts left out.
 
 The growth column is each time over the same step's time at the smallest size, beside the ratio
 of rows: linear growth keeps them equal. Run with ``make bench`` or
@@ -106,6 +108,23 @@ ctx = prepare_report("2023-Q1", Path(sys.argv[1]))
 index_frames(ctx.data, Period.parse("2023-Q1"))
 done(time.perf_counter() - t)
 """,
+    # What the report notebook computes besides: its header, the other plan targets, the
+    # year-end projection (an as-of view of the dossiers) and the methods; charts left out.
+    "report_kernel": _PRELUDE + """
+import pandas as pd
+from cchc_lib import projection
+from cchc_lib.publish import methods, report
+from cchc_lib.publish.index766_section import index_frames
+t = time.perf_counter()
+ctx = report.prepare_report("2023-Q1", Path(sys.argv[1]))
+report.header_markdown(ctx)
+report.summary_markdown(ctx)
+others = report.other_plan_targets(ctx.data, ctx.period, Path(sys.argv[1]), None)
+index_frames(ctx.data, ctx.period)
+projection.year_end(ctx.data, ctx.period.year, projection.period_as_of(ctx.period))
+methods.methods_markdown(pd.concat([ctx.indicators, others]), ctx.period, conventions=ctx.data.conventions)
+done(time.perf_counter() - t)
+""",
 }
 
 
@@ -136,6 +155,8 @@ def measure(rows: int, tmp: Path) -> dict[str, dict]:
         "engine, 34 periods by department (dossiers)": _child("engine", str(processed), "dossiers"),
         "DuckDB, same measures from dossiers.parquet": _child("duckdb_engine", str(processed)),
         "one report's computations (2023-Q1)": _child("report", str(processed)),
+        "a report kernel's data work (2023-Q1: + header, projection...)": _child("report_kernel",
+                                                                                 str(processed)),
     }
     daily = processed / "daily.parquet"
     steps["_sizes"] = {

@@ -32,6 +32,7 @@ def load_processed(processed_dir: str | Path, conventions: object = None):
     """:func:`cchc_lib.indicators.load_processed`, read once per process while the folder's files
     stay the same. Each call gets its own frames (shallow copies: a column added or replaced by
     one report is not seen by the next), counted under ``conventions`` (None: the defaults)."""
+    from cchc_lib import dossier_source
     from cchc_lib.conventions import DEFAULT, as_conventions
     from cchc_lib.indicators import ProcessedData
     from cchc_lib.indicators import load_processed as read
@@ -42,7 +43,9 @@ def load_processed(processed_dir: str | Path, conventions: object = None):
     if cached is None or cached[0] != signature:
         _loaded[folder] = cached = (signature, read(folder))
     data = cached[1]
-    dossiers = data.dossiers.copy(deep=False)
+    # Unread dossiers stay unread: the copy reads them (once for all copies) when first needed.
+    source = dossier_source.source_of(data)
+    dossiers = source.fork() if isinstance(source, dossier_source.DossierFile) else source.copy(deep=False)
     handed = ProcessedData(
         dossiers=dossiers,
         procedures=data.procedures.copy(deep=False),

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib.datacache import derived
+from cchc_lib.dossier_source import counted_columns, counted_has, is_lazy
 from cchc_lib.index766 import (
     COUNT_COLUMNS,
     GROUPS,
@@ -32,6 +33,27 @@ def _has(frame: pd.DataFrame | None, *columns: str) -> bool:
     return frame is not None and all(
         c in frame.columns and bool(frame[c].notna().any()) for c in columns
     )
+
+
+# The dossier inputs the aggregate path asks about (index766_daily.dossier_counts' requires).
+_DOSSIER_INPUTS = ("fee_required", "paid_online", "electronic_result", "digitized",
+                   "reused_digitized_data", "from_national_storage", "citizen_data_connected",
+                   "synced_national", "channel")
+
+
+def _unread_has(data: ProcessedData):
+    """``_has`` on the counted dossiers, read a few columns at a time and remembered on ``data``
+    (every month of a report asks the same question of the same dossiers)."""
+    known: dict[str, bool] = data.__dict__.setdefault("_index766_has", {})
+
+    def has(*columns: str) -> bool:
+        missing = [c for c in columns if c not in known]
+        if missing:
+            asked = [*dict.fromkeys([*missing, *(c for c in _DOSSIER_INPUTS if c not in known)])]
+            known.update(counted_has(data, asked))
+        return all(known[c] for c in columns)
+
+    return has
 
 
 def _times(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -160,19 +182,23 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
     if by not in ("overall", "department"):
         raise ValueError(f"by must be 'overall' or 'department', not {by!r}")
     conventions = getattr(data, "conventions", None)
-    d = data.counted() if hasattr(data, "counted") else data.dossiers
+    daily = data.aggregate() if hasattr(data, "aggregate") else None
+    # With the aggregate and the dossiers still unread, they stay unread: the few facts wanted
+    # of single dossiers are read column by column (dossier_source) instead.
+    d = None if daily is not None and is_lazy(data) else (
+        data.counted() if hasattr(data, "counted") else data.dossiers)
     if conventions is not None:
         period = period.with_window(conventions.window)
     end = np.datetime64(period.end, "ns")
     frames: list[pd.DataFrame] = []
     feedback = data.feedback
-    daily = data.aggregate() if hasattr(data, "aggregate") else None
     if daily is not None:
         # The day-level aggregate written by ingest: the same counts without a dossier scan.
         from cchc_lib.index766_daily import dossier_counts
 
         units, pairs, owners = dossier_counts(data, daily, period, by, frames,
-                                              has=lambda *columns: _has(d, *columns),
+                                              has=(lambda *columns: _has(d, *columns)) if d is not None
+                                              else _unread_has(data),
                                               unit_codes=_unit_codes, overall_unit=OVERALL_UNIT)
     else:
         units, pairs, owners = _dossier_counts(d, feedback, period, by, end, frames)
@@ -236,8 +262,10 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
             fb_codes = np.zeros(len(feedback), dtype=np.int64)
         else:
             # A PAKN belongs to the department that handled the dossier it concerns.
+            owner = d if d is not None else counted_columns(  # only the dossiers PAKN concerns
+                data, ("dossier_id", "department"), ids=feedback["dossier_id"].dropna().unique())
             dept = feedback["dossier_id"].map(
-                pd.Series(d["department"].to_numpy(), index=d["dossier_id"].to_numpy())
+                pd.Series(owner["department"].to_numpy(), index=owner["dossier_id"].to_numpy())
             )
             fb_codes = _unit_codes(dept, units)
         f_received = _times(feedback, "received_at")

@@ -43,6 +43,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from cchc_lib import dossier_source
 from cchc_lib.config import profile
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, counted_dossiers
@@ -96,12 +97,10 @@ class ProcessedData:
     ingest_report: dict
     conventions: Conventions = DEFAULT_CONVENTIONS
     _counted: tuple | None = field(default=None, repr=False, compare=False)
-    # Optional prebuilt month grid of the dossier measures (measure_grid.with_grid): when set,
-    # dossier_measures reads it instead of the dossiers (same numbers, for interactive use).
+    # A prebuilt month grid of the dossier measures (measure_grid.with_grid), read instead.
     grid: MeasureSource | None = field(default=None, repr=False, compare=False)
-    # The day-level aggregate ingest wrote beside the dossiers (cchc_lib.daily), and the
-    # dossiers frame it sums: used only while ``dossiers`` is still that very frame (a view
-    # with other dossiers, e.g. projection.as_of_view, is computed from its dossiers).
+    # The day-level aggregate (cchc_lib.daily) and the dossiers (file or frame) it sums: used
+    # only while they are still ours (a view with other dossiers is computed from them).
     daily: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     daily_of: object | None = field(default=None, repr=False, compare=False)
 
@@ -115,9 +114,12 @@ class ProcessedData:
 
     def aggregate(self) -> pd.DataFrame | None:
         """The day-level aggregate of ``self.dossiers``, or None when there is none for them."""
-        if self.daily is not None and self.daily_of is self.dossiers:
+        if self.daily is not None and self.daily_of is dossier_source.source_of(self):
             return self.daily
         return None
+
+
+dossier_source.install(ProcessedData)  # dossiers read on first access
 
 
 @dataclass(frozen=True)
@@ -206,8 +208,7 @@ DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES, *S
 
 
 def load_processed(processed_dir: Path, conventions: Conventions | None = None) -> ProcessedData:
-    """Read ``dossiers.parquet``, ``procedures.parquet`` (+ feedback, ingest report if present);
-    numbers computed from it follow ``conventions`` (the packaged defaults when None)."""
+    """The processed set (dossiers read on first need) under ``conventions`` (None: defaults)."""
     processed_dir = Path(processed_dir)
     folder = resolve_generation(processed_dir)  # one set, even if an ingest switches meanwhile
     dossiers_path = folder / "dossiers.parquet"
@@ -216,12 +217,11 @@ def load_processed(processed_dir: Path, conventions: Conventions | None = None) 
         raise MissingDataError(
             f"Chưa có dữ liệu đã xử lý trong {processed_dir}: hãy chạy `cchc ingest` trước."
         )
-    dossiers = conform(pd.read_parquet(dossiers_path), "dossiers")
+    dossiers = dossier_source.DossierFile(dossiers_path)  # read on first need, not here
     procedures = conform(pd.read_parquet(procedures_path), "procedures")
     feedback_path = folder / "feedback.parquet"
     feedback = conform(pd.read_parquet(feedback_path), "feedback") if feedback_path.exists() else None
-    report_path = folder / "ingest_report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    report = json.loads(rp.read_text("utf-8")) if (rp := folder / "ingest_report.json").exists() else {}
     daily_path = folder / DAILY_FILE
     daily = read_daily(daily_path) if daily_path.exists() else None
     return ProcessedData(dossiers, procedures, feedback, report, conventions or DEFAULT_CONVENTIONS,
@@ -261,12 +261,12 @@ def _available(frame: pd.DataFrame, column: str, present: set[str]) -> bool:
 
 
 def _availability(data: ProcessedData) -> dict[str, bool]:
-    d, p = data.dossiers, data.procedures
+    p = data.procedures
     d_cols = _present_columns(data.ingest_report, "dossiers")
     p_cols = _present_columns(data.ingest_report, "procedures")
-    avail = {c: _available(d, c, d_cols) for c in (
+    avail = dossier_source.has_values(data, (
         "apology_issued", "fee_required", "paid_online", "rating", "wait_minutes", "synced_national",
-        "digitized", "electronic_result", "channel")}
+        "digitized", "electronic_result", "channel"), d_cols)
     avail["catalogue_online_payment"] = _available(p, "online_payment", p_cols)
     avail["full_online_eligible"] = _available(p, "full_online_eligible", p_cols)
     avail["national_integrated"] = _available(p, "national_integrated", p_cols)

@@ -26,8 +26,10 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib import indicators as ind
+from cchc_lib.dossier_source import dossier_columns
 from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent, format_value, level_text
 from cchc_lib.periods import Period
+from cchc_lib.schema import TABLES
 from cchc_lib.targets import load_targets
 
 _FAR = pd.Timestamp("2200-01-01")  # a due date that no period of interest reaches
@@ -58,10 +60,18 @@ def _instant(at: object) -> pd.Timestamp:
     return as_of_instant(at)
 
 
-def as_of_view(data: ind.ProcessedData, at: object) -> ind.ProcessedData:
-    """The processed data as it stood at the instant ``at`` (a date alone = the end of that day)."""
+# What the indicator engine reads of a dossier: every column but its id and name, where it came
+# from and its submission instant (the year-end projection reads no more, not the whole file).
+ENGINE_COLUMNS = tuple(spec.name for spec in TABLES["dossiers"] if spec.name not in (
+    "dossier_id", "procedure_name", "source_file", "source_row", "submitted_at"))
+
+
+def as_of_view(data: ind.ProcessedData, at: object,
+               columns: tuple[str, ...] | None = None) -> ind.ProcessedData:
+    """The processed data as it stood at the instant ``at`` (a date alone = the end of that day),
+    with just the dossier ``columns`` (None: all of them)."""
     at = _instant(at)
-    d = data.dossiers
+    d = data.dossiers if columns is None else dossier_columns(data, columns, received_by=at)
     d = d[(d["received_at"] <= at).fillna(False).to_numpy()].copy()
     later = (d["completed_at"] > at).fillna(False).to_numpy()
     d.loc[later, "completed_at"] = pd.NaT
@@ -128,7 +138,7 @@ def year_end(data: ind.ProcessedData, year: int, at: object,
     at = _instant(at)
     year = int(year)
     period = Period("year", year)
-    view = as_of_view(data, at)
+    view = as_of_view(data, at, ENGINE_COLUMNS)
     ytd = ind.compute_many(view, [period], "overall", department, with_changes=False)
     elapsed = months_elapsed(year, at)
     complete = [m for m in period.months() if m.end - _MICRO <= at]

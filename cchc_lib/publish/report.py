@@ -21,6 +21,7 @@ from cchc_lib import manual_figures, plan
 from cchc_lib.config import profile
 from cchc_lib.conventions import as_conventions, conventions_line_vi
 from cchc_lib.datacache import load_processed
+from cchc_lib.dossier_source import dossier_columns, last_procedure_names
 from cchc_lib.form06 import FORM06_COLUMNS, footnotes, form06_table, period_line
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, md_text
 from cchc_lib.indicators import COLUMNS, ProcessedData, compute_indicators, monthly_indicators
@@ -87,14 +88,13 @@ def prepare_report(
 def _procedure_names(data: ProcessedData) -> dict[str, str]:
     """Procedure code -> name, from the dossiers (latest name wins) then the catalogue."""
     names: dict[str, str] = {}
-    for frame_name in ("procedures", "dossiers"):
-        frame = getattr(data, frame_name, None)
-        if frame is None or not len(frame) or "procedure_name" not in frame.columns:
-            continue
+    frame = getattr(data, "procedures", None)
+    if frame is not None and len(frame) and "procedure_name" in frame.columns:
         pairs = frame[["procedure_code", "procedure_name"]].dropna().drop_duplicates("procedure_code",
                                                                                     keep="last")
         names.update(zip(pairs["procedure_code"].astype(str), pairs["procedure_name"].astype(str),
                          strict=True))
+    names.update(last_procedure_names(data))  # two columns of the dossiers, grouped in pyarrow
     return names
 
 
@@ -122,7 +122,7 @@ def late_procedures(by_procedure: pd.DataFrame, names: dict[str, str] | None = N
 def coverage(data: ProcessedData) -> dict[str, Any]:
     """Dossiers in the processed data, their received-date range and the rows rejected at ingest
     (never-received registrations are not dossiers the agency handled: left out here too)."""
-    dossiers = data.dossiers
+    dossiers = dossier_columns(data, ("status", "received_at"))  # two columns, not every dossier
     if len(dossiers) and "status" in dossiers.columns:
         dossiers = dossiers[(dossiers["status"] != "not_received").to_numpy(dtype=bool, na_value=True)]
     received = dossiers["received_at"] if len(dossiers) else pd.Series(dtype="datetime64[ns]")
@@ -158,7 +158,7 @@ def header_markdown(ctx: ReportContext) -> str:
     own = ""
     if ctx.department:
         # The coverage (and the rejects) are the whole Sở's; say how much of it is the unit's.
-        dossiers = ctx.data.dossiers
+        dossiers = dossier_columns(ctx.data, ("department",))
         count = int((dossiers["department"] == ctx.department).sum()) if len(dossiers) else 0
         own = f" của toàn Sở, trong đó {fmt_count(count)} do {md_text(ctx.department)} xử lý"
     outside = ""
