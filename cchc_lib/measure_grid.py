@@ -70,7 +70,8 @@ class MeasureGrid:
         first = pd.Series(np.arange(n)).groupby(cell_of).first().to_numpy() if n else np.zeros(0, int)
         self.n_cells = int(cell_of.max()) + 1 if n else 0
         # Each cell's department, field, procedure and channel (as the dossiers spell them).
-        self.cells = {by: dossiers[column].to_numpy(dtype=object, na_value=None)[first]
+        # (the first row of each cell taken before converting: a few thousand values, not a million)
+        self.cells = {by: dossiers[column].iloc[first].to_numpy(dtype=object, na_value=None)
                       for by, column in CELL_COLUMNS.items()}
 
         valid_months = [months[valid] for months, valid, _ in events.values()]
