@@ -29,7 +29,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 # -- paths ---------------------------------------------------------------------------------------
 
@@ -85,12 +85,7 @@ def load_profile(path: str | Path | None = None) -> AgencyProfile:
     """The profile in ``path`` (default: ``$CCHC_PROFILE``, else the packaged ``default.toml``).
     Raises :class:`ConfigError` naming the file and the key that is missing or unknown."""
     path = Path(path or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE).expanduser().resolve()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"Không tìm thấy tệp hồ sơ cơ quan (profile): {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Tệp hồ sơ cơ quan {path} không đúng định dạng TOML: {exc}") from None
+    raw = _read_toml(path, "tệp hồ sơ cơ quan (profile)", "Tệp hồ sơ cơ quan")
     unknown = set(raw) - _PROFILE_KEYS
     if unknown:
         raise ConfigError(f"Khóa không được hỗ trợ trong {path}: {', '.join(sorted(unknown))}. "
@@ -280,13 +275,19 @@ def _convert(attr: str, key: str, value: object) -> object:
     return text or None
 
 
-def _from_file(path: Path) -> dict[str, object]:
+def _read_toml(path: Path, missing: str, bad: str) -> dict[str, Any]:
+    """A TOML file's table, or a ConfigError naming the file (``missing``/``bad``: how the
+    message names it)."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"Không tìm thấy tệp cấu hình: {path}") from None
+        raise ConfigError(f"Không tìm thấy {missing}: {path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Tệp cấu hình {path} không đúng định dạng TOML: {exc}") from None
+        raise ConfigError(f"{bad} {path} không đúng định dạng TOML: {exc}") from None
+
+
+def _from_file(path: Path) -> dict[str, object]:
+    raw = _read_toml(path, "tệp cấu hình", "Tệp cấu hình")
     values: dict[str, object] = {}
     recipients = raw.pop("recipients", None)
     if recipients is not None:

@@ -10,45 +10,15 @@ import numpy as np
 import pandas as pd
 
 D_DKKD = "Phòng Đăng ký kinh doanh"
-
-
-
 D_KTDN = "Phòng Kinh tế đối ngoại"
-
-
-
 D_DTTD = "Phòng Đấu thầu, thẩm định và giám sát đầu tư"
-
-
-
 D_DNTN = "Phòng Doanh nghiệp, kinh tế tập thể và tư nhân"
-
-
-
 D_KTN = "Phòng Kinh tế ngành"
-
-
-
 DEPARTMENTS = (D_DKKD, D_KTDN, D_DTTD, D_DNTN, D_KTN)
-
-
-
 F_DN = "Thành lập và hoạt động của doanh nghiệp"
-
-
-
 F_DT = "Đầu tư tại Việt Nam"
-
-
-
 F_HTX = "Thành lập và hoạt động của hợp tác xã"
-
-
-
 F_DTH = "Đấu thầu"
-
-
-
 F_SME = "Hỗ trợ doanh nghiệp nhỏ và vừa"
 
 
@@ -133,13 +103,7 @@ PROCEDURES: tuple[Proc, ...] = (
     Proc("2.001969", "Hỗ trợ doanh nghiệp nhỏ và vừa khởi nghiệp sáng tạo", F_SME, D_DNTN, 10, False, 2, ("P", "P"), False, "sme"),  # noqa: E501
     Proc("2.001970", "Hỗ trợ doanh nghiệp nhỏ và vừa tham gia cụm liên kết ngành, chuỗi giá trị", F_SME, D_DNTN, 10, False, 1, ("N", "P"), False, "sme"),  # noqa: E501
 )
-
-
-
 LEVEL_TEXT = {"F": "Toàn trình", "P": "Một phần", "N": "Mức độ 2"}
-
-
-
 LEGACY_LEVEL_TEXT = {"F": "Mức độ 4", "P": "Mức độ 3", "N": "Mức độ 2"}
 
 
@@ -153,16 +117,10 @@ DOSSIER_HEADERS = (
     "Tái sử dụng dữ liệu số hóa", "Kết nối dữ liệu dân cư", "Lấy từ kho DVCQG",
     "Chủ hồ sơ", "Số CCCD/CMND", "Số điện thoại", "Email", "Địa chỉ",
 )
-
-
-
 YES_NO_HEADERS = (
     "Có phí, lệ phí", "Thanh toán trực tuyến", "Số hóa hồ sơ", "Kết quả điện tử", "Đồng bộ DVCQG",
     "Phiếu xin lỗi", "Tái sử dụng dữ liệu số hóa", "Kết nối dữ liệu dân cư", "Lấy từ kho DVCQG",
 )
-
-
-
 PROCEDURE_HEADERS = (
     "STT", "Mã TTHC", "Tên TTHC", "Lĩnh vực", "Cơ quan thực hiện", "Mức độ DVC",
     "Đủ điều kiện toàn trình", "Tích hợp DVCQG", "Công khai niêm yết", "Công khai điện tử",
@@ -170,29 +128,17 @@ PROCEDURE_HEADERS = (
     "Số trường tờ khai trước", "Số trường tờ khai sau", "Năm", "Ngày hiệu lực văn bản",
     "Ngày quyết định công bố", "Ngày công khai", "Đủ bộ phận tạo thành", "Kết nối dữ liệu dân cư",
 )
-
-
-
 FEEDBACK_HEADERS = (
     "STT", "Mã PAKN", "Ngày tiếp nhận", "Hạn xử lý", "Ngày xử lý xong", "Đối tượng", "Đánh giá",
     "Mã hồ sơ", "Người gửi", "Số điện thoại",
 )
-
-
-
 STATUS_TEXT = {
     "not_received": "Mới đăng ký", "received": "Đã tiếp nhận", "processing": "Đang xử lý",
     "awaiting_supplement": "Chờ bổ sung", "awaiting_payment": "Yêu cầu thực hiện nghĩa vụ tài chính",
     "suspended": "Dừng xử lý", "resolved": "Đã có kết quả", "returned": "Đã trả kết quả",
     "refused": "Từ chối giải quyết", "withdrawn": "Công dân rút hồ sơ",
 }
-
-
-
 CHANNEL_TEXT = {"online": "Trực tuyến", "in_person": "Trực tiếp", "postal": "Bưu chính công ích"}
-
-
-
 RATING_TEXT = {"very_satisfied": "Rất hài lòng", "satisfied": "Hài lòng", "unsatisfied": "Không hài lòng"}
 
 
@@ -223,13 +169,7 @@ EXPORT_FORMATS: dict[str, dict] = {
     "2023-09": {"kind": "xlsx", "yn": "10"},
     "2023-10": {"encoding": "utf-8-sig", "yn": "mixed"},
 }
-
-
-
 _FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
-
-
-
 _FIXED_DOC_TIME = pd.Timestamp("2024-01-01 00:00:00").to_pydatetime()
 
 
