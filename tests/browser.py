@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.browser_process import JsonSocket, chromium_command, stop_browser
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
 COUNT_CHARTS_JS = """(() => {
@@ -53,56 +55,25 @@ class PageResult:
     probe: object = None
 
 
-class _Cdp:
-    """A minimal DevTools client over one websocket, flattened sessions. JavaScript dialogs
-    (``alert``) are recorded and dismissed as they open, so they cannot block the page."""
+class _Cdp(JsonSocket):
+    """A minimal DevTools client, flattened sessions. JavaScript dialogs (``alert``) are recorded
+    and dismissed as they open, so they cannot block the page."""
 
     def __init__(self, url: str) -> None:
-        import websocket
+        super().__init__(url, timeout=30)
 
-        self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict] = []
-        self.replies: dict[int, dict] = {}
-
-    def _receive(self) -> None:
-        message = json.loads(self.ws.recv())
-        if "id" in message:
-            self.replies[message["id"]] = message
-            return
-        self.events.append(message)
+    def on_event(self, message: dict) -> None:
         if message.get("method") == "Page.javascriptDialogOpening":
             self.send("Page.handleJavaScriptDialog", {"accept": False}, message.get("sessionId"))
 
+    def close_browser(self) -> None:
+        self.send("Browser.close")
+
     def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
-        self.next_id += 1
-        number = self.next_id
-        message = {"id": number, "method": method, "params": params or {}}
+        message = {"method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
-        self.ws.send(json.dumps(message))
-        while number not in self.replies:
-            self._receive()
-        reply = self.replies.pop(number)
-        if "error" in reply:
-            raise RuntimeError(f"{method}: {reply['error']}")
-        return reply.get("result", {})
-
-    def pump(self, seconds: float) -> None:
-        """Collect events for a while."""
-        import websocket
-
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            self.ws.settimeout(left)
-            try:
-                self._receive()
-            except websocket.WebSocketTimeoutException:
-                break
-        self.ws.settimeout(30)
-
-    def close(self) -> None:
-        self.ws.close()
+        return self.request(method, message)
 
 
 def _wait_for_port(profile: Path, proc: subprocess.Popen, timeout: float = 30) -> str:
@@ -138,14 +109,7 @@ def open_page(html: Path, *, timeout: float = 90, screenshot: bool = False, prob
     if binary is None:
         raise FileNotFoundError("chromium not installed (make browser)")
     profile = Path(tempfile.mkdtemp(prefix="cchc-chromium-"))
-    args = [
-        binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-extensions", "--disable-default-apps", "--no-first-run", "--mute-audio",
-        f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-        "--remote-debugging-port=0", "--remote-allow-origins=*", f"--window-size={width},{height}",
-        "about:blank",
-    ]
+    args = chromium_command(binary, profile, width, height, loopback_through_proxy=True)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     result = PageResult()
     cdp = None
@@ -211,18 +175,7 @@ def open_page(html: Path, *, timeout: float = 90, screenshot: bool = False, prob
             elif method == "Page.javascriptDialogOpening":
                 result.dialogs.append(params.get("message", ""))
     finally:
-        if cdp is not None:
-            try:
-                cdp.send("Browser.close")
-            except Exception:  # noqa: BLE001 - the process is killed below anyway
-                pass
-            cdp.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+        stop_browser(proc, profile, cdp, wait=10)
     return result
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.browser import COUNT_CHARTS_JS
+from tests.browser_process import JsonSocket, stop_browser
 
 FIREFOX_NAMES = ("firefox-esr", "firefox")
 
@@ -86,40 +87,26 @@ PRINT_WATCH_JS = """(() => {
 })()"""
 
 
-class _Bidi:
-    """A minimal WebDriver BiDi client over one websocket; events kept in arrival order."""
+class _Bidi(JsonSocket):
+    """A minimal WebDriver BiDi client; a user prompt (``alert``) is dismissed as it opens."""
 
     def __init__(self, url: str) -> None:
-        import websocket
+        super().__init__(url, timeout=60)
 
-        self.ws = websocket.create_connection(url, timeout=60, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict] = []
-        self.replies: dict[int, dict] = {}
+    def on_event(self, message: dict) -> None:
+        if message.get("method") == "browsingContext.userPromptOpened":
+            context = message["params"]["context"]
+            self.send_only({"method": "browsingContext.handleUserPrompt",
+                            "params": {"context": context, "accept": False}})
 
-    def _receive(self) -> None:
-        message = json.loads(self.ws.recv())
-        if message.get("type") == "event":
-            self.events.append(message)
-            if message.get("method") == "browsingContext.userPromptOpened":
-                context = message["params"]["context"]
-                self._send_only("browsingContext.handleUserPrompt", {"context": context, "accept": False})
-        elif "id" in message:
-            self.replies[message["id"]] = message
+    def error_of(self, reply: dict) -> str | None:
+        return f"{reply.get('error')}: {reply.get('message')}" if reply.get("type") == "error" else None
 
-    def _send_only(self, method: str, params: dict) -> int:
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        return self.next_id
+    def close_browser(self) -> None:
+        self.send("browser.close", {})
 
     def send(self, method: str, params: dict | None = None) -> dict:
-        number = self._send_only(method, params or {})
-        while number not in self.replies:
-            self._receive()
-        reply = self.replies.pop(number)
-        if reply.get("type") == "error":
-            raise RuntimeError(f"{method}: {reply.get('error')}: {reply.get('message')}")
-        return reply.get("result", {})
+        return self.request(method, {"method": method, "params": params or {}})
 
     def evaluate(self, context: str, expression: str) -> object:
         result = self.send("script.evaluate", {
@@ -129,9 +116,6 @@ class _Bidi:
             raise RuntimeError(result.get("exceptionDetails", {}).get("text", "exception"))
         value = result.get("result", {}).get("value")
         return json.loads(value) if isinstance(value, str) else None
-
-    def close(self) -> None:
-        self.ws.close()
 
 
 def _wait_for_bidi(proc: subprocess.Popen, log: Path, timeout: float = 60) -> str:
@@ -211,20 +195,9 @@ def open_page(html: Path, *, timeout: float = 120, probe: str | None = None, pdf
             elif method == "browsingContext.userPromptOpened":
                 page.dialogs.append(params.get("message", ""))
     finally:
-        if bidi is not None:
-            try:
-                bidi.send("browser.close", {})
-            except Exception:  # noqa: BLE001 - the process is stopped below anyway
-                pass
-            bidi.close()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_browser(proc, profile, bidi, wait=20)
         stderr.close()
         log.unlink(missing_ok=True)
-        shutil.rmtree(profile, ignore_errors=True)
     return page
 
 

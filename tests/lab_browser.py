@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.browser import _Cdp, _wait_for_port, find_chromium
+from tests.browser_process import chromium_command, stop_browser
 
 
 def free_port() -> int:
@@ -128,11 +129,7 @@ def chromium_page(url: str, width: int = 1400, height: int = 2200):
     if binary is None:
         raise FileNotFoundError("chromium not installed (make browser)")
     profile = Path(tempfile.mkdtemp(prefix="cchc-chromium-"))
-    args = [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-extensions", "--disable-default-apps", "--no-first-run", "--mute-audio",
-            f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9", "--remote-debugging-port=0",
-            "--remote-allow-origins=*", f"--window-size={width},{height}", "about:blank"]
+    args = chromium_command(binary, profile, width, height, loopback_through_proxy=False)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cdp = None
     try:
@@ -147,15 +144,4 @@ def chromium_page(url: str, width: int = 1400, height: int = 2200):
         cdp.send("Page.navigate", {"url": url}, session=session)
         yield Page(cdp, session)
     finally:
-        if cdp is not None:
-            try:
-                cdp.send("Browser.close")
-            except Exception:  # noqa: BLE001 - the process is killed below anyway
-                pass
-            cdp.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+        stop_browser(proc, profile, cdp, wait=10)

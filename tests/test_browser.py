@@ -3,14 +3,12 @@ the embedded plotly.js, no console errors, no request leaving the file, markup s
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 
 import pytest
 
 from tests.browser import find_chromium, open_page
+from tests.browser_process import installed_or_skip
 from tests.report_fixtures import MARKUP_NAME
 from tests.test_reports import N_CHARTS
 
@@ -21,18 +19,7 @@ def chromium() -> str:
 
     Where nobody can install it (an analyst's machine without root), the browser checks are
     skipped with a message saying how to get them; as root (CI) a failed install fails."""
-    path = find_chromium()
-    can_install = shutil.which("apt-get") is not None and os.geteuid() == 0
-    if path is None and can_install:
-        subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
-                       shell=True, check=False, capture_output=True, timeout=900)
-        path = find_chromium()
-    if path is None and not can_install:
-        pytest.skip("chromium is missing and this user cannot install it: "
-                    "`sudo apt-get install chromium` (Debian/Ubuntu) to run the browser checks")
-    if path is None:
-        pytest.fail("chromium is not installed and could not be installed (make browser)")
-    return path
+    return installed_or_skip(find_chromium, "chromium", "browser checks")
 
 
 def _assert_drawn_offline(page) -> None:

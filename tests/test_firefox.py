@@ -4,13 +4,10 @@ and printed on A4 with the charts redrawn at the printable width."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-
 import pytest
 
 from tests.browser import A4_PRINTABLE
+from tests.browser_process import installed_or_skip
 from tests.firefox import find_firefox, open_page, pdf_page_boxes
 from tests.report_fixtures import MARKUP_NAME
 from tests.test_reports import N_CHARTS
@@ -20,18 +17,7 @@ from tests.test_reports import N_CHARTS
 def firefox() -> str:
     """Debian's firefox-esr, installed when missing (as `make browser` does); skipped with a
     message where nobody can install it, a failure as root (CI) when the install fails."""
-    path = find_firefox()
-    can_install = shutil.which("apt-get") is not None and os.geteuid() == 0
-    if path is None and can_install:
-        subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
-                       "firefox-esr", shell=True, check=False, capture_output=True, timeout=900)
-        path = find_firefox()
-    if path is None and not can_install:
-        pytest.skip("firefox-esr is missing and this user cannot install it: "
-                    "`sudo apt-get install firefox-esr` (Debian/Ubuntu) to run the Firefox checks")
-    if path is None:
-        pytest.fail("firefox-esr is not installed and could not be installed (make browser)")
-    return path
+    return installed_or_skip(find_firefox, "firefox-esr", "Firefox checks")
 
 
 def _assert_drawn_offline(page) -> None:
