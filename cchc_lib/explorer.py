@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from cchc_lib import dossier_source
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions
 from cchc_lib.formatting import fmt_date
@@ -36,7 +37,7 @@ from cchc_lib.indicators import (
     ProcessedData,
     compute_many,
 )
-from cchc_lib.measure_grid import with_grid
+from cchc_lib.measure_grid import GridBasis, grid_basis, with_grid
 from cchc_lib.periods import ND09_DAY, Period, month_of, periods_between
 
 Granularity = Literal["month", "quarter", "year"]
@@ -155,6 +156,14 @@ def default_selection(data: ProcessedData) -> Selection:
     return Selection(start=start, end=last, conventions=data.conventions)
 
 
+def under_conventions(data: ProcessedData, conventions: Conventions) -> ProcessedData:
+    """``data`` read under other ``conventions``, without its grid. Its dossiers are passed on as
+    held (a file not read yet stays that file), so its day-level aggregate still counts as
+    theirs (``ProcessedData.aggregate``) and the file is read at most once."""
+    return replace(data, dossiers=dossier_source.source_of(data), conventions=conventions,
+                   grid=None, _counted=None)
+
+
 class Engine:
     """The indicator engine behind the explorer, memoised: a control that does not change the
     engine's arguments (an indicator, the order of a table) costs no recomputation, and going
@@ -169,6 +178,7 @@ class Engine:
         self._plain = data  # the processed data as loaded: every combination starts from it
         self._grids: OrderedDict[Conventions, ProcessedData] = OrderedDict()
         self.grids_built = 0  # month grids built (for tests and the benchmark)
+        self._basis: GridBasis | None = None
         if data.grid is not None and data.grid.serves(data.conventions, data.conventions.window):
             self._grids[data.conventions] = data
         self.data = self.data_for(data.conventions)
@@ -183,7 +193,12 @@ class Engine:
         if conventions in self._grids:
             self._grids.move_to_end(conventions)
             return self._grids[conventions]
-        prepared = with_grid(replace(self._plain, conventions=conventions, grid=None, _counted=None))
+        # What every combination's grid shares (the aggregate by half-month, each cell's labels)
+        # is computed at the first grid: a new combination then costs a fraction of a click.
+        daily = self._plain.aggregate()
+        if self._basis is None and daily is not None:
+            self._basis = grid_basis(daily)
+        prepared = with_grid(under_conventions(self._plain, conventions), basis=self._basis)
         self.grids_built += 1
         self._grids[conventions] = prepared
         while len(self._grids) > self.grids:
@@ -348,8 +363,8 @@ def dossier_timeliness(data: ProcessedData, selection: Selection) -> pd.DataFram
     if selection.procedure is None:
         return pd.DataFrame(columns=columns)
     conventions = selection.conventions
-    counted = (data if data.conventions == conventions else replace(data, conventions=conventions,
-                                                                    grid=None, _counted=None)).counted()
+    counted = (data if data.conventions == conventions
+               else under_conventions(data, conventions)).counted()
     focus = selection.focus().with_window(selection.window)
     d = counted
     mask = d["procedure_code"] == selection.procedure
