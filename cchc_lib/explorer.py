@@ -186,6 +186,7 @@ class Engine:
         self._grids: OrderedDict[Conventions, ProcessedData] = OrderedDict()
         self.grids_built = 0  # month grids built (for tests and the benchmark)
         self._basis: GridBasis | None = None
+        self._dossiers_of: OrderedDict[tuple[str, str | None], pd.DataFrame] = OrderedDict()
         if data.grid is not None and data.grid.serves(data.conventions, data.conventions.window):
             self._grids[data.conventions] = data
         self.data = self.data_for(data.conventions)
@@ -215,6 +216,19 @@ class Engine:
                 oldest = next(iter(self._grids))
             self._grids.pop(oldest)
         return prepared
+
+    def dossier_timeliness(self, selection: Selection) -> pd.DataFrame:
+        """:func:`dossier_timeliness` under the selection's conventions. The procedure's dossiers
+        are kept for the next clicks (finding them compares every dossier's code)."""
+        if selection.procedure is None:
+            return dossier_timeliness(self._plain, selection)
+        key = (selection.procedure, selection.department)
+        if key not in self._dossiers_of:
+            self._dossiers_of[key] = procedure_dossiers(self._plain.dossiers, *key)
+            if len(self._dossiers_of) > 8:
+                self._dossiers_of.popitem(last=False)
+        return dossier_timeliness(self.data_for(selection.conventions), selection,
+                                  self._dossiers_of[key])
 
     @staticmethod
     def kwargs(selection: Selection) -> dict:
@@ -355,7 +369,17 @@ def department_procedures(engine: Engine, selection: Selection) -> pd.DataFrame:
     return ranked
 
 
-def dossier_timeliness(data: ProcessedData, selection: Selection) -> pd.DataFrame:
+def procedure_dossiers(dossiers: pd.DataFrame, procedure: str,
+                       department: str | None = None) -> pd.DataFrame:
+    """The dossiers of one procedure (in one department when given), as processed."""
+    mask = dossiers["procedure_code"] == procedure
+    if department is not None:
+        mask &= dossiers["department"] == department
+    return dossiers[mask.fillna(False).to_numpy(dtype=bool)]
+
+
+def dossier_timeliness(data: ProcessedData, selection: Selection,
+                       dossiers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Drill-down to the dossiers of the chosen procedure (in the chosen department) that the
     period's timeliness counts, under the selection's conventions and data window exactly as
     the engine counts them (:func:`cchc_lib.conventions.counted_dossiers`: never-received
@@ -364,20 +388,19 @@ def dossier_timeliness(data: ProcessedData, selection: Selection) -> pd.DataFram
     late) or still open at its end (within or past the due date). No personal data: the
     processed dossiers carry none. Columns: ``dossier_id, channel, received_at, due_at,
     completed_at, timeliness, days_over`` (``due_at`` as recorded; ``days_over``: days past the
-    due date, negative = ahead; whole days when timeliness is judged by the day)."""
+    due date, negative = ahead; whole days when timeliness is judged by the day).
+    ``dossiers``: :func:`procedure_dossiers` of ``data`` for the selection, when already known."""
     columns = ["dossier_id", "channel", "received_at", "due_at", "completed_at", "timeliness",
                "days_over"]
     if selection.procedure is None:
         return pd.DataFrame(columns=columns)
     conventions = selection.conventions
     focus = selection.focus().with_window(selection.window)
-    d = data.dossiers
-    mask = d["procedure_code"] == selection.procedure
-    if selection.department is not None:
-        mask &= d["department"] == selection.department
+    if dossiers is None:
+        dossiers = procedure_dossiers(data.dossiers, selection.procedure, selection.department)
     # The conventions' rules are per dossier: applied to this procedure's dossiers alone, not to
     # every dossier first (a new combination of conventions would otherwise cost a pass).
-    d = counted_dossiers(d[mask.fillna(False).to_numpy(dtype=bool)], conventions)
+    d = counted_dossiers(dossiers, conventions)
     start, end = focus.start, focus.end
     done = d["completed_at"].notna()
     resolved = done & (d["completed_at"] >= start) & (d["completed_at"] < end)

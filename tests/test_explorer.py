@@ -370,6 +370,9 @@ def test_conventions_by_hand_in_the_views_and_the_drill_down(conventions_case, t
                                                           withdrawn=withdrawn))
     rows = ex.dossier_timeliness(engine.data_for(sel.conventions), sel)
     assert dict(zip(rows["dossier_id"], rows["timeliness"], strict=True)) == classes
+    # The panel's path (the procedure's dossiers kept by the engine): the same rows, twice.
+    for _ in range(2):
+        pd.testing.assert_frame_equal(engine.dossier_timeliness(sel), rows)
     got_days = dict(zip(rows["dossier_id"], rows["days_over"], strict=True))
     assert {k: got_days[k] for k in days} == pytest.approx(days, abs=1e-6)
     # The engine's numbers under the same conventions: the same classes, counted.
