@@ -227,8 +227,16 @@ class Engine:
             self._dossiers_of[key] = procedure_dossiers(self._plain.dossiers, *key)
             if len(self._dossiers_of) > 8:
                 self._dossiers_of.popitem(last=False)
-        return dossier_timeliness(self.data_for(selection.conventions), selection,
-                                  self._dossiers_of[key])
+        # The list changes only with the procedure, the department, the period or the conventions:
+        # most clicks (another breakdown, indicator, range) find it here.
+        memo_key = ("dossiers", *key, selection.focus().code, selection.conventions)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = dossier_timeliness(self.data_for(selection.conventions), selection,
+                                                      self._dossiers_of[key])
+            if len(self._memo) > self.size:
+                self._memo.popitem(last=False)
+        self._memo.move_to_end(memo_key)
+        return self._memo[memo_key]
 
     @staticmethod
     def kwargs(selection: Selection) -> dict:
