@@ -307,15 +307,19 @@ def _with_effect(rows: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     weighted by their denominators, so group g contributes ``den_g / den_all * (v_g - v_all)``
     (the effects add up to zero); a count has no overall ratio to pull, its effect is empty."""
     ref = reference.set_index("indicator")
-    effect = np.full(len(rows), np.nan)
-    for i, row in enumerate(rows.itertuples(index=False)):
-        if row.indicator not in ref.index or pd.isna(row.denominator):
-            continue
-        total = ref.at[row.indicator, "denominator"]
-        overall = ref.at[row.indicator, "value"]
-        if pd.isna(total) or total == 0 or pd.isna(row.value) or pd.isna(overall):
-            continue
-        effect[i] = _direction(row.indicator) * row.denominator / total * (row.value - overall)
+
+    def floats(values: pd.Series) -> np.ndarray:
+        return values.to_numpy(dtype=float, na_value=np.nan)
+
+    indicator = rows["indicator"]
+    total = floats(indicator.map(ref["denominator"]))  # NaN: no overall row for it
+    overall = floats(indicator.map(ref["value"]))
+    den, value = floats(rows["denominator"]), floats(rows["value"])
+    direction = floats(indicator.map(_direction))
+    judged = ~np.isnan(den) & ~np.isnan(total) & (total != 0) & ~np.isnan(value) & ~np.isnan(overall)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        effect = np.where(judged, direction * den / np.where(judged, total, 1.0) * (value - overall),
+                          np.nan)
     rows = rows.copy()
     rows["effect"] = effect
     return rows
