@@ -62,7 +62,11 @@ class MeasureGrid:
             # a seventh of the rows, with each row's cell already numbered.
             rows, events = month_events(basis.rows, self.conventions, self.window)
             # Only the cells with a row that counts (``excluded`` may leave some out).
-            present, cell_of = np.unique(rows["cell"].to_numpy(), return_inverse=True)
+            cells = rows["cell"].to_numpy()
+            present = np.flatnonzero(np.bincount(cells, minlength=len(basis.cells["department"])))
+            number = np.zeros(len(basis.cells["department"]), dtype=np.int64)
+            number[present] = np.arange(len(present))
+            cell_of = number[cells]  # numbered in the basis' order (by first appearance)
             self.n_cells = len(present)
             self.cells = {by: labels[present] for by, labels in basis.cells.items()}
         else:
@@ -229,11 +233,13 @@ def _cumulative_sums(cell_of: np.ndarray, n_cells: int,
     width = hi - lo + 1
     keys_of = {pair: (cell_of.astype(np.int64) * width + (months - lo))[valid]
                for pair, (months, valid) in shared.items()}
+    everything = {pair: bool(valid.all()) for pair, (_, valid) in shared.items()}
     sums: dict[str, np.ndarray] = {}
     for months, valid, measures in events.values():
         keys = keys_of[id(months), id(valid)]
         for name, weights in measures.items():
-            counts = np.bincount(keys, weights=weights[valid].astype(np.float64),
+            chosen = weights if everything[id(months), id(valid)] else weights[valid]
+            counts = np.bincount(keys, weights=chosen.astype(np.float64, copy=False),
                                  minlength=n_cells * width)
             cum = np.zeros((n_cells, width + 1))
             np.cumsum(counts.reshape(n_cells, width), axis=1, out=cum[:, 1:])
