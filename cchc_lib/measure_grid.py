@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from cchc_lib import dossier_source
 from cchc_lib.daily import FLOAT_MEASURES, KINDS, MEASURES, NO_DAY, month_events
 from cchc_lib.indicators import (
     BY_CHOICES,
@@ -137,7 +138,9 @@ def with_grid(data: ProcessedData, window: str | None = None,
     """A copy of ``data`` whose indicator computations (under its conventions, in ``window``,
     default the conventions' analysis window) read a prebuilt :class:`MeasureGrid`; ``basis``
     (:func:`grid_basis` of ``data``'s aggregate) makes it several times faster to build."""
-    return replace(data, grid=MeasureGrid(data, window, basis))
+    # The dossiers passed on as held: a file not read yet stays unread, and the aggregate stays
+    # theirs (``dataclasses.replace`` alone would read them and lose it).
+    return replace(data, dossiers=dossier_source.source_of(data), grid=MeasureGrid(data, window, basis))
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cchc_lib import dossier_source
 from cchc_lib.daily import FLOAT_MEASURES, build_daily
 from cchc_lib.explorer import under_conventions
-from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures
+from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures, load_processed
 from cchc_lib.measure_grid import MeasureGrid, grid_basis, with_grid
 from cchc_lib.periods import Period
 from tests.test_daily import CONVENTIONS, random_data
@@ -149,3 +150,14 @@ def test_basis_by_hand():
     assert feb[["received", "resolved"]].iloc[0].tolist() == [3, 1]
     with pytest.raises(ValueError, match="another day-level aggregate"):
         MeasureGrid(replace(data, daily=daily.copy()), "nd09", basis)
+
+
+def test_a_grid_of_unread_dossiers_leaves_them_unread(sample_processed_dir):
+    """Built from the aggregate, a grid needs no dossier; the copy carrying it keeps the dossier
+    file unread and its aggregate (what the engine's other paths read)."""
+    data = load_processed(sample_processed_dir)
+    assert dossier_source.is_lazy(data) and data.aggregate() is not None
+    gridded = with_grid(data, basis=grid_basis(data.aggregate()))
+    assert dossier_source.is_lazy(gridded) and gridded.aggregate() is data.aggregate()
+    _same(dossier_measures(gridded, PERIODS, "department"),
+          dossier_measures(replace(data, grid=None), PERIODS, "department"))
