@@ -44,6 +44,8 @@ STEPS = (
     ("window", "calendar", "calendar months by the day (first time: builds its grid)"),
     ("timeliness", "instant", "back to the opening conventions (grid kept)"),
     ("window", "nd09", "NĐ 09 again (grid kept)"),
+    ("withdrawn", "excluded", "withdrawn dossiers left out, NĐ 09 (first time: builds its grid)"),
+    ("withdrawn", "on_time", "withdrawn ones resolved on time (first time: builds its grid)"),
 )
 
 
@@ -84,19 +86,25 @@ def run() -> list[dict]:
              "what": "first view (builds the month grid): online share by month, 2023"}]
     clicks, builds = [], []
     for (control, _, what), (seconds, calls, grids) in zip(STEPS, best[1:], strict=True):
-        # A combination of conventions seen for the first time builds its month grid, like the
-        # opening: reported, not held to the click target.
+        # A combination of conventions seen for the first time builds its month grid (from the
+        # aggregate's half-month basis, built with the opening's grid): held to the same target.
         (builds if grids else clicks).append(seconds)
-        within = "- (new grid)" if grids else ("yes" if seconds <= TARGET_S else "NO")
+        within = "yes" if seconds <= TARGET_S else "NO"
         rows.append({"step": f"{len(rows)}", "control": control, "seconds": f"{seconds:.3f}",
-                     "engine runs": calls, "within 300 ms": within, "what": what})
-    worst = max(clicks)
+                     "engine runs": calls, "within 300 ms": within + (" (new grid)" if grids else ""),
+                     "what": what})
+    worst = max(clicks + builds)
     rows.append({"step": f"{n:,} dossiers", "control": "slowest change", "seconds": f"{worst:.3f}",
                  "engine runs": "", "within 300 ms": "yes" if worst <= TARGET_S else "NO",
                  "what": f"(data generated in {gen_s:.1f} s, not timed)"})
     if builds:
         rows.append({"step": "", "control": "slowest new conventions", "seconds": f"{max(builds):.3f}",
-                     "engine runs": "", "within 300 ms": "-", "what": "a month grid built for them"})
+                     "engine runs": "", "within 300 ms": "yes" if max(builds) <= TARGET_S else "NO",
+                     "what": "a month grid built for them"})
+    # The machine is shared: how busy it was says how far these are from a quiet machine's.
+    rows.append({"step": "", "control": "load average (1 min)", "seconds": f"{os.getloadavg()[0]:.1f}",
+                 "engine runs": "", "within 300 ms": "",
+                 "what": f"runnable processes per {os.cpu_count()} cores, at the end"})
     return rows
 
 

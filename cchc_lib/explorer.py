@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from cchc_lib import dossier_source
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
-from cchc_lib.conventions import Conventions
+from cchc_lib.conventions import Conventions, counted_dossiers
 from cchc_lib.formatting import fmt_date
 from cchc_lib.indicators import (
     BY_LABELS,
@@ -36,7 +38,7 @@ from cchc_lib.indicators import (
     ProcessedData,
     compute_many,
 )
-from cchc_lib.measure_grid import with_grid
+from cchc_lib.measure_grid import GridBasis, grid_basis, with_grid
 from cchc_lib.periods import ND09_DAY, Period, month_of, periods_between
 
 Granularity = Literal["month", "quarter", "year"]
@@ -104,7 +106,7 @@ class Selection:
 
     def periods(self) -> list[Period]:
         """The periods of the chosen granularity that overlap the date range, in order."""
-        return periods_between(self.start, self.end, self.granularity)
+        return list(_periods_between(self.start, self.end, self.granularity))
 
     def focus(self) -> Period:
         """The period looked at: the chosen one if it lies in the range, else the last one."""
@@ -120,6 +122,12 @@ class Selection:
     def indicator(self) -> str:
         """The first chosen indicator: the one the breakdown and the drill-down rank by."""
         return self.indicators[0]
+
+
+@lru_cache(maxsize=256)
+def _periods_between(start: Period, end: Period, granularity: Granularity) -> tuple[Period, ...]:
+    # Asked some twenty times per click (every view wants the range): worked out once.
+    return tuple(periods_between(start, end, granularity))
 
 
 def window_month_of(instant: object, window: str = "calendar") -> Period:
@@ -155,6 +163,14 @@ def default_selection(data: ProcessedData) -> Selection:
     return Selection(start=start, end=last, conventions=data.conventions)
 
 
+def under_conventions(data: ProcessedData, conventions: Conventions) -> ProcessedData:
+    """``data`` read under other ``conventions``, without its grid. Its dossiers are passed on as
+    held (a file not read yet stays that file), so its day-level aggregate still counts as
+    theirs (``ProcessedData.aggregate``) and the file is read at most once."""
+    return replace(data, dossiers=dossier_source.source_of(data), conventions=conventions,
+                   grid=None, _counted=None)
+
+
 class Engine:
     """The indicator engine behind the explorer, memoised: a control that does not change the
     engine's arguments (an indicator, the order of a table) costs no recomputation, and going
@@ -169,6 +185,8 @@ class Engine:
         self._plain = data  # the processed data as loaded: every combination starts from it
         self._grids: OrderedDict[Conventions, ProcessedData] = OrderedDict()
         self.grids_built = 0  # month grids built (for tests and the benchmark)
+        self._basis: GridBasis | None = None
+        self._dossiers_of: OrderedDict[tuple[str, str | None], pd.DataFrame] = OrderedDict()
         if data.grid is not None and data.grid.serves(data.conventions, data.conventions.window):
             self._grids[data.conventions] = data
         self.data = self.data_for(data.conventions)
@@ -183,7 +201,12 @@ class Engine:
         if conventions in self._grids:
             self._grids.move_to_end(conventions)
             return self._grids[conventions]
-        prepared = with_grid(replace(self._plain, conventions=conventions, grid=None, _counted=None))
+        # What every combination's grid shares (the aggregate by half-month, each cell's labels)
+        # is computed at the first grid: a new combination then costs a fraction of a click.
+        daily = self._plain.aggregate()
+        if self._basis is None and daily is not None:
+            self._basis = grid_basis(daily)
+        prepared = with_grid(under_conventions(self._plain, conventions), basis=self._basis)
         self.grids_built += 1
         self._grids[conventions] = prepared
         while len(self._grids) > self.grids:
@@ -193,6 +216,27 @@ class Engine:
                 oldest = next(iter(self._grids))
             self._grids.pop(oldest)
         return prepared
+
+    def dossier_timeliness(self, selection: Selection) -> pd.DataFrame:
+        """:func:`dossier_timeliness` under the selection's conventions. The procedure's dossiers
+        are kept for the next clicks (finding them compares every dossier's code)."""
+        if selection.procedure is None:
+            return dossier_timeliness(self._plain, selection)
+        key = (selection.procedure, selection.department)
+        if key not in self._dossiers_of:
+            self._dossiers_of[key] = procedure_dossiers(self._plain.dossiers, *key)
+            if len(self._dossiers_of) > 8:
+                self._dossiers_of.popitem(last=False)
+        # The list changes only with the procedure, the department, the period or the conventions:
+        # most clicks (another breakdown, indicator, range) find it here.
+        memo_key = ("dossiers", *key, selection.focus().code, selection.conventions)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = dossier_timeliness(self.data_for(selection.conventions), selection,
+                                                      self._dossiers_of[key])
+            if len(self._memo) > self.size:
+                self._memo.popitem(last=False)
+        self._memo.move_to_end(memo_key)
+        return self._memo[memo_key]
 
     @staticmethod
     def kwargs(selection: Selection) -> dict:
@@ -263,15 +307,19 @@ def _with_effect(rows: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     weighted by their denominators, so group g contributes ``den_g / den_all * (v_g - v_all)``
     (the effects add up to zero); a count has no overall ratio to pull, its effect is empty."""
     ref = reference.set_index("indicator")
-    effect = np.full(len(rows), np.nan)
-    for i, row in enumerate(rows.itertuples(index=False)):
-        if row.indicator not in ref.index or pd.isna(row.denominator):
-            continue
-        total = ref.at[row.indicator, "denominator"]
-        overall = ref.at[row.indicator, "value"]
-        if pd.isna(total) or total == 0 or pd.isna(row.value) or pd.isna(overall):
-            continue
-        effect[i] = _direction(row.indicator) * row.denominator / total * (row.value - overall)
+
+    def floats(values: pd.Series) -> np.ndarray:
+        return values.to_numpy(dtype=float, na_value=np.nan)
+
+    indicator = rows["indicator"]
+    total = floats(indicator.map(ref["denominator"]))  # NaN: no overall row for it
+    overall = floats(indicator.map(ref["value"]))
+    den, value = floats(rows["denominator"]), floats(rows["value"])
+    direction = floats(indicator.map(_direction))
+    judged = ~np.isnan(den) & ~np.isnan(total) & (total != 0) & ~np.isnan(value) & ~np.isnan(overall)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        effect = np.where(judged, direction * den / np.where(judged, total, 1.0) * (value - overall),
+                          np.nan)
     rows = rows.copy()
     rows["effect"] = effect
     return rows
@@ -333,7 +381,17 @@ def department_procedures(engine: Engine, selection: Selection) -> pd.DataFrame:
     return ranked
 
 
-def dossier_timeliness(data: ProcessedData, selection: Selection) -> pd.DataFrame:
+def procedure_dossiers(dossiers: pd.DataFrame, procedure: str,
+                       department: str | None = None) -> pd.DataFrame:
+    """The dossiers of one procedure (in one department when given), as processed."""
+    mask = dossiers["procedure_code"] == procedure
+    if department is not None:
+        mask &= dossiers["department"] == department
+    return dossiers[mask.fillna(False).to_numpy(dtype=bool)]
+
+
+def dossier_timeliness(data: ProcessedData, selection: Selection,
+                       dossiers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Drill-down to the dossiers of the chosen procedure (in the chosen department) that the
     period's timeliness counts, under the selection's conventions and data window exactly as
     the engine counts them (:func:`cchc_lib.conventions.counted_dossiers`: never-received
@@ -342,20 +400,19 @@ def dossier_timeliness(data: ProcessedData, selection: Selection) -> pd.DataFram
     late) or still open at its end (within or past the due date). No personal data: the
     processed dossiers carry none. Columns: ``dossier_id, channel, received_at, due_at,
     completed_at, timeliness, days_over`` (``due_at`` as recorded; ``days_over``: days past the
-    due date, negative = ahead; whole days when timeliness is judged by the day)."""
+    due date, negative = ahead; whole days when timeliness is judged by the day).
+    ``dossiers``: :func:`procedure_dossiers` of ``data`` for the selection, when already known."""
     columns = ["dossier_id", "channel", "received_at", "due_at", "completed_at", "timeliness",
                "days_over"]
     if selection.procedure is None:
         return pd.DataFrame(columns=columns)
     conventions = selection.conventions
-    counted = (data if data.conventions == conventions else replace(data, conventions=conventions,
-                                                                    grid=None, _counted=None)).counted()
     focus = selection.focus().with_window(selection.window)
-    d = counted
-    mask = d["procedure_code"] == selection.procedure
-    if selection.department is not None:
-        mask &= d["department"] == selection.department
-    d = d[mask.fillna(False).to_numpy(dtype=bool)]
+    if dossiers is None:
+        dossiers = procedure_dossiers(data.dossiers, selection.procedure, selection.department)
+    # The conventions' rules are per dossier: applied to this procedure's dossiers alone, not to
+    # every dossier first (a new combination of conventions would otherwise cost a pass).
+    d = counted_dossiers(dossiers, conventions)
     start, end = focus.start, focus.end
     done = d["completed_at"].notna()
     resolved = done & (d["completed_at"] >= start) & (d["completed_at"] < end)

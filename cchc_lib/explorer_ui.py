@@ -246,7 +246,7 @@ class Explorer:
         self.span.value = render("explorer_note.html.j2",
                                  text=f"số liệu từ {fmt_date(first)} đến {fmt_date(last)}")
         dossiers = view.prepare_table(
-            ex.dossier_timeliness(self.engine.data_for(sel.conventions), sel), "dossiers")
+            self.engine.dossier_timeliness(sel), "dossiers")
         self.frames = {"main": main, "comparison": compared, "procedures": procedures, "dossiers": dossiers}
         self._columns = {"main": columns, "comparison": view.table_columns("comparison", sel.by)}
         self.drill.value = self._drill_html(sel, procedures, dossiers)

@@ -7,8 +7,11 @@ out; the look is the reports' (:mod:`cchc_lib.publish.charts`), the formats Viet
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -205,30 +208,49 @@ def prepare_table(rows: pd.DataFrame, kind: str, names: dict[str, str] | None = 
     return rows
 
 
-def _cell_text(column: Column, row: pd.Series) -> str:
-    value = row.get(column.key)
+@lru_cache(maxsize=65_536, typed=True)
+def _formatted(fn: Callable[..., str], *args: Any) -> str:
+    return fn(*args)
+
+
+def _format(fn: Callable[..., str], *args: Any) -> str:
+    """``fn(*args)``, remembered: a click redraws mostly the numbers of the one before, and
+    Babel's number formatting is most of a table's time. A NaN (never equal to itself) or an
+    unhashable value is formatted directly."""
+    if any(isinstance(a, float) and a != a for a in args):
+        return fn(*args)
+    try:
+        return _formatted(fn, *args)
+    except TypeError:
+        return fn(*args)
+
+
+def _cell_text(column: Column, row: Mapping[str, Any]) -> str:
+    value: Any = row.get(column.key)
     indicator = str(row.get("indicator", ""))
     unit = row.get("unit")
     if column.kind == "text":
         return "—" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
     if column.kind == "count":
         decimals = 0 if unit in ("rate", "count") or unit is None else 1
-        return fmt_number(None if pd.isna(value) else float(value), decimals)
+        return _format(fmt_number, None if pd.isna(value) else float(value), decimals)
     if column.kind in ("value", "target"):
-        return format_value(value, unit, indicator)
+        return _format(format_value, value, unit, indicator)
     if column.kind == "effect":
-        return format_change(value, unit, indicator)
+        return _format(format_change, value, unit, indicator)
     if column.kind == "datetime":
-        return fmt_datetime(None if pd.isna(value) else value)
+        return _format(fmt_datetime, None if pd.isna(value) else value)
     if column.kind == "days":
-        return "—" if pd.isna(value) else fmt_number(float(value), 1)
+        return "—" if pd.isna(value) else _format(fmt_number, float(value), 1)
     raise ValueError(column.kind)
 
 
 def table_html(rows: pd.DataFrame, columns: list[Column], caption: str = "", limit: int = 200) -> str:
     """A table for the screen, Vietnamese formats, data text escaped; at most ``limit`` rows."""
     css = {c.key: "" if c.kind == "text" else "num" for c in columns}
-    body = [[(css[c.key], _cell_text(c, row)) for c in columns] for _, row in rows.head(limit).iterrows()]
+    # Rows as dicts, not Series (iterrows builds a Series per row: most of a click's table time).
+    records = rows.head(limit).to_dict("records")
+    body = [[(css[c.key], _cell_text(c, row)) for c in columns] for row in records]
     return render("explorer_table.html.j2", caption=caption, rows=body,
                   columns=[{"css": css[c.key], "header": c.header} for c in columns],
                   more=fmt_number(len(rows) - limit) if len(rows) > limit else "")

@@ -370,6 +370,9 @@ def test_conventions_by_hand_in_the_views_and_the_drill_down(conventions_case, t
                                                           withdrawn=withdrawn))
     rows = ex.dossier_timeliness(engine.data_for(sel.conventions), sel)
     assert dict(zip(rows["dossier_id"], rows["timeliness"], strict=True)) == classes
+    # The panel's path (the procedure's dossiers kept by the engine): the same rows, twice.
+    for _ in range(2):
+        pd.testing.assert_frame_equal(engine.dossier_timeliness(sel), rows)
     got_days = dict(zip(rows["dossier_id"], rows["days_over"], strict=True))
     assert {k: got_days[k] for k in days} == pytest.approx(days, abs=1e-6)
     # The engine's numbers under the same conventions: the same classes, counted.
@@ -525,3 +528,21 @@ def test_explore_notebook_runs_on_the_sample(sample_processed_dir, tmp_path):
     assert len(views) == 1  # the panel (a bad conventions file would show a message instead)
     source = nbformat.read(NOTEBOOKS / "explore.ipynb", as_version=4)
     assert all(not c.get("outputs") for c in source.cells if c.cell_type == "code")  # committed clean
+
+
+def test_remembered_formatting_is_the_formatting():
+    """The tables' formatting is remembered between clicks: the same text as formatting anew, for
+    ints and floats of the same value, missing values and NaN alike."""
+    from cchc_lib.formatting import fmt_datetime, fmt_number, format_change, format_value
+
+    cases = [(fmt_number, (1234.5, 1)), (fmt_number, (None, 0)), (fmt_number, (3.0, 0)),
+             (format_value, (0.953, "rate", "online_share")), (format_value, (1, "count", "x")),
+             (format_value, (1.5, "count", "x")), (format_value, (float("nan"), "rate", "x")),
+             (format_value, (pd.NA, "rate", "x")), (format_change, (-0.024, "rate", "online_share")),
+             (format_change, (2.0, "days", "processing_days")),
+             (fmt_datetime, (pd.Timestamp("2023-03-31 08:05"),))]
+    for fn, args in cases:
+        assert view._format(fn, *args) == fn(*args) == view._format(fn, *args)
+    assert view._format(fmt_number, 1234.5, 1) == "1.234,5"
+    assert view._format(format_value, 0.953, "rate", "online_share") == "95,3%"
+    assert view._format(format_value, float("nan"), "rate", "x") == "—"
