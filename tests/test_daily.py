@@ -136,16 +136,18 @@ def test_aggregate_by_hand():
     daily = build_daily(data.dossiers, data.procedures)
     day = {s: int(np.datetime64(s, "D").astype(np.int64)) for s in
            ("2023-02-01", "2023-02-03", "2023-02-05", "2023-02-10")}
-    got = {(r.day, r.kind): (r.received, r.resolved, r.out, r.due_in, r.due_out)
+    got = {(r.day, r.lag, r.kind): (r.received, r.resolved, r.out, r.due_in, r.due_out, r.inflight_due)
            for r in daily.itertuples()}
     assert got == {
-        (day["2023-02-01"], 0): (1, 0, 0, 0, 0),    # dossier 1 received
-        (day["2023-02-01"], 10): (1, 0, 0, 0, 0),   # dossier 2 received (w = 2)
-        (day["2023-02-03"], 10): (0, 0, 0, 1, 0),   # dossier 2 due
-        (day["2023-02-05"], 13): (0, 1, 0, 0, 0),   # dossier 2 done late (t = 3) ...
-        (day["2023-02-05"], 10): (0, 0, 1, 0, 1),   # ... and leaves the backlogs (t only on completions)
-        (day["2023-02-10"], 4): (0, 1, 0, 0, 0),    # dossier 1 done (t = 4) ...
-        (day["2023-02-10"], 0): (0, 0, 1, 1, 1),    # ... due and leaving the backlogs that day
+        (day["2023-02-01"], 0, 0): (1, 0, 0, 0, 0, 0),    # dossier 1 received
+        (day["2023-02-01"], 0, 10): (1, 0, 0, 0, 0, 0),   # dossier 2 received (w = 2)
+        (day["2023-02-03"], 0, 10): (0, 0, 0, 1, 0, 0),   # dossier 2 due
+        # ... and, until its completion two days later, an open withdrawn dossier past its due date
+        (day["2023-02-03"], 2, 10): (0, 0, 0, 0, 0, 1),
+        (day["2023-02-05"], 0, 13): (0, 1, 0, 0, 0, 0),   # dossier 2 done late (t = 3) ...
+        (day["2023-02-05"], 0, 10): (0, 0, 1, 0, 1, 0),   # ... and leaves the backlogs (t only on completions)
+        (day["2023-02-10"], 0, 4): (0, 1, 0, 0, 0, 0),    # dossier 1 done (t = 4) ...
+        (day["2023-02-10"], 0, 0): (0, 0, 1, 1, 1, 0),    # ... due and leaving the backlogs that day
     }
     feb = [Period.parse("2023-02")]
 
