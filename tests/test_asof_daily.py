@@ -19,7 +19,7 @@ from cchc_lib import projection
 from cchc_lib.asof_daily import as_of_data, boundary_day, day_of_end
 from cchc_lib.conventions import CLOCK_STOPPED, Conventions
 from cchc_lib.daily import build_daily
-from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures
+from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures, load_processed
 from cchc_lib.periods import Period
 from tests.test_daily import CONVENTIONS, PERIODS, _same, random_data
 from tests.test_indicators import dossier, make_data
@@ -157,10 +157,12 @@ def test_which_inputs_exist_at_the_date():
         assert (status != "Chưa có dữ liệu") == rated
 
 
-def test_sample_every_convention(sample_processed):
-    assert as_of_data(sample_processed, ATS[9]) is not None
+def test_sample_every_convention(sample_processed_dir):
     for conventions in CONVENTIONS:
-        aggregated = replace(sample_processed, conventions=conventions)
+        # Loaded as a report loads it (dossiers unread): a dataclass replace would read them
+        # and leave the aggregate behind.
+        aggregated = load_processed(sample_processed_dir, conventions)
+        assert as_of_data(aggregated, ATS[9]) is not None
         dossier_level = replace(aggregated, daily=None, daily_of=None)
         for at in (ATS[6], ATS[8], ATS[9], ATS[10]):
             ours = as_of_data(aggregated, at)
