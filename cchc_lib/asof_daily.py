@@ -16,8 +16,9 @@ changes is a cut at a day, and the aggregate holds what each cut needs (cchc_lib
   completed after D was an ordinary open dossier at E (``inflight_due``, counted while its
   completion is after D);
 - at a boundary after D + 1 (the end of a period still running at D), the overdue backlog is the
-  dossiers open at D and due by then: ``open_due_in - open_due_out`` up to D, no clock-stopped
-  status and no convention (a dossier still open is judged by its own due date).
+  dossiers open at D and due by then: ``due_in - due_out`` of the rows known by D, with no
+  convention (a dossier still open is judged by its own due date, withdrawn or not; a
+  clock-stopped status completed by D enters and leaves, one completed after D is not known).
 
 :func:`as_of_data` gives a ProcessedData whose indicator engine answers from these, or None when
 the aggregate cannot say (an instant inside a day, an aggregate written before these columns, a
@@ -95,10 +96,11 @@ class AsOfMeasures:
         n = len(visible)
         months = month_of_days(visible["day"].to_numpy(dtype=np.int64), self.window)
         valid = np.ones(n, dtype=bool)
-        events["open_due_in"] = (months, valid, {name: visible[name].to_numpy()
-                                                 for name in ("open_due_in", "open_due_in_apology")})
-        events["open_due_out"] = (months, valid, {name: visible[name].to_numpy()
-                                                  for name in ("open_due_out", "open_due_out_apology")})
+        # The overdue backlog's flows without the convention's weight (see the docstring).
+        events["open_due_in"] = (months, valid, {f"open_{name}": visible[name].to_numpy()
+                                                 for name in ("due_in", "due_in_apology")})
+        events["open_due_out"] = (months, valid, {f"open_{name}": visible[name].to_numpy()
+                                                  for name in ("due_out", "due_out_apology")})
         # Withdrawn dossiers due by D and completed after it (on_time only: by_dates already
         # judges them by their due date, excluded drops them).
         parts = [visible]

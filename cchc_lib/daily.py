@@ -59,13 +59,10 @@ COMPLETED = ("resolved", "resolved_apology", "online_resolved", "resolved_channe
 RATED = ("rated", "satisfied")
 STOCK = ("out", "due_in", "due_in_apology", "due_out", "due_out_apology")
 # For the data as it stood at the end of a day D (cchc_lib.asof_daily), which no other reader
-# uses: ``open_due_in/out`` are the overdue backlog's in/out with every clock-stopped status out
-# and no convention applied (a dossier still open at D is judged by its own due date, withdrawn
-# or not); ``inflight_due`` is a completed withdrawn dossier entering the overdue backlog on its
-# own due date, on a row whose ``day + lag`` is its completion day (it counts while D is before
-# it: still open at D, so ``withdrawn: on_time`` has not made it on time yet).
-ASOF = ("open_due_in", "open_due_in_apology", "open_due_out", "open_due_out_apology",
-        "inflight_due", "inflight_due_apology")
+# uses: a completed withdrawn dossier entering the overdue backlog on its own due date, on a row
+# whose ``day + lag`` is its completion day (it counts while D is before it: still open at D,
+# so ``withdrawn: on_time`` has not made it on time yet).
+ASOF = ("inflight_due", "inflight_due_apology")
 MEASURES = (*RECEIVED, *COMPLETED, *RATED, *STOCK, *ASOF)
 FLOAT_MEASURES = ("wait_sum", "processing_days_sum")
 
@@ -207,10 +204,6 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
          {"due_in": ones, "due_in_apology": apology}),
         (last_day, last_day, done & may_be_overdue, w * KINDS,
          {"due_out": ones, "due_out_apology": apology}),
-        (due_day, due_day, ~clock_status, w * KINDS,
-         {"open_due_in": ones, "open_due_in_apology": apology}),
-        (last_day, last_day, done & ~clock_status, w * KINDS,
-         {"open_due_out": ones, "open_due_out_apology": apology}),
         (due_day, cd, (w == 2) & ~clock_status, w * KINDS,
          {"inflight_due": ones, "inflight_due_apology": apology}),
     ]

@@ -40,8 +40,12 @@ def odd_data(seed: int):
     rng = np.random.default_rng(seed + 100)
     n = len(d)
     done = d["completed_at"].notna().to_numpy()
+    # Long cases: many dossiers in flight at any date (received before it, completed after).
+    slow = done & (rng.random(n) < 0.4)
+    d.loc[slow, "completed_at"] = d["completed_at"][slow] + pd.to_timedelta(
+        rng.integers(5, 90, int(slow.sum())), unit="D")
     withdrawn = (d["status"] == "withdrawn").to_numpy()
-    clock = done & ~withdrawn & (rng.random(n) < 0.15)
+    clock = done & ~withdrawn & (rng.random(n) < 0.25)
     d.loc[clock, "status"] = rng.choice(list(CLOCK_STOPPED), int(clock.sum()))
     early_rating = done & (rng.random(n) < 0.2)  # rated between receipt and completion
     span = (d["completed_at"] - d["received_at"]).abs()
@@ -51,6 +55,30 @@ def odd_data(seed: int):
     d.loc[open_rated, "rated_at"] = (d["received_at"] + pd.Timedelta(days=3))[open_rated]
     d.loc[open_rated, "rating"] = "unsatisfied"
     d["returned_at"] = d["completed_at"] + pd.Timedelta(days=2)
+    # Around every date tested: dossiers received before it and completed after it (or on it),
+    # withdrawn or clock-stopped or not, due before or after it, rated before or after it.
+    rows = []
+    for at in ATS[1:-1]:
+        for k in range(16):
+            received = at.normalize() - pd.Timedelta(days=int(rng.integers(0, 40)), hours=int(rng.integers(1, 12)))
+            completed = at.normalize() + pd.Timedelta(days=int(rng.integers(-1, 30)), hours=10)
+            due = (at.normalize() + pd.Timedelta(days=int(rng.integers(-20, 20)))).date()
+            rated = rng.random() < 0.5
+            rows.append(dossier(
+                10_000 + len(rows), str(received), str(max(due, received.date())), str(completed),
+                status=str(rng.choice(["withdrawn", "suspended", "awaiting_supplement", "resolved",
+                                       "refused"])),
+                department=str(rng.choice(["Phòng A", "Phòng B", "Phòng C"])),
+                procedure_code=str(rng.choice(["1.1", "1.2", "2.1"])),
+                channel=rng.choice(["online", "in_person", None]), apology_issued=bool(k % 2),
+                fee_required=bool(rng.random() < 0.5), paid_online=bool(rng.random() < 0.5),
+                rating=rng.choice(["satisfied", "unsatisfied"]) if rated else None,
+                rated_at=(received + (completed - received) * float(rng.random()) * 1.5) if rated else None,
+            ))
+    extra = make_data(rows).dossiers
+    extra["rated_at"] = pd.to_datetime(extra["rated_at"])
+    extra["returned_at"] = extra["completed_at"] + pd.Timedelta(days=1)
+    data.dossiers = pd.concat([d, extra[d.columns]], ignore_index=True)
     return data
 
 
