@@ -56,10 +56,10 @@ INPUT_COLUMNS = ("apology_issued", "fee_required", "paid_online", "rating", "wai
 
 def day_of_end(at: object) -> int | None:
     """The day D (days since 1970-01-01) whose last instant is ``at``; None for another instant."""
-    at = pd.Timestamp(at)
-    if at is pd.NaT or at != at.normalize() + END_OF_DAY:
+    instant = pd.Timestamp(at)  # type: ignore[arg-type]
+    if pd.isna(instant) or instant != instant.normalize() + END_OF_DAY:
         return None
-    return int(np.datetime64(at.normalize().to_datetime64(), "D").astype(np.int64))
+    return int(instant.normalize().to_datetime64().astype("datetime64[D]").astype(np.int64))
 
 
 def serves(daily: pd.DataFrame | None) -> bool:
@@ -168,7 +168,7 @@ class AsOfMeasures:
                 by_then = by_then + at_ends(f"inflight_due{suffix}")
             columns[measure] = np.where(after, open_now, by_then)
         for name, parts in COMPOSED_MEASURES.items():
-            columns[name] = sum(columns[part] for part in parts)
+            columns[name] = np.sum([columns[part] for part in parts], axis=0)
         return pd.DataFrame({
             "period": np.repeat([p.code for p in periods], n_groups),
             "group": np.tile(np.array(groups, dtype=object), len(periods)),
@@ -193,7 +193,8 @@ def _inputs_as_of(data: ProcessedData, at: pd.Timestamp) -> set[str]:
         for c in look:
             values = frame[c].notna()
             if c == "rating":
-                values &= ~((frame["rated_at"] > at).fillna(False) | (frame["completed_at"] > at).fillna(False))
+                later = (frame["rated_at"] > at).fillna(False) | (frame["completed_at"] > at).fillna(False)
+                values &= ~later
             if bool(values.any()):
                 out.add(c)
     return out

@@ -60,7 +60,8 @@ def odd_data(seed: int):
     rows = []
     for at in ATS[1:-1]:
         for k in range(16):
-            received = at.normalize() - pd.Timedelta(days=int(rng.integers(0, 40)), hours=int(rng.integers(1, 12)))
+            received = at.normalize() - pd.Timedelta(days=int(rng.integers(0, 40)),
+                                                     hours=int(rng.integers(1, 12)))
             completed = at.normalize() + pd.Timedelta(days=int(rng.integers(-1, 30)), hours=10)
             due = (at.normalize() + pd.Timedelta(days=int(rng.integers(-20, 20)))).date()
             rated = rng.random() < 0.5
@@ -117,7 +118,8 @@ def test_by_hand():
     for conventions in (Conventions(), Conventions(withdrawn="on_time")):
         aggregated, _ = pair(data, conventions)
         m = dossier_measures(as_of_data(aggregated, at), feb).set_index("period")
-        assert m.loc["2023-02", ["received", "resolved", "pending", "pending_overdue"]].tolist() == [3, 0, 3, 2]
+        feb_counts = m.loc["2023-02", ["received", "resolved", "pending", "pending_overdue"]]
+        assert feb_counts.tolist() == [3, 0, 3, 2]
         assert m.loc["2023-01", ["received", "pending", "carried_over"]].tolist() == [0, 0, 0]
     # The whole data: all three resolved in February, none pending at its end.
     aggregated, _ = pair(data, Conventions())
@@ -200,3 +202,43 @@ def test_sample_every_convention(sample_processed_dir):
             pd.testing.assert_frame_equal(projection.year_end(aggregated, 2023, at),
                                           projection.year_end(dossier_level, 2023, at),
                                           check_exact=False, rtol=1e-9)
+
+
+def test_the_projection_reads_no_dossier_whole(sample_processed_dir, monkeypatch):
+    """The report's year-end projection and the year to date (plan report) read the aggregate:
+    the dossier file is never read whole, at most the input columns no export recorded."""
+    from cchc_lib import dossier_source
+    from cchc_lib.asof_daily import INPUT_COLUMNS
+
+    eager = {}
+    data = load_processed(sample_processed_dir)
+    at = ATS[9]
+    dossier_level = replace(data, daily=None, daily_of=None)  # reads the file whole, here
+    eager["year_end"] = projection.year_end(dossier_level, 2023, at)
+    eager["ytd"] = projection.indicators_as_of(dossier_level, Period.parse("2023"), at, "department")
+
+    lazy = load_processed(sample_processed_dir)
+    read: list[list[str]] = []
+    original = dossier_source.DossierFile.columns
+
+    def columns(self, names, ids=None, received_by=None):
+        read.append(list(names))
+        return original(self, names, ids, received_by)
+
+    def whole(self):
+        raise AssertionError("the dossier file was read whole")
+
+    monkeypatch.setattr(dossier_source.DossierFile, "columns", columns)
+    monkeypatch.setattr(dossier_source.DossierFile, "frame", whole)
+    pd.testing.assert_frame_equal(projection.year_end(lazy, 2023, at), eager["year_end"])
+    pd.testing.assert_frame_equal(
+        projection.indicators_as_of(lazy, Period.parse("2023"), at, "department"), eager["ytd"])
+    assert dossier_source.is_lazy(lazy)
+    # The plan report's context (its year to date judged at the tasks' date) and its outlook.
+    from cchc_lib.publish.plan_report import prepare_plan_report
+
+    ctx = prepare_plan_report(2023, "2023-06-17", sample_processed_dir)
+    assert ctx.as_of == at and len(ctx.indicators)
+    assert len(projection.year_end_from(str(sample_processed_dir), 2023, at))
+    allowed = {*INPUT_COLUMNS, "rated_at", "completed_at"}
+    assert all(set(names) <= allowed for names in read), read

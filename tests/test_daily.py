@@ -145,7 +145,7 @@ def test_aggregate_by_hand():
         # ... and, until its completion two days later, an open withdrawn dossier past its due date
         (day["2023-02-03"], 2, 10): (0, 0, 0, 0, 0, 1),
         (day["2023-02-05"], 0, 13): (0, 1, 0, 0, 0, 0),   # dossier 2 done late (t = 3) ...
-        (day["2023-02-05"], 0, 10): (0, 0, 1, 0, 1, 0),   # ... and leaves the backlogs (t only on completions)
+        (day["2023-02-05"], 0, 10): (0, 0, 1, 0, 1, 0),   # ... leaves the backlogs (t: completions only)
         (day["2023-02-10"], 0, 4): (0, 1, 0, 0, 0, 0),    # dossier 1 done (t = 4) ...
         (day["2023-02-10"], 0, 0): (0, 0, 1, 1, 1, 0),    # ... due and leaving the backlogs that day
     }
