@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -176,6 +177,25 @@ class AsOfMeasures:
         })
 
 
+class NoDossiers(dossier_source.DossierFile):
+    """The dossiers of :func:`as_of_data`: none to read. The engine's questions about single
+    dossiers (which inputs exist) are answered beforehand; anything else that wants them (a
+    computation in another data window than the one served) fails loudly instead of counting an
+    empty table."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("daily.parquet"))
+
+    def frame(self) -> pd.DataFrame:
+        raise RuntimeError("số liệu tính đến một ngày lấy từ daily.parquet không có từng hồ sơ; "
+                           "hãy dùng projection.as_of_view cho việc cần từng hồ sơ")
+
+    def columns(self, names, ids=None, received_by=None) -> pd.DataFrame:
+        wanted = set(names)
+        return pd.DataFrame({spec.name: pd.Series(dtype=spec.dtype)
+                             for spec in TABLES["dossiers"] if spec.name in wanted})
+
+
 def _inputs_as_of(data: ProcessedData, at: pd.Timestamp) -> set[str]:
     """The inputs the view of ``data`` at ``at`` has (as ``indicators._availability`` finds them
     on it): an export had the column (ingest report) or a dossier received by ``at`` holds a
@@ -205,8 +225,8 @@ def as_of_data(data: ProcessedData, at: object) -> ProcessedData | None:
     aggregate (no dossier read); None when the aggregate cannot answer exactly (see the module
     docstring).
 
-    Its dossiers are an empty table: everything the engine asks of single dossiers (which
-    inputs exist) is answered beforehand, through the ingest report it carries."""
+    It holds no dossiers (:class:`NoDossiers`): everything the engine asks of single dossiers
+    (which inputs exist) is answered beforehand, through the ingest report it carries."""
     at = pd.Timestamp(at)
     day = day_of_end(at)
     daily = data.aggregate()
@@ -218,6 +238,5 @@ def as_of_data(data: ProcessedData, at: object) -> ProcessedData | None:
     tables = dict(report.get("tables", {}))
     tables["dossiers"] = {**tables.get("dossiers", {}), "columns_present": sorted(inputs)}
     report["tables"] = tables
-    empty = pd.DataFrame({spec.name: pd.Series(dtype=spec.dtype) for spec in TABLES["dossiers"]})
-    return replace(data, dossiers=empty, ingest_report=report, daily=None, daily_of=None,
+    return replace(data, dossiers=NoDossiers(), ingest_report=report, daily=None, daily_of=None,
                    grid=AsOfMeasures(daily, data.conventions, day), _counted=None)

@@ -242,3 +242,17 @@ def test_the_projection_reads_no_dossier_whole(sample_processed_dir, monkeypatch
     assert len(projection.year_end_from(str(sample_processed_dir), 2023, at))
     allowed = {*INPUT_COLUMNS, "rated_at", "completed_at"}
     assert all(set(names) <= allowed for names in read), read
+
+
+def test_no_dossiers_to_read(sample_processed_dir):
+    """The as-of data holds no dossiers: Biểu 06 in the window served equals the view's; in
+    another window it fails loudly rather than count an empty table."""
+    from cchc_lib.form06 import form06_table
+
+    at, period = ATS[9], Period.parse("2023-Q2")
+    served = load_processed(sample_processed_dir, Conventions().with_window("nd09"))
+    view = projection.as_of_view(replace(served, daily=None, daily_of=None), at)
+    pd.testing.assert_frame_equal(form06_table(as_of_data(served, at), period), form06_table(view, period))
+    other = as_of_data(load_processed(sample_processed_dir), at)  # calendar, Biểu 06 in nd09
+    with pytest.raises(RuntimeError, match="daily.parquet"):
+        form06_table(other, period)
