@@ -20,8 +20,16 @@ the window are applied when it is read (:func:`month_events`), with the engine's
 a test holds every number equal to the dossier-level engine's for every convention combination.
 
 Columns: the four cell columns, ``day`` (days since 1970-01-01, :data:`NO_DAY` when the date is
-missing), ``kind`` (``w * 5 + t``; t = 0 outside the completion rows) and the measures below,
-each placed on the day of its own time base (received, completed, rated, the backlog's in/out).
+missing), ``lag``, ``kind`` (``w * 5 + t``; t = 0 outside the completion rows) and the measures
+below, each placed on the day of its own time base (received, completed, rated, the backlog's
+in/out).
+
+``lag``: the row's events became known on day ``day + lag`` (the day the data as it stood at
+the end of a day first shows them; :mod:`cchc_lib.asof_daily` reads the year to a date from
+it). Nearly always 0; not 0 for a completion dated before its receipt (known once received), a
+rating dated before its completion (known once completed), a clock-stopped dossier with a
+completion (may be overdue only once completed) and the ``inflight_due`` rows (see
+:data:`ASOF`). Readers that do not look at the date something became known sum over it.
 """
 
 from __future__ import annotations
@@ -50,7 +58,12 @@ COMPLETED = ("resolved", "resolved_apology", "online_resolved", "resolved_channe
              "resolved_content")
 RATED = ("rated", "satisfied")
 STOCK = ("out", "due_in", "due_in_apology", "due_out", "due_out_apology")
-MEASURES = (*RECEIVED, *COMPLETED, *RATED, *STOCK)
+# For the data as it stood at the end of a day D (cchc_lib.asof_daily), which no other reader
+# uses: a completed withdrawn dossier entering the overdue backlog on its own due date, on a row
+# whose ``day + lag`` is its completion day (it counts while D is before it: still open at D,
+# so ``withdrawn: on_time`` has not made it on time yet).
+ASOF = ("inflight_due", "inflight_due_apology")
+MEASURES = (*RECEIVED, *COMPLETED, *RATED, *STOCK, *ASOF)
 FLOAT_MEASURES = ("wait_sum", "processing_days_sum")
 
 
@@ -123,7 +136,8 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     rated = d["rating"].notna().to_numpy()
     rated_day = np.where(rated_at != NO_DAY, rated_at, cd)
     rated_ok = rated & ((rated_at != NO_DAY) | done)
-    stopped = status.isin(CLOCK_STOPPED).to_numpy(dtype=bool, na_value=False) & ~done
+    clock_status = status.isin(CLOCK_STOPPED).to_numpy(dtype=bool, na_value=False)
+    stopped = clock_status & ~done
     may_be_overdue = ~stopped
 
     received_dates = d["received_at"].to_numpy(dtype="datetime64[ns]")
@@ -163,9 +177,12 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     first_rows = np.unique(cell_of, return_index=True)[1] if n else np.zeros(0, dtype=np.int64)
     cells = d[list(CELL_COLUMNS)].iloc[first_rows].reset_index(drop=True)
 
-    # (day, valid rows, kind, {measure: weights}) per time base.
+    # (day, day known, valid rows, kind, {measure: weights}) per time base; "known" is the
+    # first day the data as it stood at a day's end shows the event (see ``lag``).
+    due_day = np.maximum(rd, dd)
+    last_day = np.maximum(due_day, cd)
     bases = [
-        (rd, ones, w * KINDS, {
+        (rd, rd, ones, w * KINDS, {
             "received": ones, "online": online, "channel_known": channel_known, "fee": fee,
             "fee_enabled_calendar": enabled_cal, "fee_enabled_nd09": enabled_nd09,
             "fee_enabled_paid_calendar": enabled_cal & paid, "fee_enabled_paid_nd09": enabled_nd09 & paid,
@@ -174,27 +191,38 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
             "fee_paid": fee & paid, "reused_digitized": _flag(d, "reused_digitized_data"),
             "citizen_connected": _flag(d, "citizen_data_connected"),
             "online_from_storage": online & _flag(d, "from_national_storage")}),
-        (cd, done, w * KINDS + t, {
+        (cd, np.maximum(rd, cd), done, w * KINDS + t, {
             "resolved": ones, "resolved_apology": apology, "online_resolved": online,
             "resolved_channel_known": channel_known,
             "electronic_result": _flag(d, "electronic_result"), "processing_days_sum": processing,
             "resolved_content": ~unsatisfied & ~complained}),
-        (rated_day, rated_ok, w * KINDS, {"rated": ones, "satisfied": satisfied}),
-        (np.maximum(rd, cd), done, w * KINDS, {"out": ones}),
-        (np.maximum(rd, dd), may_be_overdue, w * KINDS, {"due_in": ones, "due_in_apology": apology}),
-        (np.maximum(np.maximum(rd, dd), cd), done & may_be_overdue, w * KINDS,
+        (rated_day, np.maximum(np.maximum(rd, rated_day), np.where(done, cd, NO_DAY)), rated_ok,
+         w * KINDS, {"rated": ones, "satisfied": satisfied}),
+        (np.maximum(rd, cd), np.maximum(rd, cd), done, w * KINDS, {"out": ones}),
+        # A clock-stopped status with a completion: pending within time until completed.
+        (due_day, np.where(clock_status & done, last_day, due_day), may_be_overdue, w * KINDS,
+         {"due_in": ones, "due_in_apology": apology}),
+        (last_day, last_day, done & may_be_overdue, w * KINDS,
          {"due_out": ones, "due_out_apology": apology}),
+        (due_day, cd, (w == 2) & ~clock_status, w * KINDS,
+         {"inflight_due": ones, "inflight_due_apology": apology}),
     ]
-    # One integer key per (cell, day, kind), days counted from the first one (0: no date); sums
-    # by bincount per base over its own keys, then placed in the union of every base's keys.
-    known = [day[valid & (day != NO_DAY)] for day, valid, _, _ in bases]
+    # One integer key per (cell, day, day known, kind), days counted from the first one (0: no
+    # date); sums by bincount per base over its own keys, then placed in the union of every
+    # base's keys.
+    known = [np.concatenate([day[valid & (day != NO_DAY)], seen[valid & (seen != NO_DAY)]])
+             for day, seen, valid, _, _ in bases]
     known = [k for k in known if len(k)]
     first_day = int(min(k.min() for k in known)) if known else 0
     n_days = (int(max(k.max() for k in known)) - first_day + 2) if known else 1
     per_base = []
-    for day, valid, kind, measures in bases:
+    for day, seen, valid, kind, measures in bases:
         offset = np.where(day[valid] == NO_DAY, 0, day[valid] - first_day + 1)
-        keys = (cell_of[valid].astype(np.int64) * n_days + offset) * 3 * KINDS + kind[valid]
+        # A row's events are known on its own day unless said otherwise (lag 0 with no date).
+        seen_offset = np.where((seen[valid] == NO_DAY) | (day[valid] == NO_DAY), offset,
+                               seen[valid] - first_day + 1)
+        keys = ((cell_of[valid].astype(np.int64) * n_days + offset) * n_days
+                + seen_offset) * 3 * KINDS + kind[valid]
         unique, inverse = np.unique(keys, return_inverse=True)
         sums = {name: np.bincount(inverse, weights=np.asarray(weights[valid], dtype=np.float64),
                                   minlength=len(unique)) for name, weights in measures.items()}
@@ -208,9 +236,12 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
             columns[name][at] += values if name in FLOAT_MEASURES else np.rint(values).astype(np.int64)
     kind_of = all_keys % (3 * KINDS)
     rest = all_keys // (3 * KINDS)
+    seen_of = rest % n_days
+    rest = rest // n_days
     offset_of = rest % n_days
     out = cells.iloc[rest // n_days].reset_index(drop=True)
     out["day"] = np.where(offset_of == 0, NO_DAY, offset_of - 1 + first_day).astype(np.int32)
+    out["lag"] = (seen_of - offset_of).astype(np.int32)
     out["kind"] = kind_of.astype(np.int8)
     for name in MEASURES:
         out[name] = columns[name]
@@ -236,9 +267,9 @@ def build_daily_in_batches(dossiers: pd.DataFrame, procedures: pd.DataFrame,
 
 def add_daily(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The sum of day-level aggregates of consecutive batches of dossiers: the aggregate of
-    all of them, in build_daily's order (cells by first appearance, then day, then kind).
+    all of them, in build_daily's order (cells by first appearance, then day, lag, kind).
 
-    Every measure is additive, so a (cell, day, kind) row of the whole is the sum of that row
+    Every measure is additive, so a (cell, day, lag, kind) row of the whole is the sum of that row
     over the batches. Counts are exact; the two float sums may differ from a single pass in
     the last bits only (the additions are grouped differently)."""
     if len(parts) == 1:
@@ -253,13 +284,16 @@ def add_daily(parts: list[pd.DataFrame]) -> pd.DataFrame:
         cell_key = cell_key * max(len(uniques), 1) + codes
     cell_of, _ = pd.factorize(cell_key)
     day = combined["day"].to_numpy(dtype=np.int64)
+    lag = combined["lag"].to_numpy(dtype=np.int64)
     kind = combined["kind"].to_numpy(dtype=np.int64)
-    order = np.lexsort((kind, day, cell_of))
-    cell_s, day_s, kind_s = cell_of[order], day[order], kind[order]
+    order = np.lexsort((kind, lag, day, cell_of))
+    cell_s, day_s, lag_s, kind_s = cell_of[order], day[order], lag[order], kind[order]
     starts = np.flatnonzero(np.r_[True, (cell_s[1:] != cell_s[:-1]) | (day_s[1:] != day_s[:-1])
-                                  | (kind_s[1:] != kind_s[:-1])]) if n else np.zeros(0, np.int64)
+                                  | (lag_s[1:] != lag_s[:-1]) | (kind_s[1:] != kind_s[:-1])]
+                            ) if n else np.zeros(0, np.int64)
     out = combined[list(CELL_COLUMNS)].iloc[order[starts]].reset_index(drop=True)
     out["day"] = day_s[starts].astype(np.int32)
+    out["lag"] = lag_s[starts].astype(np.int32)
     out["kind"] = kind_s[starts].astype(np.int8)
     for name in MEASURES:
         values = combined[name].to_numpy()[order]

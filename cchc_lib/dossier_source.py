@@ -215,3 +215,43 @@ def last_procedure_names(data: Any) -> dict[str, str]:
         names.update(zip(pairs["procedure_code"].astype(str), pairs["procedure_name"].astype(str),
                          strict=True))
     return names
+
+
+def receipt_range(data: Any) -> tuple[int, pd.Timestamp | None, pd.Timestamp | None]:
+    """(dossiers the agency received, first and last ``received_at``): every dossier but the
+    never-received registrations (a missing status counts). Unread dossiers are streamed in
+    batches of two columns, never a pandas frame of ten million strings (a report header's
+    coverage)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    source = source_of(data)
+    lazy = isinstance(source, DossierFile) and source._loaded_holder() is None
+    file = pq.ParquetFile(source.path) if lazy else None
+    if file is None or "received_at" not in file.schema_arrow.names:
+        frame = dossier_columns(data, ("status", "received_at"))
+        if len(frame) and "status" in frame.columns:
+            frame = frame[(frame["status"] != NOT_RECEIVED).to_numpy(dtype=bool, na_value=True)]
+        if not len(frame):
+            return 0, None, None
+        return int(len(frame)), frame["received_at"].min(), frame["received_at"].max()
+    count, lows, highs = 0, [], []
+    read = [c for c in ("status", "received_at") if c in file.schema_arrow.names]
+    for batch in file.iter_batches(batch_size=_BATCH_ROWS, columns=read):
+        if "status" in read:
+            status = pc.cast(batch.column("status"), pa.string())
+            batch = batch.filter(pc.fill_null(pc.not_equal(status, NOT_RECEIVED), True))
+        count += batch.num_rows
+        extremes = pc.min_max(batch.column("received_at"))
+        if extremes["min"].is_valid:
+            lows.append(extremes["min"])
+            highs.append(extremes["max"])
+    if not count:
+        return 0, None, None
+    if not lows:
+        return count, pd.NaT, pd.NaT
+
+    def instants(scalars: list) -> pd.Series:  # nanoseconds kept (as_py would round to µs)
+        return pd.Series(pa.array(scalars, type=scalars[0].type).to_pandas()).astype("datetime64[ns]")
+
+    return count, instants(lows).min(), instants(highs).max()

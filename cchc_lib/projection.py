@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib import indicators as ind
+from cchc_lib.asof_daily import as_of_data
 from cchc_lib.dossier_source import dossier_columns
 from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent, format_value, level_text
 from cchc_lib.periods import Period
@@ -87,6 +88,15 @@ def as_of_view(data: ind.ProcessedData, at: object,
     return replace(data, dossiers=d)
 
 
+def engine_as_of(data: ind.ProcessedData, at: object,
+                 columns: tuple[str, ...] | None = None) -> ind.ProcessedData:
+    """The data at ``at`` for the indicator engine: from the day-level aggregate when it can say
+    (``at`` the end of a day, as a period's end or ``--as-of DATE`` always is; see
+    :mod:`cchc_lib.asof_daily`), else :func:`as_of_view` (the same numbers, from the dossiers)."""
+    at = _instant(at)
+    return as_of_data(data, at) or as_of_view(data, at, columns)
+
+
 def to_date_code(period: Period) -> str:
     """``2023-YTD`` for a year judged before its end; a shorter period keeps its code."""
     return f"{period.year}-YTD" if period.kind == "year" else period.code
@@ -99,8 +109,8 @@ def indicators_as_of(data: ind.ProcessedData, period: Period, at: object, by: st
     at = _instant(at)
     if at >= period.end - _MICRO:
         return ind.compute_indicators(data, period, by=by, department=department)
-    rows = ind.compute_many(as_of_view(data, at), [period], by, department, with_changes=False)
-    last = ind.compute_many(as_of_view(data, at - pd.DateOffset(years=1)), [period.same_last_year()],
+    rows = ind.compute_many(engine_as_of(data, at), [period], by, department, with_changes=False)
+    last = ind.compute_many(engine_as_of(data, at - pd.DateOffset(years=1)), [period.same_last_year()],
                             by, department, with_changes=False)
     keys = ["group", "indicator"]
     rows["yoy_value"] = rows[keys].merge(last[[*keys, "value"]], on=keys, how="left")["value"].to_numpy()
@@ -138,7 +148,7 @@ def year_end(data: ind.ProcessedData, year: int, at: object,
     at = _instant(at)
     year = int(year)
     period = Period("year", year)
-    view = as_of_view(data, at, ENGINE_COLUMNS)
+    view = engine_as_of(data, at, ENGINE_COLUMNS)
     ytd = ind.compute_many(view, [period], "overall", department, with_changes=False)
     elapsed = months_elapsed(year, at)
     complete = [m for m in period.months() if m.end - _MICRO <= at]

@@ -18,7 +18,7 @@ from cchc_lib.conventions import Conventions
 from cchc_lib.daily import NO_DAY, build_daily, month_of_days
 from cchc_lib.form06 import form06_table
 from cchc_lib.index766_counts import counts_from_data
-from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures
+from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures, load_processed
 from cchc_lib.measure_grid import with_grid
 from cchc_lib.periods import Period
 from cchc_lib.schema import STATUSES
@@ -136,16 +136,18 @@ def test_aggregate_by_hand():
     daily = build_daily(data.dossiers, data.procedures)
     day = {s: int(np.datetime64(s, "D").astype(np.int64)) for s in
            ("2023-02-01", "2023-02-03", "2023-02-05", "2023-02-10")}
-    got = {(r.day, r.kind): (r.received, r.resolved, r.out, r.due_in, r.due_out)
+    got = {(r.day, r.lag, r.kind): (r.received, r.resolved, r.out, r.due_in, r.due_out, r.inflight_due)
            for r in daily.itertuples()}
     assert got == {
-        (day["2023-02-01"], 0): (1, 0, 0, 0, 0),    # dossier 1 received
-        (day["2023-02-01"], 10): (1, 0, 0, 0, 0),   # dossier 2 received (w = 2)
-        (day["2023-02-03"], 10): (0, 0, 0, 1, 0),   # dossier 2 due
-        (day["2023-02-05"], 13): (0, 1, 0, 0, 0),   # dossier 2 done late (t = 3) ...
-        (day["2023-02-05"], 10): (0, 0, 1, 0, 1),   # ... and leaves the backlogs (t only on completions)
-        (day["2023-02-10"], 4): (0, 1, 0, 0, 0),    # dossier 1 done (t = 4) ...
-        (day["2023-02-10"], 0): (0, 0, 1, 1, 1),    # ... due and leaving the backlogs that day
+        (day["2023-02-01"], 0, 0): (1, 0, 0, 0, 0, 0),    # dossier 1 received
+        (day["2023-02-01"], 0, 10): (1, 0, 0, 0, 0, 0),   # dossier 2 received (w = 2)
+        (day["2023-02-03"], 0, 10): (0, 0, 0, 1, 0, 0),   # dossier 2 due
+        # ... and, until its completion two days later, an open withdrawn dossier past its due date
+        (day["2023-02-03"], 2, 10): (0, 0, 0, 0, 0, 1),
+        (day["2023-02-05"], 0, 13): (0, 1, 0, 0, 0, 0),   # dossier 2 done late (t = 3) ...
+        (day["2023-02-05"], 0, 10): (0, 0, 1, 0, 1, 0),   # ... leaves the backlogs (t: completions only)
+        (day["2023-02-10"], 0, 4): (0, 1, 0, 0, 0, 0),    # dossier 1 done (t = 4) ...
+        (day["2023-02-10"], 0, 0): (0, 0, 1, 1, 1, 0),    # ... due and leaving the backlogs that day
     }
     feb = [Period.parse("2023-02")]
 
@@ -182,10 +184,13 @@ def test_random_data_every_convention(seed):
         _same_counts(aggregated, dossier_level, PERIODS)
 
 
-def test_sample_every_convention(sample_processed):
+def test_sample_every_convention(sample_processed, sample_processed_dir):
     assert sample_processed.aggregate() is not None, "ingest writes daily.parquet"
     for conventions in CONVENTIONS:
-        aggregated = replace(sample_processed, conventions=conventions)
+        # Loaded under the conventions (a dataclass replace would read the dossiers and leave
+        # the aggregate behind: both sides would then count dossiers).
+        aggregated = load_processed(sample_processed_dir, conventions)
+        assert aggregated.aggregate() is not None
         dossier_level = replace(aggregated, daily=None, daily_of=None)
         for by in BY_CHOICES:
             _same(compute_many(aggregated, PERIODS, by), compute_many(dossier_level, PERIODS, by))

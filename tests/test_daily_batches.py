@@ -33,13 +33,15 @@ def test_batches_add_up_to_the_single_pass(batch_rows):
 
 def test_add_daily_by_hand():
     """Two batches sharing a cell and a (day, kind): the shared row is summed, a cell new in the
-    second batch comes after the first batch's cells, rows ordered by day then kind."""
+    second batch comes after the first batch's cells, rows ordered by day, lag, kind; rows that
+    differ only in lag stay apart."""
     cells = {"department": "A", "field": "F", "procedure_code": "1.1", "channel": "online"}
     other = {"department": "B", "field": "F", "procedure_code": "1.1", "channel": None}
 
     def part(rows):
-        frame = pd.DataFrame([{**c, "day": d, "kind": k} for c, d, k, _ in rows])
-        frame = frame.astype({c: "string" for c in cells}).astype({"day": np.int32, "kind": np.int8})
+        frame = pd.DataFrame([{**c, "day": d, "lag": m.pop("lag", 0), "kind": k} for c, d, k, m in rows])
+        frame = frame.astype({c: "string" for c in cells}).astype(
+            {"day": np.int32, "lag": np.int32, "kind": np.int8})
         for name in MEASURES:
             frame[name] = np.array([m.get(name, 0) for *_, m in rows],
                                    dtype=np.float64 if name in FLOAT_MEASURES else np.int64)
@@ -47,11 +49,12 @@ def test_add_daily_by_hand():
 
     first = part([(cells, 10, 0, {"received": 2, "wait_sum": 1.5}), (cells, 12, 0, {"received": 1})])
     second = part([(other, 5, 0, {"received": 4}), (cells, 10, 0, {"received": 3, "wait_sum": 2.0}),
-                   (cells, 10, 2, {"resolved": 1})])
+                   (cells, 10, 2, {"resolved": 1}), (cells, 10, 2, {"resolved": 2, "lag": 3})])
     total = add_daily([first, second])
-    got = [(r.department, r.day, r.kind, r.received, r.resolved, r.wait_sum) for r in total.itertuples()]
-    assert got == [("A", 10, 0, 5, 0, 3.5), ("A", 10, 2, 0, 1, 0.0), ("A", 12, 0, 1, 0, 0.0),
-                   ("B", 5, 0, 4, 0, 0.0)]
+    got = [(r.department, r.day, r.lag, r.kind, r.received, r.resolved, r.wait_sum)
+           for r in total.itertuples()]
+    assert got == [("A", 10, 0, 0, 5, 0, 3.5), ("A", 10, 0, 2, 0, 1, 0.0), ("A", 10, 3, 2, 0, 2, 0.0),
+                   ("A", 12, 0, 0, 1, 0, 0.0), ("B", 5, 0, 0, 4, 0, 0.0)]
 
 
 @pytest.mark.parametrize("batch_rows", [997, 25_000])

@@ -132,6 +132,22 @@ def test_counted_columns_and_has_values(small_file):
     assert dossier_source.is_lazy(lazy)
 
 
+def test_receipt_range_streamed_by_hand(small_file):
+    """Four received (D never was; C has no date), first A, last B to the nanosecond, streamed
+    in pyarrow and from the frame alike."""
+    path, cut = small_file
+    lazy = indicators.ProcessedData(dossier_source.DossierFile(path), conform(pd.DataFrame(), "procedures"),
+                                    None, {})
+    expected = (4, pd.Timestamp("2023-03-01 08:00"), cut + pd.Timedelta(1, "ns"))
+    assert dossier_source.receipt_range(lazy) == expected
+    assert dossier_source.is_lazy(lazy)
+    assert len(lazy.dossiers) == 5  # read whole: the pandas path from now on
+    assert not dossier_source.is_lazy(lazy) and dossier_source.receipt_range(lazy) == expected
+    frame = conform(pd.read_parquet(path), "dossiers")
+    assert dossier_source.receipt_range(replace(lazy, dossiers=frame[frame["status"] == "not_received"])) == (
+        0, None, None)
+
+
 def test_names_and_inputs_in_pyarrow_equal_pandas(tmp_path):
     """Last name per code (a later empty name does not win) and counted inputs under both
     withdrawn rules, from the unread file and from the frame, worked out by hand."""

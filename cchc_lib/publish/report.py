@@ -21,7 +21,7 @@ from cchc_lib import manual_figures, plan
 from cchc_lib.config import profile
 from cchc_lib.conventions import as_conventions, conventions_line_vi
 from cchc_lib.datacache import load_processed
-from cchc_lib.dossier_source import dossier_columns, last_procedure_names
+from cchc_lib.dossier_source import dossier_columns, last_procedure_names, receipt_range
 from cchc_lib.form06 import FORM06_COLUMNS, footnotes, form06_table, period_line
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, md_text
 from cchc_lib.indicators import COLUMNS, ProcessedData, compute_indicators, monthly_indicators
@@ -122,15 +122,12 @@ def late_procedures(by_procedure: pd.DataFrame, names: dict[str, str] | None = N
 def coverage(data: ProcessedData) -> dict[str, Any]:
     """Dossiers in the processed data, their received-date range and the rows rejected at ingest
     (never-received registrations are not dossiers the agency handled: left out here too)."""
-    dossiers = dossier_columns(data, ("status", "received_at"))  # two columns, not every dossier
-    if len(dossiers) and "status" in dossiers.columns:
-        dossiers = dossiers[(dossiers["status"] != "not_received").to_numpy(dtype=bool, na_value=True)]
-    received = dossiers["received_at"] if len(dossiers) else pd.Series(dtype="datetime64[ns]")
+    count, first, last = receipt_range(data)  # two columns streamed, not every dossier
     report = getattr(data, "ingest_report", None) or {}
     return {
-        "dossiers": int(len(dossiers)),
-        "first_received": received.min() if len(received) else None,
-        "last_received": received.max() if len(received) else None,
+        "dossiers": count,
+        "first_received": first,
+        "last_received": last,
         "rows_rejected": _rejected(report),
     }
 
