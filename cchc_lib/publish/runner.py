@@ -132,8 +132,10 @@ class KernelSession:
         client = NotebookClient(
             nbformat.v4.new_notebook(), kernel_name=self.kernel_name, startup_timeout=STARTUP_TIMEOUT,
             # The kernel's own start-up warnings (TCP without encryption) would flood a batch's
-            # terminal; errors still show.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # terminal; errors still show. No input history: IPython otherwise commits every
+            # cell to the user's history.sqlite (shared by every kernel on the machine, locked
+            # while written), 10-20 ms a cell, and a report has twenty-odd cells.
+            extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
         )
         client.km = client.create_kernel_manager()
         env = {**os.environ, "CCHC_PLOTLYJS": "export"}
