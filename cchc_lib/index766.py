@@ -310,9 +310,16 @@ def validate_counts(counts: pd.DataFrame) -> pd.DataFrame:
 
     values: dict[str, pd.Series] = {}
     for column, label in (("numerator", "tử số"), ("denominator", "mẫu số")):
-        text = counts[column].astype("string").str.strip()
-        empty = text.isna() | (text == "")
-        number = pd.to_numeric(text.where(~empty), errors="coerce").astype("float64")
+        raw = counts[column]
+        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+            # Numbers already (counts computed from the data): the same checks without the
+            # round trip through text that a CSV's column needs.
+            number = raw.astype("float64")
+            empty = number.isna()
+        else:
+            text = raw.astype("string").str.strip()
+            empty = text.isna() | (text == "")
+            number = pd.to_numeric(text.where(~empty), errors="coerce").astype("float64")
         bad = ~empty & (number.isna() | ~np.isfinite(number.fillna(0)))
         note(bad, lambda i, c=column, lab=label: f"{lab} (cột {c}) '{counts[c][i]}' không phải là số")
         negative = ~bad & (number < 0)
