@@ -96,3 +96,32 @@ def test_a_report_after_others_in_one_kernel_equals_the_report_alone(sample_proc
     rendered_alone = alone[0].html.read_text(encoding="utf-8")
     assert _RUN_STAMP.search(rendered_alone) and _CHART_ID.search(rendered_alone)
     assert _comparable(rendered_after) == _comparable(rendered_alone)
+
+
+# -- the plan's other inputs, read once per folder version -------------------------------------------
+
+
+def test_plan_inputs_and_manual_figures_are_read_again_when_a_file_changes(sample_processed_dir, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from cchc_lib import datacache
+    from cchc_lib.manual_figures import load_manual_figures
+    from cchc_lib.plan import load_plan_inputs
+
+    folder = tmp_path / "processed"
+    shutil.copytree(sample_processed_dir, folder, symlinks=True)
+    first = datacache.load_plan_inputs(folder)
+    assert first.staff is not None and len(first.staff)
+    first.staff["position"] = "đổi trong báo cáo trước"  # a report that alters what it got
+    again = datacache.load_plan_inputs(folder)
+    pd.testing.assert_frame_equal(again.staff, load_plan_inputs(folder).staff)
+    figures = datacache.load_manual_figures(folder)
+    pd.testing.assert_frame_equal(figures, load_manual_figures(folder))
+    # Rewritten (here: the first staff row only): read again.
+    fewer = load_plan_inputs(folder).staff.iloc[:1]
+    target = (folder / "staff.parquet").resolve()
+    target.unlink()
+    fewer.to_parquet(target)
+    assert len(datacache.load_plan_inputs(folder).staff) == 1

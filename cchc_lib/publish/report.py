@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from cchc_lib import datacache, manual_figures, plan
 from cchc_lib import formatting as fmt
-from cchc_lib import manual_figures, plan
 from cchc_lib.config import profile
 from cchc_lib.conventions import as_conventions, conventions_line_vi
 from cchc_lib.datacache import load_processed
@@ -340,8 +340,8 @@ def other_plan_targets(data: ProcessedData, period: Period, processed_dir: str |
     """Every plan target beyond the dossier engine's, for a period report: the other plan
     targets (documents, work files, staff, petitions, tasks) and the targets above, for the
     whole Sở, with the engine's columns."""
-    inputs = plan.load_plan_inputs(processed_dir)
+    inputs = datacache.load_plan_inputs(processed_dir)  # read once per batch worker
     rows = plan.plan_indicators(data, period, inputs, as_of=as_of)
     extra = manual_figures.extra_indicators(period, data.procedures, inputs.staff,
-                                            manual_figures.load_manual_figures(processed_dir))
+                                            datacache.load_manual_figures(processed_dir))
     return pd.concat([rows, extra[COLUMNS]], ignore_index=True)
