@@ -20,7 +20,7 @@ from cchc_lib import datacache, manual_figures, plan
 from cchc_lib import formatting as fmt
 from cchc_lib.config import profile
 from cchc_lib.conventions import as_conventions, conventions_line_vi
-from cchc_lib.datacache import load_processed
+from cchc_lib.datacache import derived, load_processed
 from cchc_lib.dossier_source import dossier_columns, last_procedure_names
 from cchc_lib.form06 import FORM06_COLUMNS, footnotes, form06_table, period_line
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, md_text
@@ -86,7 +86,12 @@ def prepare_report(
 
 
 def _procedure_names(data: ProcessedData) -> dict[str, str]:
-    """Procedure code -> name, from the dossiers (latest name wins) then the catalogue."""
+    """Procedure code -> name, from the dossiers (latest name wins) then the catalogue; the
+    same for every report of a data read, so worked out once per read in a batch worker."""
+    return derived(data, ("procedure names",), lambda: _read_procedure_names(data))
+
+
+def _read_procedure_names(data: ProcessedData) -> dict[str, str]:
     names: dict[str, str] = {}
     frame = getattr(data, "procedures", None)
     if frame is not None and len(frame) and "procedure_name" in frame.columns:
@@ -121,7 +126,12 @@ def late_procedures(by_procedure: pd.DataFrame, names: dict[str, str] | None = N
 
 def coverage(data: ProcessedData) -> dict[str, Any]:
     """Dossiers in the processed data, their received-date range and the rows rejected at ingest
-    (never-received registrations are not dossiers the agency handled: left out here too)."""
+    (never-received registrations are not dossiers the agency handled: left out here too). The
+    same for every report of a data read: worked out once per read in a batch worker."""
+    return derived(data, ("coverage",), lambda: _coverage(data))
+
+
+def _coverage(data: ProcessedData) -> dict[str, Any]:
     dossiers = dossier_columns(data, ("status", "received_at"))  # two columns, not every dossier
     if len(dossiers) and "status" in dossiers.columns:
         dossiers = dossiers[(dossiers["status"] != "not_received").to_numpy(dtype=bool, na_value=True)]
