@@ -62,6 +62,43 @@ def load_processed(processed_dir: str | Path, conventions: object = None):
     return handed
 
 
+_tables: dict[tuple[Path, str], tuple[tuple, Any]] = {}  # (folder, what) -> (signature, value read)
+
+
+def _read_once(processed_dir: str | Path, what: str, read: Callable[[Path], Any]) -> Any:
+    """``read(folder)``, remembered while the folder's files stay the same."""
+    folder = Path(processed_dir).resolve()
+    signature = _signature(folder)
+    cached = _tables.get((folder, what))
+    if cached is None or cached[0] != signature:
+        cached = _tables[(folder, what)] = (signature, read(folder))
+    return cached[1]
+
+
+def _shallow(frame: Any) -> Any:
+    return None if frame is None else frame.copy(deep=False)
+
+
+def load_plan_inputs(processed_dir: str | Path):
+    """:func:`cchc_lib.plan.load_plan_inputs`, read once per process while the folder's files
+    stay the same; each call gets its own frames (shallow copies, as :func:`load_processed`)."""
+    from dataclasses import fields
+
+    from cchc_lib.plan import PlanInputs
+    from cchc_lib.plan import load_plan_inputs as read
+
+    inputs = _read_once(processed_dir, "plan inputs", read)
+    return PlanInputs(**{f.name: _shallow(getattr(inputs, f.name)) for f in fields(PlanInputs)})
+
+
+def load_manual_figures(processed_dir: str | Path):
+    """:func:`cchc_lib.manual_figures.load_manual_figures`, read once per process while the
+    folder's files stay the same; each call gets its own frame (a shallow copy)."""
+    from cchc_lib.manual_figures import load_manual_figures as read
+
+    return _shallow(_read_once(processed_dir, "manual figures", read))
+
+
 def source_of(data: Any) -> Any | None:
     """The data that ``data`` was copied from by :func:`load_processed`, or None when it does
     not come from there (then nothing is remembered for it)."""

@@ -310,9 +310,16 @@ def validate_counts(counts: pd.DataFrame) -> pd.DataFrame:
 
     values: dict[str, pd.Series] = {}
     for column, label in (("numerator", "tử số"), ("denominator", "mẫu số")):
-        text = counts[column].astype("string").str.strip()
-        empty = text.isna() | (text == "")
-        number = pd.to_numeric(text.where(~empty), errors="coerce").astype("float64")
+        raw = counts[column]
+        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+            # Numbers already (counts computed from the data): the same checks without the
+            # round trip through text that a CSV's column needs.
+            number = raw.astype("float64")
+            empty = number.isna()
+        else:
+            text = raw.astype("string").str.strip()
+            empty = text.isna() | (text == "")
+            number = pd.to_numeric(text.where(~empty), errors="coerce").astype("float64")
         bad = ~empty & (number.isna() | ~np.isfinite(number.fillna(0)))
         note(bad, lambda i, c=column, lab=label: f"{lab} (cột {c}) '{counts[c][i]}' không phải là số")
         negative = ~bad & (number < 0)
@@ -366,6 +373,20 @@ def _component_table() -> pd.DataFrame:
     )
 
 
+def _group_sums(codes: np.ndarray, values: pd.Series, n_groups: int) -> np.ndarray:
+    """Each group's ``Series.sum(min_count=1)`` (NaN for a group without a value), summed as
+    pandas sums a Series (missing values as 0, numpy's sum) so the scores do not move by a
+    last digit; a Python function per group through groupby.agg cost more than the scoring."""
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    out = np.full(n_groups, np.nan)
+    for group in range(n_groups):
+        chosen = numbers[codes == group]
+        known = ~np.isnan(chosen)
+        if known.any():
+            out[group] = np.where(known, chosen, 0.0).sum()
+    return out
+
+
 def score_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
     """Score every component, group and the total for each unit of a long-form counts frame.
 
@@ -394,21 +415,17 @@ def score_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
 
     # Groups: the sum of the available components, capped at the group's maximum (payment's
     # components add up to 10.5 for a 10-point group); unavailable when none is available.
-    grp = comp.groupby(["unit", "group"], sort=False).agg(
-        score=("score", lambda s: s.sum(min_count=1)),
-        available=("available", "any"),
-        complete=("available", "all"),
-    ).reset_index()
+    by_group = comp.groupby(["unit", "group"], sort=False)
+    grp = by_group.agg(available=("available", "any"), complete=("available", "all")).reset_index()
+    grp.insert(2, "score", _group_sums(by_group.ngroup().to_numpy(), comp["score"], len(grp)))
     grp["max_score"] = grp["group"].map({g.code: float(g.max_score) for g in GROUPS})
     grp["score"] = np.minimum(grp["score"], grp["max_score"])
     grp["metric"] = grp["group"]
     grp["estimate"] = grp["group"].isin(ESTIMATE_GROUPS)
 
-    tot = grp.groupby("unit", sort=False).agg(
-        score=("score", lambda s: s.sum(min_count=1)),
-        available=("available", "any"),
-        complete=("complete", "all"),
-    ).reset_index()
+    by_unit = grp.groupby("unit", sort=False)
+    tot = by_unit.agg(available=("available", "any"), complete=("complete", "all")).reset_index()
+    tot.insert(1, "score", _group_sums(by_unit.ngroup().to_numpy(), grp["score"], len(tot)))
     estimated_units = grp.loc[grp["estimate"] & grp["available"], "unit"]
     tot["estimate"] = tot["unit"].isin(estimated_units)
     tot["group"] = TOTAL
@@ -475,7 +492,7 @@ def levers(counts: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     labels = {c.code: c.lever_vi for c in COMPONENTS}
     names = {c.code: c.label_vi for c in COMPONENTS}
 
-    def action(row: pd.Series) -> str:
+    def action(row: dict) -> str:
         if not row["available"]:
             return NOT_AVAILABLE_VI
         if row["points_gained"] <= 0:
@@ -500,8 +517,11 @@ def levers(counts: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
             "estimate": comp["estimate"].astype(bool),
         }
     )
-    # A per-row formatter over ~20 rows per unit: small frame, readability wins.
-    out["action"] = out.apply(action, axis=1) if len(out) else pd.Series(dtype="string")
+    # A per-row formatter over ~20 rows per unit, on plain records (a Series per row cost more
+    # than the rest of the levers).
+    out["action"] = ([action(row) for row in out[["available", "points_gained", "points_missing",
+                                                  "extra_needed", "metric"]].to_dict("records")]
+                     if len(out) else pd.Series(dtype="string"))
     out = out.sort_values(
         ["points_gained", "extra_needed"], ascending=[False, True], na_position="last",
         kind="stable",

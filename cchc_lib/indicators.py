@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -523,8 +523,9 @@ def _status(values: np.ndarray, op: str | None, targets: np.ndarray) -> np.ndarr
 
 
 def _indicator_rows(defn: IndicatorDef, base: pd.DataFrame, years: np.ndarray, available: np.ndarray,
-                    by: str, prev_catalogue_value: np.ndarray | None = None) -> pd.DataFrame:
-    """Rows of one indicator for every (period, group) row of ``base``."""
+                    by: str, prev_catalogue_value: np.ndarray | None = None) -> dict[str, Any]:
+    """Rows of one indicator for every (period, group) row of ``base``, as columns (the caller
+    stacks every indicator's into one frame: a frame each cost more than the arithmetic)."""
     n = len(base)
     num = base[defn.numerator].to_numpy(dtype=float)
     if defn.denominator is None:
@@ -571,24 +572,21 @@ def _indicator_rows(defn: IndicatorDef, base: pd.DataFrame, years: np.ndarray, a
         arr[no_event] = STATUS_NO_EVENT
         arr[~available] = STATUS_NO_DATA
     status_min[np.isnan(target_min)] = ""  # no lower level, nothing to judge against it
-    return pd.DataFrame({
-        "period": base["period"].to_numpy(),
-        "group_by": by,
-        "group": base["group"].to_numpy(),
-        "indicator": defn.id,
-        "numerator": num,
-        "denominator": den,
-        "value": value,
-        "target": target,
-        "status": status,
-        "label_vi": defn.label_vi,
-        "unit": defn.unit,
-        "target_min": target_min,
-        "target_op": op or "",
-        "target_text_vi": texts,
-        "target_source": sources,
-        "status_min": status_min,
-    })
+    return {"period": base["period"].to_numpy(), "group_by": by, "group": base["group"].to_numpy(),
+            "indicator": defn.id, "numerator": num, "denominator": den, "value": value,
+            "target": target, "status": status, "label_vi": defn.label_vi, "unit": defn.unit,
+            "target_min": target_min, "target_op": op or "", "target_text_vi": texts,
+            "target_source": sources, "status_min": status_min}
+
+
+def _stacked(parts: list[dict[str, Any]]) -> pd.DataFrame:
+    """One frame of the indicators' columns (a scalar: the same value on each of its rows)."""
+    sizes = [len(part["period"]) for part in parts]
+    if not all(sizes):  # the column types of an empty frame are pandas' concat's to decide
+        return pd.concat([pd.DataFrame(part) for part in parts], ignore_index=True)
+    return pd.DataFrame({name: np.concatenate([
+        np.full(size, part[name], dtype=object) if isinstance(part[name], str) else part[name]
+        for part, size in zip(parts, sizes, strict=True)]) for name in parts[0]})
 
 
 def _period_year(codes: Iterable[str]) -> np.ndarray:
@@ -596,7 +594,7 @@ def _period_year(codes: Iterable[str]) -> np.ndarray:
 
 
 def _catalogue_rows(data: ProcessedData, periods: Sequence[Period], by: str,
-                    avail: dict[str, bool]) -> list[pd.DataFrame]:
+                    avail: dict[str, bool]) -> list[dict[str, Any]]:
     years = sorted({p.year for p in periods})
     measures = catalogue_measures(data.procedures, [*years, *(y - 1 for y in years)], by)
     present_years = set(data.procedures["year"].dropna().astype(int))
@@ -640,7 +638,7 @@ def _compute_rows(data: ProcessedData, periods: Sequence[Period], by: str,
     ]
     if by in ("overall", "field") and department is None:
         frames.extend(_catalogue_rows(data, periods, by, avail))
-    rows = pd.concat(frames, ignore_index=True)
+    rows = _stacked(frames)
     order = {p.code: i for i, p in enumerate(periods)}
     ind_order = {name: i for i, name in enumerate(INDICATORS)}
     rows["_p"] = rows["period"].map(order)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -220,10 +220,23 @@ def _parse(year: int, raw: dict) -> Targets:
     return Targets(year=year, plan=str(raw.get("plan", "")), entries=entries, available=True)
 
 
+# path -> (size, modification time, targets read): a report asks for the year's targets a dozen
+# times (engine, plan targets, projection, methods) and a batch worker for 17 reports; parsing
+# the YAML took 10-20 ms each time. Read again whenever the file changes.
+_read: dict[Path, tuple[int, int, Targets]] = {}
+
+
 def load_targets(year: int, directory: Path | None = None) -> Targets:
     """The targets of plan year ``year`` from ``<directory>/<year>.yaml`` (no file: no targets)."""
     path = Path(directory or profile().targets_dir) / f"{int(year)}.yaml"
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return Targets(year=int(year), available=False)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return _parse(int(year), raw)
+    cached = _read.get(path)
+    if cached is None or cached[:2] != (stat.st_size, stat.st_mtime_ns):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        cached = _read[path] = (stat.st_size, stat.st_mtime_ns, _parse(int(year), raw))
+    targets = cached[2]
+    # Each caller its own dict of (frozen) targets: one that edits it cannot edit the next's.
+    return replace(targets, entries=dict(targets.entries))

@@ -102,12 +102,21 @@ RESET_CODE = CLEAR_CODE + '__import__("os").chdir({cwd!r})\n'
 CHDIR_CODE = '__import__("os").chdir({cwd!r})\n'
 
 
-# What the report notebooks import, loaded once per kernel as soon as it is up (failures are
-# left to the notebook that needs the module, where they are reported with the cell).
-WARM_UP_CODE = """try:
-    import IPython.display, cchc_lib.publish.charts, cchc_lib.reports, cchc_lib.indicators, cchc_lib.form06
-except Exception:
-    pass
+# What the report notebooks (report.ipynb, plan.ipynb) import, loaded once per kernel as soon as
+# it is up (failures are left to the notebook that needs the module, where they are reported
+# with the cell). Each module on its own: one that fails must not leave the others unloaded.
+WARM_UP_MODULES = (
+    "IPython.display", "cchc_lib.publish.charts", "cchc_lib.publish.report",
+    "cchc_lib.publish.index766_section", "cchc_lib.projection", "cchc_lib.publish.outlook",
+    "cchc_lib.publish.methods", "cchc_lib.plan", "cchc_lib.manual_figures",
+    "cchc_lib.publish.plan_report",
+)
+WARM_UP_CODE = f"""for _name in {WARM_UP_MODULES!r}:
+    try:
+        __import__(_name)
+    except Exception:
+        pass
+del _name
 """
 
 
@@ -132,8 +141,10 @@ class KernelSession:
         client = NotebookClient(
             nbformat.v4.new_notebook(), kernel_name=self.kernel_name, startup_timeout=STARTUP_TIMEOUT,
             # The kernel's own start-up warnings (TCP without encryption) would flood a batch's
-            # terminal; errors still show.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # terminal; errors still show. No input history: IPython otherwise commits every
+            # cell to the user's history.sqlite (shared by every kernel on the machine, locked
+            # while written), 10-20 ms a cell, and a report has twenty-odd cells.
+            extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
         )
         client.km = client.create_kernel_manager()
         env = {**os.environ, "CCHC_PLOTLYJS": "export"}
