@@ -139,6 +139,11 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, compression="snappy")
 
 
+def _place_file(source: Path, path: Path) -> None:
+    # A table written batch by batch in the work folder (inside out_dir): moved, not copied.
+    os.replace(source, path)
+
+
 def _write_rejects(frame: pd.DataFrame, path: Path) -> None:
     # UTF-8 with BOM so that Excel shows the Vietnamese reasons correctly; people open it in a
     # spreadsheet, so no text cell may start like a formula (CSV injection).
@@ -309,7 +314,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
     report["skipped"] = [{"file": s.file, "reason": s.reason} for s in skipped]
 
     outputs: dict[str, Callable[[Path], None]] = {
-        f"{t}.parquet": (lambda p, src=written[t]: os.replace(src, p)) for t in tables
+        f"{t}.parquet": (lambda p, src=written[t]: _place_file(src, p)) for t in tables
     }
     if daily is not None:
         # The day-level aggregate everything downstream reads (daily.py), built per batch of a
