@@ -36,6 +36,7 @@ from cchc_lib.ingest_chunks import (
     FileChunks,
     keep_mask,
     load_file,
+    read_batches_of,
     resolve_chunks,
     validate_file,
     write_table,
@@ -173,6 +174,7 @@ def batch_rows_setting(batch_rows: int | None = None) -> int:
 
 
 WORK_PREFIX = ".ingest-work."
+DAILY_READ_ROWS = 250_000  # dossiers read back at a time for the aggregate (re-cut to its batches)
 
 
 def _clean_stale_work(out_dir: Path) -> None:
@@ -291,7 +293,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
     for table in dict.fromkeys(order):
         finish(table)
     coverage = _Coverage()
-    daily = None
+    daily: pd.DataFrame | None = None
     if "dossiers" in files:
         catalogue = kept.get("procedures", schema.empty_frame("procedures"))
 
@@ -303,9 +305,15 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
 
         files["dossiers"] = resolve_chunks(files["dossiers"], catalogue, work / "resolved", moved_to_rejects)
         procedures = kept.get("procedures")
-        daily = DailyBatches(catalogue, kept.get("feedback"))
         fill = (lambda frame: fill_service_level(frame, procedures)) if procedures is not None else None
-        finish("dossiers", transform=fill, sinks=[coverage, daily])
+        finish("dossiers", transform=fill, sinks=[coverage])
+        # The day-level aggregate everything downstream reads (daily.py), from the dossiers
+        # just written, read back batch by batch (so the table's writer and the aggregate's
+        # batch are never in memory together).
+        daily_sink = DailyBatches(catalogue, kept.get("feedback"))
+        for frame in read_batches_of(written["dossiers"], min(batch_rows, DAILY_READ_ROWS)):
+            daily_sink(frame)
+        daily = daily_sink.result()
 
     tables = [t for t in files]  # schema.RAW_SOURCES order, as before
     rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()
@@ -317,9 +325,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         f"{t}.parquet": (lambda p, src=written[t]: _place_file(src, p)) for t in tables
     }
     if daily is not None:
-        # The day-level aggregate everything downstream reads (daily.py), built per batch of a
-        # million dossiers and added, as daily.build_daily_in_batches does.
-        outputs[DAILY_FILE] = lambda p: _write_parquet(daily.result(), p)
+        outputs[DAILY_FILE] = lambda p: _write_parquet(daily, p)
     outputs[REJECTS_FILE] = lambda p: _write_rejects(rejects, p)
     outputs[REPORT_FILE] = lambda p: _write_json(report, p)
     # The whole set switches at once (generations.py); an optional input removed since the last

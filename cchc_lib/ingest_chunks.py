@@ -69,6 +69,15 @@ def read_frame(path: Path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas()
 
 
+def read_batches_of(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """A parquet file written here, as frames of at most ``batch_rows`` rows, in row order."""
+    source = pq.ParquetFile(path)
+    for batch in source.iter_batches(batch_size=batch_rows):
+        yield pa.Table.from_batches([batch]).to_pandas()
+    if source.metadata.num_rows == 0:
+        yield source.schema_arrow.empty_table().to_pandas()
+
+
 # -- 1. one file, batch by batch -------------------------------------------------------------
 
 
