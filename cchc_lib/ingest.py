@@ -251,6 +251,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
                 lambda folder, rel=rel, table=table: load_file(folder, rel, table),
                 work / "files" / f"{len(file_rows):06d}")
             files[table].append(got)
+            pa.default_memory_pool().release_unused()
             row = {
                 "file": rel,
                 "table": table,
@@ -280,6 +281,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         merged = write_table(files[table], table, mask, written[table], batch_rows, transform,
                              [count, *sinks, *([parts.append] if keep_whole else [])])
         rows_out[table] = count.rows
+        pa.default_memory_pool().release_unused()  # freed batches back to the system, not kept
         if keep_whole:
             kept[table] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         for f in files[table]:

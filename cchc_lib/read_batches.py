@@ -3,7 +3,7 @@
 A UTF-8 CSV without blank lines between its rows (what the one-stop systems export, and what
 ``reading.read_csv_file`` reads on its fast path) is streamed: pyarrow's streaming CSV reader
 with the same options, its record batches cut into batches of ``batch_rows`` rows, so that one
-batch (plus one 16 MB block of the file) is in memory at a time. Every other file is read whole
+batch (plus a block of the file) is in memory at a time. Every other file is read whole
 by ``readers.read_input`` exactly as before and then cut into batches: spreadsheets (.xlsx,
 .xls, HTML tables: small in practice, and their readers hold the sheet anyway), Windows-1258 or
 UTF-16 text, bare-CR line ends, blank lines (which shift row numbers on the fast path) and rows
@@ -27,7 +27,6 @@ import pyarrow.csv as pacsv
 from cchc_lib.mapping import Mapping
 from cchc_lib.readers import read_input, sniff
 from cchc_lib.reading import (
-    _CHUNK,
     HEAD_BYTES,
     IngestError,
     RawTable,
@@ -37,7 +36,10 @@ from cchc_lib.reading import (
     make_raw_table,
 )
 
-DEFAULT_BATCH_ROWS = 500_000  # rows validated at a time: about 0.4 GB of temporaries at most
+DEFAULT_BATCH_ROWS = 250_000  # rows validated at a time (about 0.2 GB of temporaries at most)
+# Bytes the streaming reader parses at a time: its memory grows with the block (16 MB blocks,
+# as the whole-file read uses, took 0.55 GB to read a 1M-row file; 1 MB blocks 0.3 GB).
+STREAM_BLOCK = 1 << 20
 
 
 class StreamFallback(Exception):
@@ -136,7 +138,7 @@ def _open_stream(path: Path, raw_dir: Path, table: str,
             # a file is read whole on the slow path as before, without a scan for blank lines
             # first (a second pass over the file).
             io.BufferedReader(_Upto(path, _content_end(path)), buffer_size=1 << 20),
-            read_options=pacsv.ReadOptions(skip_rows=idx + 1, column_names=names, block_size=_CHUNK),
+            read_options=pacsv.ReadOptions(skip_rows=idx + 1, column_names=names, block_size=STREAM_BLOCK),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
