@@ -28,15 +28,16 @@ import pyarrow.parquet as pq
 
 from cchc_lib import schema
 from cchc_lib.catalogue import reference_years
-from cchc_lib.daily import DAILY_BATCH_ROWS, DAILY_FILE, add_daily, build_daily
+from cchc_lib.daily import DAILY_FILE
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.generations import write_generation
 from cchc_lib.ingest_cache import FileCache
 from cchc_lib.ingest_chunks import (
     FileChunks,
+    daily_from_file,
+    give_back_memory,
     keep_mask,
     load_file,
-    read_batches_of,
     resolve_chunks,
     validate_file,
     write_table,
@@ -174,7 +175,6 @@ def batch_rows_setting(batch_rows: int | None = None) -> int:
 
 
 WORK_PREFIX = ".ingest-work."
-DAILY_READ_ROWS = 250_000  # dossiers read back at a time for the aggregate (re-cut to its batches)
 
 
 def _clean_stale_work(out_dir: Path) -> None:
@@ -251,7 +251,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
                 lambda folder, rel=rel, table=table: load_file(folder, rel, table),
                 work / "files" / f"{len(file_rows):06d}")
             files[table].append(got)
-            pa.default_memory_pool().release_unused()
+            give_back_memory()
             row = {
                 "file": rel,
                 "table": table,
@@ -281,7 +281,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         merged = write_table(files[table], table, mask, written[table], batch_rows, transform,
                              [count, *sinks, *([parts.append] if keep_whole else [])])
         rows_out[table] = count.rows
-        pa.default_memory_pool().release_unused()  # freed batches back to the system, not kept
+        give_back_memory()  # freed batches back to the system, not kept
         if keep_whole:
             kept[table] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         for f in files[table]:
@@ -312,10 +312,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         # The day-level aggregate everything downstream reads (daily.py), from the dossiers
         # just written, read back batch by batch (so the table's writer and the aggregate's
         # batch are never in memory together).
-        daily_sink = DailyBatches(catalogue, kept.get("feedback"))
-        for frame in read_batches_of(written["dossiers"], min(batch_rows, DAILY_READ_ROWS)):
-            daily_sink(frame)
-        daily = daily_sink.result()
+        daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
 
     tables = [t for t in files]  # schema.RAW_SOURCES order, as before
     rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()
@@ -381,39 +378,6 @@ class _Coverage:
             # Registrations never received are kept but counted nowhere (conventions.md §2).
             "not_received": self.not_received,
         }
-
-
-class DailyBatches:
-    """A sink building the day-level aggregate of the dossiers written: build_daily over each
-    run of DAILY_BATCH_ROWS consecutive dossiers, then add_daily, which is exactly what
-    daily.build_daily_in_batches does over the whole frame (so at most that many dossiers are
-    held for it, whatever the batch size of the ingest)."""
-
-    def __init__(self, procedures: pd.DataFrame, feedback: pd.DataFrame | None) -> None:
-        self.procedures = procedures
-        self.feedback = feedback
-        self.pending: list[pd.DataFrame] = []
-        self.held = 0
-        self.offset = 0  # row number of the first pending dossier (build_daily sees the same index)
-        self.parts: list[pd.DataFrame] = []
-
-    def __call__(self, frame: pd.DataFrame) -> None:
-        self.pending.append(frame)
-        self.held += len(frame)
-        while self.held > DAILY_BATCH_ROWS:
-            self._build(DAILY_BATCH_ROWS)
-
-    def _build(self, rows: int) -> None:
-        whole = pd.concat(self.pending, ignore_index=True) if len(self.pending) > 1 else self.pending[0]
-        whole.index = pd.RangeIndex(self.offset, self.offset + len(whole))
-        self.parts.append(build_daily(whole.iloc[:rows], self.procedures, self.feedback))
-        rest = whole.iloc[rows:]
-        self.pending, self.held, self.offset = [rest], len(rest), self.offset + rows
-
-    def result(self) -> pd.DataFrame:
-        if self.held or not self.parts:
-            self._build(self.held)
-        return self.parts[0] if len(self.parts) == 1 else add_daily(self.parts)
 
 
 class WrittenTables(Mapping[str, pd.DataFrame]):
