@@ -218,38 +218,53 @@ def keep_mask(files: list[FileChunks], table: str, spill: Path, small_rows: int)
 class RowGroupWriter:
     """A parquet file written from frames added one after another, in row groups of
     :data:`ROW_GROUP_ROWS` rows, each from contiguous arrays: the same file as one
-    ``pq.write_table`` of all the frames together (contiguous), at any batch size."""
+    ``pq.write_table`` of all the frames together (contiguous), at any batch size.
+
+    A row group's rows are held as the added frames' arrow chunks, column by column; each
+    column is joined into one array only when the group is written, its chunks let go as it is
+    joined, so that the group is held about once, not twice."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.schema: pa.Schema | None = None
         self.writer: pq.ParquetWriter | None = None
-        self.pending: list[pa.Table] = []
+        self.columns: list[list[pa.Array]] = []
         self.held = 0
+        self.groups = 0
 
     def add(self, frame: pd.DataFrame) -> None:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self.schema is None:
             self.schema = table.schema
             self.writer = pq.ParquetWriter(self.path, self.schema, compression="snappy")
+            self.columns = [[] for _ in self.schema]
         else:
             table = table.cast(self.schema)
-        self.pending.append(table)
-        self.held += table.num_rows
-        while self.held >= ROW_GROUP_ROWS:
-            self._flush(ROW_GROUP_ROWS)
+        start = 0
+        while start < table.num_rows:
+            take = min(ROW_GROUP_ROWS - self.held, table.num_rows - start)
+            for held, column in zip(self.columns, table.slice(start, take).columns, strict=True):
+                held.extend(column.chunks)
+            self.held += take
+            start += take
+            if self.held == ROW_GROUP_ROWS:
+                self._flush()
 
-    def _flush(self, rows: int) -> None:
-        assert self.writer is not None
-        whole = pa.concat_tables(self.pending)
-        self.writer.write_table(whole.slice(0, rows).combine_chunks())
-        rest = whole.slice(rows)
-        self.pending, self.held = [rest], rest.num_rows
+    def _flush(self) -> None:
+        assert self.writer is not None and self.schema is not None
+        arrays = []
+        for i, field in enumerate(self.schema):
+            chunks, self.columns[i] = self.columns[i], []
+            arrays.append(pa.concat_arrays(chunks) if chunks else pa.array([], type=field.type))
+            del chunks
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.held = 0
+        self.groups += 1
 
     def close(self) -> None:
         assert self.writer is not None, "nothing added"
-        if self.held or not self.pending:
-            self._flush(self.held)
+        if self.held or not self.groups:
+            self._flush()  # the last, shorter group; an empty table's one empty group
         self.writer.close()
 
 

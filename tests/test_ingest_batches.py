@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from cchc_lib import ingest_chunks, read_batches, reading
@@ -233,3 +235,26 @@ def test_batch_rows_from_the_environment(tmp_path, monkeypatch):
     run_ingest(raw, tmp_path / "out")
     # a.csv 16 rows, b.csv 11, c.csv 2, procedures 3, pakn 3: batches of at most 5 rows.
     assert sorted(seen, reverse=True)[:1] == [5] and len(seen) == 4 + 3 + 1 + 1 + 1
+
+
+def test_row_groups_are_those_of_one_write(tmp_path, monkeypatch):
+    """Frames of 7 rows added to the writer give the bytes of one pyarrow write of the whole
+    frame, row groups included (the group size made 1,000 here so that there are several), and
+    an empty table the one empty group pyarrow writes."""
+    if not any(RAW.glob("dossiers/*")):
+        pytest.skip("data/raw has no sample dossiers yet")
+    monkeypatch.setattr(ingest_chunks, "ROW_GROUP_ROWS", 1000)
+    out = tmp_path / "out"
+    _ingest(RAW, out, ONE_BATCH, monkeypatch)
+    frame = pd.read_parquet(out / "dossiers.parquet").iloc[:3456]
+    for rows in (frame, frame.iloc[0:0]):
+        expected = tmp_path / "one.parquet"
+        pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), expected, compression="snappy",
+                       row_group_size=1000)
+        writer = ingest_chunks.RowGroupWriter(tmp_path / "batches.parquet")
+        for start in range(0, max(len(rows), 1), 7):
+            writer.add(rows.iloc[start:start + 7])
+        writer.close()
+        assert (tmp_path / "batches.parquet").read_bytes() == expected.read_bytes()
+        groups = pq.ParquetFile(expected).metadata.num_row_groups
+        assert groups == (4 if len(rows) else 1)  # 3,456 rows: 1,000 + 1,000 + 1,000 + 456
