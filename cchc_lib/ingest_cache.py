@@ -92,7 +92,12 @@ class FileCache:
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             compute(tmp)
-            os.replace(tmp, entry)
+            try:
+                os.replace(tmp, entry)
+            except OSError:
+                if not entry.is_dir():
+                    raise
+                # Another ingest into the same folder stored the same entry meanwhile: theirs.
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self.misses += 1
