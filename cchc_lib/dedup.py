@@ -93,6 +93,8 @@ def last_occurrence_mask(chunks: Sequence[Path], keys: Sequence[str], temp_dir: 
     con = duckdb.connect()
     try:
         con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        # No progress bar on the terminal (DuckDB draws one on stdout for a query over 2 s).
+        con.execute("SET enable_progress_bar = false")
         if temp_dir is not None:
             con.execute(f"SET temp_directory = {_literal(str(temp_dir))}")
         con.execute("CREATE TEMP TABLE chunk_base (filename VARCHAR, base BIGINT)")
