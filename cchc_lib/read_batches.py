@@ -1,13 +1,14 @@
 """Reading one raw file as a sequence of row batches (issue 16: a bounded-memory ingest).
 
-A UTF-8 CSV without blank lines between its rows (what the one-stop systems export, and what
-``reading.read_csv_file`` reads on its fast path) is streamed: pyarrow's streaming CSV reader
-with the same options, its record batches cut into batches of ``batch_rows`` rows, so that one
-batch (plus a block of the file) is in memory at a time. Every other file is read whole
-by ``readers.read_input`` exactly as before and then cut into batches: spreadsheets (.xlsx,
-.xls, HTML tables: small in practice, and their readers hold the sheet anyway), Windows-1258 or
-UTF-16 text, bare-CR line ends, blank lines (which shift row numbers on the fast path) and rows
-whose cells do not line up with the header (the slow path marks them).
+A UTF-8 CSV (what the one-stop systems export) is streamed: pyarrow's streaming CSV reader with
+the options of ``reading.read_csv_file``'s fast path, except that blank lines are kept as rows
+(empty, dropped later like the slow path's, so the row numbers stay the spreadsheet's), its
+record batches cut into batches of ``batch_rows`` rows, so that one batch (plus a block of the
+file) is in memory at a time. Every other file is read whole by ``readers.read_input`` exactly
+as before and then cut into batches: spreadsheets (.xlsx, .xls, HTML tables: small in practice,
+and their readers hold the sheet anyway), Windows-1258 or UTF-16 text, bare-CR line ends; and a
+streamed file turning out to have rows whose cells do not line up with the header (the slow
+path marks them) or a byte that is not UTF-8 is read again whole (:class:`StreamFallback`).
 
 A batch is a :class:`reading.RawTable` of consecutive rows, with the spreadsheet row numbers the
 whole file would give them; the file's reading warnings ride on its first batch. Validation is
@@ -134,9 +135,9 @@ def _open_stream(path: Path, raw_dir: Path, table: str,
     try:
         reader = pacsv.open_csv(
             # Blank lines at the very end shift nothing (as on the fast path): left out. A blank
-            # line before the last row is a parse error here (ignore_empty_lines off), so such
-            # a file is read whole on the slow path as before, without a scan for blank lines
-            # first (a second pass over the file).
+            # line before the last row is kept as an empty row (ignore_empty_lines off), so the
+            # rows after it keep their numbers, as on the slow path, without a scan for blank
+            # lines first (a second pass over the file; tests/test_ingest_batches.py).
             io.BufferedReader(_Upto(path, _content_end(path)), buffer_size=1 << 20),
             read_options=pacsv.ReadOptions(skip_rows=idx + 1, column_names=names, block_size=STREAM_BLOCK),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,

@@ -18,6 +18,8 @@ import pytest
 
 from cchc_lib import ingest_chunks, read_batches, reading
 from cchc_lib.ingest import IngestError, run_ingest
+from cchc_lib.mapping import load_mapping
+from cchc_lib.readers import read_input
 from tests.ingest_helpers import csv_text, dossier_rows, make_raw, to_cp1258
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
@@ -258,3 +260,28 @@ def test_row_groups_are_those_of_one_write(tmp_path, monkeypatch):
         assert (tmp_path / "batches.parquet").read_bytes() == expected.read_bytes()
         groups = pq.ParquetFile(expected).metadata.num_row_groups
         assert groups == (4 if len(rows) else 1)  # 3,456 rows: 1,000 + 1,000 + 1,000 + 456
+
+
+@pytest.mark.parametrize("layout", ["title and blank line above the header", "blank lines between rows",
+                                    "trailing blank lines", "LF line ends", "a quoted line break"])
+def test_streamed_layouts_read_as_the_whole_file(tmp_path, layout):
+    """Layouts the old fast path sent to the slow reader (blank lines) or kept on it: streamed in
+    batches of 2 rows, the same text and the same spreadsheet row numbers as the whole read."""
+    second = {"Tên TTHC": "Đăng ký\r\ndoanh nghiệp"} if layout == "a quoted line break" else {}
+    body = csv_text(dossier_rows({}, second, {}, {}, {}))
+    text = {
+        "title and blank line above the header": "BÁO CÁO HỒ SƠ\r\n\r\n" + body,
+        "blank lines between rows": body.replace("\r\n", "\r\n\r\n", 3),
+        "trailing blank lines": body + "\r\n\r\n",
+        "LF line ends": body.replace("\r\n", "\n"),
+        "a quoted line break": body,
+    }[layout]
+    raw = make_raw(tmp_path / "raw", {"a.csv": text})
+    path = raw / "dossiers" / "a.csv"
+    mapping = load_mapping(None)
+    whole = read_input(path, raw, "dossiers", mapping)
+    assert read_batches._open_stream(path, raw, "dossiers", mapping) is not None  # streamed
+    batches = list(read_batches.read_batches(path, raw, "dossiers", mapping, 2))
+    assert pa.concat_tables([b.data for b in batches]).equals(whole.data)
+    assert [int(r) for b in batches for r in b.rows] == whole.rows.tolist()
+    assert len(whole) == 5
