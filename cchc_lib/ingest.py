@@ -168,10 +168,15 @@ def batch_rows_setting(batch_rows: int | None = None) -> int:
     read_batches.DEFAULT_BATCH_ROWS. The outputs do not depend on it (tested)."""
     if batch_rows is None:
         text = os.environ.get("CCHC_INGEST_BATCH_ROWS", "").strip()
+        if text and not text.isdigit():
+            raise IngestError(f"{BATCH_ROWS_HINT}, không phải '{text}'")
         batch_rows = int(text) if text else DEFAULT_BATCH_ROWS
     if batch_rows < 1:
-        raise IngestError(f"CCHC_INGEST_BATCH_ROWS phải là số dương, không phải {batch_rows}")
+        raise IngestError(f"{BATCH_ROWS_HINT}, không phải {batch_rows}")
     return batch_rows
+
+
+BATCH_ROWS_HINT = "CCHC_INGEST_BATCH_ROWS phải là số dòng mỗi lượt đọc (số nguyên dương)"
 
 
 WORK_PREFIX = ".ingest-work."

@@ -285,3 +285,12 @@ def test_streamed_layouts_read_as_the_whole_file(tmp_path, layout):
     assert pa.concat_tables([b.data for b in batches]).equals(whole.data)
     assert [int(r) for b in batches for r in b.rows] == whole.rows.tolist()
     assert len(whole) == 5
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5"])
+def test_a_bad_batch_size_is_a_clear_error(tmp_path, monkeypatch, value):
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows({}))})
+    monkeypatch.setenv("CCHC_INGEST_BATCH_ROWS", value)
+    with pytest.raises(IngestError, match="CCHC_INGEST_BATCH_ROWS"):
+        run_ingest(raw, tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
