@@ -9,7 +9,9 @@ merged record stands where its last occurrence stood, exactly as
 ``ingest.merge_duplicates`` orders them in memory. Keys that are missing (NULL) group together,
 as pandas' ``duplicated`` groups NaN.
 
-Not yet wired into ``run_ingest`` (which still merges in memory): see docs/scale.md.
+``run_ingest`` uses :func:`last_occurrence_mask`: the chunks are the files' validated chunks as
+written (no row-number column), and DuckDB returns only which rows win, as a mask over all rows
+in chunk order, so that the winners are then read back in pyarrow's own types, batch by batch.
 """
 
 from __future__ import annotations
@@ -73,3 +75,39 @@ def last_occurrences(chunks: Iterable[Path], keys: Sequence[str], out_path: Path
     finally:
         con.close()
     return Counter({str(name): int(n) for name, n in superseded})
+
+
+def last_occurrence_mask(chunks: Sequence[Path], keys: Sequence[str], temp_dir: Path | None = None,
+                         memory_limit: str = DEFAULT_MEMORY_LIMIT) -> np.ndarray:
+    """Which rows of the parquet ``chunks`` (taken in order, rows in file order) are the last
+    occurrence of their ``keys``: a boolean mask over all their rows, one byte a row. DuckDB
+    groups the keys (a hash aggregate under ``memory_limit``, spilling to ``temp_dir``); a
+    row's number is its chunk's first row number plus its row number in the chunk."""
+    import duckdb  # imported here: only the ingest's merge step needs it
+
+    files = [str(Path(p)) for p in chunks]
+    if not files:
+        raise ValueError("no chunks to de-duplicate")
+    sizes = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    bases = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        # No progress bar on the terminal (DuckDB draws one on stdout for a query over 2 s).
+        con.execute("SET enable_progress_bar = false")
+        if temp_dir is not None:
+            con.execute(f"SET temp_directory = {_literal(str(temp_dir))}")
+        con.execute("CREATE TEMP TABLE chunk_base (filename VARCHAR, base BIGINT)")
+        con.executemany("INSERT INTO chunk_base VALUES (?, ?)",
+                        [(f, int(b)) for f, b in zip(files, bases[:-1], strict=True)])
+        source = (f"read_parquet([{', '.join(_literal(f) for f in files)}], filename = true, "
+                  "file_row_number = true)")
+        key_list = ", ".join(_ident(k) for k in keys)
+        winners = con.execute(
+            f"SELECT max(b.base + r.file_row_number) AS seq FROM {source} r "
+            f"JOIN chunk_base b ON r.filename = b.filename GROUP BY {key_list}").fetchnumpy()["seq"]
+    finally:
+        con.close()
+    mask = np.zeros(int(bases[-1]), dtype=bool)
+    mask[np.asarray(winners, dtype=np.int64)] = True
+    return mask

@@ -1,9 +1,12 @@
 """`cchc ingest`: raw exports -> validated, personal-data-free processed tables.
 
-Everything is read and validated in memory first; only then are the outputs written, as a new
-generation folder that replaces the previous set in one rename (generations.py). A file that
-cannot be read or lacks a required column therefore stops the run with nothing in the output
-folder touched, and a failure or a kill while writing leaves the previous set whole.
+Every file is read and validated in row batches into parquet chunks in a work folder inside the
+output folder (ingest_chunks.py; the incremental cache keeps them per file, ingest_cache.py);
+duplicates are then found across the chunks and each table written batch by batch, so memory
+stays bounded at any size (issue 16). Only then are the outputs switched, as a new generation
+folder that replaces the previous set in one rename (generations.py). A file that cannot be read
+or lacks a required column therefore stops the run with nothing in the output folder touched,
+and a failure or a kill while writing leaves the previous set whole.
 
 The run is table-driven (schema.TABLES, schema.RAW_SOURCES, schema.KEYS, mapping.yaml): adding an
 optional table is a schema and mapping change, not a code change here.
@@ -12,23 +15,35 @@ optional table is a schema and mapping change, not a code change here.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pandera.errors
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cchc_lib import schema
-from cchc_lib.catalogue import reference_years, resolve_procedures
-from cchc_lib.daily import DAILY_FILE, build_daily_in_batches
+from cchc_lib.catalogue import reference_years
+from cchc_lib.daily import DAILY_FILE
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.generations import write_generation
 from cchc_lib.ingest_cache import FileCache
+from cchc_lib.ingest_chunks import (
+    FileChunks,
+    daily_from_file,
+    give_back_memory,
+    keep_mask,
+    load_file,
+    resolve_chunks,
+    validate_file,
+    write_table,
+)
 from cchc_lib.mapping import MappingError, load_mapping
+from cchc_lib.read_batches import DEFAULT_BATCH_ROWS
 from cchc_lib.readers import read_input, survey
 from cchc_lib.reading import IngestError
 from cchc_lib.safe_text import neutralise_frame
@@ -58,7 +73,7 @@ class IngestResult:
 
     raw_dir: Path
     out_dir: Path
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]  # read from out_dir on first access (WrittenTables)
     rejects: pd.DataFrame
     report: dict
     written: list[str] = field(default_factory=list)
@@ -126,6 +141,11 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, compression="snappy")
 
 
+def _place_file(source: Path, path: Path) -> None:
+    # A table written batch by batch in the work folder (inside out_dir): moved, not copied.
+    os.replace(source, path)
+
+
 def _write_rejects(frame: pd.DataFrame, path: Path) -> None:
     # UTF-8 with BOM so that Excel shows the Vietnamese reasons correctly; people open it in a
     # spreadsheet, so no text cell may start like a formula (CSV injection).
@@ -143,8 +163,53 @@ def _counts(rows: list[dict]) -> dict[str, int]:
     return {c: int(sum(r[c] for r in rows)) for c in COUNTS}
 
 
-def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -> IngestResult:
-    """Ingest every raw file under raw_dir into out_dir per the data contract."""
+def batch_rows_setting(batch_rows: int | None = None) -> int:
+    """Rows read and validated at a time: the argument, else ``CCHC_INGEST_BATCH_ROWS``, else
+    read_batches.DEFAULT_BATCH_ROWS. The outputs do not depend on it (tested)."""
+    if batch_rows is None:
+        text = os.environ.get("CCHC_INGEST_BATCH_ROWS", "").strip()
+        if text and not text.isdigit():
+            raise IngestError(f"{BATCH_ROWS_HINT}, không phải '{text}'")
+        batch_rows = int(text) if text else DEFAULT_BATCH_ROWS
+    if batch_rows < 1:
+        raise IngestError(f"{BATCH_ROWS_HINT}, không phải {batch_rows}")
+    return batch_rows
+
+
+BATCH_ROWS_HINT = "CCHC_INGEST_BATCH_ROWS phải là số dòng mỗi lượt đọc (số nguyên dương)"
+
+
+WORK_PREFIX = ".ingest-work."
+
+
+def _clean_stale_work(out_dir: Path) -> None:
+    """Work folders of runs that were killed (their process is gone)."""
+    if not out_dir.is_dir():
+        return
+    for entry in out_dir.iterdir():
+        if entry.is_dir() and entry.name.startswith(WORK_PREFIX):
+            pid = entry.name[len(WORK_PREFIX):]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None,
+               batch_rows: int | None = None) -> IngestResult:
+    """Ingest every raw file under raw_dir into out_dir per the data contract.
+
+    Rows are read, validated and written ``batch_rows`` at a time (issue 16): every table goes
+    through parquet chunks in a work folder inside out_dir, so memory stays bounded at any
+    size; the outputs are the same at any batch size."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise IngestError(f"không tìm thấy thư mục dữ liệu thô {raw_dir}")
@@ -152,10 +217,23 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
         mapping = load_mapping(mapping_path)
     except MappingError as exc:
         raise IngestError(str(exc)) from exc
+    batch_rows = batch_rows_setting(batch_rows)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _clean_stale_work(out_dir)
+    work = out_dir / f"{WORK_PREFIX}{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        return _run(raw_dir, out_dir, mapping, mapping_path, batch_rows, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
-    accepted: dict[str, list[pd.DataFrame]] = {}
-    reject_frames: list[pd.DataFrame] = []
+
+def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch_rows: int,
+         work: Path) -> IngestResult:
+    files: dict[str, list[FileChunks]] = {}
     file_rows: list[dict] = []
+    row_of: dict[tuple[str, str], dict] = {}
     cache = FileCache(out_dir, mapping_path)
     inputs, skipped = survey(raw_dir)
     for table, (patterns, required) in schema.RAW_SOURCES.items():
@@ -167,72 +245,90 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
                 raise IngestError(f"không tìm thấy tệp {' hoặc '.join(patterns)} trong thư mục {raw_dir}"
                                   + (f" (đã bỏ qua {passed})" if passed else ""))
             continue
-        accepted[table] = []
+        files[table] = []
         for path in paths:
             rel = path.relative_to(raw_dir).as_posix()
             # Read and validated once per content (ingest_cache): an unchanged file is not read.
-            good, bad, columns, notes = cache.get(
+            got = cache.get(
                 path, rel, table,
-                lambda path=path, table=table: _read_and_validate(path, raw_dir, table, mapping))
-            accepted[table].append(good)
-            if len(bad):
-                reject_frames.append(bad)
-            file_rows.append(
-                {
-                    "file": rel,
-                    "table": table,
-                    "rows_read": len(good) + len(bad),
-                    "rows_accepted": len(good),
-                    "rows_rejected": len(bad),
-                    "duplicates_merged": 0,
-                    # Which canonical columns the file had: an optional column that is present
-                    # but empty (nobody rated) is not the same as one the export lacks.
-                    "columns": columns,
-                    "warnings": notes,
-                }
-            )
+                lambda folder, path=path, table=table: validate_file(path, raw_dir, table, mapping, folder,
+                                                                     batch_rows),
+                lambda folder, rel=rel, table=table: load_file(folder, rel, table),
+                work / "files" / f"{len(file_rows):06d}")
+            files[table].append(got)
+            give_back_memory()
+            row = {
+                "file": rel,
+                "table": table,
+                "rows_read": got.accepted + len(got.rejects),
+                "rows_accepted": got.accepted,
+                "rows_rejected": len(got.rejects),
+                "duplicates_merged": 0,
+                # Which canonical columns the file had: an optional column that is present
+                # but empty (nobody rated) is not the same as one the export lacks.
+                "columns": got.columns,
+                "warnings": got.notes,
+            }
+            file_rows.append(row)
+            row_of[(table, rel)] = row
+    reject_frames = [f.rejects for table_files in files.values() for f in table_files if len(f.rejects)]
 
-    if "dossiers" in accepted:
-        catalogue = (merge_duplicates(accepted["procedures"], "procedures")[0]
-                     if accepted.get("procedures") else schema.empty_frame("procedures"))
-        accepted["dossiers"] = [
-            _resolve_file(frame, catalogue, file_rows, reject_frames) for frame in accepted["dossiers"]
-        ]
+    written: dict[str, Path] = {}
+    rows_out: dict[str, int] = {}
+    kept: dict[str, pd.DataFrame] = {}  # the small tables later steps need whole
 
-    tables: dict[str, pd.DataFrame] = {}
-    for table in list(accepted):
-        merged_frame, merged = merge_duplicates(accepted.pop(table), table)
-        for row in file_rows:
-            if row["table"] == table:
-                row["duplicates_merged"] = merged.get(row["file"], 0)
-                row["rows_accepted"] -= row["duplicates_merged"]
-        tables[table] = merged_frame
-    if "dossiers" in tables and "procedures" in tables:
-        tables["dossiers"] = fill_service_level(tables["dossiers"], tables["procedures"])
-    for table in list(tables):
-        # Row order is the files' (sorted by name) and their rows', a merged record standing
-        # where its last occurrence stood: deterministic without a sort, which on a million
-        # rows of Arrow strings would cost about as much as reading the file.
-        try:
-            tables[table] = schema.pandera_schema(table).validate(tables[table].reset_index(drop=True))
-        except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as exc:
-            # A bug, not bad input: rows breaking the schema should have been rejected.
-            raise IngestError(f"bảng {table} không khớp lược đồ sau khi kiểm tra: {exc}") from exc
+    def finish(table: str, transform=None, sinks=()) -> None:
+        mask = keep_mask(files[table], table, work / "spill", batch_rows)
+        written[table] = work / f"{table}.parquet"
+        count = _RowCount()
+        parts: list[pd.DataFrame] = []
+        keep_whole = table in ("procedures", "feedback")
+        merged = write_table(files[table], table, mask, written[table], batch_rows, transform,
+                             [count, *sinks, *([parts.append] if keep_whole else [])])
+        rows_out[table] = count.rows
+        give_back_memory()  # freed batches back to the system, not kept
+        if keep_whole:
+            kept[table] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        for f in files[table]:
+            row = row_of[(table, f.rel)]
+            row["duplicates_merged"] = merged.get(f.rel, 0)
+            row["rows_accepted"] -= row["duplicates_merged"]
 
+    # The catalogue first (dossiers are resolved against it), the dossiers last (their
+    # aggregate needs the feedback).
+    order = [t for t in ("procedures", *files) if t in files and t != "dossiers"]
+    for table in dict.fromkeys(order):
+        finish(table)
+    coverage = _Coverage()
+    daily: pd.DataFrame | None = None
+    if "dossiers" in files:
+        catalogue = kept.get("procedures", schema.empty_frame("procedures"))
+
+        def moved_to_rejects(file: FileChunks, bad: pd.DataFrame) -> None:
+            reject_frames.append(bad)
+            row = row_of[("dossiers", file.rel)]
+            row["rows_accepted"] -= len(bad)
+            row["rows_rejected"] += len(bad)
+
+        files["dossiers"] = resolve_chunks(files["dossiers"], catalogue, work / "resolved", moved_to_rejects)
+        procedures = kept.get("procedures")
+        fill = (lambda frame: fill_service_level(frame, procedures)) if procedures is not None else None
+        finish("dossiers", transform=fill, sinks=[coverage])
+        # The day-level aggregate everything downstream reads (daily.py), from the dossiers
+        # just written, read back batch by batch (so the table's writer and the aggregate's
+        # batch are never in memory together).
+        daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
+
+    tables = [t for t in files]  # schema.RAW_SOURCES order, as before
     rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()
-    report = build_report(file_rows, tables, rejects)
+    report = build_report(file_rows, {t: rows_out[t] for t in tables}, coverage.report(), rejects)
     # Files of the input folders not read, each with its reason: never ignored in silence.
     report["skipped"] = [{"file": s.file, "reason": s.reason} for s in skipped]
 
     outputs: dict[str, Callable[[Path], None]] = {
-        f"{t}.parquet": (lambda p, f=frame: _write_parquet(f, p)) for t, frame in tables.items()
+        f"{t}.parquet": (lambda p, src=written[t]: _place_file(src, p)) for t in tables
     }
-    if "dossiers" in tables:
-        # The day-level aggregate everything downstream reads (daily.py), from the same tables.
-        # Built per batch of dossiers and added, so its temporaries stay bounded at any size.
-        daily = build_daily_in_batches(tables["dossiers"],
-                                       tables.get("procedures", schema.empty_frame("procedures")),
-                                       tables.get("feedback"))
+    if daily is not None:
         outputs[DAILY_FILE] = lambda p: _write_parquet(daily, p)
     outputs[REJECTS_FILE] = lambda p: _write_rejects(rejects, p)
     outputs[REPORT_FILE] = lambda p: _write_json(report, p)
@@ -244,55 +340,97 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None) -
     except Exception as exc:
         raise IngestError(f"không ghi được kết quả vào {out_dir}: {exc}") from exc
     cache.prune()  # entries of files changed or removed since: gone
-    return IngestResult(raw_dir, out_dir, tables, rejects, report, list(outputs),
+    return IngestResult(raw_dir, out_dir, WrittenTables(out_dir, tables), rejects, report, list(outputs),
                         cache_hits=cache.hits, cache_misses=cache.misses)
 
 
+class _RowCount:
+    """A sink counting the rows written."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def __call__(self, frame: pd.DataFrame) -> None:
+        self.rows += len(frame)
+
+
+class _Coverage:
+    """A sink gathering the report's coverage of the dossiers written, batch by batch."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.first: pd.Timestamp | None = None
+        self.last: pd.Timestamp | None = None
+        self.not_received = 0
+
+    def __call__(self, frame: pd.DataFrame) -> None:
+        if not len(frame):
+            return
+        self.rows += len(frame)
+        low, high = frame["received_at"].min(), frame["received_at"].max()
+        if not pd.isna(low):
+            self.first = low if self.first is None else min(self.first, low)
+            self.last = high if self.last is None else max(self.last, high)
+        self.not_received += int((frame["status"] == "not_received").sum())
+
+    def report(self) -> dict[str, object]:
+        if not self.rows:
+            return {"dossiers": 0, "received_from": None, "received_to": None}
+        return {
+            "dossiers": self.rows,
+            "received_from": self.first.date().isoformat() if self.first is not None else None,
+            "received_to": self.last.date().isoformat() if self.last is not None else None,
+            # Registrations never received are kept but counted nowhere (conventions.md §2).
+            "not_received": self.not_received,
+        }
+
+
+class WrittenTables(Mapping[str, pd.DataFrame]):
+    """The processed tables of a run, each read from out_dir when first asked for (a run no
+    longer holds them: issue 16)."""
+
+    def __init__(self, out_dir: Path, names: list[str]) -> None:
+        self.out_dir = out_dir
+        self.names = names
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.names:
+            raise KeyError(name)
+        if name not in self._read:
+            self._read[name] = pd.read_parquet(self.out_dir / f"{name}.parquet")
+        return self._read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 def _read_and_validate(path: Path, raw_dir: Path, table: str, mapping) -> tuple:
-    """One raw file read and validated: (accepted rows, rejected rows, the canonical columns it
-    had, its reading warnings); depends only on the file's bytes, path, table and mapping."""
+    """One raw file read and validated whole: (accepted rows, rejected rows, the canonical
+    columns it had, its reading warnings). The ingest reads in batches (ingest_chunks.py);
+    this is the whole-file reference its tests compare with."""
     raw = read_input(path, raw_dir, table, mapping)
     columns, notes = sorted(raw.present), raw.warnings
     good, bad = validate(raw, mapping)
     return good, bad, columns, notes
 
 
-def _resolve_file(frame: pd.DataFrame, catalogue: pd.DataFrame, file_rows: list[dict],
-                  reject_frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """One file's dossiers with code, name and field from the catalogue where the export lacks
-    them (catalogue.resolve_procedures); the rows it rejects are moved to the rejects."""
-    good, bad = resolve_procedures(frame, catalogue)
-    if len(bad):
-        reject_frames.append(bad)
-        for row in file_rows:
-            if row["table"] == "dossiers" and row["file"] == bad["source_file"].iloc[0]:
-                row["rows_accepted"] -= len(bad)
-                row["rows_rejected"] += len(bad)
-    return good
-
-
-def build_report(file_rows: list[dict], tables: dict[str, pd.DataFrame], rejects: pd.DataFrame) -> dict:
+def build_report(file_rows: list[dict], rows_out: dict[str, int], coverage: dict[str, object],
+                 rejects: pd.DataFrame) -> dict:
     """ingest_report.json: counts per file, per table and in total; reasons; coverage."""
     per_table = {}
-    for table in tables:
+    for table in rows_out:
         rows = [r for r in file_rows if r["table"] == table]
         present = sorted({c for r in rows for c in r.get("columns", ())})
         per_table[table] = {
-            "files": len(rows), **_counts(rows), "rows_out": len(tables[table]), "columns_present": present
+            "files": len(rows), **_counts(rows), "rows_out": rows_out[table], "columns_present": present
         }
     reasons: Counter = Counter()
     for text in rejects["reason"].dropna().tolist():
         reasons.update(text.split("; "))
-    coverage: dict[str, object] = {"dossiers": 0, "received_from": None, "received_to": None}
-    dossiers = tables.get("dossiers")
-    if dossiers is not None and len(dossiers):
-        coverage = {
-            "dossiers": len(dossiers),
-            "received_from": dossiers["received_at"].min().date().isoformat(),
-            "received_to": dossiers["received_at"].max().date().isoformat(),
-            # Registrations never received are kept but counted nowhere (conventions.md §2).
-            "not_received": int((dossiers["status"] == "not_received").sum()),
-        }
     return {
         "files": file_rows,
         "warnings": [w for r in file_rows for w in r.get("warnings", ())],

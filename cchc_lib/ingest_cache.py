@@ -4,12 +4,13 @@ The monthly job re-reads every raw file every month, yet the exports of past mon
 change. Reading and validating a file (its accepted rows, its rejected rows with their reasons,
 the columns it had and the warnings it raised) depends only on its bytes, its path (the rows
 carry ``source_file``), its table, the mapping and the code that reads and validates it. So the
-result is kept under ``<processed>/.ingest-cache/`` keyed by a hash of all of these; a file whose
-key is known is not read again. Everything after the per-file step (merging duplicates across
-files, the catalogue, the schema check, the aggregate, the report) runs on every ingest from the
-per-file results of the files present now, so a changed file's old rows and a removed file's
-rows leave the processed data exactly as in a full re-ingest, and the outputs are byte for byte
-those of a full re-ingest (tested).
+result is kept under ``<processed>/.ingest-cache/<key>/`` keyed by a hash of all of these, as the
+file's validated chunks in parquet and its rejects (ingest_chunks.py); a file whose key is known
+is not read again, and its rows are never all in memory at once. Everything after the per-file
+step (merging duplicates across files, the catalogue, the schema check, the aggregate, the
+report) runs on every ingest from the per-file results of the files present now, so a changed
+file's old rows and a removed file's rows leave the processed data exactly as in a full
+re-ingest, and the outputs are byte for byte those of a full re-ingest (tested).
 
 Entries not used by a run are deleted at its end, so the cache holds one entry per raw file. A
 damaged or unreadable entry is ignored (the file is read again). ``CCHC_INGEST_CACHE=0`` turns
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,9 @@ def code_salt(mapping_path: Path | None) -> str:
 
 
 class FileCache:
-    """Per-file results of one ingest run, read from and written to ``out_dir/.ingest-cache``."""
+    """Per-file results of one ingest run, kept in ``out_dir/.ingest-cache/<key>/``: each an
+    entry folder that the run's ``compute`` filled (the file's validated chunks and rejects,
+    ingest_chunks.py), adopted whole by a rename so that a killed run leaves no half entry."""
 
     def __init__(self, out_dir: Path, mapping_path: Path | None = None,
                  enabled: bool | None = None) -> None:
@@ -66,36 +69,49 @@ class FileCache:
         _hash_file(path, digest)
         return digest.hexdigest()
 
-    def get(self, path: Path, rel: str, table: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` for this file, or what it gave last time for the same content."""
+    def get(self, path: Path, rel: str, table: str, compute: Callable[[Path], Any],
+            load: Callable[[Path], Any], scratch: Path) -> Any:
+        """``load(folder)`` of this file's entry folder, filled by ``compute(folder)`` unless
+        an earlier run already did for the same content. With the cache off, ``compute`` fills
+        ``scratch`` (a folder of the run's work area) instead."""
         if not self.enabled:
-            return compute()
+            compute(scratch)
+            self.misses += 1
+            return load(scratch)
         key = self.key(path, rel, table)
         self.used.add(key)
-        entry = self.folder / f"{key}.pickle"
-        if entry.exists():
+        entry = self.folder / key
+        if entry.is_dir():
             try:
-                with open(entry, "rb") as handle:
-                    value = pickle.load(handle)
+                value = load(entry)
                 self.hits += 1
                 return value
             except Exception:  # noqa: BLE001 - a damaged entry is only a missed shortcut
-                entry.unlink(missing_ok=True)
-        value = compute()
+                shutil.rmtree(entry, ignore_errors=True)
+        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            compute(tmp)
+            try:
+                os.replace(tmp, entry)
+            except OSError:
+                if not entry.is_dir():
+                    raise
+                # Another ingest into the same folder stored the same entry meanwhile: theirs.
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         self.misses += 1
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, entry)
-        return value
+        return load(entry)
 
     def prune(self) -> None:
-        """Delete the entries this run did not use (files removed or changed since)."""
+        """Delete the entries this run did not use (files removed or changed since), entries of
+        older versions (pickles) and leftovers of killed runs."""
         if not self.enabled or not self.folder.is_dir():
             return
         for entry in self.folder.iterdir():
-            if entry.suffix == ".pickle" and entry.stem not in self.used:
-                entry.unlink(missing_ok=True)
-            elif entry.name.endswith(".tmp"):
+            if entry.name in self.used:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
                 entry.unlink(missing_ok=True)

@@ -300,8 +300,11 @@ def _ragged(record: list[str], named: int, header_cells: int) -> bool:
     return len(record) < named or filled > header_cells
 
 
-def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, int]:
-    """A CSV export as (canonical string columns, spreadsheet row of the first data row)."""
+def csv_layout(path: Path, rel: str, table: str,
+               mapping: Mapping) -> tuple[str, str | None, str, int, dict[str, int], int]:
+    """How a CSV export is laid out: (encoding, the whole text if it had to be decoded here
+    (not UTF-8, or bare-CR line ends), delimiter, header record index, column map, number of
+    header cells). A UTF-8 file is not read beyond its head."""
     with path.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
         complete = len(head) < HEAD_BYTES
@@ -324,6 +327,12 @@ def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[p
         # Only whole lines: the last one may be cut in the middle.
         head_text = head_text[: head_text.rfind("\n") + 1]
     delim, idx, cols, ncols = _sniff(head_text, table, mapping, rel)
+    return encoding, text, delim, idx, cols, ncols
+
+
+def read_csv_file(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, int]:
+    """A CSV export as (canonical string columns, spreadsheet row of the first data row)."""
+    encoding, text, delim, idx, cols, ncols = csv_layout(path, rel, table, mapping)
     skip = idx + 1
     if text is None:
         if not _has_blank_lines(path):

@@ -246,15 +246,19 @@ def test_failure_mid_write_leaves_previous_outputs_whole(tmp_path, monkeypatch):
     run_ingest(raw, out)
     before = _outputs(out)
     (raw / "dossiers" / "b.csv").write_text(csv_text(dossier_rows({}, {})), encoding="utf-8")
-    real, calls = ingest._write_parquet, []
+    calls: list[Path] = []
 
-    def failing(frame, path):
-        calls.append(path)
-        if len(calls) == 2:
-            raise OSError("đĩa đầy (giả lập)")
-        real(frame, path)
+    def failing(real):
+        # The second output written (tables are moved from the work folder, the rest written).
+        def write(source, path):
+            calls.append(path)
+            if len(calls) == 2:
+                raise OSError("đĩa đầy (giả lập)")
+            real(source, path)
+        return write
 
-    monkeypatch.setattr(ingest, "_write_parquet", failing)
+    monkeypatch.setattr(ingest, "_write_parquet", failing(ingest._write_parquet))
+    monkeypatch.setattr(ingest, "_place_file", failing(ingest._place_file))
     with pytest.raises(IngestError):
         run_ingest(raw, out)
     assert _outputs(out) == before

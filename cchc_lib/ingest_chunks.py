@@ -1,0 +1,345 @@
+"""The bounded-memory steps of ``cchc ingest`` (issue 16, item 1): each raw file validated batch
+by batch into parquet chunks on disk, duplicates found across the chunks without holding them,
+and each processed table written from the chunks batch by batch.
+
+1. :func:`validate_file`: a file read in row batches (read_batches.py), each batch validated
+   (validation.validate is row by row) and its accepted rows written as one chunk; the file's
+   rejects, columns and warnings kept beside them. This folder is the incremental cache's entry
+   (ingest_cache.py), or a folder of the run's work area with the cache off.
+2. :func:`resolve_chunks`: the dossier chunks with a missing procedure code, name or field
+   resolved against the catalogue (catalogue.resolve_procedures, row by row), written anew.
+3. :func:`keep_mask`: which rows are the last occurrence of their key, over all of a table's
+   chunks in file order (pandas on the keys alone for a small table, DuckDB for a large one).
+4. :func:`write_table`: the winners read back batch by batch, each batch transformed (the
+   catalogue's service level), checked against the pandera schema, handed to the sinks (the
+   report's counts, the day-level aggregate) and added to the table's parquet file, written in
+   row groups of pyarrow's default size so that the file is what one ``write_table`` of the whole
+   frame writes, whatever the batch size.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cchc_lib import schema
+from cchc_lib.catalogue import resolve_procedures
+from cchc_lib.daily import add_daily, build_daily
+from cchc_lib.dedup import last_occurrence_mask
+from cchc_lib.mapping import Mapping
+from cchc_lib.read_batches import StreamFallback, read_batches, read_whole_batches
+from cchc_lib.reading import IngestError, RawTable
+from cchc_lib.validation import validate
+
+META_FILE = "meta.json"
+REJECTS_PART = "rejects.parquet"
+ROW_GROUP_ROWS = 1024 * 1024  # pyarrow's default row-group size (ParquetWriter.write_table)
+RESOLVE_COLUMNS = ("procedure_code", "procedure_name", "field")
+
+
+@dataclass
+class FileChunks:
+    """What one raw file gave: its validated rows as parquet chunks (in row order), its
+    rejected rows, the canonical columns it had and its reading warnings."""
+
+    rel: str
+    table: str
+    chunks: list[Path]
+    accepted: int
+    rejects: pd.DataFrame
+    columns: list[str]
+    notes: list[str]
+
+
+def give_back_memory() -> None:
+    """Freed memory returned to the system between batches, so that the peak stays one batch's:
+    pyarrow's pool keeps freed blocks, and glibc keeps freed heap pages of the numpy arrays."""
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 - glibc only (not musl, macOS, Windows)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _glibc()
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> None:
+    # No timestamps or random ids go into the file: the same frame gives the same bytes.
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, compression="snappy")
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas()
+
+
+def read_batches_of(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """A parquet file written here, as frames of at most ``batch_rows`` rows, in row order."""
+    # pre_buffer off: with it, the reader kept each row group's buffers it had read until the
+    # file was closed (+50 MB a row group: 0.5 GB more by the end of 10M dossiers).
+    source = pq.ParquetFile(path, pre_buffer=False)
+    for batch in source.iter_batches(batch_size=batch_rows):
+        yield pa.Table.from_batches([batch]).to_pandas()
+    if source.metadata.num_rows == 0:
+        yield source.schema_arrow.empty_table().to_pandas()
+
+
+# -- 1. one file, batch by batch -------------------------------------------------------------
+
+
+def validate_file(path: Path, raw_dir: Path, table: str, mapping: Mapping, folder: Path,
+                  batch_rows: int) -> None:
+    """Fill ``folder`` with what the file gives (see :func:`load_file`)."""
+    try:
+        _validate_batches(read_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder)
+    except StreamFallback:
+        # A streamed file that the fast path cannot read after all: read whole, as before.
+        _validate_batches(read_whole_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder)
+
+
+def _validate_batches(batches: Iterator[RawTable], mapping: Mapping, folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rejects: list[pd.DataFrame] = []
+    columns: list[str] = []
+    notes: list[str] = []
+    accepted = 0
+    for number, raw in enumerate(batches):
+        if number == 0:
+            columns, notes = sorted(raw.present), list(raw.warnings)
+        good, bad = validate(raw, mapping)
+        write_frame(good, folder / f"chunk-{number:06d}.parquet")
+        accepted += len(good)
+        if len(bad):
+            rejects.append(bad)
+    write_frame(pd.concat(rejects, ignore_index=True) if rejects else empty_rejects(), folder / REJECTS_PART)
+    (folder / META_FILE).write_text(
+        json.dumps({"accepted": accepted, "columns": columns, "notes": notes}, ensure_ascii=False),
+        encoding="utf-8")
+
+
+def load_file(folder: Path, rel: str, table: str) -> FileChunks:
+    """What :func:`validate_file` left in ``folder``."""
+    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    chunks = sorted(folder.glob("chunk-*.parquet"))
+    if not chunks:
+        raise FileNotFoundError(f"{folder}: no chunks")
+    rejects = read_frame(folder / REJECTS_PART)
+    return FileChunks(rel, table, chunks, int(meta["accepted"]), rejects, list(meta["columns"]),
+                      list(meta["notes"]))
+
+
+def empty_rejects() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in schema.REJECT_COLUMNS})
+    return frame.astype({"source_row": "Int64"})
+
+
+# -- 2. the catalogue -------------------------------------------------------------------------
+
+
+def _may_lack(chunk: Path, columns: Sequence[str]) -> bool:
+    """Whether any of ``columns`` may hold a missing value in the chunk (from its statistics)."""
+    meta = pq.ParquetFile(chunk).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    for g in range(meta.num_row_groups):
+        for name in columns:
+            stats = meta.row_group(g).column(names.index(name)).statistics
+            if stats is None or not stats.has_null_count or stats.null_count:
+                return True
+    return False
+
+
+def resolve_chunks(files: list[FileChunks], catalogue: pd.DataFrame, work: Path,
+                   on_rejects: Callable[[FileChunks, pd.DataFrame], None]) -> list[FileChunks]:
+    """The dossier files with each chunk that lacks a procedure code, name or field resolved
+    against the catalogue (the resolved chunk written to ``work``); ``on_rejects`` gets each
+    file's rows that cannot be resolved, in row order."""
+    out: list[FileChunks] = []
+    work.mkdir(parents=True, exist_ok=True)
+    for number, file in enumerate(files):
+        chunks: list[Path] = []
+        bad_parts: list[pd.DataFrame] = []
+        accepted = file.accepted
+        for k, chunk in enumerate(file.chunks):
+            if not _may_lack(chunk, RESOLVE_COLUMNS):
+                chunks.append(chunk)
+                continue
+            good, bad = resolve_procedures(read_frame(chunk), catalogue)
+            target = work / f"{number:06d}-{k:06d}.parquet"
+            write_frame(good, target)
+            chunks.append(target)
+            if len(bad):
+                bad_parts.append(bad)
+                accepted -= len(bad)
+        if bad_parts:
+            on_rejects(file, pd.concat(bad_parts, ignore_index=True))
+        out.append(FileChunks(file.rel, file.table, chunks, accepted, file.rejects, file.columns, file.notes))
+    return out
+
+
+# -- 3. duplicates ----------------------------------------------------------------------------
+
+
+def keep_mask(files: list[FileChunks], table: str, spill: Path, small_rows: int) -> np.ndarray:
+    """Per row of the table's chunks (files in order, rows in order): whether it is the last
+    occurrence of its key. Up to ``small_rows`` rows the keys are read and compared in pandas
+    (``DataFrame.duplicated``, as the in-memory merge did); above, DuckDB groups them on disk."""
+    chunks = [c for f in files for c in f.chunks]
+    keys = list(schema.KEYS[table])
+    total = sum(pq.ParquetFile(c).metadata.num_rows for c in chunks)
+    if total <= small_rows:
+        if total == 0:
+            return np.zeros(0, dtype=bool)
+        frame = pd.concat([pq.read_table(c, columns=keys).to_pandas() for c in chunks], ignore_index=True)
+        return ~frame.duplicated(keys, keep="last").to_numpy()
+    spill.mkdir(parents=True, exist_ok=True)
+    return last_occurrence_mask(chunks, keys, temp_dir=spill)
+
+
+# -- 4. the processed table -------------------------------------------------------------------
+
+
+class RowGroupWriter:
+    """A parquet file written from frames added one after another, in row groups of
+    :data:`ROW_GROUP_ROWS` rows, each from contiguous arrays: the same file as one
+    ``pq.write_table`` of all the frames together (contiguous), at any batch size.
+
+    A row group's rows are held as the added frames' arrow chunks, column by column; each
+    column is joined into one array only when the group is written, its chunks let go as it is
+    joined, so that the group is held about once, not twice."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.schema: pa.Schema | None = None
+        self.writer: pq.ParquetWriter | None = None
+        self.columns: list[list[pa.Array]] = []
+        self.held = 0
+        self.groups = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.schema is None:
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(self.path, self.schema, compression="snappy")
+            self.columns = [[] for _ in self.schema]
+        else:
+            table = table.cast(self.schema)
+        start = 0
+        while start < table.num_rows:
+            take = min(ROW_GROUP_ROWS - self.held, table.num_rows - start)
+            for held, column in zip(self.columns, table.slice(start, take).columns, strict=True):
+                held.extend(column.chunks)
+            self.held += take
+            start += take
+            if self.held == ROW_GROUP_ROWS:
+                self._flush()
+
+    def _flush(self) -> None:
+        assert self.writer is not None and self.schema is not None
+        arrays = []
+        for i, field in enumerate(self.schema):
+            chunks, self.columns[i] = self.columns[i], []
+            arrays.append(pa.concat_arrays(chunks) if chunks else pa.array([], type=field.type))
+            del chunks
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.held = 0
+        self.groups += 1
+
+    def close(self) -> None:
+        assert self.writer is not None, "nothing added"
+        if self.held or not self.groups:
+            self._flush()  # the last, shorter group; an empty table's one empty group
+        self.writer.close()
+
+
+def write_table(files: list[FileChunks], table: str, mask: np.ndarray, path: Path, batch_rows: int,
+                transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                sinks: Sequence[Callable[[pd.DataFrame], None]] = ()) -> Counter:
+    """The table's winners (``mask``) written to ``path`` batch by batch, each batch through
+    ``transform``, the schema check and the ``sinks``; returns the rows superseded per file."""
+    check = schema.pandera_schema(table)
+    writer = RowGroupWriter(path)
+    superseded: Counter = Counter()
+    position = 0
+    empty: pd.DataFrame | None = None
+
+    def emit(frame: pd.DataFrame) -> None:
+        if transform is not None:
+            frame = transform(frame)
+        try:
+            frame = check.validate(frame)
+        except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as exc:
+            # A bug, not bad input: rows breaking the schema should have been rejected.
+            raise IngestError(f"bảng {table} không khớp lược đồ sau khi kiểm tra: {exc}") from exc
+        for sink in sinks:
+            sink(frame)
+        writer.add(frame)
+
+    for file in files:
+        for chunk in file.chunks:
+            source = pq.ParquetFile(chunk, pre_buffer=False)
+            if empty is None:
+                empty = source.schema_arrow.empty_table().to_pandas()
+            for batch in source.iter_batches(batch_size=batch_rows):
+                n = batch.num_rows
+                keep = mask[position:position + n]
+                position += n
+                if not keep.all():
+                    superseded[file.rel] += int(n - keep.sum())
+                    batch = batch.filter(pa.array(keep))
+                if batch.num_rows:
+                    emit(pa.Table.from_batches([batch]).to_pandas())
+    if writer.schema is None:
+        assert empty is not None
+        emit(empty)
+    writer.close()
+    return superseded
+
+
+# -- 5. the day-level aggregate ---------------------------------------------------------------
+
+# Dossiers per build_daily call when ingest builds the aggregate. Smaller than daily.py's own
+# batch (a million): a million-row frame and build_daily's temporaries took 1.2-1.4 GB above the
+# rest, half of that 0.6 GB. The counts are exact at any batch size; the two float sums may
+# differ from a single pass in the last bits (at 3M dossiers: relative 7e-16), so up to this many
+# dossiers the aggregate is the single pass itself, byte for byte. Smaller batches cost time:
+# each batch's aggregate is added to the running total (about 0.5 s a time at 3M).
+DAILY_INGEST_ROWS = 500_000
+
+
+def daily_from_file(path: Path, procedures: pd.DataFrame, feedback: pd.DataFrame | None,
+                    batch_rows: int = DAILY_INGEST_ROWS) -> pd.DataFrame:
+    """The day-level aggregate of the dossiers in a parquet file written by :func:`write_table`,
+    built over ``batch_rows`` consecutive dossiers at a time (pyarrow's batches run across row
+    groups) and added to the running total (daily.add_daily): the same table as
+    daily.build_daily_in_batches over the whole frame with that batch size, with one batch of
+    dossiers and two aggregates in memory at a time."""
+    total: pd.DataFrame | None = None
+    offset = 0
+    for frame in read_batches_of(path, batch_rows):
+        frame.index = pd.RangeIndex(offset, offset + len(frame))  # as build_daily_in_batches' iloc
+        offset += len(frame)
+        part = build_daily(frame, procedures, feedback)
+        del frame
+        total = part if total is None else add_daily([total, part])
+        give_back_memory()
+    assert total is not None  # read_batches_of yields at least one frame
+    return total
