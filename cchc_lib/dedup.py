@@ -1,40 +1,24 @@
 """De-duplication by key across validated chunks on disk, the last occurrence winning, without
-holding every row in memory: the building block of a bounded-memory ingest (issue 16, item 1).
+holding every row in memory: the merge step of the bounded-memory ingest (issue 16, item 1).
 
-Each chunk of validated rows (a file, or a batch of a large file's rows) is written as a parquet
-file with a running row number (:data:`SEQ`, global across the chunks in file order and row
-order); DuckDB then finds each key's last occurrence with a hash aggregate (which spills to disk
-under its memory limit rather than growing) and writes the winners in row-number order, so a
-merged record stands where its last occurrence stood, exactly as
-``ingest.merge_duplicates`` orders them in memory. Keys that are missing (NULL) group together,
-as pandas' ``duplicated`` groups NaN.
-
-``run_ingest`` uses :func:`last_occurrence_mask`: the chunks are the files' validated chunks as
-written (no row-number column), and DuckDB returns only which rows win, as a mask over all rows
-in chunk order, so that the winners are then read back in pyarrow's own types, batch by batch.
+The chunks are the files' validated chunks as ingest wrote them, taken in file order; a row's
+number is its chunk's first row number plus its row number in the chunk. DuckDB finds each key's
+last occurrence with a hash aggregate (which spills to disk under its memory limit rather than
+growing) and returns only which rows win, as a mask over all rows in chunk order; ingest then
+reads the winners back in pyarrow's own types, batch by batch, so a merged record stands where
+its last occurrence stood, exactly as ``ingest.merge_duplicates`` orders them in memory. Keys
+that are missing (NULL) group together, as pandas' ``duplicated`` groups NaN.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-SEQ = "_cchc_seq"
 DEFAULT_MEMORY_LIMIT = "1GB"  # DuckDB's own limit; beyond it the aggregate spills to temp files
-
-
-def write_chunk(frame: pd.DataFrame, path: Path, first_seq: int) -> int:
-    """``frame`` written to ``path`` with row numbers from ``first_seq``; returns the next one."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    seq = pa.array(np.arange(first_seq, first_seq + len(frame), dtype=np.int64))
-    pq.write_table(table.append_column(SEQ, seq), path, compression="snappy")
-    return first_seq + len(frame)
 
 
 def _ident(name: str) -> str:
@@ -43,38 +27,6 @@ def _ident(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def last_occurrences(chunks: Iterable[Path], keys: Sequence[str], out_path: Path,
-                     temp_dir: Path | None = None,
-                     memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Counter:
-    """One row per ``keys`` from the parquet ``chunks`` (written by :func:`write_chunk`), the
-    last occurrence winning, written to ``out_path`` in row-number order without the row
-    number. Returns, per ``source_file``, how many of its rows were superseded."""
-    import duckdb  # imported here: only the ingest's merge step needs it
-
-    files = [str(Path(p)) for p in chunks]
-    if not files:
-        raise ValueError("no chunks to de-duplicate")
-    con = duckdb.connect()
-    try:
-        con.execute(f"SET memory_limit = {_literal(memory_limit)}")
-        con.execute("SET preserve_insertion_order = true")
-        if temp_dir is not None:
-            con.execute(f"SET temp_directory = {_literal(str(temp_dir))}")
-        source = f"read_parquet([{', '.join(_literal(f) for f in files)}])"
-        key_list = ", ".join(_ident(k) for k in keys)
-        con.execute(f"CREATE TEMP TABLE winners AS SELECT max({SEQ}) AS {SEQ} FROM {source} "
-                    f"GROUP BY {key_list}")
-        superseded = con.execute(
-            f"SELECT source_file, count(*) FROM {source} WHERE {SEQ} NOT IN (SELECT {SEQ} FROM winners) "
-            "GROUP BY source_file").fetchall()
-        con.execute(
-            f"COPY (SELECT * EXCLUDE ({SEQ}) FROM {source} WHERE {SEQ} IN (SELECT {SEQ} FROM winners) "
-            f"ORDER BY {SEQ}) TO {_literal(str(out_path))} (FORMAT parquet)")
-    finally:
-        con.close()
-    return Counter({str(name): int(n) for name, n in superseded})
 
 
 def last_occurrence_mask(chunks: Sequence[Path], keys: Sequence[str], temp_dir: Path | None = None,

@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cchc_lib.dedup import last_occurrences, write_chunk
+from cchc_lib.dedup import last_occurrence_mask
 from cchc_lib.ingest import _read_and_validate, merge_duplicates
 from cchc_lib.mapping import load_mapping
 from cchc_lib.schema import KEYS, conform
@@ -19,14 +20,17 @@ RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
 
 
 def _dedup(frames: list[pd.DataFrame], keys, tmp_path: Path) -> tuple[pd.DataFrame, dict]:
-    seq = 0
+    """The frames written as chunks, the mask asked of DuckDB, the winners kept in row order and
+    the superseded rows counted per file: what ingest does with the mask."""
     chunks = []
     for i, frame in enumerate(frames):
         chunks.append(tmp_path / f"chunk-{i:05d}.parquet")
-        seq = write_chunk(frame, chunks[-1], seq)
-    out = tmp_path / "merged.parquet"
-    superseded = last_occurrences(chunks, keys, out, temp_dir=tmp_path / "spill", memory_limit="200MB")
-    return pq.read_table(out).to_pandas(), dict(superseded)
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), chunks[-1])
+    mask = last_occurrence_mask(chunks, keys, temp_dir=tmp_path / "spill", memory_limit="200MB")
+    rows = pd.concat([pq.read_table(c).to_pandas() for c in chunks], ignore_index=True)
+    assert len(mask) == len(rows)
+    superseded = rows.loc[~mask, "source_file"].value_counts()
+    return rows[mask].reset_index(drop=True), {str(k): int(v) for k, v in superseded.items()}
 
 
 def test_last_occurrence_wins_by_hand(tmp_path):
