@@ -42,9 +42,8 @@ from cchc_lib.indicators import (
     COMPOSED_MEASURES,
     DOSSIER_MEASURES,
     ProcessedData,
-    _group_keys,
-    _month_number,
     measure_columns,
+    period_sums,
 )
 from cchc_lib.periods import ND09_DAY, Period
 from cchc_lib.schema import TABLES
@@ -138,22 +137,8 @@ class AsOfMeasures:
             events = {base: (m[chosen], v[chosen], {k: w[chosen] for k, w in ms.items()})
                       for base, (m, v, ms) in events.items()}
         periods = list(dict.fromkeys(periods))
-        bounds = np.array([_month_number(p) for p in periods], dtype=np.int64).reshape(-1, 2)
-        origin = int(bounds[:, 0].min()) - 1
-        width = int(bounds[:, 1].max()) - origin + 1
-        group_codes, groups = _group_keys(rows, by)
+        sums, groups, bounds, starts, ends = period_sums(rows, events, periods, by)
         n_groups = len(groups)
-        sums: dict[str, np.ndarray] = {}
-        for months, valid, measures in events.values():
-            offsets = np.clip(months - origin, 0, width - 1)
-            keys = (group_codes * width + offsets)[valid]
-            for name, weights in measures.items():
-                counts = np.bincount(keys, weights=weights[valid].astype(np.float64),
-                                     minlength=n_groups * width)
-                cum = np.zeros((n_groups, width + 1))
-                np.cumsum(counts.reshape(n_groups, width), axis=1, out=cum[:, 1:])
-                sums[name] = cum
-        starts, ends = bounds[:, 0] - origin, bounds[:, 1] - origin
         columns = measure_columns(sums, starts, ends)
         # The overdue backlog at each period's end: the whole data's rule at a boundary by the
         # start of D + 1, the dossiers open at D and due by D after it.

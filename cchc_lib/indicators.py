@@ -403,36 +403,37 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
             events = {base: (months[chosen], valid[chosen], {k: v[chosen] for k, v in ms.items()})
                       for base, (months, valid, ms) in events.items()}
     periods = list(dict.fromkeys(p.with_window(window) for p in periods))
+    if daily is None:
+        events = _dossier_events(dossiers, data.procedures, window)
+    sums, groups, _, starts, ends = period_sums(dossiers, events, periods, by)
+    columns = measure_columns(sums, starts, ends)
+    return pd.DataFrame({
+        "period": np.repeat([p.code for p in periods], len(groups)),
+        "group": np.tile(np.array(groups, dtype=object), len(periods)),
+        **{name: columns[name] for name in DOSSIER_MEASURES},
+    })
+
+
+def period_sums(rows: pd.DataFrame, events: dict, periods: Sequence[Period], by: str) -> tuple:
+    """Cumulative month sums of every measure of ``events`` (per base: month, valid, weights, one
+    value per row of ``rows``) per group of ``rows`` under ``by``: ``(sums, groups, bounds,
+    starts, ends)``, each period's months in ``bounds`` and its start and end columns."""
     bounds = np.array([_month_number(p) for p in periods], dtype=np.int64).reshape(-1, 2)
     # Month grid: offset 0 holds everything up to the month before the earliest start, the last
     # offset everything from the latest end on; so every period has 1 <= start < end <= last.
     origin = int(bounds[:, 0].min()) - 1
     width = int(bounds[:, 1].max()) - origin + 1
-    group_codes, groups = _group_keys(dossiers, by)
+    group_codes, groups = _group_keys(rows, by)
     n_groups = len(groups)
-
     sums: dict[str, np.ndarray] = {}
-    if daily is None:
-        events = _dossier_events(dossiers, data.procedures, window)
     for months, valid, measures in events.values():
-        offsets = np.clip(months - origin, 0, width - 1)
-        keys = (group_codes * width + offsets)[valid]
+        keys = (group_codes * width + np.clip(months - origin, 0, width - 1))[valid]
         for name, weights in measures.items():
-            w = weights[valid] if weights.dtype != bool else weights[valid].astype(np.float64)
-            counts = np.bincount(keys, weights=w, minlength=n_groups * width)
+            counts = np.bincount(keys, weights=weights[valid].astype(np.float64), minlength=n_groups * width)
             cum = np.zeros((n_groups, width + 1))
             np.cumsum(counts.reshape(n_groups, width), axis=1, out=cum[:, 1:])
             sums[name] = cum
-
-    starts = bounds[:, 0] - origin
-    ends = bounds[:, 1] - origin
-    columns = measure_columns(sums, starts, ends)
-    frame = pd.DataFrame({
-        "period": np.repeat([p.code for p in periods], n_groups),
-        "group": np.tile(np.array(groups, dtype=object), len(periods)),
-        **{name: columns[name] for name in DOSSIER_MEASURES},
-    })
-    return frame
+    return sums, groups, bounds, bounds[:, 0] - origin, bounds[:, 1] - origin
 
 
 def measure_columns(
