@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cchc_lib.conventions import NOT_RECEIVED, WITHDRAWN, counted_dossiers
-from cchc_lib.schema import TABLES, conform
+from cchc_lib.schema import TABLES, conform, conform_columns
 
 _SOURCE = "_dossiers_source"
 _COUNTING_COLUMNS = ("status", "completed_at", "due_at")  # what counted_dossiers reads
@@ -75,14 +75,7 @@ class DossierFile:
             filters.append(("received_at", "<", bound.to_pydatetime()))
         raw = pq.read_table(self.path, columns=columns, filters=filters or None).to_pandas()
         raw = _rows(raw, None, received_by).reset_index(drop=True)
-        cols = {}
-        for spec in wanted:
-            if spec.name in raw.columns:
-                col = raw[spec.name]
-                cols[spec.name] = col if str(col.dtype) == spec.dtype else col.astype(spec.dtype)
-            else:
-                cols[spec.name] = pd.Series(pd.NA, index=raw.index, dtype=spec.dtype)
-        return pd.DataFrame(cols, index=raw.index)
+        return conform_columns(raw, wanted)
 
     def _loaded_holder(self) -> DossierFile | None:
         """This file's or an ancestor's already-read frame (its columns are the file's)."""

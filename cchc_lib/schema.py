@@ -6,6 +6,7 @@ ingest output and the column documentation (`cchc schema`) are both derived from
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -356,8 +357,13 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     Parquet may hand back ``str`` for ``string`` columns, and older processed files may lack an
     optional column: both are brought to the schema here, once, for every reader.
     """
+    return conform_columns(frame, TABLES[table])
+
+
+def conform_columns(frame: pd.DataFrame, specs: Iterable[ColumnSpec]) -> pd.DataFrame:
+    """The columns ``specs`` of ``frame`` in that order and in their dtypes; absent ones all <NA>."""
     cols = {}
-    for spec in TABLES[table]:
+    for spec in specs:
         if spec.name in frame.columns:
             col = frame[spec.name]
             cols[spec.name] = col if str(col.dtype) == spec.dtype else col.astype(spec.dtype)
