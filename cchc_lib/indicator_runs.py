@@ -54,22 +54,22 @@ def compute_runs(data: ProcessedData, runs: Sequence[Sequence[Period]], by: str 
                  department: str | None = None, with_changes: bool = True) -> list[pd.DataFrame]:
     """``[compute_many(data, run, by, department, with_changes) for run in runs]``, assembled
     together (see the module docstring)."""
-    runs = [list(dict.fromkeys(run)) for run in runs]
-    wanted = [wanted_periods(run, with_changes) for run in runs]
-    out: list[pd.DataFrame | None] = [None] * len(runs)
+    own: list[list[Period]] = [list(dict.fromkeys(run)) for run in runs]
+    wanted = [wanted_periods(run, with_changes) for run in own]
+    out: list[pd.DataFrame | None] = [None] * len(own)
     # Runs covering the same plan years are assembled together.
     by_years: dict[frozenset[int], list[int]] = {}
-    for i, run in enumerate(runs):
+    for i, run in enumerate(own):
         if run:
             by_years.setdefault(frozenset(p.year for p in wanted[i]), []).append(i)
         else:
             out[i] = compute_many(data, run, by, department, with_changes)
     for members in by_years.values():
-        for i, frame in zip(members, _assemble(data, [runs[i] for i in members],
+        for i, frame in zip(members, _assemble(data, [own[i] for i in members],
                                                [wanted[i] for i in members], by, department,
                                                with_changes), strict=True):
             # A run without a row of its own: the single call's empty frame (its column types).
-            out[i] = frame if frame is not None else compute_many(data, runs[i], by, department,
+            out[i] = frame if frame is not None else compute_many(data, own[i], by, department,
                                                                   with_changes)
     return [frame for frame in out if frame is not None]
 
