@@ -156,8 +156,13 @@ class KernelSession:
             # The kernel's own start-up warnings (TCP without encryption) would flood a batch's
             # terminal; errors still show. No input history: IPython otherwise commits every
             # cell to the user's history.sqlite (shared by every kernel on the machine, locked
-            # while written), 10-20 ms a cell, and a report has twenty-odd cells.
-            extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
+            # while written), 10-20 ms a cell, and a report has twenty-odd cells. No output
+            # cache (Out, _, __; the report notebooks' cells end in display calls, and an
+            # expression's value is still shown): with one, IPython's reset between reports
+            # runs a full garbage collection over every object of the imported modules, 60-80
+            # ms a report. No top-level await (none in the notebooks): a cell is compiled once.
+            extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False",
+                             "--InteractiveShell.cache_size=0", "--InteractiveShell.autoawait=False"],
         )
         client.km = client.create_kernel_manager()
         env = {**os.environ, "CCHC_PLOTLYJS": "export"}
