@@ -2,7 +2,7 @@
 ``indicator_runs.compute_runs`` is exactly ``compute_many`` of that run (second method: the
 engine's own call, one run at a time); a report's frames taken from its batch equal the frames
 it computes alone, whatever the batch and its order; the runner hands each job its own
-environment in the kernel."""
+environment in the kernel (whose missing output cache still shows a cell's value)."""
 
 from __future__ import annotations
 
@@ -181,8 +181,9 @@ def test_each_job_sees_its_own_environment_in_the_kernel_and_not_the_last_ones(t
                          "repr(os.environ.get('CCHC_TEST_B')))")
     params = new_code_cell("period = ''")
     params.metadata["tags"] = ["parameters"]
+    value = new_code_cell("6 * 7")  # the kernels keep no output cache: a value still shows
     notebook = tmp_path / "env.ipynb"
-    nbformat.write(new_notebook(cells=[params, cell], metadata={"kernelspec": {
+    nbformat.write(new_notebook(cells=[params, value, cell], metadata={"kernelspec": {
         "name": resolve_kernel(), "display_name": "Python 3", "language": "python"}}), notebook)
 
     def job(name: str, environment: dict[str, str]) -> ReportJob:
@@ -198,6 +199,8 @@ def test_each_job_sees_its_own_environment_in_the_kernel_and_not_the_last_ones(t
             result = run_job(j, session)
             record = nbformat.read(result.notebook, as_version=4)
             seen.append(record.cells[-1].outputs[0]["text"].strip())
+            shown = record.cells[-2].outputs
+            assert [(o["output_type"], o["data"]["text/plain"]) for o in shown] == [("execute_result", "42")]
     finally:
         session.shutdown()
     assert seen == ["'1' 'x\"y'", "'2' None", "None None"]
