@@ -1,12 +1,14 @@
 """Report benchmark: one quarterly report (as `cchc report` in a fresh process, and in process)
 and the whole 2023 batch (12 months, 4 quarters, the year; 2 worker processes, one kernel each),
 each next to a trivial notebook sent through exactly the same path (process, kernel, papermill,
-export: the fixed cost), as ratios; the sizes of a report, of its executed notebook and of the
-e-mail of a month and its quarter."""
+export: the fixed cost), as ratios; for the batch also the CPU seconds of all its processes
+(workers and kernels), steadier than wall time on a shared machine; the sizes of a report, of its
+executed notebook and of the e-mail of a month and its quarter."""
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -37,10 +39,25 @@ def _trivial_notebook(path: Path) -> Path:
     return path
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (a batch's worker processes
+    and, through them, their kernels; the kernel of an in-process report; `cchc` processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _timed(fn):
     started = time.perf_counter()
     value = fn()
     return value, time.perf_counter() - started
+
+
+def _timed_cpu(fn):
+    """(value, wall seconds, CPU seconds): on a shared machine the CPU a run took moves less
+    with the neighbours' load than its wall time."""
+    cpu = _cpu()
+    value, seconds = _timed(fn)
+    return value, seconds, _cpu() - cpu
 
 
 def _cli(*args: str) -> float:
@@ -74,6 +91,7 @@ def run() -> list[dict]:
         # and a neighbour's burst should not land on one side of a ratio only.
         base = ["report", "--period", "2023-Q1", "--processed", str(processed)]
         cli_s, cli_t, q_s, t_s, b_s, tb_s = [], [], [], [], [], []
+        b_cpu, tb_cpu = [], []
         periods = periods_in_year(2023)
         for i in range(ROUNDS):
             # One report, `cchc report` end to end in a fresh process (imports, kernel, export, exit).
@@ -83,11 +101,16 @@ def run() -> list[dict]:
             q_s.append(seconds)
             t_s.append(_timed(lambda i=i: render_report("2023-Q1", processed, root / f"t{i}",
                                                          notebook=trivial))[1])
-            batch, seconds = _timed(lambda i=i: render_batch(periods, processed, root / f"b{i}", jobs=2))
+            batch, seconds, cpu = _timed_cpu(lambda i=i: render_batch(periods, processed, root / f"b{i}",
+                                                                      jobs=2))
             b_s.append(seconds)
-            tb_s.append(_timed(lambda i=i: render_batch(periods, processed, root / f"tb{i}", jobs=2,
-                                                        notebook=trivial))[1])
+            b_cpu.append(cpu)
+            _, seconds, cpu = _timed_cpu(lambda i=i: render_batch(periods, processed, root / f"tb{i}",
+                                                                  jobs=2, notebook=trivial))
+            tb_s.append(seconds)
+            tb_cpu.append(cpu)
         cli_s, cli_t, q_s, t_s, b_s, tb_s = (min(x) for x in (cli_s, cli_t, q_s, t_s, b_s, tb_s))
+        b_cpu_s, tb_cpu_s = min(b_cpu), min(tb_cpu)
         failed = [r.error for r in batch if not r.ok]
         if failed:
             raise RuntimeError(f"batch failures: {failed}")
@@ -104,6 +127,9 @@ def run() -> list[dict]:
                 "trivial_notebook_s": f"{cli_t:.1f}",
                 "ratio": f"{cli_s / cli_t:.2f}",
                 "size": f"HTML {quarter.size / mb:.2f} MB",
+                "cpu_s": "",
+                "trivial_cpu_s": "",
+                "cpu_ratio": "",
             },
             {
                 "case": "quarterly report 2023-Q1 (render_report, in process)",
@@ -112,6 +138,9 @@ def run() -> list[dict]:
                 "trivial_notebook_s": f"{t_s:.1f}",
                 "ratio": f"{q_s / t_s:.2f}",
                 "size": f"executed notebook {record / mb:.2f} MB",
+                "cpu_s": "",
+                "trivial_cpu_s": "",
+                "cpu_ratio": "",
             },
             {
                 "case": "2023 batch (12 months, 4 quarters, year), 2 processes",
@@ -120,6 +149,9 @@ def run() -> list[dict]:
                 "trivial_notebook_s": f"{tb_s:.1f}",
                 "ratio": f"{b_s / tb_s:.2f}",
                 "size": f"HTML {min(sizes) / mb:.2f}-{max(sizes) / mb:.2f} MB each",
+                "cpu_s": f"{b_cpu_s:.1f}",
+                "trivial_cpu_s": f"{tb_cpu_s:.1f}",
+                "cpu_ratio": f"{b_cpu_s / tb_cpu_s:.2f}",
             },
             {
                 "case": "e-mail of the month 2023-03 + quarter 2023-Q1 (`cchc send`)",
@@ -128,5 +160,8 @@ def run() -> list[dict]:
                 "trivial_notebook_s": "",
                 "ratio": "",
                 "size": f"message {mail / mb:.2f} MB",
+                "cpu_s": "",
+                "trivial_cpu_s": "",
+                "cpu_ratio": "",
             },
         ]

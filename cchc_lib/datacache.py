@@ -118,6 +118,21 @@ def derived(data: Any, key: Hashable, compute: Callable[[], Any]) -> Any:
     source = source_of(data)
     if source is None:
         return compute()
+    return copy.deepcopy(_remembered(source, data, key, compute))
+
+
+def derived_part(data: Any, key: Hashable, compute: Callable[[], dict], part: Hashable) -> Any:
+    """``compute()[part]``, where ``compute()`` is a dict of values that depend only on ``data``
+    and ``key`` (as :func:`derived`): computed once per read for all its parts, each part handed
+    out as a deep copy of its own (a batch's frames of every period, one period's at a time).
+    For data not read by :func:`load_processed`, computed every time."""
+    source = source_of(data)
+    if source is None:
+        return compute()[part]
+    return copy.deepcopy(_remembered(source, data, key, compute)[part])
+
+
+def _remembered(source: Any, data: Any, key: Hashable, compute: Callable[[], Any]) -> Any:
     entry = _derived.get(id(source))
     if entry is None or entry[0]() is not source:
         entry = (weakref.ref(source), {})
@@ -127,4 +142,4 @@ def derived(data: Any, key: Hashable, compute: Callable[[], Any]) -> Any:
     key = (key, getattr(data, "conventions", None))
     if key not in values:
         values[key] = compute()
-    return copy.deepcopy(values[key])
+    return values[key]

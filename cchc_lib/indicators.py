@@ -49,7 +49,7 @@ from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, counted_dossiers
 from cchc_lib.daily import DAILY_FILE, accepts_online_payment, month_events, read_daily
 from cchc_lib.generations import resolve as resolve_generation
-from cchc_lib.periods import ND09_DAY, Period
+from cchc_lib.periods import ND09_DAY, Period, months_between
 from cchc_lib.schema import conform, flag
 from cchc_lib.targets import Targets, load_targets, target_text_vi
 
@@ -689,11 +689,4 @@ def compute_indicators(data: ProcessedData, period: Period, by: str = "overall",
 def monthly_indicators(data: ProcessedData, start: Period, end: Period, by: str = "overall",
                        department: str | None = None) -> pd.DataFrame:
     """The same columns for every month from ``start`` to ``end`` inclusive (for charts)."""
-    first = start.months()[0]
-    last = end.months()[-1]
-    months = []
-    current = first
-    while current <= last:
-        months.append(current)
-        current = current.shift(1)
-    return compute_many(data, months, by, department, with_changes=False)
+    return compute_many(data, months_between(start, end), by, department, with_changes=False)

@@ -176,6 +176,18 @@ def periods_between(first: Period, last: Period, kind: PeriodKind) -> list[Perio
     return out
 
 
+def months_between(start: Period, end: Period) -> list[Period]:
+    """Every month from the first of ``start`` to the last of ``end`` inclusive, in order (the
+    months of the engine's monthly series)."""
+    first, last = start.months()[0], end.months()[-1]
+    months = []
+    current = first
+    while current <= last:
+        months.append(current)
+        current = current.shift(1)
+    return months
+
+
 def periods_in_year(year: int) -> list[Period]:
     """The 12 months, 4 quarters and the year itself."""
     months = [Period("month", year, m) for m in range(1, 13)]

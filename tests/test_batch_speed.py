@@ -1,6 +1,7 @@
 """What keeps the year batch quick (issue 15) without making one report depend on another: the
-warm kernel's imports, the targets read once per file version, and a report rendered after
-others in the same kernel equal to the same report rendered alone."""
+warm kernel's imports, the targets read once per file version, and a batch's reports (rendered
+after others in the same kernel, with the batch's frames computed together, in any order)
+equal to the same reports rendered alone."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def test_targets_are_read_again_when_the_file_changes_and_handed_out_as_copies(t
 
 # What differs between two runs of the same report: the date and time of the run, the ids
 # plotly gives the chart divs and the id papermill gives the cell of parameters it injects.
-_RUN_STAMP = re.compile(r"Ngày lập báo cáo:</strong> [^.<]*")
+_RUN_STAMP = re.compile(r"Ngày lập báo cáo:(</strong>|\*\*) [^.<]*")
 _CHART_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _CELL_ID = re.compile(r"cell-id=[0-9a-f-]+")
 
@@ -80,22 +81,31 @@ def _comparable(html: str) -> str:
     return _CELL_ID.sub("cell-id=ID", _CHART_ID.sub("ID", _RUN_STAMP.sub("STAMP", html)))
 
 
-def test_a_report_after_others_in_one_kernel_equals_the_report_alone(sample_processed_dir, tmp_path):
-    """The year report after every month, quarter and department-free report a worker rendered
-    before it (data read once, months scored once, targets read once) is, byte for byte apart
-    from the run's time stamp and chart ids, the year report rendered in a kernel of its own."""
+def _record(path: Path) -> list[str]:
+    """Every cell's outputs of an executed notebook (the record of the run), comparable."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return [_comparable(json.dumps(c.get("outputs", []), sort_keys=True, ensure_ascii=False))
+            for c in nb["cells"]]
+
+
+def test_a_batchs_reports_equal_the_same_reports_rendered_alone(sample_processed_dir, tmp_path):
+    """Each report of a batch — rendered after the others in one kernel, with the batch's
+    indicator frames computed together (cchc_lib.publish.batch_frames), in two orders, in one
+    worker and in two — is, byte for byte apart from the run's time stamp and the chart and
+    cell ids, the report rendered alone in a kernel of its own; its executed notebook too."""
     from cchc_lib.publish.batch import render_batch
 
-    after = render_batch(["2023-02", "2023-03", "2023-Q1", "2023-12", "2023"], sample_processed_dir,
-                         tmp_path / "after", jobs=1)
-    alone = render_batch(["2023"], sample_processed_dir, tmp_path / "alone", jobs=1)
-    assert [r.error for r in after + alone] == [None] * 6
-    for earlier in after[:-1]:  # the reports before it are real reports, not empty pages
-        assert "Bảng chỉ tiêu" in earlier.html.read_text(encoding="utf-8")
-    rendered_after = after[-1].html.read_text(encoding="utf-8")
-    rendered_alone = alone[0].html.read_text(encoding="utf-8")
-    assert _RUN_STAMP.search(rendered_alone) and _CHART_ID.search(rendered_alone)
-    assert _comparable(rendered_after) == _comparable(rendered_alone)
+    periods = ["2023-02", "2023-03", "2023-Q1", "2023-12", "2023"]
+    after = render_batch(periods, sample_processed_dir, tmp_path / "after", jobs=1)
+    reordered = render_batch(periods[::-1], sample_processed_dir, tmp_path / "reordered", jobs=2)[::-1]
+    alone = [render_batch([p], sample_processed_dir, tmp_path / "alone", jobs=1)[0] for p in periods]
+    assert [r.error for r in after + reordered + alone] == [None] * 15
+    for in_batch, other_order, own in zip(after, reordered, alone, strict=True):
+        rendered = own.html.read_text(encoding="utf-8")
+        assert "Bảng chỉ tiêu" in rendered and _RUN_STAMP.search(rendered) and _CHART_ID.search(rendered)
+        for result in (in_batch, other_order):
+            assert _comparable(result.html.read_text(encoding="utf-8")) == _comparable(rendered)
+            assert _record(result.notebook) == _record(own.notebook)
 
 
 # -- the plan's other inputs, read once per folder version -------------------------------------------

@@ -17,6 +17,7 @@ from cchc_lib.form06 import vietnamese_sort_key
 from cchc_lib.mapping import norm_key
 from cchc_lib.periods import Period
 from cchc_lib.plan import shipped_plan_tasks
+from cchc_lib.publish.batch_frames import batch_environment
 from cchc_lib.publish.jobs import plan_key, report_job, slug
 from cchc_lib.publish.plan_report import plan_job
 from cchc_lib.publish.runner import EXECUTION_TIMEOUT, ReportResult, run_jobs
@@ -55,6 +56,11 @@ def run_batch(
         {"conventions": conventions_parameter(conventions)} if conventions is not None else None)
     work = [report_job(p, processed_dir, out_dir, department, notebook=notebook, timeout=timeout,
                        extra_parameters=extra) for p in periods]
+    # The kernels learn the batch's periods, so that a worker computes its reports' indicator
+    # frames together (cchc_lib.publish.batch_frames); the notebooks and parameters stay as they are.
+    shared = batch_environment(periods)
+    for job in work:
+        job.environment = dict(shared)
     if plan_year is not None:
         # Started first, so that it does not run alone at the end of the batch; as_of None:
         # the end of the plan year, or today while the year is running.

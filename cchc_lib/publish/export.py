@@ -131,6 +131,9 @@ def html_exporter():
         require_js_url="",
         embed_images=True,
         anchor_link_text="",
+        # The notebook validated once, after the preprocessors, not after each of the dozen
+        # (most of them disabled): a twelfth of the validating, the same check.
+        optimistic_validation=True,
     )
 
 

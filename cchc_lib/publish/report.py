@@ -34,6 +34,7 @@ from cchc_lib.indicators import (
 from cchc_lib.periods import Period
 from cchc_lib.plan import as_of_instant
 from cchc_lib.projection import as_of_view, indicators_as_of
+from cchc_lib.publish.batch_frames import chart_window, late_measures, shared_frames
 from cchc_lib.publish.fragments import render
 from cchc_lib.publish.jobs import report_paths, report_title
 
@@ -56,16 +57,6 @@ class ReportContext:
     generated_at: pd.Timestamp = field(default_factory=pd.Timestamp.now)
 
 
-def chart_window(period: Period) -> tuple[Period, Period]:
-    """The months the "by month" charts show: the 12 months ending with the period's last month.
-
-    For a month that is the trailing year; for a quarter the year up to the quarter's end (an
-    analyst reading Quý I wants the trend that led to it, never months after it); for a year its
-    own 12 months."""
-    last = period.months()[-1]
-    return last.shift(-11), last
-
-
 def prepare_report(
     period: str | Period, processed_dir: str | Path, department: str | None = None,
     conventions: object = None,
@@ -77,14 +68,21 @@ def prepare_report(
     department = department or None
     data = load_processed(Path(processed_dir), as_conventions(conventions))  # read once per batch worker
     start, end = chart_window(period)
+    # In a batch: this period's slice of the frames computed for the whole batch at once.
+    frames = shared_frames(data, period, department) or {
+        "indicators": compute_indicators(data, period, by="overall", department=department),
+        "monthly": monthly_indicators(data, start, end, by="overall", department=department),
+        "by_department": compute_indicators(data, period, by="department"),
+        "late": _late_by_procedure(data, period, department),
+    }
     return ReportContext(
         period=period,
         department=department,
         data=data,
-        indicators=compute_indicators(data, period, by="overall", department=department),
-        monthly=monthly_indicators(data, start, end, by="overall", department=department),
-        by_department=compute_indicators(data, period, by="department"),
-        late=late_procedures(_late_by_procedure(data, period, department), _procedure_names(data)),
+        indicators=frames["indicators"],
+        monthly=frames["monthly"],
+        by_department=frames["by_department"],
+        late=late_procedures(frames["late"], _procedure_names(data)),
         form06=form06_table(data, period, department=department),
         window=(start, end),
     )
@@ -95,9 +93,7 @@ def _late_by_procedure(data: ProcessedData, period: Period, department: str | No
     department=department)`` — the late_rate rows' group and numerator — straight from the
     engine's measures: the late dossiers per procedure, without the other indicators of the
     period, the previous one and last year's (a sixth of a report's indicator work)."""
-    measures = dossier_measures(data, [period], "procedure", department)
-    return pd.DataFrame({"indicator": "late_rate", "group": measures["group"].to_numpy(),
-                         "numerator": measures["late"].to_numpy(dtype="float64")})
+    return late_measures(dossier_measures(data, [period], "procedure", department))
 
 
 def _procedure_names(data: ProcessedData) -> dict[str, str]:

@@ -67,6 +67,10 @@ class ReportJob:
     timeout: int = EXECUTION_TIMEOUT
     retries: int = 1
     extra: dict = field(default_factory=dict)
+    # Environment variables the kernel has while this notebook runs (and not for the next one):
+    # what a batch tells its reports, e.g. cchc_lib.publish.batch_frames.BATCH_ENV, without a
+    # parameter that would change the notebook, the record of the run.
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 def resolve_kernel(preferred: str = KERNEL_NAME) -> str:
@@ -102,6 +106,14 @@ RESET_CODE = CLEAR_CODE + '__import__("os").chdir({cwd!r})\n'
 CHDIR_CODE = '__import__("os").chdir({cwd!r})\n'
 
 
+def environment_code(values: dict[str, str], gone: Sequence[str]) -> str:
+    """Code that sets the job's environment variables and removes the previous job's others, run
+    in a namespace of its own so that it leaves no name behind."""
+    source = (f"import os\nos.environ.update({dict(values)!r})\n"
+              f"for name in {list(gone)!r}:\n    os.environ.pop(name, None)\n")
+    return f"exec({source!r}, {{}})\n"
+
+
 # What the report notebooks (report.ipynb, plan.ipynb) import, loaded once per kernel as soon as
 # it is up (failures are left to the notebook that needs the module, where they are reported
 # with the cell). Each module on its own: one that fails must not leave the others unloaded.
@@ -130,6 +142,7 @@ class KernelSession:
         self.kc: Any = None
         self._client: Any = None
         self._cleared = False  # a clear was sent after the last report (clear_soon)
+        self._environment: dict[str, str] = {}  # what the last job set in the kernel
         self.reports = 0
 
     def launch(self) -> None:
@@ -143,8 +156,13 @@ class KernelSession:
             # The kernel's own start-up warnings (TCP without encryption) would flood a batch's
             # terminal; errors still show. No input history: IPython otherwise commits every
             # cell to the user's history.sqlite (shared by every kernel on the machine, locked
-            # while written), 10-20 ms a cell, and a report has twenty-odd cells.
-            extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
+            # while written), 10-20 ms a cell, and a report has twenty-odd cells. No output
+            # cache (Out, _, __; the report notebooks' cells end in display calls, and an
+            # expression's value is still shown): with one, IPython's reset between reports
+            # runs a full garbage collection over every object of the imported modules, 60-80
+            # ms a report. No top-level await (none in the notebooks): a cell is compiled once.
+            extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False",
+                             "--InteractiveShell.cache_size=0", "--InteractiveShell.autoawait=False"],
         )
         client.km = client.create_kernel_manager()
         env = {**os.environ, "CCHC_PLOTLYJS": "export"}
@@ -169,8 +187,9 @@ class KernelSession:
     def alive(self) -> bool:
         return self.km is not None and self.kc is not None
 
-    def reset(self, cwd: Path) -> None:
-        """Clear the previous report's state (starting the kernel the first time)."""
+    def reset(self, cwd: Path, environment: dict[str, str] | None = None) -> None:
+        """Clear the previous report's state (starting the kernel the first time), with the
+        next report's ``environment`` variables set and the previous report's others gone."""
         from jupyter_core.utils import run_sync
 
         if self.km is None:
@@ -178,10 +197,15 @@ class KernelSession:
         if self.kc is None:
             self.connect()
         # The kernel runs requests in order: a clear sent by clear_soon is done before this.
-        code = CHDIR_CODE if self._cleared else RESET_CODE
+        code = (CHDIR_CODE if self._cleared else RESET_CODE).format(cwd=str(cwd))
         self._cleared = False
+        environment = dict(environment or {})
+        if environment or self._environment:
+            gone = sorted(set(self._environment) - set(environment))
+            code += environment_code(environment, gone)
+        self._environment = environment
         reply = run_sync(self.kc.execute_interactive)(
-            code.format(cwd=str(cwd)), silent=True, store_history=False,
+            code, silent=True, store_history=False,
             timeout=STARTUP_TIMEOUT, output_hook=lambda msg: None)
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue', '?')}")
@@ -198,6 +222,7 @@ class KernelSession:
 
         km, kc, self.km, self.kc, self._client = self.km, self.kc, None, None, None
         self._cleared = False
+        self._environment = {}  # a new kernel starts from the launch environment
         try:
             if kc is not None:
                 kc.stop_channels()
@@ -265,7 +290,7 @@ def run_job(job: ReportJob, session: KernelSession) -> ReportResult:
     try:
         while True:
             try:
-                session.reset(job.notebook.parent)
+                session.reset(job.notebook.parent, job.environment)
                 pm.execute_notebook(
                     str(job.notebook), str(tmp_nb), parameters=job.parameters,
                     engine_name=ENGINE_NAME, session=session, kernel_name=session.kernel_name,
