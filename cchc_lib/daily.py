@@ -65,6 +65,12 @@ STOCK = ("out", "due_in", "due_in_apology", "due_out", "due_out_apology")
 ASOF = ("inflight_due", "inflight_due_apology")
 MEASURES = (*RECEIVED, *COMPLETED, *RATED, *STOCK, *ASOF)
 FLOAT_MEASURES = ("wait_sum", "processing_days_sum")
+# The dossier columns build_daily reads (ingest builds the aggregate from these alone).
+DAILY_INPUTS = frozenset({
+    *CELL_COLUMNS, "dossier_id", "status", "received_at", "due_at", "completed_at", "rated_at", "rating",
+    "channel", "wait_minutes", "fee_required", "paid_online", "apology_issued", "synced_national",
+    "digitized", "reused_digitized_data", "citizen_data_connected", "from_national_storage",
+    "electronic_result"})
 
 
 def accepts_online_payment(dossiers: pd.DataFrame, procedures: pd.DataFrame,

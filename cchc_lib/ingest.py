@@ -35,6 +35,7 @@ from cchc_lib.ingest_cache import FileCache
 from cchc_lib.ingest_chunks import (
     FileChunks,
     daily_from_file,
+    daily_task,
     give_back_memory,
     keep_mask,
     load_file,
@@ -42,6 +43,7 @@ from cchc_lib.ingest_chunks import (
     validate_file,
     write_table,
 )
+from cchc_lib.ingest_pool import WorkerPool, workers_setting
 from cchc_lib.mapping import MappingError, load_mapping
 from cchc_lib.read_batches import DEFAULT_BATCH_ROWS
 from cchc_lib.readers import read_input, survey
@@ -204,12 +206,15 @@ def _alive(pid: int) -> bool:
 
 
 def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None,
-               batch_rows: int | None = None) -> IngestResult:
+               batch_rows: int | None = None, workers: int | None = None) -> IngestResult:
     """Ingest every raw file under raw_dir into out_dir per the data contract.
 
     Rows are read, validated and written ``batch_rows`` at a time (issue 16): every table goes
     through parquet chunks in a work folder inside out_dir, so memory stays bounded at any
-    size; the outputs are the same at any batch size."""
+    size; the outputs are the same at any batch size. With several ``workers`` (default: the
+    cores, ingest_pool.workers_setting), a file of more than one batch is validated by worker
+    processes and the aggregate of more than a batch of dossiers built by one while the
+    dossiers are written: the outputs are the same, byte for byte."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise IngestError(f"không tìm thấy thư mục dữ liệu thô {raw_dir}")
@@ -218,19 +223,21 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None,
     except MappingError as exc:
         raise IngestError(str(exc)) from exc
     batch_rows = batch_rows_setting(batch_rows)
+    workers = workers_setting(workers)
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale_work(out_dir)
     work = out_dir / f"{WORK_PREFIX}{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
-        return _run(raw_dir, out_dir, mapping, mapping_path, batch_rows, work)
+        with WorkerPool(workers) as pool:
+            return _run(raw_dir, out_dir, mapping, mapping_path, batch_rows, work, pool)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch_rows: int,
-         work: Path) -> IngestResult:
+         work: Path, pool: WorkerPool) -> IngestResult:
     files: dict[str, list[FileChunks]] = {}
     file_rows: list[dict] = []
     row_of: dict[tuple[str, str], dict] = {}
@@ -252,7 +259,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
             got = cache.get(
                 path, rel, table,
                 lambda folder, path=path, table=table: validate_file(path, raw_dir, table, mapping, folder,
-                                                                     batch_rows),
+                                                                     batch_rows, pool),
                 lambda folder, rel=rel, table=table: load_file(folder, rel, table),
                 work / "files" / f"{len(file_rows):06d}")
             files[table].append(got)
@@ -277,8 +284,9 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
     rows_out: dict[str, int] = {}
     kept: dict[str, pd.DataFrame] = {}  # the small tables later steps need whole
 
-    def finish(table: str, transform=None, sinks=()) -> None:
-        mask = keep_mask(files[table], table, work / "spill", batch_rows)
+    def finish(table: str, transform=None, sinks=(), mask=None) -> None:
+        if mask is None:
+            mask = keep_mask(files[table], table, work / "spill", batch_rows)
         written[table] = work / f"{table}.parquet"
         count = _RowCount()
         parts: list[pd.DataFrame] = []
@@ -301,6 +309,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         finish(table)
     coverage = _Coverage()
     daily: pd.DataFrame | None = None
+    daily_written: Path | None = None  # built by a worker (ingest_pool) instead
     if "dossiers" in files:
         catalogue = kept.get("procedures", schema.empty_frame("procedures"))
 
@@ -313,11 +322,23 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         files["dossiers"] = resolve_chunks(files["dossiers"], catalogue, work / "resolved", moved_to_rejects)
         procedures = kept.get("procedures")
         fill = (lambda frame: fill_service_level(frame, procedures)) if procedures is not None else None
-        finish("dossiers", transform=fill, sinks=[coverage])
-        # The day-level aggregate everything downstream reads (daily.py), from the dossiers
-        # just written, read back batch by batch (so the table's writer and the aggregate's
-        # batch are never in memory together).
-        daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
+        mask = keep_mask(files["dossiers"], "dossiers", work / "spill", batch_rows)
+        # The day-level aggregate everything downstream reads (daily.py). More than a batch of
+        # dossiers with several workers: built by a worker from the chunks and the mask while
+        # this process writes the dossiers. Else from the dossiers just written, read back
+        # batch by batch (so the table's writer and the aggregate's batch are never in memory
+        # together). The same bytes either way (tests/test_ingest_workers.py).
+        daily_job = None
+        if pool.parallel and len(mask) > batch_rows:
+            daily_written = work / DAILY_FILE
+            daily_job = pool.submit(daily_task, files["dossiers"], mask, catalogue, kept.get("feedback"),
+                                    daily_written)
+        finish("dossiers", transform=fill, sinks=[coverage], mask=mask)
+        del mask
+        if daily_job is not None:
+            daily_job.result()
+        else:
+            daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
 
     tables = [t for t in files]  # schema.RAW_SOURCES order, as before
     rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()
@@ -328,7 +349,9 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
     outputs: dict[str, Callable[[Path], None]] = {
         f"{t}.parquet": (lambda p, src=written[t]: _place_file(src, p)) for t in tables
     }
-    if daily is not None:
+    if daily_written is not None:
+        outputs[DAILY_FILE] = lambda p, src=daily_written: _place_file(src, p)
+    elif daily is not None:
         outputs[DAILY_FILE] = lambda p: _write_parquet(daily, p)
     outputs[REJECTS_FILE] = lambda p: _write_rejects(rejects, p)
     outputs[REPORT_FILE] = lambda p: _write_json(report, p)

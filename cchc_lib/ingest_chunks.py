@@ -35,8 +35,9 @@ import pyarrow.parquet as pq
 
 from cchc_lib import schema
 from cchc_lib.catalogue import resolve_procedures
-from cchc_lib.daily import add_daily, build_daily
+from cchc_lib.daily import DAILY_INPUTS, add_daily, build_daily
 from cchc_lib.dedup import last_occurrence_mask
+from cchc_lib.ingest_pool import OrderedTasks, WorkerPool
 from cchc_lib.mapping import Mapping
 from cchc_lib.read_batches import StreamFallback, read_batches, read_whole_batches
 from cchc_lib.reading import IngestError, RawTable
@@ -106,34 +107,96 @@ def read_batches_of(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
 
 
 def validate_file(path: Path, raw_dir: Path, table: str, mapping: Mapping, folder: Path,
-                  batch_rows: int) -> None:
-    """Fill ``folder`` with what the file gives (see :func:`load_file`)."""
+                  batch_rows: int, pool: WorkerPool | None = None) -> None:
+    """Fill ``folder`` with what the file gives (see :func:`load_file`). With a ``pool`` of
+    several workers, a file of more than one batch has its batches validated by the workers
+    while this process reads on."""
     try:
-        _validate_batches(read_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder)
+        _validate_batches(read_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder, pool)
     except StreamFallback:
         # A streamed file that the fast path cannot read after all: read whole, as before.
-        _validate_batches(read_whole_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder)
+        _validate_batches(read_whole_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder,
+                          pool)
 
 
-def _validate_batches(batches: Iterator[RawTable], mapping: Mapping, folder: Path) -> None:
+def _validate_batches(batches: Iterator[RawTable], mapping: Mapping, folder: Path,
+                      pool: WorkerPool | None) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     rejects: list[pd.DataFrame] = []
     columns: list[str] = []
     notes: list[str] = []
     accepted = 0
-    for number, raw in enumerate(batches):
-        if number == 0:
-            columns, notes = sorted(raw.present), list(raw.warnings)
-        good, bad = validate(raw, mapping)
-        write_frame(good, folder / f"chunk-{number:06d}.parquet")
-        accepted += len(good)
-        if len(bad):
-            rejects.append(bad)
+
+    def took(result: tuple[int, pd.DataFrame]) -> None:
+        nonlocal accepted
+        accepted += result[0]
+        if len(result[1]):
+            rejects.append(result[1])
+
+    tasks = OrderedTasks(pool, took, ahead=2 * pool.workers) if pool is not None and pool.parallel else None
+    held: RawTable | None = None  # the first batch, until the file turns out to have a second
+    try:
+        for number, raw in enumerate(batches):
+            if number == 0:
+                columns, notes = sorted(raw.present), list(raw.warnings)
+            if tasks is None:
+                took(_validate_one(raw, mapping, _chunk_path(folder, number)))
+            elif number == 0:
+                held = raw
+            else:
+                if held is not None:  # more than one batch: the workers validate them
+                    _hand_over(tasks, held, mapping, folder, 0)
+                    held = None
+                _hand_over(tasks, raw, mapping, folder, number)
+            del raw
+        if held is not None:  # one batch only: validated here, without starting workers
+            took(_validate_one(held, mapping, _chunk_path(folder, 0)))
+            held = None
+        if tasks is not None:
+            tasks.finish()
+    except BaseException:
+        if tasks is not None:
+            tasks.abandon()
+        raise
     write_frame(pd.concat(rejects, ignore_index=True) if rejects else empty_rejects(), folder / REJECTS_PART)
     (folder / META_FILE).write_text(
         json.dumps({"accepted": accepted, "columns": columns, "notes": notes}, ensure_ascii=False),
         encoding="utf-8")
+
+
+def _chunk_path(folder: Path, number: int) -> Path:
+    return folder / f"chunk-{number:06d}.parquet"
+
+
+def _validate_one(raw: RawTable, mapping: Mapping, chunk: Path) -> tuple[int, pd.DataFrame]:
+    """One batch validated, its accepted rows written as ``chunk``: (rows accepted, rejects)."""
+    good, bad = validate(raw, mapping)
+    write_frame(good, chunk)
+    return len(good), bad
+
+
+def _hand_over(tasks: OrderedTasks, raw: RawTable, mapping: Mapping, folder: Path, number: int) -> None:
+    """A batch given to a worker: its text as an Arrow IPC file beside the chunks (a copy into
+    the page cache, which the worker maps without copying; pickling it through the pool's pipe
+    cost three times as much), the rest of the RawTable as arguments."""
+    feed = folder / f"feed-{number:06d}.arrow"
+    with pa.OSFile(str(feed), "wb") as sink, pa.ipc.new_file(sink, raw.data.schema) as writer:
+        writer.write_table(raw.data)
+    meta = {"file": raw.file, "table": raw.table, "rows": raw.rows, "warnings": [],
+            "ragged": raw.ragged, "header_cells": raw.header_cells}
+    tasks.submit(validate_task, feed, meta, mapping, _chunk_path(folder, number))
+
+
+def validate_task(feed: Path, meta: dict, mapping: Mapping, chunk: Path) -> tuple[int, pd.DataFrame]:
+    """In a worker: the batch handed over by :func:`_hand_over`, validated into ``chunk``."""
+    data = pa.ipc.open_file(pa.memory_map(str(feed))).read_all()
+    feed.unlink()  # the mapping stays readable until its arrays are let go
+    try:
+        return _validate_one(RawTable(data=data, **meta), mapping, chunk)
+    finally:
+        del data
+        give_back_memory()
 
 
 def load_file(folder: Path, rel: str, table: str) -> FileChunks:
@@ -343,3 +406,60 @@ def daily_from_file(path: Path, procedures: pd.DataFrame, feedback: pd.DataFrame
         give_back_memory()
     assert total is not None  # read_batches_of yields at least one frame
     return total
+
+
+def daily_from_chunks(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
+                      feedback: pd.DataFrame | None, batch_rows: int = DAILY_INGEST_ROWS) -> pd.DataFrame:
+    """:func:`daily_from_file` of the dossiers :func:`write_table` writes, taken from the chunks
+    and the mask instead of the written file, so that it can be built while the file is being
+    written: the same batches of ``batch_rows`` consecutive dossiers, the same running total,
+    the same table, byte for byte (the catalogue's service level, the one thing write_table
+    changes, is not read by build_daily; only the columns it reads are read here)."""
+    total: pd.DataFrame | None = None
+    offset = 0
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    empty: pa.Schema | None = None
+
+    def add(data: pa.Table) -> None:
+        nonlocal total, offset
+        frame = data.to_pandas()
+        frame.index = pd.RangeIndex(offset, offset + len(frame))  # as build_daily_in_batches' iloc
+        offset += len(frame)
+        part = build_daily(frame, procedures, feedback)
+        del frame
+        total = part if total is None else add_daily([total, part])
+        give_back_memory()
+
+    position = 0
+    for file in files:
+        for chunk in file.chunks:
+            source = pq.ParquetFile(chunk, pre_buffer=False)
+            columns = [c for c in source.schema_arrow.names if c in DAILY_INPUTS]
+            if empty is None:
+                empty = source.schema_arrow.empty_table().select(columns).schema
+            for batch in source.iter_batches(batch_size=batch_rows, columns=columns):
+                keep = mask[position:position + batch.num_rows]
+                position += batch.num_rows
+                if not keep.all():
+                    batch = batch.filter(pa.array(keep))
+                pending.append(batch)
+                held += batch.num_rows
+                while held >= batch_rows:
+                    data = pa.Table.from_batches(pending)
+                    add(data.slice(0, batch_rows))
+                    rest = data.slice(batch_rows)
+                    del data
+                    pending, held = rest.to_batches(), rest.num_rows
+    if held or total is None:
+        assert empty is not None
+        add(pa.Table.from_batches(pending, schema=empty))
+    assert total is not None
+    return total
+
+
+def daily_task(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
+               feedback: pd.DataFrame | None, out: Path) -> None:
+    """In a worker: :func:`daily_from_chunks` written to ``out`` as ingest writes daily.parquet."""
+    write_frame(daily_from_chunks(files, mask, procedures, feedback), out)
+    give_back_memory()
