@@ -336,7 +336,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         finish("dossiers", transform=fill, sinks=[coverage], mask=mask)
         del mask
         if daily_job is not None:
-            daily_job.result()
+            pool.result(daily_job)
         else:
             daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
 

@@ -25,6 +25,7 @@ import signal
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from cchc_lib.reading import IngestError
@@ -34,6 +35,10 @@ WORKERS_ENV = "CCHC_INGEST_WORKERS"
 # run under 2 GB at any size, and this process reading the CSV keeps two of them busy.
 DEFAULT_MAX_WORKERS = 2
 WORKERS_HINT = f"{WORKERS_ENV} phải là số tiến trình làm việc (số nguyên dương)"
+
+
+STOPPED = (f"một tiến trình làm việc của lệnh nhập dữ liệu đã dừng đột ngột (hết bộ nhớ?); chạy lại, "
+           f"hoặc đặt {WORKERS_ENV}=1 để làm tất cả trong một tiến trình")
 
 
 def workers_setting(workers: int | None = None) -> int:
@@ -73,7 +78,18 @@ class WorkerPool:
             context.set_forkserver_preload(["cchc_lib.ingest_chunks"])
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
                                                  initializer=_ignore_interrupt)
-        return self._executor.submit(fn, *args)
+        try:
+            return self._executor.submit(fn, *args)
+        except BrokenProcessPool as exc:
+            raise IngestError(STOPPED) from exc
+
+    @staticmethod
+    def result(future: Future) -> Any:
+        """The task's result; its error raised here, a worker that died as an IngestError."""
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise IngestError(STOPPED) from exc
 
     def close(self, failed: bool = False) -> None:
         """Stop the workers; after a failure (an error, Ctrl-C) without waiting for their work."""
@@ -107,11 +123,11 @@ class OrderedTasks:
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         self.pending.append(self.pool.submit(fn, *args))
         while len(self.pending) > self.ahead:
-            self.on_result(self.pending.popleft().result())
+            self.on_result(WorkerPool.result(self.pending.popleft()))
 
     def finish(self) -> None:
         while self.pending:
-            self.on_result(self.pending.popleft().result())
+            self.on_result(WorkerPool.result(self.pending.popleft()))
 
     def abandon(self) -> None:
         """After a failure: the tasks not started are cancelled and the running ones waited

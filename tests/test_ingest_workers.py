@@ -1,0 +1,117 @@
+"""The ingest's worker processes (issue 16, the ingest's time; cchc_lib/ingest_pool.py): batches
+validated and the day-level aggregate built by workers give the bytes of a one-process run
+(``CCHC_INGEST_WORKERS=1``), every output file; an error or a death in a worker stops the run
+with that error, without hanging, the earlier outputs whole and no work folder left."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from cchc_lib import ingest, ingest_chunks, ingest_pool
+from cchc_lib.ingest import IngestError, run_ingest
+from tests.ingest_helpers import csv_text, dossier_rows, make_raw
+from tests.test_ingest_batches import RAW, _built_raw, _outputs
+
+NOT_HANGING = 120  # seconds: a run here takes a few
+
+
+@pytest.fixture
+def submitted(monkeypatch):
+    """The names of the tasks handed to worker processes."""
+    names: list[str] = []
+    real = ingest_pool.WorkerPool.submit
+
+    def spy(self, fn, *args):
+        names.append(fn.__name__)
+        return real(self, fn, *args)
+
+    monkeypatch.setattr(ingest_pool.WorkerPool, "submit", spy)
+    return names
+
+
+def _run(raw: Path, out: Path, monkeypatch, workers: int, batch_rows: int, cache: bool = False) -> dict:
+    monkeypatch.setenv("CCHC_INGEST_CACHE", "1" if cache else "0")
+    monkeypatch.setenv("CCHC_INGEST_WORKERS", str(workers))
+    run_ingest(raw, out, batch_rows=batch_rows)
+    assert not any(p.name.startswith(".ingest-work.") for p in out.iterdir())
+    return _outputs(out)
+
+
+def test_workers_give_the_bytes_of_one_process(tmp_path, monkeypatch, submitted):
+    raw = _built_raw(tmp_path / "raw")
+    one = _run(raw, tmp_path / "one", monkeypatch, 1, 7)
+    assert submitted == []
+    two = _run(raw, tmp_path / "two", monkeypatch, 2, 7)
+    # a.csv (16 rows) and b.csv (11) in batches of 7: 3 + 2 batches to the workers; c.csv (2 rows)
+    # and the small tables one batch each, validated here; the aggregate of 22 dossiers by one.
+    assert submitted == ["validate_task"] * 5 + ["daily_task"]
+    assert sorted(two) == sorted(one) and {"daily.parquet", "dossiers.parquet"} <= set(one)
+    for name in one:
+        assert two[name] == one[name], f"{name} differs"
+
+
+def test_workers_on_the_sample_and_incremental(tmp_path, monkeypatch, submitted):
+    if not any(RAW.glob("dossiers/*")):
+        pytest.skip("data/raw has no sample dossiers yet")
+    one = _run(RAW, tmp_path / "one", monkeypatch, 1, 97)
+    out = tmp_path / "two"
+    assert _run(RAW, out, monkeypatch, 2, 97, cache=True) == one
+    assert "daily_task" in submitted and "validate_task" in submitted
+    # Again from the cache entries the workers wrote: nothing read, the same bytes.
+    submitted.clear()
+    assert _run(RAW, out, monkeypatch, 2, 97, cache=True) == one
+    assert submitted == ["daily_task"]
+
+
+def failing_task(*args):
+    """A worker's task that fails as a bug would."""
+    raise ValueError("lỗi giả lập trong tiến trình làm việc")
+
+
+def dying_task(*args):
+    """A worker killed while validating (out of memory, say)."""
+    os._exit(9)
+
+
+@pytest.mark.parametrize(("task", "error"), [(failing_task, ValueError), (dying_task, IngestError)])
+@pytest.mark.parametrize("where", ["validate_task", "daily_task"])
+def test_an_error_in_a_worker_stops_the_run_without_hanging(tmp_path, monkeypatch, task, error, where):
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows(*({"Mã hồ sơ": f"HS-{i}"}
+                                                                       for i in range(1, 30))))})
+    out = tmp_path / "out"
+    before = _run(raw, out, monkeypatch, 1, 7, cache=True)
+    shutil.rmtree(out / ".ingest-cache")  # read again, by the workers
+    monkeypatch.setattr(ingest_chunks, where, task)
+    if where == "daily_task":
+        monkeypatch.setattr(ingest, "daily_task", task)  # ingest.py's own reference
+    monkeypatch.setenv("CCHC_INGEST_WORKERS", "2")
+    with ThreadPoolExecutor(1) as runner:
+        running = runner.submit(run_ingest, raw, out, batch_rows=7)
+        with pytest.raises(error) as caught:
+            running.result(timeout=NOT_HANGING)
+    if error is IngestError:
+        assert "CCHC_INGEST_WORKERS=1" in str(caught.value)
+    assert _outputs(out) == before
+    assert not any(p.name.startswith(".ingest-work.") for p in out.iterdir())
+    # No half cache entry (a file validated whole before the aggregate failed keeps its entry).
+    assert not any(p.name.startswith(".") for p in (out / ".ingest-cache").iterdir())
+    # The next run, its workers fine again, gives the outputs of before.
+    monkeypatch.undo()
+    assert _run(raw, out, monkeypatch, 2, 7, cache=True) == before
+
+
+def test_workers_setting(monkeypatch):
+    monkeypatch.setenv("CCHC_INGEST_WORKERS", "3")
+    assert ingest_pool.workers_setting() == 3
+    assert ingest_pool.workers_setting(1) == 1
+    monkeypatch.delenv("CCHC_INGEST_WORKERS")
+    assert 1 <= ingest_pool.workers_setting() <= ingest_pool.DEFAULT_MAX_WORKERS
+    for bad in ("hai", "0"):
+        monkeypatch.setenv("CCHC_INGEST_WORKERS", bad)
+        with pytest.raises(IngestError, match="CCHC_INGEST_WORKERS"):
+            ingest_pool.workers_setting()
