@@ -103,31 +103,36 @@ def fill_service_level(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.D
     missing = dossiers["service_level"].isna().to_numpy()
     if not missing.any() or procedures.empty:
         return dossiers
+    rows = missing.nonzero()[0]
+    dates = dossiers[[c for c in ("received_at", "submitted_at") if c in dossiers.columns]].iloc[rows]
     want = pd.DataFrame(
         {
-            "row": missing.nonzero()[0],
             "procedure_code": dossiers["procedure_code"].to_numpy()[missing],
             # The receipt year; a never-received registration's submission year, else the latest.
-            "year": reference_years(dossiers.iloc[missing.nonzero()[0]],
-                                    sorted({int(y) for y in procedures["year"].dropna()})),
+            "year": reference_years(dates, sorted({int(y) for y in procedures["year"].dropna()})),
         }
-    )
+    ).astype({"procedure_code": object})
     catalogue = procedures[["procedure_code", "year", "service_level"]].astype(
         {"procedure_code": object, "year": "int64", "service_level": object}
     )
-    want = want.astype({"procedure_code": object})
-    cand = want.merge(catalogue, on="procedure_code", how="inner", suffixes=("", "_cat"))
+    # The best catalogue row depends only on the code and the year: chosen once per pair (a few
+    # hundred), not once per dossier.
+    pairs = want.drop_duplicates(ignore_index=True)
+    cand = pairs.reset_index(names="pair").merge(catalogue, on="procedure_code", how="inner",
+                                                 suffixes=("", "_cat"))
     if cand.empty:
         return dossiers
     cand["distance"] = (cand["year_cat"] - cand["year"]).abs()
-    best = cand.sort_values(["row", "distance", "year_cat"], ascending=[True, True, False]).drop_duplicates(
-        "row"
+    best = cand.sort_values(["pair", "distance", "year_cat"], ascending=[True, True, False]).drop_duplicates(
+        "pair"
     )
+    found = want.merge(best[["procedure_code", "year", "service_level"]], on=["procedure_code", "year"],
+                       how="left", indicator=True)
+    has = (found["_merge"] == "both").to_numpy()
     filled = dossiers["service_level"].to_numpy(dtype=object, na_value=None).copy()
-    filled[best["row"].to_numpy()] = best["service_level"].to_numpy()
-    out = dossiers.copy()
-    out["service_level"] = pd.array(filled, dtype="string")
-    return out
+    filled[rows[has]] = found["service_level"].to_numpy()[has]
+    # Only the one column is new: the frame is not copied (pandas copies on write).
+    return dossiers.assign(service_level=pd.array(filled, dtype="string"))
 
 
 def _empty_rejects() -> pd.DataFrame:
