@@ -187,6 +187,11 @@ BATCH_ROWS_HINT = "CCHC_INGEST_BATCH_ROWS phải là số dòng mỗi lượt đ
 
 
 WORK_PREFIX = ".ingest-work."
+# Up to this many dossiers a worker builds the aggregate while this process writes them; the two
+# then held 1.78 GB together at 1M (benchmarks/bench_scale.py, all processes). Above, the
+# aggregate's running total and the writer's row group both grow (the aggregate alone took
+# 1.65 GB at 10M): built after the writing, as in one process, to stay under 2 GB.
+DAILY_OVERLAP_ROWS = 1_000_000
 
 
 def _clean_stale_work(out_dir: Path) -> None:
@@ -328,13 +333,14 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         procedures = kept.get("procedures")
         fill = (lambda frame: fill_service_level(frame, procedures)) if procedures is not None else None
         mask = keep_mask(files["dossiers"], "dossiers", work / "spill", batch_rows)
-        # The day-level aggregate everything downstream reads (daily.py). More than a batch of
-        # dossiers with several workers: built by a worker from the chunks and the mask while
-        # this process writes the dossiers. Else from the dossiers just written, read back
-        # batch by batch (so the table's writer and the aggregate's batch are never in memory
-        # together). The same bytes either way (tests/test_ingest_workers.py).
+        # The day-level aggregate everything downstream reads (daily.py). More than a batch and
+        # at most DAILY_OVERLAP_ROWS dossiers with several workers: built by a worker from the
+        # chunks and the mask while this process writes the dossiers. Else from the dossiers
+        # just written, read back batch by batch (so the table's writer and the aggregate's
+        # batch are never in memory together). The same bytes either way
+        # (tests/test_ingest_workers.py).
         daily_job = None
-        if pool.parallel and len(mask) > batch_rows:
+        if pool.parallel and batch_rows < len(mask) <= DAILY_OVERLAP_ROWS:
             daily_written = work / DAILY_FILE
             daily_job = pool.submit(daily_task, files["dossiers"], mask, catalogue, kept.get("feedback"),
                                     daily_written)
@@ -343,6 +349,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         if daily_job is not None:
             pool.result(daily_job)
         else:
+            pool.close()  # the workers' memory back before the aggregate's
             daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
 
     tables = [t for t in files]  # schema.RAW_SOURCES order, as before

@@ -55,6 +55,14 @@ def test_workers_give_the_bytes_of_one_process(tmp_path, monkeypatch, submitted)
         assert two[name] == one[name], f"{name} differs"
 
 
+def test_above_the_overlap_the_aggregate_is_built_after_writing(tmp_path, monkeypatch, submitted):
+    raw = _built_raw(tmp_path / "raw")
+    one = _run(raw, tmp_path / "one", monkeypatch, 1, 7)
+    monkeypatch.setattr(ingest, "DAILY_OVERLAP_ROWS", 21)  # the built case has 22 dossiers
+    assert _run(raw, tmp_path / "two", monkeypatch, 2, 7) == one
+    assert submitted == ["validate_task"] * 5
+
+
 def test_workers_on_the_sample_and_incremental(tmp_path, monkeypatch, submitted):
     if not any(RAW.glob("dossiers/*")):
         pytest.skip("data/raw has no sample dossiers yet")
