@@ -14,6 +14,7 @@ optional table is a schema and mapping change, not a code change here.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -302,7 +303,8 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         parts: list[pd.DataFrame] = []
         keep_whole = table in ("procedures", "feedback")
         merged = write_table(files[table], table, mask, written[table], batch_rows, transform,
-                             [count, *sinks, *([parts.append] if keep_whole else [])])
+                             [count, *sinks, *([parts.append] if keep_whole else [])],
+                             pool=None if keep_whole else pool)
         rows_out[table] = count.rows
         give_back_memory()  # freed batches back to the system, not kept
         if keep_whole:
@@ -331,7 +333,9 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
 
         files["dossiers"] = resolve_chunks(files["dossiers"], catalogue, work / "resolved", moved_to_rejects)
         procedures = kept.get("procedures")
-        fill = (lambda frame: fill_service_level(frame, procedures)) if procedures is not None else None
+        # A partial, not a lambda: the workers receive it (ingest_pool).
+        fill = (functools.partial(fill_service_level, procedures=procedures) if procedures is not None
+                else None)
         mask = keep_mask(files["dossiers"], "dossiers", work / "spill", batch_rows)
         # The day-level aggregate everything downstream reads (daily.py). More than a batch and
         # at most DAILY_OVERLAP_ROWS dossiers with several workers: built by a worker from the
@@ -388,6 +392,9 @@ class _RowCount:
     def __call__(self, frame: pd.DataFrame) -> None:
         self.rows += len(frame)
 
+    def merge(self, other: _RowCount) -> None:
+        self.rows += other.rows
+
 
 class _Coverage:
     """A sink gathering the report's coverage of the dossiers written, batch by batch."""
@@ -407,6 +414,15 @@ class _Coverage:
             self.first = low if self.first is None else min(self.first, low)
             self.last = high if self.last is None else max(self.last, high)
         self.not_received += int((frame["status"] == "not_received").sum())
+
+    def merge(self, other: _Coverage) -> None:
+        """What another instance gathered (a worker's batches) added to this one's."""
+        self.rows += other.rows
+        self.not_received += other.not_received
+        for value in (other.first, other.last):
+            if value is not None:
+                self.first = value if self.first is None else min(self.first, value)
+                self.last = value if self.last is None else max(self.last, value)
 
     def report(self) -> dict[str, object]:
         if not self.rows:

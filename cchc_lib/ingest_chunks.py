@@ -20,6 +20,7 @@ and each processed table written from the chunks batch by batch.
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import shutil
 from collections import Counter
@@ -298,7 +299,10 @@ class RowGroupWriter:
         self.groups = 0
 
     def add(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        self.add_table(pa.Table.from_pandas(frame, preserve_index=False))
+
+    def add_table(self, table: pa.Table) -> None:
+        """A frame already converted (``pa.Table.from_pandas(frame, preserve_index=False)``)."""
         if self.schema is None:
             self.schema = table.schema
             self.writer = pq.ParquetWriter(self.path, self.schema, compression="snappy")
@@ -335,46 +339,120 @@ class RowGroupWriter:
 
 def write_table(files: list[FileChunks], table: str, mask: np.ndarray, path: Path, batch_rows: int,
                 transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-                sinks: Sequence[Callable[[pd.DataFrame], None]] = ()) -> Counter:
+                sinks: Sequence[Callable[[pd.DataFrame], None]] = (),
+                pool: WorkerPool | None = None) -> Counter:
     """The table's winners (``mask``) written to ``path`` batch by batch, each batch through
-    ``transform``, the schema check and the ``sinks``; returns the rows superseded per file."""
-    check = schema.pandera_schema(table)
+    ``transform``, the schema check and the ``sinks``; returns the rows superseded per file.
+
+    With a ``pool`` of several workers, a table of more than one batch has each chunk's winners
+    taken through the transform, the check and fresh sinks by a worker (the sinks must be
+    picklable, built without arguments and ``merge`` into the given ones), while this process
+    encodes the file: the same bytes (RowGroupWriter)."""
     writer = RowGroupWriter(path)
     superseded: Counter = Counter()
-    position = 0
     empty: pd.DataFrame | None = None
-
-    def emit(frame: pd.DataFrame) -> None:
-        if transform is not None:
-            frame = transform(frame)
+    starts = np.cumsum([0] + [_rows(c) for f in files for c in f.chunks])
+    for file, _chunk, start, stop in _chunks_with_rows(files, starts):
+        gone = int((stop - start) - mask[start:stop].sum())
+        if gone:
+            superseded[file.rel] += gone
+    if pool is not None and pool.parallel and starts[-1] > batch_rows:
+        tasks = OrderedTasks(pool, lambda result: _took_prepared(result, writer, sinks), ahead=pool.workers)
         try:
-            frame = check.validate(frame)
-        except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as exc:
-            # A bug, not bad input: rows breaking the schema should have been rejected.
-            raise IngestError(f"bảng {table} không khớp lược đồ sau khi kiểm tra: {exc}") from exc
-        for sink in sinks:
-            sink(frame)
-        writer.add(frame)
-
-    for file in files:
-        for chunk in file.chunks:
-            source = pq.ParquetFile(chunk, pre_buffer=False)
-            if empty is None:
-                empty = source.schema_arrow.empty_table().to_pandas()
-            for batch in source.iter_batches(batch_size=batch_rows):
-                n = batch.num_rows
-                keep = mask[position:position + n]
-                position += n
-                if not keep.all():
-                    superseded[file.rel] += int(n - keep.sum())
-                    batch = batch.filter(pa.array(keep))
-                if batch.num_rows:
-                    emit(pa.Table.from_batches([batch]).to_pandas())
+            for number, (_file, chunk, start, stop) in enumerate(_chunks_with_rows(files, starts)):
+                tasks.submit(prepare_task, chunk, mask[start:stop], table, batch_rows, transform,
+                             [type(sink)() for sink in sinks], path.with_name(f"{path.name}.{number:06d}"))
+            tasks.finish()
+        except BaseException:
+            tasks.abandon()
+            raise
+    else:
+        for _file, chunk, start, _stop in _chunks_with_rows(files, starts):
+            for frame in _winners(chunk, mask, start, batch_rows):
+                writer.add(_prepare(frame, table, transform, sinks))
     if writer.schema is None:
+        for chunk in (c for f in files for c in f.chunks):
+            empty = pq.ParquetFile(chunk).schema_arrow.empty_table().to_pandas()
+            break
         assert empty is not None
-        emit(empty)
+        writer.add(_prepare(empty, table, transform, sinks))
     writer.close()
     return superseded
+
+
+def _rows(chunk: Path) -> int:
+    return pq.ParquetFile(chunk).metadata.num_rows
+
+
+def _chunks_with_rows(files: list[FileChunks],
+                      starts: np.ndarray) -> Iterator[tuple[FileChunks, Path, int, int]]:
+    """Each chunk with its file and its rows' span in the mask."""
+    k = 0
+    for file in files:
+        for chunk in file.chunks:
+            yield file, chunk, int(starts[k]), int(starts[k + 1])
+            k += 1
+
+
+def _winners(chunk: Path, mask: np.ndarray, start: int, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The chunk's rows that ``mask`` (from ``start``) keeps, as frames of at most a batch."""
+    source = pq.ParquetFile(chunk, pre_buffer=False)
+    position = start
+    for batch in source.iter_batches(batch_size=batch_rows):
+        keep = mask[position:position + batch.num_rows]
+        position += batch.num_rows
+        if not keep.all():
+            batch = batch.filter(pa.array(keep))
+        if batch.num_rows:
+            yield pa.Table.from_batches([batch]).to_pandas()
+
+
+def _prepare(frame: pd.DataFrame, table: str, transform: Callable[[pd.DataFrame], pd.DataFrame] | None,
+             sinks: Sequence[Callable[[pd.DataFrame], None]]) -> pd.DataFrame:
+    """A batch of winners through the transform, the schema check and the sinks."""
+    if transform is not None:
+        frame = transform(frame)
+    try:
+        frame = _pandera_schema(table).validate(frame)
+    except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as exc:
+        # A bug, not bad input: rows breaking the schema should have been rejected.
+        raise IngestError(f"bảng {table} không khớp lược đồ sau khi kiểm tra: {exc}") from exc
+    for sink in sinks:
+        sink(frame)
+    return frame
+
+
+@functools.cache
+def _pandera_schema(table: str):
+    return schema.pandera_schema(table)
+
+
+def prepare_task(chunk: Path, mask: np.ndarray, table: str, batch_rows: int,
+                 transform: Callable[[pd.DataFrame], pd.DataFrame] | None, sinks: list,
+                 out: Path) -> tuple[list[Path], list]:
+    """In a worker: :func:`_prepare` of the chunk's winners, each batch as the Arrow table the
+    writer adds, in an IPC file of its own beside ``out``; (those files, the sinks)."""
+    written: list[Path] = []
+    for k, frame in enumerate(_winners(chunk, mask, 0, batch_rows)):
+        data = pa.Table.from_pandas(_prepare(frame, table, transform, sinks), preserve_index=False)
+        del frame
+        target = out.with_name(f"{out.name}-{k:06d}.arrow")
+        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, data.schema) as writer:
+            writer.write_table(data)
+        written.append(target)
+        del data
+        give_back_memory()
+    return written, sinks
+
+
+def _took_prepared(result: tuple[list[Path], list], writer: RowGroupWriter,
+                   sinks: Sequence[Callable[[pd.DataFrame], None]]) -> None:
+    paths, filled = result
+    for path in paths:
+        writer.add_table(pa.ipc.open_file(pa.memory_map(str(path))).read_all())
+        path.unlink()  # mapped until the writer lets its arrays go
+    for sink, part in zip(sinks, filled, strict=True):
+        sink.merge(part)  # type: ignore[attr-defined]
 
 
 # -- 5. the day-level aggregate ---------------------------------------------------------------

@@ -48,8 +48,9 @@ def test_workers_give_the_bytes_of_one_process(tmp_path, monkeypatch, submitted)
     assert submitted == []
     two = _run(raw, tmp_path / "two", monkeypatch, 2, 7)
     # a.csv (16 rows) and b.csv (11) in batches of 7: 3 + 2 batches to the workers; c.csv (2 rows)
-    # and the small tables one batch each, validated here; the aggregate of 22 dossiers by one.
-    assert submitted == ["validate_task"] * 5 + ["daily_task"]
+    # and the small tables one batch each, validated here; the aggregate of the dossiers by one;
+    # the dossiers' six chunks made ready for the writer (the small tables here).
+    assert submitted == ["validate_task"] * 5 + ["daily_task"] + ["prepare_task"] * 6
     assert sorted(two) == sorted(one) and {"daily.parquet", "dossiers.parquet"} <= set(one)
     for name in one:
         assert two[name] == one[name], f"{name} differs"
@@ -58,9 +59,9 @@ def test_workers_give_the_bytes_of_one_process(tmp_path, monkeypatch, submitted)
 def test_above_the_overlap_the_aggregate_is_built_after_writing(tmp_path, monkeypatch, submitted):
     raw = _built_raw(tmp_path / "raw")
     one = _run(raw, tmp_path / "one", monkeypatch, 1, 7)
-    monkeypatch.setattr(ingest, "DAILY_OVERLAP_ROWS", 21)  # the built case has 22 dossiers
+    monkeypatch.setattr(ingest, "DAILY_OVERLAP_ROWS", 21)  # the built case's chunks hold more rows
     assert _run(raw, tmp_path / "two", monkeypatch, 2, 7) == one
-    assert submitted == ["validate_task"] * 5
+    assert submitted == ["validate_task"] * 5 + ["prepare_task"] * 6
 
 
 def test_workers_on_the_sample_and_incremental(tmp_path, monkeypatch, submitted):
@@ -69,11 +70,11 @@ def test_workers_on_the_sample_and_incremental(tmp_path, monkeypatch, submitted)
     one = _run(RAW, tmp_path / "one", monkeypatch, 1, 97)
     out = tmp_path / "two"
     assert _run(RAW, out, monkeypatch, 2, 97, cache=True) == one
-    assert "daily_task" in submitted and "validate_task" in submitted
+    assert {"validate_task", "daily_task", "prepare_task"} == set(submitted)
     # Again from the cache entries the workers wrote: nothing read, the same bytes.
     submitted.clear()
     assert _run(RAW, out, monkeypatch, 2, 97, cache=True) == one
-    assert submitted == ["daily_task"]
+    assert {"daily_task", "prepare_task"} == set(submitted)
 
 
 def failing_task(*args):
@@ -87,7 +88,7 @@ def dying_task(*args):
 
 
 @pytest.mark.parametrize(("task", "error"), [(failing_task, ValueError), (dying_task, IngestError)])
-@pytest.mark.parametrize("where", ["validate_task", "daily_task"])
+@pytest.mark.parametrize("where", ["validate_task", "daily_task", "prepare_task"])
 def test_an_error_in_a_worker_stops_the_run_without_hanging(tmp_path, monkeypatch, task, error, where):
     raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows(*({"Mã hồ sơ": f"HS-{i}"}
                                                                        for i in range(1, 30))))})
