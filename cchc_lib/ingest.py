@@ -188,11 +188,12 @@ BATCH_ROWS_HINT = "CCHC_INGEST_BATCH_ROWS phải là số dòng mỗi lượt đ
 
 
 WORK_PREFIX = ".ingest-work."
-# Up to this many dossiers a worker builds the aggregate while this process writes them; the two
-# then held 1.78 GB together at 1M (benchmarks/bench_scale.py, all processes). Above, the
-# aggregate's running total and the writer's row group both grow (the aggregate alone took
-# 1.65 GB at 10M): built after the writing, as in one process, to stay under 2 GB.
-DAILY_OVERLAP_ROWS = 1_000_000
+# Up to this many dossiers (one build_daily batch: no running total) a worker builds the
+# aggregate while this process writes them. At 1M the aggregate's worker (1.0 GB: two batches and
+# the running total), this process encoding the row group (0.9 GB) and a worker making the next
+# chunk ready (0.4 GB) held 2.1 GB together (benchmarks/bench_scale.py, all processes): above,
+# the aggregate is built after the writing, the workers stopped, as in one process.
+DAILY_OVERLAP_ROWS = 500_000
 
 
 def _clean_stale_work(out_dir: Path) -> None:
