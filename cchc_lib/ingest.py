@@ -188,12 +188,11 @@ BATCH_ROWS_HINT = "CCHC_INGEST_BATCH_ROWS phải là số dòng mỗi lượt đ
 
 
 WORK_PREFIX = ".ingest-work."
-# Up to this many dossiers (one build_daily batch: no running total) a worker builds the
-# aggregate while this process writes them. At 1M the aggregate's worker (1.0 GB: two batches and
-# the running total), this process encoding the row group (0.9 GB) and a worker making the next
-# chunk ready (0.4 GB) held 2.1 GB together (benchmarks/bench_scale.py, all processes): above,
-# the aggregate is built after the writing, the workers stopped, as in one process.
-DAILY_OVERLAP_ROWS = 500_000
+# Up to this many dossiers a worker builds the aggregate while this process writes them (alone):
+# the two held 1.78 GB together at 1M (benchmarks/bench_scale.py, all processes; with a second
+# worker making chunks ready as well, 2.1 GB). Above, the aggregate's running total grows (1.65
+# GB at 10M by itself): it is built after the writing, the workers stopped, as in one process.
+DAILY_OVERLAP_ROWS = 1_000_000
 
 
 def _clean_stale_work(out_dir: Path) -> None:
@@ -296,7 +295,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
     rows_out: dict[str, int] = {}
     kept: dict[str, pd.DataFrame] = {}  # the small tables later steps need whole
 
-    def finish(table: str, transform=None, sinks=(), mask=None) -> None:
+    def finish(table: str, transform=None, sinks=(), mask=None, helped: bool = True) -> None:
         if mask is None:
             mask = keep_mask(files[table], table, work / "spill", batch_rows)
         written[table] = work / f"{table}.parquet"
@@ -305,7 +304,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         keep_whole = table in ("procedures", "feedback")
         merged = write_table(files[table], table, mask, written[table], batch_rows, transform,
                              [count, *sinks, *([parts.append] if keep_whole else [])],
-                             pool=None if keep_whole else pool)
+                             pool=pool if helped and not keep_whole else None)
         rows_out[table] = count.rows
         give_back_memory()  # freed batches back to the system, not kept
         if keep_whole:
@@ -340,16 +339,17 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         mask = keep_mask(files["dossiers"], "dossiers", work / "spill", batch_rows)
         # The day-level aggregate everything downstream reads (daily.py). More than a batch and
         # at most DAILY_OVERLAP_ROWS dossiers with several workers: built by a worker from the
-        # chunks and the mask while this process writes the dossiers. Else from the dossiers
-        # just written, read back batch by batch (so the table's writer and the aggregate's
-        # batch are never in memory together). The same bytes either way
-        # (tests/test_ingest_workers.py).
+        # chunks and the mask while this process writes the dossiers (by itself: a second
+        # worker making chunks ready too would pass 2 GB together). Else the workers make the
+        # chunks ready for the writer, then the aggregate is built from the dossiers just
+        # written, read back batch by batch (so the table's writer and the aggregate's batch are
+        # never in memory together). The same bytes either way (tests/test_ingest_workers.py).
         daily_job = None
         if pool.parallel and batch_rows < len(mask) <= DAILY_OVERLAP_ROWS:
             daily_written = work / DAILY_FILE
             daily_job = pool.submit(daily_task, files["dossiers"], mask, catalogue, kept.get("feedback"),
                                     daily_written)
-        finish("dossiers", transform=fill, sinks=[coverage], mask=mask)
+        finish("dossiers", transform=fill, sinks=[coverage], mask=mask, helped=daily_job is None)
         del mask
         if daily_job is not None:
             pool.result(daily_job)

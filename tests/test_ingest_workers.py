@@ -48,15 +48,17 @@ def test_workers_give_the_bytes_of_one_process(tmp_path, monkeypatch, submitted)
     assert submitted == []
     two = _run(raw, tmp_path / "two", monkeypatch, 2, 7)
     # a.csv (16 rows) and b.csv (11) in batches of 7: 3 + 2 batches to the workers; c.csv (2 rows)
-    # and the small tables one batch each, validated here; the aggregate of the dossiers by one;
-    # the dossiers' six chunks made ready for the writer (the small tables here).
-    assert submitted == ["validate_task"] * 5 + ["daily_task"] + ["prepare_task"] * 6
+    # and the small tables one batch each, validated here; the aggregate of the dossiers by one
+    # while this process writes them.
+    assert submitted == ["validate_task"] * 5 + ["daily_task"]
     assert sorted(two) == sorted(one) and {"daily.parquet", "dossiers.parquet"} <= set(one)
     for name in one:
         assert two[name] == one[name], f"{name} differs"
 
 
 def test_above_the_overlap_the_aggregate_is_built_after_writing(tmp_path, monkeypatch, submitted):
+    """More dossiers than DAILY_OVERLAP_ROWS: the workers make the six dossier chunks ready for
+    the writer instead, the aggregate is built afterwards here; the same bytes."""
     raw = _built_raw(tmp_path / "raw")
     one = _run(raw, tmp_path / "one", monkeypatch, 1, 7)
     monkeypatch.setattr(ingest, "DAILY_OVERLAP_ROWS", 21)  # the built case's chunks hold more rows
@@ -70,11 +72,14 @@ def test_workers_on_the_sample_and_incremental(tmp_path, monkeypatch, submitted)
     one = _run(RAW, tmp_path / "one", monkeypatch, 1, 97)
     out = tmp_path / "two"
     assert _run(RAW, out, monkeypatch, 2, 97, cache=True) == one
+    # (the other tables of more than a batch are made ready for their writer by the workers)
     assert {"validate_task", "daily_task", "prepare_task"} == set(submitted)
-    # Again from the cache entries the workers wrote: nothing read, the same bytes.
+    # Again from the cache entries the workers wrote: nothing read, the same bytes; this time
+    # as above the overlap (the chunks made ready by the workers, the aggregate built here).
     submitted.clear()
+    monkeypatch.setattr(ingest, "DAILY_OVERLAP_ROWS", 0)
     assert _run(RAW, out, monkeypatch, 2, 97, cache=True) == one
-    assert {"daily_task", "prepare_task"} == set(submitted)
+    assert {"prepare_task"} == set(submitted)
 
 
 def failing_task(*args):
@@ -92,6 +97,8 @@ def dying_task(*args):
 def test_an_error_in_a_worker_stops_the_run_without_hanging(tmp_path, monkeypatch, task, error, where):
     raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows(*({"Mã hồ sơ": f"HS-{i}"}
                                                                        for i in range(1, 30))))})
+    if where == "prepare_task":
+        monkeypatch.setattr(ingest, "DAILY_OVERLAP_ROWS", 0)
     out = tmp_path / "out"
     before = _run(raw, out, monkeypatch, 1, 7, cache=True)
     shutil.rmtree(out / ".ingest-cache")  # read again, by the workers
