@@ -188,6 +188,7 @@ BATCH_ROWS_HINT = "CCHC_INGEST_BATCH_ROWS phải là số dòng mỗi lượt đ
 
 
 WORK_PREFIX = ".ingest-work."
+MIN_ROW_BYTES = 100  # a raw row is rarely shorter (a dossier export's: 400-500 bytes)
 # Up to this many dossiers a worker builds the aggregate while this process writes them (alone):
 # the two held 1.78 GB together at 1M (benchmarks/bench_scale.py, all processes; with a second
 # worker making chunks ready as well, 2.1 GB). Above, the aggregate's running total grows (1.65
@@ -254,6 +255,8 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
     row_of: dict[tuple[str, str], dict] = {}
     cache = FileCache(out_dir, mapping_path)
     inputs, skipped = survey(raw_dir)
+    if any(path.stat().st_size > batch_rows * MIN_ROW_BYTES for paths in inputs.values() for path in paths):
+        pool.warm_up()  # a file of more than one batch, likely: the workers will be wanted
     for table, (patterns, required) in schema.RAW_SOURCES.items():
         paths = inputs.get(table, [])
         if not paths:

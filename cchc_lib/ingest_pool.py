@@ -54,6 +54,10 @@ def workers_setting(workers: int | None = None) -> int:
     return workers
 
 
+def _ready() -> None:
+    """A task that does nothing (WorkerPool.warm_up)."""
+
+
 def _ignore_interrupt() -> None:
     # Ctrl-C reaches the whole process group: the parent alone handles it (it stops the pool).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -82,6 +86,13 @@ class WorkerPool:
             return self._executor.submit(fn, *args)
         except BrokenProcessPool as exc:
             raise IngestError(STOPPED) from exc
+
+    def warm_up(self) -> None:
+        """Start the workers now, without waiting for them: their fork server imports the
+        ingest's modules (about a second) while this process reads the first batches."""
+        if self.parallel and self._executor is None:
+            for _ in range(self.workers):
+                self.submit(_ready)
 
     @staticmethod
     def result(future: Future) -> Any:
