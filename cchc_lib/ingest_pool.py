@@ -24,7 +24,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -109,9 +109,13 @@ class WorkerPool:
             return
         if failed:
             # concurrent.futures has no public way to stop running work before Python 3.14
-            # (terminate_workers); their results are not wanted.
-            for process in list(getattr(executor, "_processes", {}).values()):
+            # (terminate_workers); their results are not wanted. Joined: once this returns,
+            # nothing of theirs writes any more.
+            processes = list(getattr(executor, "_processes", {}).values())
+            for process in processes:
                 process.terminate()
+            for process in processes:
+                process.join()
         executor.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> WorkerPool:
@@ -141,9 +145,10 @@ class OrderedTasks:
             self.on_result(WorkerPool.result(self.pending.popleft()))
 
     def abandon(self) -> None:
-        """After a failure: the tasks not started are cancelled and the running ones waited
-        for, so that none writes into a folder about to be removed or refilled."""
+        """After a failure (an error, Ctrl-C, a stream read again whole): the workers stopped
+        at once, so that none writes into a folder about to be removed or refilled; the pool
+        starts new ones if asked again."""
         for future in self.pending:
             future.cancel()
-        wait(self.pending)
+        self.pool.close(failed=True)  # the running tasks' futures may never be set: not waited on
         self.pending.clear()
