@@ -184,7 +184,7 @@ def _hand_over(tasks: OrderedTasks, raw: RawTable, mapping: Mapping, folder: Pat
     feed = folder / f"feed-{number:06d}.arrow"
     with pa.OSFile(str(feed), "wb") as sink, pa.ipc.new_file(sink, raw.data.schema) as writer:
         writer.write_table(raw.data)
-    meta = {"file": raw.file, "table": raw.table, "rows": raw.rows, "warnings": [],
+    meta: dict[str, object] = {"file": raw.file, "table": raw.table, "rows": raw.rows, "warnings": [],
             "ragged": raw.ragged, "header_cells": raw.header_cells}
     tasks.submit(validate_task, feed, meta, mapping, _chunk_path(folder, number))
 
@@ -361,7 +361,7 @@ def write_table(files: list[FileChunks], table: str, mask: np.ndarray, path: Pat
         try:
             for number, (_file, chunk, start, stop) in enumerate(_chunks_with_rows(files, starts)):
                 tasks.submit(prepare_task, chunk, mask[start:stop], table, batch_rows, transform,
-                             [type(sink)() for sink in sinks], path.with_name(f"{path.name}.{number:06d}"))
+                             [_fresh(sink) for sink in sinks], path.with_name(f"{path.name}.{number:06d}"))
             tasks.finish()
         except BaseException:
             tasks.abandon()
@@ -378,6 +378,11 @@ def write_table(files: list[FileChunks], table: str, mask: np.ndarray, path: Pat
         writer.add(_prepare(empty, table, transform, sinks))
     writer.close()
     return superseded
+
+
+def _fresh(sink: Callable[[pd.DataFrame], None]) -> Callable[[pd.DataFrame], None]:
+    """A new, empty sink of the same kind, for a worker to fill."""
+    return type(sink)()  # type: ignore[misc]
 
 
 def _rows(chunk: Path) -> int:
