@@ -2,7 +2,9 @@
 ``10000000`` or ``1000000,3000000,10000000``, for others), each step in its own child process so
 that its peak RSS (ru_maxrss) is its own:
 
-- ``cchc ingest`` cold (empty output folder) and again on the same raw files (incremental);
+- ``cchc ingest`` cold (empty output folder) and again on the same raw files (incremental), and
+  cold with everything in one process (``CCHC_INGEST_WORKERS=1``; the others use the default
+  worker processes, whose memory is counted too: "all processes");
 - DuckDB ``COPY (SELECT * FROM read_csv_auto(...)) TO ... (FORMAT parquet)`` of the same CSV;
 - the engine: every indicator for the 34 periods of 2022-2023 by department, from the day-level
   aggregate (what the engine reads) and, for comparison, from the dossiers;
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -104,6 +107,15 @@ Path(sys.argv[3]).write_text(PROCEDURES, encoding="utf-8")
 done(time.perf_counter() - t)
 """,
     "ingest": _PRELUDE + _TREE + """
+from cchc_lib.ingest import run_ingest
+t = time.perf_counter()
+result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
+done(time.perf_counter() - t, rows=result.report["total"]["rows_read"], **tree())
+""",
+    # The same cold ingest with everything in one process, for comparison (same run, same data).
+    "ingest_one": _PRELUDE + _TREE + """
+import os
+os.environ["CCHC_INGEST_WORKERS"] = "1"
 from cchc_lib.ingest import run_ingest
 t = time.perf_counter()
 result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
@@ -203,6 +215,8 @@ def measure(rows: int, tmp: Path) -> dict[str, dict]:
     steps = {
         "cchc ingest (cold)": _child("ingest", str(raw), str(processed)),
         "cchc ingest (again, nothing changed)": _child("ingest", str(raw), str(processed)),
+        "cchc ingest (cold, one process: CCHC_INGEST_WORKERS=1)": _child(
+            "ingest_one", str(raw), str(tmp / f"processed-one-{rows}")),
         "DuckDB COPY csv -> parquet": _child("duckdb_copy", str(csv_path), str(tmp / "copy.parquet")),
         "engine, 34 periods by department (aggregate)": _child("engine", str(processed), "aggregate"),
         "engine, 34 periods by department (dossiers)": _child("engine", str(processed), "dossiers"),
@@ -219,6 +233,7 @@ def measure(rows: int, tmp: Path) -> dict[str, dict]:
         "daily_mb": daily.stat().st_size / 2**20 if daily.exists() else float("nan"),
     }
     csv_path.unlink()
+    shutil.rmtree(tmp / f"processed-one-{rows}", ignore_errors=True)
     return steps
 
 
