@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -132,3 +136,58 @@ def test_workers_setting(monkeypatch):
         monkeypatch.setenv("CCHC_INGEST_WORKERS", bad)
         with pytest.raises(IngestError, match="CCHC_INGEST_WORKERS"):
             ingest_pool.workers_setting()
+
+
+def test_ctrl_c_stops_the_workers_at_once(tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while the workers
+    validate: `cchc ingest` exits within seconds, no process of its group is left, the earlier
+    outputs are whole and no work folder or half cache entry remains."""
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows({}))})
+    out = tmp_path / "out"
+    env = {**os.environ, "CCHC_INGEST_WORKERS": "2", "CCHC_INGEST_BATCH_ROWS": "50"}
+    command = [sys.executable, "-m", "cchc_lib", "ingest", "--raw", str(raw), "--out", str(out)]
+    assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+    before = _outputs(out)
+    # 20,000 rows in batches of 50: the workers are busy for a long while.
+    (raw / "dossiers" / "b.csv").write_text(
+        csv_text(dossier_rows(*({"Mã hồ sơ": f"HB-{i}"} for i in range(20_000)))), encoding="utf-8")
+    run = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + NOT_HANGING
+        # Interrupted once the workers have written chunks of b.csv.
+        while not list(out.glob(".ingest-cache/.*.tmp/chunk-000003.parquet")):
+            assert run.poll() is None, run.stderr.read().decode()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.killpg(run.pid, signal.SIGINT)
+        asked = time.monotonic()
+        run.wait(timeout=NOT_HANGING)
+        assert time.monotonic() - asked < 30  # about a second on a quiet machine
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode != 0
+    for _ in range(100):  # the fork server and the resource tracker see their pipes close
+        left = _in_group(run.pid)
+        if not left:
+            break
+        time.sleep(0.1)
+    assert left == []
+    assert _outputs(out) == before
+    assert not any(p.name.startswith(".ingest-work.") for p in out.iterdir())
+    assert not any(p.name.startswith(".") for p in (out / ".ingest-cache").iterdir())
+
+
+def _in_group(group: int) -> list[int]:
+    """The live processes of a process group."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == group:
+                    found.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return found
