@@ -2,7 +2,9 @@
 ``10000000`` or ``1000000,3000000,10000000``, for others), each step in its own child process so
 that its peak RSS (ru_maxrss) is its own:
 
-- ``cchc ingest`` cold (empty output folder) and again on the same raw files (incremental);
+- ``cchc ingest`` cold (empty output folder) and again on the same raw files (incremental), and
+  cold with everything in one process (``CCHC_INGEST_WORKERS=1``; the others use the default
+  worker processes, whose memory is counted too: "all processes");
 - DuckDB ``COPY (SELECT * FROM read_csv_auto(...)) TO ... (FORMAT parquet)`` of the same CSV;
 - the engine: every indicator for the 34 periods of 2022-2023 by department, from the day-level
   aggregate (what the engine reads) and, for comparison, from the dossiers;
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [int(s) for s in os.environ.get("CCHC_BENCH_ROWS", "1000000,3000000").split(",") if s.strip()]
+# CCHC_BENCH_STEPS=ingest,duckdb_copy runs only the listed children (the keys of CHILDREN).
+STEPS = {s.strip() for s in os.environ.get("CCHC_BENCH_STEPS", "").split(",") if s.strip()}
 
 # Peak RSS from VmHWM, which a new program starts afresh (ru_maxrss carries the parent's peak
 # across fork and exec on Linux, which made every step look as large as the data generator).
@@ -44,6 +49,55 @@ def done(seconds, **extra):
     print(json.dumps({"seconds": seconds, **extra, "peak_mb": peak_mb()}))
 """
 
+# The ingest's worker processes (cchc_lib/ingest_pool.py) have their own memory: a thread samples
+# the proportional set size (PSS: pages shared between processes, such as the modules the
+# workers' fork server imported once, counted once in all) of this process and all its
+# descendants every 0.2 s (reading PSS costs; a batch lasts longer) and keeps the largest sum
+# (what the step held at once, to within a sample); also each process's own largest PSS.
+_TREE = """
+import os, threading
+def _descendants(root):
+    kids = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += kids.get(pid, [])
+    return out
+def _pss_mb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+TREE = {"peak": 0.0, "each": {}, "stop": False}
+def _sample():
+    me = os.getpid()
+    while not TREE["stop"]:
+        pids = _descendants(me)
+        sizes = {pid: _pss_mb(pid) for pid in pids}
+        TREE["peak"] = max(TREE["peak"], sum(sizes.values()))
+        for pid, mb in sizes.items():
+            TREE["each"][pid] = max(TREE["each"].get(pid, 0.0), mb)
+        threading.Event().wait(0.2)
+threading.Thread(target=_sample, daemon=True).start()
+def tree():
+    TREE["stop"] = True
+    others = sorted((mb for pid, mb in TREE["each"].items() if pid != os.getpid()), reverse=True)
+    return {"tree_peak_mb": TREE["peak"], "children_peak_mb": [round(mb) for mb in others if mb > 50]}
+"""
+
 CHILDREN = {
     "generate": _PRELUDE + """
 from benchmarks.bench_ingest import PROCEDURES, generate
@@ -52,11 +106,20 @@ generate(Path(sys.argv[1]), int(sys.argv[2]))
 Path(sys.argv[3]).write_text(PROCEDURES, encoding="utf-8")
 done(time.perf_counter() - t)
 """,
-    "ingest": _PRELUDE + """
+    "ingest": _PRELUDE + _TREE + """
 from cchc_lib.ingest import run_ingest
 t = time.perf_counter()
 result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
-done(time.perf_counter() - t, rows=result.report["total"]["rows_read"])
+done(time.perf_counter() - t, rows=result.report["total"]["rows_read"], **tree())
+""",
+    # The same cold ingest with everything in one process, for comparison (same run, same data).
+    "ingest_one": _PRELUDE + _TREE + """
+import os
+os.environ["CCHC_INGEST_WORKERS"] = "1"
+from cchc_lib.ingest import run_ingest
+t = time.perf_counter()
+result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
+done(time.perf_counter() - t, rows=result.report["total"]["rows_read"], **tree())
 """,
     "duckdb_copy": _PRELUDE + """
 import duckdb
@@ -129,6 +192,8 @@ done(time.perf_counter() - t)
 
 
 def _child(name: str, *args: str) -> dict:
+    if STEPS and name not in STEPS and name != "generate":
+        return {"skipped": True}
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", CHILDREN[name], *args], capture_output=True,
                          text=True, cwd=ROOT, env=env)
@@ -150,6 +215,8 @@ def measure(rows: int, tmp: Path) -> dict[str, dict]:
     steps = {
         "cchc ingest (cold)": _child("ingest", str(raw), str(processed)),
         "cchc ingest (again, nothing changed)": _child("ingest", str(raw), str(processed)),
+        "cchc ingest (cold, one process: CCHC_INGEST_WORKERS=1)": _child(
+            "ingest_one", str(raw), str(tmp / f"processed-one-{rows}")),
         "DuckDB COPY csv -> parquet": _child("duckdb_copy", str(csv_path), str(tmp / "copy.parquet")),
         "engine, 34 periods by department (aggregate)": _child("engine", str(processed), "aggregate"),
         "engine, 34 periods by department (dossiers)": _child("engine", str(processed), "dossiers"),
@@ -166,6 +233,7 @@ def measure(rows: int, tmp: Path) -> dict[str, dict]:
         "daily_mb": daily.stat().st_size / 2**20 if daily.exists() else float("nan"),
     }
     csv_path.unlink()
+    shutil.rmtree(tmp / f"processed-one-{rows}", ignore_errors=True)
     return steps
 
 
@@ -179,7 +247,7 @@ def run() -> list[dict]:
     for rows in SIZES:
         sizes = results[rows]["_sizes"]
         for step, m in results[rows].items():
-            if step == "_sizes":
+            if step == "_sizes" or m.get("skipped"):
                 continue
             if "error" in m:
                 table.append({"rows": f"{rows:,}", "step": step, "seconds": "failed: " + m["error"]})
@@ -192,6 +260,10 @@ def run() -> list[dict]:
                 "step": step,
                 "seconds": f"{m['seconds']:.2f}",
                 "peak RSS MB": f"{m['peak_mb']:.0f}",
+                # With the ingest's workers: the largest sum over this process and its workers
+                # at one time, and each worker's own peak.
+                "all processes MB": (f"{m['tree_peak_mb']:.0f} (workers {m['children_peak_mb']})"
+                                     if "tree_peak_mb" in m else ""),
                 "growth": growth,
             })
         table.append({"rows": f"{rows:,}", "step": (

@@ -65,6 +65,12 @@ STOCK = ("out", "due_in", "due_in_apology", "due_out", "due_out_apology")
 ASOF = ("inflight_due", "inflight_due_apology")
 MEASURES = (*RECEIVED, *COMPLETED, *RATED, *STOCK, *ASOF)
 FLOAT_MEASURES = ("wait_sum", "processing_days_sum")
+# The dossier columns build_daily reads (ingest builds the aggregate from these alone).
+DAILY_INPUTS = frozenset({
+    *CELL_COLUMNS, "dossier_id", "status", "received_at", "due_at", "completed_at", "rated_at", "rating",
+    "channel", "wait_minutes", "fee_required", "paid_online", "apology_issued", "synced_national",
+    "digitized", "reused_digitized_data", "citizen_data_connected", "from_national_storage",
+    "electronic_result"})
 
 
 def accepts_online_payment(dossiers: pd.DataFrame, procedures: pd.DataFrame,
@@ -230,10 +236,15 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     all_keys = np.unique(np.concatenate([u for u, _ in per_base])) if per_base else np.zeros(0, np.int64)
     columns = {name: np.zeros(len(all_keys), dtype=np.float64 if name in FLOAT_MEASURES else np.int64)
                for name in MEASURES}
-    for unique, sums in per_base:
+    # Each base's sums let go once placed, each column once in the frame: the aggregate is held
+    # about once, not three times (it is nearly as long as the dossiers in a batch).
+    per_base.reverse()
+    while per_base:
+        unique, sums = per_base.pop()
         at = np.searchsorted(all_keys, unique)
         for name, values in sums.items():
             columns[name][at] += values if name in FLOAT_MEASURES else np.rint(values).astype(np.int64)
+        del unique, sums
     kind_of = all_keys % (3 * KINDS)
     rest = all_keys // (3 * KINDS)
     seen_of = rest % n_days
@@ -244,7 +255,7 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     out["lag"] = (seen_of - offset_of).astype(np.int32)
     out["kind"] = kind_of.astype(np.int8)
     for name in MEASURES:
-        out[name] = columns[name]
+        out[name] = columns.pop(name)
     return out
 
 

@@ -14,6 +14,7 @@ optional table is a schema and mapping change, not a code change here.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -35,6 +36,7 @@ from cchc_lib.ingest_cache import FileCache
 from cchc_lib.ingest_chunks import (
     FileChunks,
     daily_from_file,
+    daily_task,
     give_back_memory,
     keep_mask,
     load_file,
@@ -42,6 +44,7 @@ from cchc_lib.ingest_chunks import (
     validate_file,
     write_table,
 )
+from cchc_lib.ingest_pool import WorkerPool, workers_setting
 from cchc_lib.mapping import MappingError, load_mapping
 from cchc_lib.read_batches import DEFAULT_BATCH_ROWS
 from cchc_lib.readers import read_input, survey
@@ -101,31 +104,36 @@ def fill_service_level(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.D
     missing = dossiers["service_level"].isna().to_numpy()
     if not missing.any() or procedures.empty:
         return dossiers
+    rows = missing.nonzero()[0]
+    dates = dossiers[[c for c in ("received_at", "submitted_at") if c in dossiers.columns]].iloc[rows]
     want = pd.DataFrame(
         {
-            "row": missing.nonzero()[0],
             "procedure_code": dossiers["procedure_code"].to_numpy()[missing],
             # The receipt year; a never-received registration's submission year, else the latest.
-            "year": reference_years(dossiers.iloc[missing.nonzero()[0]],
-                                    sorted({int(y) for y in procedures["year"].dropna()})),
+            "year": reference_years(dates, sorted({int(y) for y in procedures["year"].dropna()})),
         }
-    )
+    ).astype({"procedure_code": object})
     catalogue = procedures[["procedure_code", "year", "service_level"]].astype(
         {"procedure_code": object, "year": "int64", "service_level": object}
     )
-    want = want.astype({"procedure_code": object})
-    cand = want.merge(catalogue, on="procedure_code", how="inner", suffixes=("", "_cat"))
+    # The best catalogue row depends only on the code and the year: chosen once per pair (a few
+    # hundred), not once per dossier.
+    pairs = want.drop_duplicates(ignore_index=True)
+    cand = pairs.reset_index(names="pair").merge(catalogue, on="procedure_code", how="inner",
+                                                 suffixes=("", "_cat"))
     if cand.empty:
         return dossiers
     cand["distance"] = (cand["year_cat"] - cand["year"]).abs()
-    best = cand.sort_values(["row", "distance", "year_cat"], ascending=[True, True, False]).drop_duplicates(
-        "row"
+    best = cand.sort_values(["pair", "distance", "year_cat"], ascending=[True, True, False]).drop_duplicates(
+        "pair"
     )
+    found = want.merge(best[["procedure_code", "year", "service_level"]], on=["procedure_code", "year"],
+                       how="left", indicator=True)
+    has = (found["_merge"] == "both").to_numpy()
     filled = dossiers["service_level"].to_numpy(dtype=object, na_value=None).copy()
-    filled[best["row"].to_numpy()] = best["service_level"].to_numpy()
-    out = dossiers.copy()
-    out["service_level"] = pd.array(filled, dtype="string")
-    return out
+    filled[rows[has]] = found["service_level"].to_numpy()[has]
+    # Only the one column is new: the frame is not copied (pandas copies on write).
+    return dossiers.assign(service_level=pd.array(filled, dtype="string"))
 
 
 def _empty_rejects() -> pd.DataFrame:
@@ -180,6 +188,12 @@ BATCH_ROWS_HINT = "CCHC_INGEST_BATCH_ROWS phải là số dòng mỗi lượt đ
 
 
 WORK_PREFIX = ".ingest-work."
+MIN_ROW_BYTES = 100  # a raw row is rarely shorter (a dossier export's: 400-500 bytes)
+# Up to this many dossiers a worker builds the aggregate while this process writes them (alone):
+# the two held 1.78 GB together at 1M (benchmarks/bench_scale.py, all processes; with a second
+# worker making chunks ready as well, 2.1 GB). Above, the aggregate's running total grows (1.65
+# GB at 10M by itself): it is built after the writing, the workers stopped, as in one process.
+DAILY_OVERLAP_ROWS = 1_000_000
 
 
 def _clean_stale_work(out_dir: Path) -> None:
@@ -204,12 +218,15 @@ def _alive(pid: int) -> bool:
 
 
 def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None,
-               batch_rows: int | None = None) -> IngestResult:
+               batch_rows: int | None = None, workers: int | None = None) -> IngestResult:
     """Ingest every raw file under raw_dir into out_dir per the data contract.
 
     Rows are read, validated and written ``batch_rows`` at a time (issue 16): every table goes
     through parquet chunks in a work folder inside out_dir, so memory stays bounded at any
-    size; the outputs are the same at any batch size."""
+    size; the outputs are the same at any batch size. With several ``workers`` (default: the
+    cores, ingest_pool.workers_setting), a file of more than one batch is validated by worker
+    processes and the aggregate of more than a batch of dossiers built by one while the
+    dossiers are written: the outputs are the same, byte for byte."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise IngestError(f"không tìm thấy thư mục dữ liệu thô {raw_dir}")
@@ -218,24 +235,28 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None,
     except MappingError as exc:
         raise IngestError(str(exc)) from exc
     batch_rows = batch_rows_setting(batch_rows)
+    workers = workers_setting(workers)
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale_work(out_dir)
     work = out_dir / f"{WORK_PREFIX}{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
-        return _run(raw_dir, out_dir, mapping, mapping_path, batch_rows, work)
+        with WorkerPool(workers) as pool:
+            return _run(raw_dir, out_dir, mapping, mapping_path, batch_rows, work, pool)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch_rows: int,
-         work: Path) -> IngestResult:
+         work: Path, pool: WorkerPool) -> IngestResult:
     files: dict[str, list[FileChunks]] = {}
     file_rows: list[dict] = []
     row_of: dict[tuple[str, str], dict] = {}
     cache = FileCache(out_dir, mapping_path)
     inputs, skipped = survey(raw_dir)
+    if any(path.stat().st_size > batch_rows * MIN_ROW_BYTES for paths in inputs.values() for path in paths):
+        pool.warm_up()  # a file of more than one batch, likely: the workers will be wanted
     for table, (patterns, required) in schema.RAW_SOURCES.items():
         paths = inputs.get(table, [])
         if not paths:
@@ -252,7 +273,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
             got = cache.get(
                 path, rel, table,
                 lambda folder, path=path, table=table: validate_file(path, raw_dir, table, mapping, folder,
-                                                                     batch_rows),
+                                                                     batch_rows, pool),
                 lambda folder, rel=rel, table=table: load_file(folder, rel, table),
                 work / "files" / f"{len(file_rows):06d}")
             files[table].append(got)
@@ -277,14 +298,16 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
     rows_out: dict[str, int] = {}
     kept: dict[str, pd.DataFrame] = {}  # the small tables later steps need whole
 
-    def finish(table: str, transform=None, sinks=()) -> None:
-        mask = keep_mask(files[table], table, work / "spill", batch_rows)
+    def finish(table: str, transform=None, sinks=(), mask=None, helped: bool = True) -> None:
+        if mask is None:
+            mask = keep_mask(files[table], table, work / "spill", batch_rows)
         written[table] = work / f"{table}.parquet"
         count = _RowCount()
         parts: list[pd.DataFrame] = []
         keep_whole = table in ("procedures", "feedback")
         merged = write_table(files[table], table, mask, written[table], batch_rows, transform,
-                             [count, *sinks, *([parts.append] if keep_whole else [])])
+                             [count, *sinks, *([parts.append] if keep_whole else [])],
+                             pool=pool if helped and not keep_whole else None)
         rows_out[table] = count.rows
         give_back_memory()  # freed batches back to the system, not kept
         if keep_whole:
@@ -301,6 +324,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         finish(table)
     coverage = _Coverage()
     daily: pd.DataFrame | None = None
+    daily_written: Path | None = None  # built by a worker (ingest_pool) instead
     if "dossiers" in files:
         catalogue = kept.get("procedures", schema.empty_frame("procedures"))
 
@@ -312,12 +336,29 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
 
         files["dossiers"] = resolve_chunks(files["dossiers"], catalogue, work / "resolved", moved_to_rejects)
         procedures = kept.get("procedures")
-        fill = (lambda frame: fill_service_level(frame, procedures)) if procedures is not None else None
-        finish("dossiers", transform=fill, sinks=[coverage])
-        # The day-level aggregate everything downstream reads (daily.py), from the dossiers
-        # just written, read back batch by batch (so the table's writer and the aggregate's
-        # batch are never in memory together).
-        daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
+        # A partial, not a lambda: the workers receive it (ingest_pool).
+        fill = (functools.partial(fill_service_level, procedures=procedures) if procedures is not None
+                else None)
+        mask = keep_mask(files["dossiers"], "dossiers", work / "spill", batch_rows)
+        # The day-level aggregate everything downstream reads (daily.py). More than a batch and
+        # at most DAILY_OVERLAP_ROWS dossiers with several workers: built by a worker from the
+        # chunks and the mask while this process writes the dossiers (by itself: a second
+        # worker making chunks ready too would pass 2 GB together). Else the workers make the
+        # chunks ready for the writer, then the aggregate is built from the dossiers just
+        # written, read back batch by batch (so the table's writer and the aggregate's batch are
+        # never in memory together). The same bytes either way (tests/test_ingest_workers.py).
+        daily_job = None
+        if pool.parallel and batch_rows < len(mask) <= DAILY_OVERLAP_ROWS:
+            daily_written = work / DAILY_FILE
+            daily_job = pool.submit(daily_task, files["dossiers"], mask, catalogue, kept.get("feedback"),
+                                    daily_written)
+        finish("dossiers", transform=fill, sinks=[coverage], mask=mask, helped=daily_job is None)
+        del mask
+        if daily_job is not None:
+            pool.result(daily_job)
+        else:
+            pool.close()  # the workers' memory back before the aggregate's
+            daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
 
     tables = [t for t in files]  # schema.RAW_SOURCES order, as before
     rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()
@@ -328,7 +369,9 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
     outputs: dict[str, Callable[[Path], None]] = {
         f"{t}.parquet": (lambda p, src=written[t]: _place_file(src, p)) for t in tables
     }
-    if daily is not None:
+    if daily_written is not None:
+        outputs[DAILY_FILE] = lambda p, src=daily_written: _place_file(src, p)
+    elif daily is not None:
         outputs[DAILY_FILE] = lambda p: _write_parquet(daily, p)
     outputs[REJECTS_FILE] = lambda p: _write_rejects(rejects, p)
     outputs[REPORT_FILE] = lambda p: _write_json(report, p)
@@ -353,6 +396,9 @@ class _RowCount:
     def __call__(self, frame: pd.DataFrame) -> None:
         self.rows += len(frame)
 
+    def merge(self, other: _RowCount) -> None:
+        self.rows += other.rows
+
 
 class _Coverage:
     """A sink gathering the report's coverage of the dossiers written, batch by batch."""
@@ -372,6 +418,15 @@ class _Coverage:
             self.first = low if self.first is None else min(self.first, low)
             self.last = high if self.last is None else max(self.last, high)
         self.not_received += int((frame["status"] == "not_received").sum())
+
+    def merge(self, other: _Coverage) -> None:
+        """What another instance gathered (a worker's batches) added to this one's."""
+        self.rows += other.rows
+        self.not_received += other.not_received
+        for value in (other.first, other.last):
+            if value is not None:
+                self.first = value if self.first is None else min(self.first, value)
+                self.last = value if self.last is None else max(self.last, value)
 
     def report(self) -> dict[str, object]:
         if not self.rows:

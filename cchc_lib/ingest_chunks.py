@@ -20,6 +20,7 @@ and each processed table written from the chunks batch by batch.
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import shutil
 from collections import Counter
@@ -35,8 +36,9 @@ import pyarrow.parquet as pq
 
 from cchc_lib import schema
 from cchc_lib.catalogue import resolve_procedures
-from cchc_lib.daily import add_daily, build_daily
+from cchc_lib.daily import DAILY_INPUTS, add_daily, build_daily
 from cchc_lib.dedup import last_occurrence_mask
+from cchc_lib.ingest_pool import OrderedTasks, WorkerPool
 from cchc_lib.mapping import Mapping
 from cchc_lib.read_batches import StreamFallback, read_batches, read_whole_batches
 from cchc_lib.reading import IngestError, RawTable
@@ -106,34 +108,96 @@ def read_batches_of(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
 
 
 def validate_file(path: Path, raw_dir: Path, table: str, mapping: Mapping, folder: Path,
-                  batch_rows: int) -> None:
-    """Fill ``folder`` with what the file gives (see :func:`load_file`)."""
+                  batch_rows: int, pool: WorkerPool | None = None) -> None:
+    """Fill ``folder`` with what the file gives (see :func:`load_file`). With a ``pool`` of
+    several workers, a file of more than one batch has its batches validated by the workers
+    while this process reads on."""
     try:
-        _validate_batches(read_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder)
+        _validate_batches(read_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder, pool)
     except StreamFallback:
         # A streamed file that the fast path cannot read after all: read whole, as before.
-        _validate_batches(read_whole_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder)
+        _validate_batches(read_whole_batches(path, raw_dir, table, mapping, batch_rows), mapping, folder,
+                          pool)
 
 
-def _validate_batches(batches: Iterator[RawTable], mapping: Mapping, folder: Path) -> None:
+def _validate_batches(batches: Iterator[RawTable], mapping: Mapping, folder: Path,
+                      pool: WorkerPool | None) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     rejects: list[pd.DataFrame] = []
     columns: list[str] = []
     notes: list[str] = []
     accepted = 0
-    for number, raw in enumerate(batches):
-        if number == 0:
-            columns, notes = sorted(raw.present), list(raw.warnings)
-        good, bad = validate(raw, mapping)
-        write_frame(good, folder / f"chunk-{number:06d}.parquet")
-        accepted += len(good)
-        if len(bad):
-            rejects.append(bad)
+
+    def took(result: tuple[int, pd.DataFrame]) -> None:
+        nonlocal accepted
+        accepted += result[0]
+        if len(result[1]):
+            rejects.append(result[1])
+
+    tasks = OrderedTasks(pool, took, ahead=2 * pool.workers) if pool is not None and pool.parallel else None
+    held: RawTable | None = None  # the first batch, until the file turns out to have a second
+    try:
+        for number, raw in enumerate(batches):
+            if number == 0:
+                columns, notes = sorted(raw.present), list(raw.warnings)
+            if tasks is None:
+                took(_validate_one(raw, mapping, _chunk_path(folder, number)))
+            elif number == 0:
+                held = raw
+            else:
+                if held is not None:  # more than one batch: the workers validate them
+                    _hand_over(tasks, held, mapping, folder, 0)
+                    held = None
+                _hand_over(tasks, raw, mapping, folder, number)
+            del raw
+        if held is not None:  # one batch only: validated here, without starting workers
+            took(_validate_one(held, mapping, _chunk_path(folder, 0)))
+            held = None
+        if tasks is not None:
+            tasks.finish()
+    except BaseException:
+        if tasks is not None:
+            tasks.abandon()
+        raise
     write_frame(pd.concat(rejects, ignore_index=True) if rejects else empty_rejects(), folder / REJECTS_PART)
     (folder / META_FILE).write_text(
         json.dumps({"accepted": accepted, "columns": columns, "notes": notes}, ensure_ascii=False),
         encoding="utf-8")
+
+
+def _chunk_path(folder: Path, number: int) -> Path:
+    return folder / f"chunk-{number:06d}.parquet"
+
+
+def _validate_one(raw: RawTable, mapping: Mapping, chunk: Path) -> tuple[int, pd.DataFrame]:
+    """One batch validated, its accepted rows written as ``chunk``: (rows accepted, rejects)."""
+    good, bad = validate(raw, mapping)
+    write_frame(good, chunk)
+    return len(good), bad
+
+
+def _hand_over(tasks: OrderedTasks, raw: RawTable, mapping: Mapping, folder: Path, number: int) -> None:
+    """A batch given to a worker: its text as an Arrow IPC file beside the chunks (a copy into
+    the page cache, which the worker maps without copying; pickling it through the pool's pipe
+    cost three times as much), the rest of the RawTable as arguments."""
+    feed = folder / f"feed-{number:06d}.arrow"
+    with pa.OSFile(str(feed), "wb") as sink, pa.ipc.new_file(sink, raw.data.schema) as writer:
+        writer.write_table(raw.data)
+    meta: dict[str, object] = {"file": raw.file, "table": raw.table, "rows": raw.rows, "warnings": [],
+            "ragged": raw.ragged, "header_cells": raw.header_cells}
+    tasks.submit(validate_task, feed, meta, mapping, _chunk_path(folder, number))
+
+
+def validate_task(feed: Path, meta: dict, mapping: Mapping, chunk: Path) -> tuple[int, pd.DataFrame]:
+    """In a worker: the batch handed over by :func:`_hand_over`, validated into ``chunk``."""
+    data = pa.ipc.open_file(pa.memory_map(str(feed))).read_all()
+    feed.unlink()  # the mapping stays readable until its arrays are let go
+    try:
+        return _validate_one(RawTable(data=data, **meta), mapping, chunk)
+    finally:
+        del data
+        give_back_memory()
 
 
 def load_file(folder: Path, rel: str, table: str) -> FileChunks:
@@ -235,7 +299,10 @@ class RowGroupWriter:
         self.groups = 0
 
     def add(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        self.add_table(pa.Table.from_pandas(frame, preserve_index=False))
+
+    def add_table(self, table: pa.Table) -> None:
+        """A frame already converted (``pa.Table.from_pandas(frame, preserve_index=False)``)."""
         if self.schema is None:
             self.schema = table.schema
             self.writer = pq.ParquetWriter(self.path, self.schema, compression="snappy")
@@ -272,46 +339,125 @@ class RowGroupWriter:
 
 def write_table(files: list[FileChunks], table: str, mask: np.ndarray, path: Path, batch_rows: int,
                 transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-                sinks: Sequence[Callable[[pd.DataFrame], None]] = ()) -> Counter:
+                sinks: Sequence[Callable[[pd.DataFrame], None]] = (),
+                pool: WorkerPool | None = None) -> Counter:
     """The table's winners (``mask``) written to ``path`` batch by batch, each batch through
-    ``transform``, the schema check and the ``sinks``; returns the rows superseded per file."""
-    check = schema.pandera_schema(table)
+    ``transform``, the schema check and the ``sinks``; returns the rows superseded per file.
+
+    With a ``pool`` of several workers, a table of more than one batch has each chunk's winners
+    taken through the transform, the check and fresh sinks by a worker (the sinks must be
+    picklable, built without arguments and ``merge`` into the given ones), while this process
+    encodes the file: the same bytes (RowGroupWriter)."""
     writer = RowGroupWriter(path)
     superseded: Counter = Counter()
-    position = 0
     empty: pd.DataFrame | None = None
-
-    def emit(frame: pd.DataFrame) -> None:
-        if transform is not None:
-            frame = transform(frame)
+    starts = np.cumsum([0] + [_rows(c) for f in files for c in f.chunks])
+    for file, _chunk, start, stop in _chunks_with_rows(files, starts):
+        gone = int((stop - start) - mask[start:stop].sum())
+        if gone:
+            superseded[file.rel] += gone
+    if pool is not None and pool.parallel and starts[-1] > batch_rows:
+        tasks = OrderedTasks(pool, lambda result: _took_prepared(result, writer, sinks), ahead=pool.workers)
         try:
-            frame = check.validate(frame)
-        except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as exc:
-            # A bug, not bad input: rows breaking the schema should have been rejected.
-            raise IngestError(f"bảng {table} không khớp lược đồ sau khi kiểm tra: {exc}") from exc
-        for sink in sinks:
-            sink(frame)
-        writer.add(frame)
-
-    for file in files:
-        for chunk in file.chunks:
-            source = pq.ParquetFile(chunk, pre_buffer=False)
-            if empty is None:
-                empty = source.schema_arrow.empty_table().to_pandas()
-            for batch in source.iter_batches(batch_size=batch_rows):
-                n = batch.num_rows
-                keep = mask[position:position + n]
-                position += n
-                if not keep.all():
-                    superseded[file.rel] += int(n - keep.sum())
-                    batch = batch.filter(pa.array(keep))
-                if batch.num_rows:
-                    emit(pa.Table.from_batches([batch]).to_pandas())
+            for number, (_file, chunk, start, stop) in enumerate(_chunks_with_rows(files, starts)):
+                tasks.submit(prepare_task, chunk, mask[start:stop], table, batch_rows, transform,
+                             [_fresh(sink) for sink in sinks], path.with_name(f"{path.name}.{number:06d}"))
+            tasks.finish()
+        except BaseException:
+            tasks.abandon()
+            raise
+    else:
+        for _file, chunk, start, _stop in _chunks_with_rows(files, starts):
+            for frame in _winners(chunk, mask, start, batch_rows):
+                writer.add(_prepare(frame, table, transform, sinks))
     if writer.schema is None:
+        for chunk in (c for f in files for c in f.chunks):
+            empty = pq.ParquetFile(chunk).schema_arrow.empty_table().to_pandas()
+            break
         assert empty is not None
-        emit(empty)
+        writer.add(_prepare(empty, table, transform, sinks))
     writer.close()
     return superseded
+
+
+def _fresh(sink: Callable[[pd.DataFrame], None]) -> Callable[[pd.DataFrame], None]:
+    """A new, empty sink of the same kind, for a worker to fill."""
+    return type(sink)()  # type: ignore[misc]
+
+
+def _rows(chunk: Path) -> int:
+    return pq.ParquetFile(chunk).metadata.num_rows
+
+
+def _chunks_with_rows(files: list[FileChunks],
+                      starts: np.ndarray) -> Iterator[tuple[FileChunks, Path, int, int]]:
+    """Each chunk with its file and its rows' span in the mask."""
+    k = 0
+    for file in files:
+        for chunk in file.chunks:
+            yield file, chunk, int(starts[k]), int(starts[k + 1])
+            k += 1
+
+
+def _winners(chunk: Path, mask: np.ndarray, start: int, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The chunk's rows that ``mask`` (from ``start``) keeps, as frames of at most a batch."""
+    source = pq.ParquetFile(chunk, pre_buffer=False)
+    position = start
+    for batch in source.iter_batches(batch_size=batch_rows):
+        keep = mask[position:position + batch.num_rows]
+        position += batch.num_rows
+        if not keep.all():
+            batch = batch.filter(pa.array(keep))
+        if batch.num_rows:
+            yield pa.Table.from_batches([batch]).to_pandas()
+
+
+def _prepare(frame: pd.DataFrame, table: str, transform: Callable[[pd.DataFrame], pd.DataFrame] | None,
+             sinks: Sequence[Callable[[pd.DataFrame], None]]) -> pd.DataFrame:
+    """A batch of winners through the transform, the schema check and the sinks."""
+    if transform is not None:
+        frame = transform(frame)
+    try:
+        frame = _pandera_schema(table).validate(frame)
+    except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as exc:
+        # A bug, not bad input: rows breaking the schema should have been rejected.
+        raise IngestError(f"bảng {table} không khớp lược đồ sau khi kiểm tra: {exc}") from exc
+    for sink in sinks:
+        sink(frame)
+    return frame
+
+
+@functools.cache
+def _pandera_schema(table: str):
+    return schema.pandera_schema(table)
+
+
+def prepare_task(chunk: Path, mask: np.ndarray, table: str, batch_rows: int,
+                 transform: Callable[[pd.DataFrame], pd.DataFrame] | None, sinks: list,
+                 out: Path) -> tuple[list[Path], list]:
+    """In a worker: :func:`_prepare` of the chunk's winners, each batch as the Arrow table the
+    writer adds, in an IPC file of its own beside ``out``; (those files, the sinks)."""
+    written: list[Path] = []
+    for k, frame in enumerate(_winners(chunk, mask, 0, batch_rows)):
+        data = pa.Table.from_pandas(_prepare(frame, table, transform, sinks), preserve_index=False)
+        del frame
+        target = out.with_name(f"{out.name}-{k:06d}.arrow")
+        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, data.schema) as writer:
+            writer.write_table(data)
+        written.append(target)
+        del data
+        give_back_memory()
+    return written, sinks
+
+
+def _took_prepared(result: tuple[list[Path], list], writer: RowGroupWriter,
+                   sinks: Sequence[Callable[[pd.DataFrame], None]]) -> None:
+    paths, filled = result
+    for path in paths:
+        writer.add_table(pa.ipc.open_file(pa.memory_map(str(path))).read_all())
+        path.unlink()  # mapped until the writer lets its arrays go
+    for sink, part in zip(sinks, filled, strict=True):
+        sink.merge(part)  # type: ignore[attr-defined]
 
 
 # -- 5. the day-level aggregate ---------------------------------------------------------------
@@ -343,3 +489,60 @@ def daily_from_file(path: Path, procedures: pd.DataFrame, feedback: pd.DataFrame
         give_back_memory()
     assert total is not None  # read_batches_of yields at least one frame
     return total
+
+
+def daily_from_chunks(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
+                      feedback: pd.DataFrame | None, batch_rows: int = DAILY_INGEST_ROWS) -> pd.DataFrame:
+    """:func:`daily_from_file` of the dossiers :func:`write_table` writes, taken from the chunks
+    and the mask instead of the written file, so that it can be built while the file is being
+    written: the same batches of ``batch_rows`` consecutive dossiers, the same running total,
+    the same table, byte for byte (the catalogue's service level, the one thing write_table
+    changes, is not read by build_daily; only the columns it reads are read here)."""
+    total: pd.DataFrame | None = None
+    offset = 0
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    empty: pa.Schema | None = None
+
+    def add(data: pa.Table) -> None:
+        nonlocal total, offset
+        frame = data.to_pandas()
+        frame.index = pd.RangeIndex(offset, offset + len(frame))  # as build_daily_in_batches' iloc
+        offset += len(frame)
+        part = build_daily(frame, procedures, feedback)
+        del frame
+        total = part if total is None else add_daily([total, part])
+        give_back_memory()
+
+    position = 0
+    for file in files:
+        for chunk in file.chunks:
+            source = pq.ParquetFile(chunk, pre_buffer=False)
+            columns = [c for c in source.schema_arrow.names if c in DAILY_INPUTS]
+            if empty is None:
+                empty = source.schema_arrow.empty_table().select(columns).schema
+            for batch in source.iter_batches(batch_size=batch_rows, columns=columns):
+                keep = mask[position:position + batch.num_rows]
+                position += batch.num_rows
+                if not keep.all():
+                    batch = batch.filter(pa.array(keep))
+                pending.append(batch)
+                held += batch.num_rows
+                while held >= batch_rows:
+                    data = pa.Table.from_batches(pending)
+                    add(data.slice(0, batch_rows))
+                    rest = data.slice(batch_rows)
+                    del data
+                    pending, held = rest.to_batches(), rest.num_rows
+    if held or total is None:
+        assert empty is not None
+        add(pa.Table.from_batches(pending, schema=empty))
+    assert total is not None
+    return total
+
+
+def daily_task(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
+               feedback: pd.DataFrame | None, out: Path) -> None:
+    """In a worker: :func:`daily_from_chunks` written to ``out`` as ingest writes daily.parquet."""
+    write_frame(daily_from_chunks(files, mask, procedures, feedback), out)
+    give_back_memory()

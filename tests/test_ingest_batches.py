@@ -234,6 +234,7 @@ def test_batch_rows_from_the_environment(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ingest_chunks, "validate", spy)
     monkeypatch.setenv("CCHC_INGEST_CACHE", "0")
+    monkeypatch.setenv("CCHC_INGEST_WORKERS", "1")  # the spy sees this process's batches only
     run_ingest(raw, tmp_path / "out")
     # a.csv 16 rows, b.csv 11, c.csv 2, procedures 3, pakn 3: batches of at most 5 rows.
     assert sorted(seen, reverse=True)[:1] == [5] and len(seen) == 4 + 3 + 1 + 1 + 1
