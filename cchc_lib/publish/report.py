@@ -18,6 +18,7 @@ import pandas as pd
 
 from cchc_lib import datacache, manual_figures, plan
 from cchc_lib import formatting as fmt
+from cchc_lib.asof_daily import as_of_data
 from cchc_lib.config import profile
 from cchc_lib.conventions import as_conventions, conventions_line_vi
 from cchc_lib.datacache import derived, load_processed
@@ -324,19 +325,41 @@ def form06_html(form06: pd.DataFrame, period: Period | None = None) -> str:
 def as_of_context(ctx: ReportContext, as_of: object) -> ReportContext:
     """A period report's context recomputed as of a date: the scorecard is the period to that
     date (a year: 2023-YTD, compared with last year at the same date), the charts, Biểu 06 and
-    the index read the data as it stood then."""
+    the index read the data as it stood then.
+
+    That data (``ctx.data`` afterwards, which the notebook's later cells read: the national
+    index, the other plan targets, the year-end outlook) is the day-level aggregate cut at the
+    end of the date (:func:`cchc_lib.asof_daily.as_of_data`: no dossier read), or, where the
+    aggregate cannot say (no aggregate, one written before its as-of columns), the view of the
+    dossiers (:func:`as_of_context_from_dossiers`, the same numbers)."""
     at = as_of_instant(as_of)
+    data = as_of_data(ctx.data, at)
+    if data is None:
+        return as_of_context_from_dossiers(ctx, as_of)
+    return _as_of_tables(ctx, data, at)
+
+
+def as_of_context_from_dossiers(ctx: ReportContext, as_of: object) -> ReportContext:
+    """:func:`as_of_context` from the view of every dossier (``projection.as_of_view``): its
+    fallback, and the reference the tests hold the aggregate's path equal to."""
+    at = as_of_instant(as_of)
+    return _as_of_tables(ctx, as_of_view(ctx.data, at), at)
+
+
+def _as_of_tables(ctx: ReportContext, data: ProcessedData, at: pd.Timestamp) -> ReportContext:
+    """The context's tables from ``data``, the data as it stood at ``at``; the scorecard and
+    the comparisons are the period to that date (``indicators_as_of`` of the whole data)."""
     full, period, department = ctx.data, ctx.period, ctx.department
-    view = as_of_view(full, at)
     start, end = ctx.window
-    by_procedure = indicators_as_of(full, period, at, by="procedure", department=department)
+    # The late dossiers per procedure: the period to the date, or the whole period once over.
+    late_of = full if at >= period.end - pd.Timedelta(microseconds=1) else data
     return replace(
-        ctx, data=view,
+        ctx, data=data,
         indicators=indicators_as_of(full, period, at, department=department),
-        monthly=monthly_indicators(view, start, end, department=department),
+        monthly=monthly_indicators(data, start, end, department=department),
         by_department=indicators_as_of(full, period, at, by="department"),
-        late=late_procedures(by_procedure, _procedure_names(full)),
-        form06=form06_table(view, period, department=department),
+        late=late_procedures(_late_by_procedure(late_of, period, department), _procedure_names(full)),
+        form06=form06_table(data, period, department=department),
     )
 
 
