@@ -27,7 +27,7 @@ received dossier without a receipt date): the caller then builds the view of the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -207,7 +207,7 @@ class AsOfMeasures:
             self._has.update(counted_has_by(self._whole(), missing, self.at))
         return all(self._has[c] for c in columns)
 
-    def owners(self, names: Sequence[str], ids: Sequence[object]) -> pd.DataFrame:
+    def owners(self, names: Sequence[str], ids: Iterable[str]) -> pd.DataFrame:
         """The columns ``names`` of the counted dossiers received by D whose id is in ``ids``."""
         whole = self._whole()
         wanted = [*dict.fromkeys([*names, *COUNTING_COLUMNS])]
