@@ -105,6 +105,7 @@ class AsOfMeasures:
                       + daily["lag"].to_numpy(dtype=np.int64)) <= self.day
         self._windows: dict[str, tuple[pd.DataFrame, dict]] = {}
         self._has: dict[str, bool] = {}
+        self._memo: dict[str, object] = {}
 
     def rows_events(self, window: str) -> tuple[pd.DataFrame, dict]:
         """The rows and the engine's events (see ``month_events``) of the data at D under
@@ -213,6 +214,12 @@ class AsOfMeasures:
         wanted = [*dict.fromkeys([*names, *COUNTING_COLUMNS])]
         frame = dossier_source.dossier_columns(whole, wanted, ids=ids, received_by=self.at)
         return counted_dossiers(frame, self.conventions)
+
+    def remembered(self, key: str, compute):
+        """``compute()``, once per as-of data (what every period of it reads alike)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def _whole(self) -> ProcessedData:
         if self.source is None:

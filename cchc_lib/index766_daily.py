@@ -101,10 +101,7 @@ def asof_tallies(asof, period) -> DailyTallies:
       earlier one, the whole data's rule plus, under ``withdrawn: on_time``, the withdrawn
       dossiers due by then and completed after D (``inflight_due``), still open at D."""
     conventions = asof.conventions
-    rows, effective, due_weight = counted_rows(asof.daily[asof.known], conventions)
-    rows = rows.assign(resolved_content=rows["resolved_content"].to_numpy()
-                       + rows["unrated_content_in"].to_numpy() - rows["unrated_content_out"].to_numpy())
-    late = effective == 3
+    rows, late, due_weight = asof.remembered("index766 rows", lambda: _known_rows(asof))
     start, end = _month_number(period)
     after = bool(asof.after(np.array([end]), period.window)[0])
     if after:
@@ -122,6 +119,15 @@ def asof_tallies(asof, period) -> DailyTallies:
         due_weight = np.r_[due_weight, np.ones(len(extra), dtype=bool)]
     months = month_of_days(rows["day"].to_numpy(dtype=np.int64), period.window)
     return AsOfTallies(rows, (months >= start) & (months < end), months < end, late, due_weight)
+
+
+def _known_rows(asof) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The counted rows known by D, resolved_content as it stood then; their lateness and
+    overdue weights (the same for every period: worked out once per as-of data)."""
+    rows, effective, due_weight = counted_rows(asof.daily[asof.known], asof.conventions)
+    rows = rows.assign(resolved_content=rows["resolved_content"].to_numpy()
+                       + rows["unrated_content_in"].to_numpy() - rows["unrated_content_out"].to_numpy())
+    return rows, effective == 3, due_weight
 
 
 # index766 metric -> (numerator, denominator) among DailyTallies.sums.
