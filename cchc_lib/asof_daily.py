@@ -115,8 +115,8 @@ class AsOfMeasures:
         return self._windows[window]
 
     def _build(self, window: str) -> tuple[pd.DataFrame, dict]:
-        daily, conventions, known = self.daily, self.conventions, self.known
-        visible, events = month_events(daily[known], conventions, window)
+        conventions = self.conventions
+        visible, events = month_events(self.visible(), conventions, window)
         n = len(visible)
         months = month_of_days(visible["day"].to_numpy(dtype=np.int64), window)
         valid = np.ones(n, dtype=bool)
@@ -141,6 +141,10 @@ class AsOfMeasures:
             {name: np.r_[np.zeros(n, np.int64), inflight[name].to_numpy()]
              for name in ("inflight_due", "inflight_due_apology")})
         return pd.concat([visible, inflight], ignore_index=True), events
+
+    def visible(self) -> pd.DataFrame:
+        """The aggregate's rows known by D (one copy, shared by both windows and the index)."""
+        return self.remembered("visible", lambda: self.daily[self.known])
 
     def inflight(self) -> pd.DataFrame:
         """The rows of withdrawn dossiers due by D and completed after it (``inflight_due``)."""

@@ -77,7 +77,19 @@ def daily_tallies(daily: pd.DataFrame, conventions, period) -> DailyTallies:
 
 
 class AsOfTallies(DailyTallies):
-    """:class:`DailyTallies` of the data as it stood at the end of a day (:func:`asof_tallies`)."""
+    """:class:`DailyTallies` of the data as it stood at the end of a day (:func:`asof_tallies`);
+    ``content``: each row's resolved dossiers without an unsatisfied rating or a PAKN, then."""
+
+    def __init__(self, rows, in_period, before_end, late, due_weight, content: np.ndarray) -> None:
+        super().__init__(rows, in_period, before_end, late, due_weight)
+        self.content = content
+
+    def sums(self, unit_of: np.ndarray, n_units: int) -> dict[str, np.ndarray]:
+        out = super().sums(unit_of, n_units)
+        keep = unit_of >= 0
+        weights = (self.content * self.in_period * ~self.late)[keep].astype(float)
+        out["content_not_late"] = np.bincount(unit_of[keep], weights=weights, minlength=n_units)
+        return out
 
     def owners(self) -> pd.DataFrame:
         # The dossiers received by D: the rows with a receipt (an inflight_due row may be known
@@ -101,7 +113,7 @@ def asof_tallies(asof, period) -> DailyTallies:
       earlier one, the whole data's rule plus, under ``withdrawn: on_time``, the withdrawn
       dossiers due by then and completed after D (``inflight_due``), still open at D."""
     conventions = asof.conventions
-    rows, late, due_weight = asof.remembered("index766 rows", lambda: _known_rows(asof))
+    rows, late, due_weight, content = asof.remembered("index766 rows", lambda: _known_rows(asof))
     start, end = _month_number(period)
     after = bool(asof.after(np.array([end]), period.window)[0])
     if after:
@@ -117,17 +129,19 @@ def asof_tallies(asof, period) -> DailyTallies:
         rows = pd.concat([rows[extra.columns], extra], ignore_index=True)
         late = np.r_[late, np.zeros(len(extra), dtype=bool)]
         due_weight = np.r_[due_weight, np.ones(len(extra), dtype=bool)]
+        content = np.r_[content, np.zeros(len(extra), dtype=content.dtype)]
     months = month_of_days(rows["day"].to_numpy(dtype=np.int64), period.window)
-    return AsOfTallies(rows, (months >= start) & (months < end), months < end, late, due_weight)
+    return AsOfTallies(rows, (months >= start) & (months < end), months < end, late, due_weight,
+                       content)
 
 
-def _known_rows(asof) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The counted rows known by D, resolved_content as it stood then; their lateness and
-    overdue weights (the same for every period: worked out once per as-of data)."""
-    rows, effective, due_weight = counted_rows(asof.daily[asof.known], asof.conventions)
-    rows = rows.assign(resolved_content=rows["resolved_content"].to_numpy()
-                       + rows["unrated_content_in"].to_numpy() - rows["unrated_content_out"].to_numpy())
-    return rows, effective == 3, due_weight
+def _known_rows(asof) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The counted rows known by D, their lateness, overdue weights and resolved_content as it
+    stood then (the same for every period: worked out once per as-of data)."""
+    rows, effective, due_weight = counted_rows(asof.visible(), asof.conventions)
+    content = (rows["resolved_content"].to_numpy() + rows["unrated_content_in"].to_numpy()
+               - rows["unrated_content_out"].to_numpy())
+    return rows, effective == 3, due_weight, content
 
 
 # index766 metric -> (numerator, denominator) among DailyTallies.sums.
