@@ -330,7 +330,8 @@ def as_of_context(ctx: ReportContext, as_of: object) -> ReportContext:
     That data (``ctx.data`` afterwards, which the notebook's later cells read: the national
     index, the other plan targets, the year-end outlook) is the day-level aggregate cut at the
     end of the date (:func:`cchc_lib.asof_daily.as_of_data`: no dossier read), or, where the
-    aggregate cannot say (no aggregate, one written before its as-of columns), the view of the
+    aggregate cannot say (an instant inside a day, no aggregate, one written before its as-of
+    columns, a received dossier without a receipt date), the view of the
     dossiers (:func:`as_of_context_from_dossiers`, the same numbers)."""
     at = as_of_instant(as_of)
     data = as_of_data(ctx.data, at)
@@ -341,24 +342,44 @@ def as_of_context(ctx: ReportContext, as_of: object) -> ReportContext:
 
 def as_of_context_from_dossiers(ctx: ReportContext, as_of: object) -> ReportContext:
     """:func:`as_of_context` from the view of every dossier (``projection.as_of_view``): its
-    fallback, and the reference the tests hold the aggregate's path equal to."""
+    fallback, and the reference the tests hold the aggregate's path equal to (the code as it
+    was before the aggregate answered)."""
     at = as_of_instant(as_of)
-    return _as_of_tables(ctx, as_of_view(ctx.data, at), at)
+    full, period, department = ctx.data, ctx.period, ctx.department
+    view = as_of_view(full, at)
+    start, end = ctx.window
+    by_procedure = indicators_as_of(full, period, at, by="procedure", department=department)
+    return replace(
+        ctx, data=view,
+        indicators=indicators_as_of(full, period, at, department=department),
+        monthly=monthly_indicators(view, start, end, department=department),
+        by_department=indicators_as_of(full, period, at, by="department"),
+        late=late_procedures(by_procedure, _procedure_names(full)),
+        form06=form06_table(view, period, department=department),
+    )
 
 
 def _as_of_tables(ctx: ReportContext, data: ProcessedData, at: pd.Timestamp) -> ReportContext:
-    """The context's tables from ``data``, the data as it stood at ``at``; the scorecard and
-    the comparisons are the period to that date (``indicators_as_of`` of the whole data)."""
+    """The context's tables from ``data``, the whole data as it stood at ``at`` from the
+    aggregate; the scorecard and the comparisons are the period to that date
+    (``indicators_as_of``), the late table its late dossiers per procedure."""
     full, period, department = ctx.data, ctx.period, ctx.department
     start, end = ctx.window
-    # The late dossiers per procedure: the period to the date, or the whole period once over.
-    late_of = full if at >= period.end - pd.Timedelta(microseconds=1) else data
+    # The period to the date, or the whole period once it is over (indicators_as_of's rule);
+    # to the date, ``data`` is the whole data cut there, already made.
+    over = at >= period.end - pd.Timedelta(microseconds=1)
+    to_date = full if over else data
+    # Late dossiers per procedure: the engine's measures of the data at the date (its groups the
+    # view's, as compute_indicators names them); once over, the period's own indicators.
+    late = (indicators_as_of(full, period, at, by="procedure", department=department) if over
+            else _late_by_procedure(data, period, department))
+    late["group"] = late["group"].astype(object)
     return replace(
         ctx, data=data,
-        indicators=indicators_as_of(full, period, at, department=department),
+        indicators=indicators_as_of(to_date, period, at, department=department),
         monthly=monthly_indicators(data, start, end, department=department),
-        by_department=indicators_as_of(full, period, at, by="department"),
-        late=late_procedures(_late_by_procedure(late_of, period, department), _procedure_names(full)),
+        by_department=indicators_as_of(to_date, period, at, by="department"),
+        late=late_procedures(late, _procedure_names(full)),
         form06=form06_table(data, period, department=department),
     )
 
