@@ -367,44 +367,6 @@ def month_events(daily: pd.DataFrame, conventions, window: str) -> tuple[pd.Data
     return rows, events
 
 
-SET_ASIDE = "cchc_set_aside_from"  # attrs key of a read aggregate: the file of its rows set aside
-
-
-def _rated_later_only(names) -> object | None:
-    """A pyarrow filter for the rows that hold nothing but ``unrated_content_out`` (written for
-    the national index at a date alone); None for an aggregate without that column."""
-    import pyarrow.compute as pc
-
-    if "unrated_content_out" not in names:
-        return None
-    expression = pc.field("unrated_content_out") > 0
-    for name in MEASURES:
-        if name != "unrated_content_out" and name in names:
-            expression = expression & (pc.field(name) == 0)
-    return expression
-
-
 def read_daily(path) -> pd.DataFrame:
-    """``daily.parquet`` as written by ingest, but for the rows only the national index at a
-    date reads (``unrated_content_out`` alone, about one row in eight on data whose ratings
-    come after the completion day): set aside in the file, read back by :func:`set_aside_rows`
-    when asked, so that no other reader holds them. The rows kept are in the file's order."""
-    import pyarrow.parquet as pq
-
-    aside = _rated_later_only(pq.read_schema(path).names)
-    if aside is None:
-        return pd.read_parquet(path)
-    frame = pd.read_parquet(path, filters=~aside)  # type: ignore[operator]
-    frame.attrs[SET_ASIDE] = str(path)
-    return frame
-
-
-def set_aside_rows(daily: pd.DataFrame) -> pd.DataFrame | None:
-    """The rows :func:`read_daily` left out of ``daily`` (None when it left none out)."""
-    path = daily.attrs.get(SET_ASIDE)
-    if not path:
-        return None
-    import pyarrow.parquet as pq
-
-    aside = _rated_later_only(pq.read_schema(path).names)
-    return pd.read_parquet(path, filters=aside)
+    """``daily.parquet`` as written by ingest."""
+    return pd.read_parquet(path)

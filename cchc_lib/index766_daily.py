@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cchc_lib.daily import CELL_COLUMNS, MEASURES, counted_rows, month_of_days, set_aside_rows
+from cchc_lib.daily import CELL_COLUMNS, MEASURES, counted_rows, month_of_days
 from cchc_lib.indicators import _month_number
 
 
@@ -80,32 +80,15 @@ class AsOfTallies(DailyTallies):
     """:class:`DailyTallies` of the data as it stood at the end of a day (:func:`asof_tallies`);
     ``content``: each row's resolved dossiers without an unsatisfied rating or a PAKN, then."""
 
-    def __init__(self, rows, in_period, before_end, late, due_weight, content: np.ndarray,
-                 aside: tuple[pd.Series, np.ndarray] | None = None) -> None:
+    def __init__(self, rows, in_period, before_end, late, due_weight, content: np.ndarray) -> None:
         super().__init__(rows, in_period, before_end, late, due_weight)
         self.content = content
-        # The rows read_daily set aside (unrated_content_out alone): their departments and
-        # what they take off content_not_late; numbered after ``rows`` (see departments()).
-        self.aside = aside
-
-    def departments(self) -> pd.Series:
-        if self.aside is None:
-            return super().departments()
-        return pd.concat([self.rows["department"], self.aside[0]], ignore_index=True)
 
     def sums(self, unit_of: np.ndarray, n_units: int) -> dict[str, np.ndarray]:
-        n = len(self.rows)
-        own = unit_of[:n]
-        out = super().sums(own, n_units)
-        keep = own >= 0
+        out = super().sums(unit_of, n_units)
+        keep = unit_of >= 0
         weights = (self.content * self.in_period * ~self.late)[keep].astype(float)
-        content = np.bincount(own[keep], weights=weights, minlength=n_units)
-        if self.aside is not None:
-            theirs = unit_of[n:]
-            keep = theirs >= 0
-            content = content + np.bincount(theirs[keep], weights=self.aside[1][keep].astype(float),
-                                            minlength=n_units)
-        out["content_not_late"] = content
+        out["content_not_late"] = np.bincount(unit_of[keep], weights=weights, minlength=n_units)
         return out
 
     def owners(self) -> pd.DataFrame:
@@ -148,16 +131,8 @@ def asof_tallies(asof, period) -> DailyTallies:
         due_weight = np.r_[due_weight, np.ones(len(extra), dtype=bool)]
         content = np.r_[content, np.zeros(len(extra), dtype=content.dtype)]
     months = month_of_days(rows["day"].to_numpy(dtype=np.int64), period.window)
-    aside = None
-    set_aside = asof.remembered("index766 rows set aside", lambda: _known_set_aside(asof))
-    if set_aside is not None:
-        aside_rows, aside_late = set_aside
-        aside_months = month_of_days(aside_rows["day"].to_numpy(dtype=np.int64), period.window)
-        taken = (aside_rows["unrated_content_out"].to_numpy()
-                 * ((aside_months >= start) & (aside_months < end)) * ~aside_late)
-        aside = (aside_rows["department"], -taken)
     return AsOfTallies(rows, (months >= start) & (months < end), months < end, late, due_weight,
-                       content, aside)
+                       content)
 
 
 def _known_rows(asof) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
@@ -167,17 +142,6 @@ def _known_rows(asof) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]
     content = (rows["resolved_content"].to_numpy() + rows["unrated_content_in"].to_numpy()
                - rows["unrated_content_out"].to_numpy())
     return rows, effective == 3, due_weight, content
-
-
-def _known_set_aside(asof) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """The rows ``read_daily`` set aside (the ratings' side of ``unrated_content``), counted and
-    known by D, with their lateness; None when none were set aside."""
-    rows = set_aside_rows(asof.daily)
-    if rows is None:
-        return None
-    known = (rows["day"].to_numpy(dtype=np.int64) + rows["lag"].to_numpy(dtype=np.int64)) <= asof.day
-    rows, effective, _ = counted_rows(rows[known], asof.conventions)
-    return rows, effective == 3
 
 
 # index766 metric -> (numerator, denominator) among DailyTallies.sums.

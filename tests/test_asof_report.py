@@ -312,33 +312,3 @@ def test_asof_data_of_as_of_data():
             indicators.compute_many(theirs, [Period.parse("2023-Q1"), Period.parse("2023")], "department"),
             check_exact=False, rtol=1e-9)
     assert np.isfinite(ours.grid.day)
-
-
-def test_rows_set_aside_on_reading(tmp_path):
-    """read_daily leaves out the rows only the index at a date reads (unrated_content_out alone)
-    and the index at a date reads them back: the same counts as the view's."""
-    from cchc_lib.daily import MEASURES, build_daily, read_daily, set_aside_rows
-
-    data = rated_later(9)
-    daily = build_daily(data.dossiers, data.procedures, data.feedback)
-    path = tmp_path / "daily.parquet"
-    daily.to_parquet(path)
-    others = [m for m in MEASURES if m != "unrated_content_out"]
-    alone = ((daily["unrated_content_out"] > 0) & (daily[others] == 0).all(axis=1)).to_numpy()
-    assert alone.sum() > 20  # the case is exercised
-    kept, aside = read_daily(path), None
-    aside = set_aside_rows(kept)
-    pd.testing.assert_frame_equal(kept.reset_index(drop=True), daily[~alone].reset_index(drop=True),
-                                  check_dtype=False)
-    pd.testing.assert_frame_equal(aside.reset_index(drop=True), daily[alone].reset_index(drop=True),
-                                  check_dtype=False)
-    for conventions in (Conventions(), CONVENTIONS[7]):
-        _, dossier_level = pair(data, conventions)
-        aggregated = replace(dossier_level, daily=kept, daily_of=dossier_level.dossiers)
-        for at in ATS[3:11]:
-            for period in (_quarter_of(at), Period.parse("2023")):
-                for by in ("overall", "department"):
-                    pd.testing.assert_frame_equal(
-                        counts_from_data(as_of_data(aggregated, at), period, by),
-                        counts_from_data(projection.as_of_view(dossier_level, at), period, by),
-                        check_dtype=False, obj=f"{at:%d/%m/%Y} {period.code} {by} {conventions}")
