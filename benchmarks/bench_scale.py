@@ -12,7 +12,13 @@ that its peak RSS (ru_maxrss) is its own:
   bench_indicators);
 - one report's own computations: ``prepare_report`` + ``index_frames`` for 2023-Q1 (load included);
 - a report kernel's data work: the same plus what the notebook computes besides (header, other
-  plan targets, the year-end projection, methods), charts left out.
+  plan targets, the year-end projection, methods), charts left out;
+- the same for ``cchc report --period 2023-Q1 --as-of 2023-02-15``: the context as of the date
+  from the day-level aggregate (``report.as_of_context``) and, for comparison, from the view of
+  every dossier (``report.as_of_context_from_dossiers``, the code before and the fallback).
+
+``CCHC_BENCH_STEPS`` (child names, e.g. ``report_as_of``) runs only those steps (after the
+generator and the ingest they need).
 
 The growth column is each time over the same step's time at the smallest size, beside the ratio
 of rows: linear growth keeps them equal. Run with ``make bench`` or
@@ -188,11 +194,35 @@ projection.year_end(ctx.data, ctx.period.year, projection.period_as_of(ctx.perio
 methods.methods_markdown(pd.concat([ctx.indicators, others]), ctx.period, conventions=ctx.data.conventions)
 done(time.perf_counter() - t)
 """,
+    # The same kernel for `--as-of 2023-02-15` (the notebook's as_of cell and its later cells):
+    # argv[2] "aggregate" (as_of_context) or "dossiers" (the view of every dossier).
+    "report_as_of": _PRELUDE + """
+import pandas as pd
+from cchc_lib import projection
+from cchc_lib.publish import methods, report
+from cchc_lib.publish.index766_section import index_frames
+as_of = "2023-02-15"
+t = time.perf_counter()
+ctx = report.prepare_report("2023-Q1", Path(sys.argv[1]))
+report.header_markdown(ctx)
+cut = report.as_of_context if sys.argv[2] == "aggregate" else report.as_of_context_from_dossiers
+ctx = cut(ctx, as_of)
+report.summary_markdown(ctx)
+others = report.other_plan_targets(ctx.data, ctx.period, Path(sys.argv[1]), as_of)
+index_frames(ctx.data, ctx.period)
+projection.year_end(ctx.data, ctx.period.year, as_of)
+methods.methods_markdown(pd.concat([ctx.indicators, others]), ctx.period, conventions=ctx.data.conventions)
+done(time.perf_counter() - t)
+""",
 }
+CHILDREN["report_as_of_dossiers"] = CHILDREN["report_as_of"]  # selectable alone (CCHC_BENCH_STEPS)
+# Steps that read no processed data; any other step selected needs the ingest before it.
+_ON_RAW = {"duckdb_copy", "ingest_one"}
 
 
 def _child(name: str, *args: str) -> dict:
-    if STEPS and name not in STEPS and name != "generate":
+    needed = name == "generate" or (name == "ingest" and bool(STEPS - _ON_RAW))
+    if STEPS and name not in STEPS and not needed:
         return {"skipped": True}
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", CHILDREN[name], *args], capture_output=True,
@@ -224,6 +254,10 @@ def measure(rows: int, tmp: Path) -> dict[str, dict]:
         "one report's computations (2023-Q1)": _child("report", str(processed)),
         "a report kernel's data work (2023-Q1: + header, projection...)": _child("report_kernel",
                                                                                  str(processed)),
+        "a report kernel's data work as of a date (2023-Q1 to 15/02/2023), aggregate":
+            _child("report_as_of", str(processed), "aggregate"),
+        "the same from the view of every dossier (before; the fallback)":
+            _child("report_as_of_dossiers", str(processed), "dossiers"),
     }
     daily = processed / "daily.parquet"
     steps["_sizes"] = {

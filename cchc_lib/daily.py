@@ -61,8 +61,12 @@ STOCK = ("out", "due_in", "due_in_apology", "due_out", "due_out_apology")
 # For the data as it stood at the end of a day D (cchc_lib.asof_daily), which no other reader
 # uses: a completed withdrawn dossier entering the overdue backlog on its own due date, on a row
 # whose ``day + lag`` is its completion day (it counts while D is before it: still open at D,
-# so ``withdrawn: on_time`` has not made it on time yet).
-ASOF = ("inflight_due", "inflight_due_apology")
+# so ``withdrawn: on_time`` has not made it on time yet). And the national index's resolved
+# dossiers "without an unsatisfied rating" at D: a dossier rated unsatisfied after its completion
+# became known was content until its rating became known (``resolved_content`` counts its final
+# rating): ``unrated_content_in`` on its completion's row, ``unrated_content_out`` on the same
+# day's row known with the rating, so the rows known by D hold ``in - out`` = 1 only between.
+ASOF = ("inflight_due", "inflight_due_apology", "unrated_content_in", "unrated_content_out")
 MEASURES = (*RECEIVED, *COMPLETED, *RATED, *STOCK, *ASOF)
 FLOAT_MEASURES = ("wait_sum", "processing_days_sum")
 # The dossier columns build_daily reads (ingest builds the aggregate from these alone).
@@ -187,6 +191,10 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     # first day the data as it stood at a day's end shows the event (see ``lag``).
     due_day = np.maximum(rd, dd)
     last_day = np.maximum(due_day, cd)
+    completion_known = np.maximum(rd, cd)
+    rating_known = np.maximum(np.maximum(rd, rated_day), np.where(done, cd, NO_DAY))
+    # Resolved, no complaint, rated unsatisfied on a later day than the completion became known.
+    rated_later = done & unsatisfied & ~complained & (rating_known > completion_known)
     bases = [
         (rd, rd, ones, w * KINDS, {
             "received": ones, "online": online, "channel_known": channel_known, "fee": fee,
@@ -197,13 +205,13 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
             "fee_paid": fee & paid, "reused_digitized": _flag(d, "reused_digitized_data"),
             "citizen_connected": _flag(d, "citizen_data_connected"),
             "online_from_storage": online & _flag(d, "from_national_storage")}),
-        (cd, np.maximum(rd, cd), done, w * KINDS + t, {
+        (cd, completion_known, done, w * KINDS + t, {
             "resolved": ones, "resolved_apology": apology, "online_resolved": online,
             "resolved_channel_known": channel_known,
             "electronic_result": _flag(d, "electronic_result"), "processing_days_sum": processing,
-            "resolved_content": ~unsatisfied & ~complained}),
-        (rated_day, np.maximum(np.maximum(rd, rated_day), np.where(done, cd, NO_DAY)), rated_ok,
-         w * KINDS, {"rated": ones, "satisfied": satisfied}),
+            "resolved_content": ~unsatisfied & ~complained, "unrated_content_in": rated_later}),
+        (rated_day, rating_known, rated_ok, w * KINDS, {"rated": ones, "satisfied": satisfied}),
+        (cd, rating_known, rated_later, w * KINDS + t, {"unrated_content_out": ones}),
         (np.maximum(rd, cd), np.maximum(rd, cd), done, w * KINDS, {"out": ones}),
         # A clock-stopped status with a completion: pending within time until completed.
         (due_day, np.where(clock_status & done, last_day, due_day), may_be_overdue, w * KINDS,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cchc_lib.asof_daily import AsOfMeasures
 from cchc_lib.datacache import derived
 from cchc_lib.dossier_source import counted_columns, counted_has, is_lazy
 from cchc_lib.index766 import (
@@ -183,16 +184,27 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
         raise ValueError(f"by must be 'overall' or 'department', not {by!r}")
     conventions = getattr(data, "conventions", None)
     daily = data.aggregate() if hasattr(data, "aggregate") else None
+    # The data as it stood at the end of a day, from the aggregate (asof_daily.as_of_data): it
+    # holds no dossiers; the aggregate's rows known by then answer (index766_daily.asof_tallies).
+    asof = getattr(data, "grid", None)
+    if not isinstance(asof, AsOfMeasures):
+        asof = None
     # With the aggregate and the dossiers still unread, they stay unread: the few facts wanted
     # of single dossiers are read column by column (dossier_source) instead.
-    d = None if daily is not None and is_lazy(data) else (
+    d = None if (daily is not None or asof is not None) and is_lazy(data) else (
         data.counted() if hasattr(data, "counted") else data.dossiers)
     if conventions is not None:
         period = period.with_window(conventions.window)
     end = np.datetime64(period.end, "ns")
     frames: list[pd.DataFrame] = []
     feedback = data.feedback
-    if daily is not None:
+    if asof is not None:
+        from cchc_lib.index766_daily import dossier_counts
+
+        units, pairs, owners = dossier_counts(data, asof.daily, period, by, frames, has=asof.has,
+                                              unit_codes=_unit_codes, overall_unit=OVERALL_UNIT,
+                                              asof=asof)
+    elif daily is not None:
         # The day-level aggregate written by ingest: the same counts without a dossier scan.
         from cchc_lib.index766_daily import dossier_counts
 
@@ -262,8 +274,10 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
             fb_codes = np.zeros(len(feedback), dtype=np.int64)
         else:
             # A PAKN belongs to the department that handled the dossier it concerns.
-            owner = d if d is not None else counted_columns(  # only the dossiers PAKN concerns
-                data, ("dossier_id", "department"), ids=feedback["dossier_id"].dropna().unique())
+            ids = feedback["dossier_id"].dropna().unique()
+            owner = (d if d is not None  # else only the dossiers PAKN concerns
+                     else asof.owners(("dossier_id", "department"), ids) if asof is not None
+                     else counted_columns(data, ("dossier_id", "department"), ids=ids))
             dept = feedback["dossier_id"].map(
                 pd.Series(owner["department"].to_numpy(), index=owner["dossier_id"].to_numpy())
             )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cchc_lib.daily import counted_rows, month_of_days
+from cchc_lib.daily import CELL_COLUMNS, MEASURES, counted_rows, month_of_days
 from cchc_lib.indicators import _month_number
 
 
@@ -76,6 +76,74 @@ def daily_tallies(daily: pd.DataFrame, conventions, period) -> DailyTallies:
                         due_weight)
 
 
+class AsOfTallies(DailyTallies):
+    """:class:`DailyTallies` of the data as it stood at the end of a day (:func:`asof_tallies`);
+    ``content``: each row's resolved dossiers without an unsatisfied rating or a PAKN, then."""
+
+    def __init__(self, rows, in_period, before_end, late, due_weight, content: np.ndarray) -> None:
+        super().__init__(rows, in_period, before_end, late, due_weight)
+        self.content = content
+
+    def sums(self, unit_of: np.ndarray, n_units: int) -> dict[str, np.ndarray]:
+        out = super().sums(unit_of, n_units)
+        keep = unit_of >= 0
+        weights = (self.content * self.in_period * ~self.late)[keep].astype(float)
+        out["content_not_late"] = np.bincount(unit_of[keep], weights=weights, minlength=n_units)
+        return out
+
+    def owners(self) -> pd.DataFrame:
+        # The dossiers received by D: the rows with a receipt (an inflight_due row may be known
+        # before its dossier's receipt, when its completion is dated earlier).
+        found = self.rows.loc[self.rows["received"].to_numpy() > 0, ["procedure_code", "department"]]
+        return found.dropna().drop_duplicates()
+
+
+def asof_tallies(asof, period) -> DailyTallies:
+    """The tallies of ``as_of_view(data, end of day D)`` placed against ``period`` (already in
+    its data window), from the aggregate: ``asof`` is the as-of data's
+    :class:`cchc_lib.asof_daily.AsOfMeasures`, which says which rows are known by D.
+
+    The rows known by D, under the conventions, give every flow and the backlog (the engine's
+    as-of rules, :mod:`cchc_lib.asof_daily`); two things differ from the whole data's tallies:
+
+    - resolved without an unsatisfied rating: a dossier whose unsatisfied rating became known
+      after D counts, until then, as content (``unrated_content_in - unrated_content_out``);
+    - the overdue backlog at the period's end: at a boundary after the start of D + 1, the
+      dossiers open at D and due by D (due-in minus due-out with no convention's weight); at an
+      earlier one, the whole data's rule plus, under ``withdrawn: on_time``, the withdrawn
+      dossiers due by then and completed after D (``inflight_due``), still open at D."""
+    conventions = asof.conventions
+    rows, late, due_weight, content = asof.remembered("index766 rows", lambda: _known_rows(asof))
+    start, end = _month_number(period)
+    after = bool(asof.after(np.array([end]), period.window)[0])
+    if after:
+        due_weight = np.ones(len(rows), dtype=bool)
+    elif conventions.withdrawn == "on_time":
+        # Only their due-in flow: every other measure of these rows is not known by D.
+        inflight = asof.inflight()
+        extra = inflight[list(CELL_COLUMNS) + ["day"]].copy()
+        for name in MEASURES:
+            extra[name] = np.zeros(len(inflight), dtype=rows[name].dtype)
+        extra["due_in"] = inflight["inflight_due"].to_numpy()
+        extra["due_in_apology"] = inflight["inflight_due_apology"].to_numpy()
+        rows = pd.concat([rows[extra.columns], extra], ignore_index=True)
+        late = np.r_[late, np.zeros(len(extra), dtype=bool)]
+        due_weight = np.r_[due_weight, np.ones(len(extra), dtype=bool)]
+        content = np.r_[content, np.zeros(len(extra), dtype=content.dtype)]
+    months = month_of_days(rows["day"].to_numpy(dtype=np.int64), period.window)
+    return AsOfTallies(rows, (months >= start) & (months < end), months < end, late, due_weight,
+                       content)
+
+
+def _known_rows(asof) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The counted rows known by D, their lateness, overdue weights and resolved_content as it
+    stood then (the same for every period: worked out once per as-of data)."""
+    rows, effective, due_weight = counted_rows(asof.visible(), asof.conventions)
+    content = (rows["resolved_content"].to_numpy() + rows["unrated_content_in"].to_numpy()
+               - rows["unrated_content_out"].to_numpy())
+    return rows, effective == 3, due_weight, content
+
+
 # index766 metric -> (numerator, denominator) among DailyTallies.sums.
 DOSSIER_METRICS = {
     "PAYMENT_DOSSIER": ("fee_paid", "fee"),
@@ -90,13 +158,16 @@ DOSSIER_METRICS = {
 
 
 def dossier_counts(data, daily: pd.DataFrame, period, by: str, frames: list, has: Callable,
-                   unit_codes: Callable, overall_unit: str) -> tuple:
+                   unit_codes: Callable, overall_unit: str, asof=None) -> tuple:
     """``index766._dossier_counts`` from the day-level aggregate: the dossier metrics appended
     to ``frames`` (columns code, metric, numerator, denominator), then (units, the (unit,
     procedure) pairs with a dossier received / received online in the period, every (procedure,
     department) pair). ``has(*columns)``: whether the counted dossiers hold those inputs;
-    ``unit_codes``: index766's own numbering of units (passed in: index766 imports this module)."""
-    tallies = daily_tallies(daily, data.conventions, period)
+    ``unit_codes``: index766's own numbering of units (passed in: index766 imports this module);
+    ``asof``: the :class:`cchc_lib.asof_daily.AsOfMeasures` of data as it stood at a date
+    (then ``daily`` is the whole aggregate it reads)."""
+    tallies = (daily_tallies(daily, data.conventions, period) if asof is None
+               else asof_tallies(asof, period))
     departments = tallies.departments()
     if by == "overall":
         units = [overall_unit]

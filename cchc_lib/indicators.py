@@ -389,7 +389,7 @@ def dossier_measures(data: ProcessedData, periods: Sequence[Period], by: str = "
     same conventions and window answers instead of the dossiers."""
     window = window or data.conventions.window
     if data.grid is not None and data.grid.serves(data.conventions, window):
-        return data.grid.measures(periods, by, department)
+        return data.grid.measures([p.with_window(window) for p in periods], by, department)
     daily = data.aggregate()
     if daily is not None:
         # The day-level aggregate: each row stands for the dossiers it sums, same rules.

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib import indicators as ind
-from cchc_lib.asof_daily import as_of_data
+from cchc_lib.asof_daily import as_of_data, whole_data
 from cchc_lib.dossier_source import dossier_columns
 from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent, format_value, level_text
 from cchc_lib.periods import Period
@@ -92,9 +92,14 @@ def engine_as_of(data: ind.ProcessedData, at: object,
                  columns: tuple[str, ...] | None = None) -> ind.ProcessedData:
     """The data at ``at`` for the indicator engine: from the day-level aggregate when it can say
     (``at`` the end of a day, as a period's end or ``--as-of DATE`` always is; see
-    :mod:`cchc_lib.asof_daily`), else :func:`as_of_view` (the same numbers, from the dossiers)."""
+    :mod:`cchc_lib.asof_daily`), else :func:`as_of_view` (the same numbers, from the dossiers).
+
+    ``data`` may itself be the data at a date from the aggregate (``cchc report --as-of`` hands
+    it to the year-end projection): at that date or later it is the answer; earlier, the data it
+    was cut from is cut there instead (a view of a view at an earlier instant is the view of the
+    whole data)."""
     at = _instant(at)
-    return as_of_data(data, at) or as_of_view(data, at, columns)
+    return as_of_data(data, at) or as_of_view(whole_data(data), at, columns)
 
 
 def to_date_code(period: Period) -> str:

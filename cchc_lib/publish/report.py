@@ -18,6 +18,7 @@ import pandas as pd
 
 from cchc_lib import datacache, manual_figures, plan
 from cchc_lib import formatting as fmt
+from cchc_lib.asof_daily import as_of_data
 from cchc_lib.config import profile
 from cchc_lib.conventions import as_conventions, conventions_line_vi
 from cchc_lib.datacache import derived, load_processed
@@ -320,7 +321,25 @@ def form06_html(form06: pd.DataFrame, period: Period | None = None) -> str:
 def as_of_context(ctx: ReportContext, as_of: object) -> ReportContext:
     """A period report's context recomputed as of a date: the scorecard is the period to that
     date (a year: 2023-YTD, compared with last year at the same date), the charts, Biểu 06 and
-    the index read the data as it stood then."""
+    the index read the data as it stood then.
+
+    That data (``ctx.data`` afterwards, which the notebook's later cells read: the national
+    index, the other plan targets, the year-end outlook) is the day-level aggregate cut at the
+    end of the date (:func:`cchc_lib.asof_daily.as_of_data`: no dossier read), or, where the
+    aggregate cannot say (an instant inside a day, no aggregate, one written before its as-of
+    columns, a received dossier without a receipt date), the view of the
+    dossiers (:func:`as_of_context_from_dossiers`, the same numbers)."""
+    at = as_of_instant(as_of)
+    data = as_of_data(ctx.data, at)
+    if data is None:
+        return as_of_context_from_dossiers(ctx, as_of)
+    return _as_of_tables(ctx, data, at)
+
+
+def as_of_context_from_dossiers(ctx: ReportContext, as_of: object) -> ReportContext:
+    """:func:`as_of_context` from the view of every dossier (``projection.as_of_view``): its
+    fallback, and the reference the tests hold the aggregate's path equal to (the code as it
+    was before the aggregate answered)."""
     at = as_of_instant(as_of)
     full, period, department = ctx.data, ctx.period, ctx.department
     view = as_of_view(full, at)
@@ -333,6 +352,31 @@ def as_of_context(ctx: ReportContext, as_of: object) -> ReportContext:
         by_department=indicators_as_of(full, period, at, by="department"),
         late=late_procedures(by_procedure, _procedure_names(full)),
         form06=form06_table(view, period, department=department),
+    )
+
+
+def _as_of_tables(ctx: ReportContext, data: ProcessedData, at: pd.Timestamp) -> ReportContext:
+    """The context's tables from ``data``, the whole data as it stood at ``at`` from the
+    aggregate; the scorecard and the comparisons are the period to that date
+    (``indicators_as_of``), the late table its late dossiers per procedure."""
+    full, period, department = ctx.data, ctx.period, ctx.department
+    start, end = ctx.window
+    # The period to the date, or the whole period once it is over (indicators_as_of's rule);
+    # to the date, ``data`` is the whole data cut there, already made.
+    over = at >= period.end - pd.Timedelta(microseconds=1)
+    to_date = full if over else data
+    # Late dossiers per procedure: the engine's measures of the data at the date (its groups the
+    # view's, as compute_indicators names them); once over, the period's own indicators.
+    late = (indicators_as_of(full, period, at, by="procedure", department=department) if over
+            else _late_by_procedure(data, period, department))
+    late["group"] = late["group"].astype(object)
+    return replace(
+        ctx, data=data,
+        indicators=indicators_as_of(to_date, period, at, department=department),
+        monthly=monthly_indicators(data, start, end, department=department),
+        by_department=indicators_as_of(to_date, period, at, by="department"),
+        late=late_procedures(late, _procedure_names(full)),
+        form06=form06_table(data, period, department=department),
     )
 
 
