@@ -24,7 +24,7 @@ import functools
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -471,24 +471,32 @@ def _took_prepared(result: tuple[list[Path], list], writer: RowGroupWriter,
 DAILY_INGEST_ROWS = 500_000
 
 
-def daily_from_file(path: Path, procedures: pd.DataFrame, feedback: pd.DataFrame | None,
-                    batch_rows: int = DAILY_INGEST_ROWS) -> pd.DataFrame:
-    """The day-level aggregate of the dossiers in a parquet file written by :func:`write_table`,
-    built over ``batch_rows`` consecutive dossiers at a time (pyarrow's batches run across row
-    groups) and added to the running total (daily.add_daily): the same table as
-    daily.build_daily_in_batches over the whole frame with that batch size, with one batch of
-    dossiers and two aggregates in memory at a time."""
+def running_daily(frames: Iterable[pd.DataFrame], procedures: pd.DataFrame,
+                  feedback: pd.DataFrame | None) -> pd.DataFrame:
+    """The aggregate of consecutive frames of dossiers (at least one), each built alone
+    (daily.build_daily, the frame numbered on from the one before, as build_daily_in_batches'
+    iloc) and added to the running total (daily.add_daily): one frame of dossiers and two
+    aggregates in memory at a time."""
     total: pd.DataFrame | None = None
     offset = 0
-    for frame in read_batches_of(path, batch_rows):
-        frame.index = pd.RangeIndex(offset, offset + len(frame))  # as build_daily_in_batches' iloc
+    for frame in frames:
+        frame.index = pd.RangeIndex(offset, offset + len(frame))
         offset += len(frame)
         part = build_daily(frame, procedures, feedback)
         del frame
         total = part if total is None else add_daily([total, part])
         give_back_memory()
-    assert total is not None  # read_batches_of yields at least one frame
+    assert total is not None  # the sources yield at least one frame
     return total
+
+
+def daily_from_file(path: Path, procedures: pd.DataFrame, feedback: pd.DataFrame | None,
+                    batch_rows: int = DAILY_INGEST_ROWS) -> pd.DataFrame:
+    """The day-level aggregate of the dossiers in a parquet file written by :func:`write_table`,
+    built over ``batch_rows`` consecutive dossiers at a time (pyarrow's batches run across row
+    groups): the same table as daily.build_daily_in_batches over the whole frame with that
+    batch size."""
+    return running_daily(read_batches_of(path, batch_rows), procedures, feedback)
 
 
 def daily_from_chunks(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
@@ -498,23 +506,17 @@ def daily_from_chunks(files: list[FileChunks], mask: np.ndarray, procedures: pd.
     written: the same batches of ``batch_rows`` consecutive dossiers, the same running total,
     the same table, byte for byte (the catalogue's service level, the one thing write_table
     changes, is not read by build_daily; only the columns it reads are read here)."""
-    total: pd.DataFrame | None = None
-    offset = 0
+    return running_daily(_kept_frames(files, mask, batch_rows), procedures, feedback)
+
+
+def _kept_frames(files: list[FileChunks], mask: np.ndarray, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The chunks' rows the mask keeps, in frames of ``batch_rows`` (the last maybe shorter; one,
+    maybe empty, at least), of the columns build_daily reads."""
     pending: list[pa.RecordBatch] = []
     held = 0
-    empty: pa.Schema | None = None
-
-    def add(data: pa.Table) -> None:
-        nonlocal total, offset
-        frame = data.to_pandas()
-        frame.index = pd.RangeIndex(offset, offset + len(frame))  # as build_daily_in_batches' iloc
-        offset += len(frame)
-        part = build_daily(frame, procedures, feedback)
-        del frame
-        total = part if total is None else add_daily([total, part])
-        give_back_memory()
-
     position = 0
+    yielded = False
+    empty: pa.Schema | None = None
     for file in files:
         for chunk in file.chunks:
             source = pq.ParquetFile(chunk, pre_buffer=False)
@@ -530,15 +532,15 @@ def daily_from_chunks(files: list[FileChunks], mask: np.ndarray, procedures: pd.
                 held += batch.num_rows
                 while held >= batch_rows:
                     data = pa.Table.from_batches(pending)
-                    add(data.slice(0, batch_rows))
                     rest = data.slice(batch_rows)
+                    yield data.slice(0, batch_rows).to_pandas()
+                    yielded = True
                     del data
                     pending, held = rest.to_batches(), rest.num_rows
-    if held or total is None:
+    if held or not yielded:
         assert empty is not None
-        add(pa.Table.from_batches(pending, schema=empty))
-    assert total is not None
-    return total
+        yield pa.Table.from_batches(pending, schema=empty).to_pandas()
+
 
 
 def daily_task(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
