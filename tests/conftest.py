@@ -59,3 +59,28 @@ def sample_processed(sample_processed_dir):
 # Reports rendered once per session (each render starts a kernel): used by test_reports.py and
 # test_browser.py.
 from tests.report_fixtures import planted_report, rendered_reports  # noqa: E402, F401
+
+
+@pytest.fixture
+def watch_dossier_reads(monkeypatch):
+    """A function that, called, starts recording the column lists read from the dossier file
+    (``DossierFile.columns``), in order, into the list it returns; from then on reading the
+    file whole (``DossierFile.frame``) fails the test."""
+    from cchc_lib import dossier_source
+
+    def watch() -> list[list[str]]:
+        read: list[list[str]] = []
+        original = dossier_source.DossierFile.columns
+
+        def columns(self, names, ids=None, received_by=None):
+            read.append(list(names))
+            return original(self, names, ids, received_by)
+
+        def whole(self):
+            raise AssertionError("the dossier file was read whole")
+
+        monkeypatch.setattr(dossier_source.DossierFile, "columns", columns)
+        monkeypatch.setattr(dossier_source.DossierFile, "frame", whole)
+        return read
+
+    return watch

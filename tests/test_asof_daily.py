@@ -204,7 +204,7 @@ def test_sample_every_convention(sample_processed_dir):
                                           check_exact=False, rtol=1e-9)
 
 
-def test_the_projection_reads_no_dossier_whole(sample_processed_dir, monkeypatch):
+def test_the_projection_reads_no_dossier_whole(sample_processed_dir, watch_dossier_reads):
     """The report's year-end projection and the year to date (plan report) read the aggregate:
     the dossier file is never read whole, at most the input columns no export recorded."""
     from cchc_lib import dossier_source
@@ -218,18 +218,7 @@ def test_the_projection_reads_no_dossier_whole(sample_processed_dir, monkeypatch
     eager["ytd"] = projection.indicators_as_of(dossier_level, Period.parse("2023"), at, "department")
 
     lazy = load_processed(sample_processed_dir)
-    read: list[list[str]] = []
-    original = dossier_source.DossierFile.columns
-
-    def columns(self, names, ids=None, received_by=None):
-        read.append(list(names))
-        return original(self, names, ids, received_by)
-
-    def whole(self):
-        raise AssertionError("the dossier file was read whole")
-
-    monkeypatch.setattr(dossier_source.DossierFile, "columns", columns)
-    monkeypatch.setattr(dossier_source.DossierFile, "frame", whole)
+    read = watch_dossier_reads()
     pd.testing.assert_frame_equal(projection.year_end(lazy, 2023, at), eager["year_end"])
     pd.testing.assert_frame_equal(
         projection.indicators_as_of(lazy, Period.parse("2023"), at, "department"), eager["ytd"])

@@ -184,7 +184,7 @@ def test_index_overdue_at_a_date_by_hand():
             assert (row["numerator"], row["denominator"]) == (num, den), (conventions, period)
 
 
-def test_the_as_of_report_reads_no_dossier_whole(sample_processed_dir, monkeypatch):
+def test_the_as_of_report_reads_no_dossier_whole(sample_processed_dir, watch_dossier_reads):
     """What an --as-of report's kernel does (context, index section, other plan targets, outlook,
     methods) never reads the dossier file whole: a few columns at most (the inputs no export
     recorded, the department for the header, the dossiers PAKN concern)."""
@@ -192,18 +192,7 @@ def test_the_as_of_report_reads_no_dossier_whole(sample_processed_dir, monkeypat
     from cchc_lib.asof_daily import INPUT_COLUMNS
     from cchc_lib.publish import methods
 
-    read: list[list[str]] = []
-    original = dossier_source.DossierFile.columns
-
-    def columns(self, names, ids=None, received_by=None):
-        read.append(list(names))
-        return original(self, names, ids, received_by)
-
-    def whole(self):
-        raise AssertionError("the dossier file was read whole")
-
-    monkeypatch.setattr(dossier_source.DossierFile, "columns", columns)
-    monkeypatch.setattr(dossier_source.DossierFile, "frame", whole)
+    read = watch_dossier_reads()
     datacache._loaded.clear()
     for period, as_of, department in (("2023-Q1", "2023-02-15", None), ("2023", "2023-06-17", None),
                                       ("2023-Q1", "2023-02-15", "Phòng Đăng ký kinh doanh")):
@@ -223,8 +212,7 @@ def test_the_as_of_report_reads_no_dossier_whole(sample_processed_dir, monkeypat
                "status", "due_at", "received_at"}
     assert all(set(names) <= allowed for names in read), read
     # The dossiers PAKN concern are read by id: never the other dossiers' ids.
-    assert all(datacache_is_lazy for datacache_is_lazy in
-               (dossier_source.is_lazy(d) for _, d in datacache._loaded.values()))
+    assert all(dossier_source.is_lazy(d) for _, d in datacache._loaded.values())
 
 
 def test_an_old_aggregate_falls_back_to_the_dossiers(sample_processed_dir, tmp_path):
