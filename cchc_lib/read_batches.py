@@ -28,14 +28,13 @@ import pyarrow.csv as pacsv
 from cchc_lib.mapping import Mapping
 from cchc_lib.readers import read_input, sniff
 from cchc_lib.reading import (
-    HEAD_BYTES,
     IngestError,
     RawTable,
     csv_layout,
-    detect_encoding,
     header_warnings,
     make_raw_table,
 )
+from cchc_lib.transcode import TranscodedText
 
 DEFAULT_BATCH_ROWS = 250_000  # rows validated at a time (about 0.2 GB of temporaries at most)
 # Bytes the streaming reader parses at a time: its memory grows with the block (16 MB blocks,
@@ -98,7 +97,7 @@ def read_batches(path: Path, raw_dir: Path, table: str, mapping: Mapping,
                 yielded = True
                 next_row += batch_rows
                 pending, held = rest.to_batches(), rest.num_rows
-    except pa.ArrowInvalid as exc:
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise StreamFallback(str(exc)) from exc
     if held or not yielded:
         data = pa.Table.from_batches(pending, schema=reader.schema)
@@ -117,19 +116,24 @@ def _open_stream(path: Path, raw_dir: Path, table: str,
     file (read whole)."""
     if sniff(path) != "text":
         return None
-    with path.open("rb") as fh:
-        if not detect_encoding(fh.read(HEAD_BYTES)).startswith("utf-8"):
-            return None
     rel = path.relative_to(raw_dir).as_posix()
     try:
         with header_warnings(rel) as notes:
-            _encoding, text, delim, idx, cols, ncols = csv_layout(path, rel, table, mapping)
+            encoding, text, delim, idx, cols, ncols = csv_layout(path, rel, table, mapping, stream=True)
     except IngestError:
         raise
+    except UnicodeDecodeError:
+        return None  # not in the encoding its head suggests: the whole read says so, as before
     except Exception as exc:  # as readers._read_kind: the user needs the file name
         raise IngestError(f"không đọc được tệp {rel}: {exc}") from exc
     if text is not None:
         return None
+    if encoding.startswith("utf-8"):
+        source: io.RawIOBase = _Upto(path, _content_end(path))
+    else:
+        # Windows-1258 or UTF-16: decoded and NFC-normalised a block at a time (transcode.py),
+        # the text the whole read would give, as UTF-8.
+        source = TranscodedText(path, encoding)
     names = [f"c{i}" for i in range(ncols)]
     include = [f"c{i}" for i in cols.values()]
     try:
@@ -138,7 +142,7 @@ def _open_stream(path: Path, raw_dir: Path, table: str,
             # line before the last row is kept as an empty row (ignore_empty_lines off), so the
             # rows after it keep their numbers, as on the slow path, without a scan for blank
             # lines first (a second pass over the file; tests/test_ingest_batches.py).
-            io.BufferedReader(_Upto(path, _content_end(path)), buffer_size=1 << 20),
+            io.BufferedReader(source, buffer_size=1 << 20),
             read_options=pacsv.ReadOptions(skip_rows=idx + 1, column_names=names, block_size=STREAM_BLOCK),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
                                              ignore_empty_lines=False),
@@ -149,7 +153,8 @@ def _open_stream(path: Path, raw_dir: Path, table: str,
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid:
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        source.close()
         return None  # the first block already fails the fast path: read whole
     return _Renamed(reader, list(cols)), idx + 2, notes
 
