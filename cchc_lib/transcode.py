@@ -14,13 +14,13 @@ from __future__ import annotations
 import codecs
 import io
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 TRANSCODE_BLOCK = 1 << 20  # bytes decoded at a time
 
 
-def nfc_pieces(path: Path, encoding: str, block: int | None = None) -> Iterator[str]:
+def nfc_pieces(path: Path, encoding: str, block: int | None = None) -> Generator[str, None, None]:
     """The file's text, NFC-normalised, in pieces; joined they equal
     ``unicodedata.normalize("NFC", path.read_bytes().decode(encoding))``. A piece holds about
     one block of the file (more only when a line is longer than a block).
