@@ -1,14 +1,18 @@
 """Reading one raw file as a sequence of row batches (issue 16: a bounded-memory ingest).
 
-A UTF-8 CSV (what the one-stop systems export) is streamed: pyarrow's streaming CSV reader with
-the options of ``reading.read_csv_file``'s fast path, except that blank lines are kept as rows
-(empty, dropped later like the slow path's, so the row numbers stay the spreadsheet's), its
-record batches cut into batches of ``batch_rows`` rows, so that one batch (plus a block of the
-file) is in memory at a time. Every other file is read whole by ``readers.read_input`` exactly
-as before and then cut into batches: spreadsheets (.xlsx, .xls, HTML tables: small in practice,
-and their readers hold the sheet anyway), Windows-1258 or UTF-16 text, bare-CR line ends; and a
-streamed file turning out to have rows whose cells do not line up with the header (the slow
-path marks them) or a byte that is not UTF-8 is read again whole (:class:`StreamFallback`).
+A CSV or text export is streamed: pyarrow's streaming CSV reader with the options of
+``reading.read_csv_file``'s fast path, except that blank lines are kept as rows (empty, dropped
+later like the slow path's, so the row numbers stay the spreadsheet's), its record batches cut
+into batches of ``batch_rows`` rows, so that one batch (plus a block of the file) is in memory
+at a time. A UTF-8 file (what the one-stop systems export) is read as it is; Windows-1258 and
+UTF-16 text (Excel's "Unicode text") are decoded and normalised to NFC a block at a time
+(transcode.py) into the very text the whole read decodes, and read as UTF-8. Every other file
+is read whole by ``readers.read_input`` exactly as before and then cut into batches:
+spreadsheets (.xlsx, .xls, HTML tables: small in practice, and their readers hold the sheet
+anyway) and bare-CR line ends; and a streamed file turning out to have rows whose cells do not
+line up with the header (the slow path marks them) or a byte its encoding does not have (not
+UTF-8, not Windows-1258, an odd UTF-16 byte) is read again whole (:class:`StreamFallback`),
+which gives the rows, rejects or error message it always gave.
 
 A batch is a :class:`reading.RawTable` of consecutive rows, with the spreadsheet row numbers the
 whole file would give them; the file's reading warnings ride on its first batch. Validation is
@@ -111,9 +115,9 @@ def _batch(rel: str, table: str, data: pa.Table, first_row: int, notes: list[str
 
 def _open_stream(path: Path, raw_dir: Path, table: str,
                  mapping: Mapping) -> tuple[pacsv.CSVStreamingReader, int, list[str]] | None:
-    """The streaming reader of a UTF-8 CSV on the fast path (renamed to canonical columns),
-    the spreadsheet row of its first data row and its reading warnings; None for any other
-    file (read whole)."""
+    """The streaming reader of a CSV or text export on the fast path (renamed to canonical
+    columns), the spreadsheet row of its first data row and its reading warnings; None for any
+    other file (read whole)."""
     if sniff(path) != "text":
         return None
     rel = path.relative_to(raw_dir).as_posix()
