@@ -201,6 +201,14 @@ def _in_encoding(csv_path: Path, target: Path, encoding: str) -> Path:
     return target
 
 
+_CHILD_ENCODE = """
+import sys
+from pathlib import Path
+from benchmarks.bench_ingest import _in_encoding
+_in_encoding(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
+"""
+
+
 def _child(code: str, *args: str) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run(
@@ -227,7 +235,11 @@ def run() -> list[dict]:
         encoded = []
         for encoding, name in (("cp1258", "dossiers.csv"), ("utf-16", "dossiers.txt")):
             other = Path(tmp) / f"raw-{encoding}"
-            path = _in_encoding(csv_path, other / "dossiers" / name, encoding)
+            path = other / "dossiers" / name
+            # In a child: the parent's memory high-water mark is inherited by the ingest children
+            # (Linux keeps ru_maxrss across fork and exec), and the conversion holds the whole text.
+            subprocess.run([sys.executable, "-c", _CHILD_ENCODE, str(csv_path), str(path), encoding],
+                           check=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
             (other / "procedures.csv").write_text(PROCEDURES, encoding="utf-8")
             label = "Windows-1258" if encoding == "cp1258" else "UTF-16 text (tabs)"
             mb = path.stat().st_size / 2**20
