@@ -2,6 +2,8 @@
 
 Each step runs in its own child process so that peak memory (ru_maxrss of that child) belongs
 to the step alone. Target (issue 2): ingest within 3x the bare read, peak memory under 2 GB.
+The same rows as a Windows-1258 CSV and as UTF-16 text are ingested streamed and, as before
+issue 16's change, read whole (issue 16: the peak must not grow with the file in any encoding).
 Run with `make bench` or `python -m benchmarks bench_ingest`.
 """
 
