@@ -2,16 +2,21 @@
 
 Each step runs in its own child process so that peak memory (ru_maxrss of that child) belongs
 to the step alone. Target (issue 2): ingest within 3x the bare read, peak memory under 2 GB.
+The same rows as a Windows-1258 CSV and as UTF-16 text are ingested streamed and, as before
+issue 16's change, read whole (issue 16: the peak must not grow with the file in any encoding).
 Run with `make bench` or `python -m benchmarks bench_ingest`.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +155,9 @@ _CHILD_INGEST = """
 import json, resource, sys, time
 from pathlib import Path
 from cchc_lib.ingest import run_ingest
+if sys.argv[3:] == ["whole"]:  # the path before streaming: every file read whole first
+    import cchc_lib.read_batches
+    cchc_lib.read_batches._open_stream = lambda *args: None
 t = time.perf_counter()
 result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
 seconds = time.perf_counter() - t
@@ -162,6 +170,45 @@ PROCEDURES = "Mã TTHC,Tên TTHC,Lĩnh vực,Mức độ DVC,Năm\n" + "".join(
     for p in range(500)
     for level, year in (("Một phần", 2022), ("Toàn trình", 2023))
 )
+
+
+def _in_encoding(csv_path: Path, target: Path, encoding: str) -> Path:
+    """The CSV as another export would write it: Windows-1258 with each tone mark a combining
+    character (as Vietnamese systems write it), comma-separated; or Excel's "Unicode text",
+    UTF-16 LE with a BOM and tabs."""
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        names = next(csv.reader(fh))
+    table = pacsv.read_csv(csv_path, convert_options=pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+        quoted_strings_can_be_null=False))
+    tab = encoding.startswith("utf-16")
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="needed", delimiter="\t" if tab else ","))
+    text = sink.getvalue().to_pybytes().decode("utf-8")
+    del table, sink
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if tab:
+        target.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+        return target
+    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+    spelled: dict[int, str] = {}
+    for ch in set(text):
+        try:
+            ch.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+            spelled[ord(ch)] = base + "".join(c for c in parts if c in tones)
+    target.write_bytes(text.translate(spelled).encode("cp1258"))
+    return target
+
+
+_CHILD_ENCODE = """
+import sys
+from pathlib import Path
+from benchmarks.bench_ingest import _in_encoding
+_in_encoding(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
+"""
 
 
 def _child(code: str, *args: str) -> dict:
@@ -185,18 +232,37 @@ def run() -> list[dict]:
         with csv_path.open("ab") as fh:
             fh.write(b"\r\n\r\n")
         trailing = _child(_CHILD_INGEST, str(raw), str(Path(tmp) / "processed-trailing"))
+        # Windows-1258 and UTF-16 text of the same rows: streamed (issue 16) against the whole
+        # read they had before, alternated.
+        encoded = []
+        for encoding, name in (("cp1258", "dossiers.csv"), ("utf-16", "dossiers.txt")):
+            other = Path(tmp) / f"raw-{encoding}"
+            path = other / "dossiers" / name
+            # In a child: the parent's memory high-water mark is inherited by the ingest children
+            # (Linux keeps ru_maxrss across fork and exec), and the conversion holds the whole text.
+            subprocess.run([sys.executable, "-c", _CHILD_ENCODE, str(csv_path), str(path), encoding],
+                           check=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            (other / "procedures.csv").write_text(PROCEDURES, encoding="utf-8")
+            label = "Windows-1258" if encoding == "cp1258" else "UTF-16 text (tabs)"
+            mb = path.stat().st_size / 2**20
+            streamed = _child(_CHILD_INGEST, str(other), str(Path(tmp) / f"p-{encoding}-s"))
+            whole = _child(_CHILD_INGEST, str(other), str(Path(tmp) / f"p-{encoding}-w"), "whole")
+            encoded += [(f"cchc ingest, {label}, streamed", streamed, mb),
+                        (f"cchc ingest, {label}, read whole (before)", whole, mb)]
+            path.unlink()
     rows = []
     steps = (
-        ("pandas.read_csv(engine='pyarrow')", read),
-        ("cchc ingest", ingest),
-        ("cchc ingest, trailing blank lines", trailing),
+        ("pandas.read_csv(engine='pyarrow')", read, size_mb),
+        ("cchc ingest", ingest, size_mb),
+        ("cchc ingest, trailing blank lines", trailing, size_mb),
+        *encoded,
     )
-    for step, m in steps:
+    for step, m, mb in steps:
         rows.append(
             {
                 "step": step,
                 "rows": m["rows"],
-                "file_mb": f"{size_mb:.0f}",
+                "file_mb": f"{mb:.0f}",
                 "seconds": f"{m['seconds']:.2f}",
                 "rows_per_s": f"{m['rows'] / m['seconds']:,.0f}",
                 "peak_mb": f"{m['peak_mb']:.0f}",

@@ -1,14 +1,18 @@
 """Reading one raw file as a sequence of row batches (issue 16: a bounded-memory ingest).
 
-A UTF-8 CSV (what the one-stop systems export) is streamed: pyarrow's streaming CSV reader with
-the options of ``reading.read_csv_file``'s fast path, except that blank lines are kept as rows
-(empty, dropped later like the slow path's, so the row numbers stay the spreadsheet's), its
-record batches cut into batches of ``batch_rows`` rows, so that one batch (plus a block of the
-file) is in memory at a time. Every other file is read whole by ``readers.read_input`` exactly
-as before and then cut into batches: spreadsheets (.xlsx, .xls, HTML tables: small in practice,
-and their readers hold the sheet anyway), Windows-1258 or UTF-16 text, bare-CR line ends; and a
-streamed file turning out to have rows whose cells do not line up with the header (the slow
-path marks them) or a byte that is not UTF-8 is read again whole (:class:`StreamFallback`).
+A CSV or text export is streamed: pyarrow's streaming CSV reader with the options of
+``reading.read_csv_file``'s fast path, except that blank lines are kept as rows (empty, dropped
+later like the slow path's, so the row numbers stay the spreadsheet's), its record batches cut
+into batches of ``batch_rows`` rows, so that one batch (plus a block of the file) is in memory
+at a time. A UTF-8 file (what the one-stop systems export) is read as it is; Windows-1258 and
+UTF-16 text (Excel's "Unicode text") are decoded and normalised to NFC a block at a time
+(transcode.py) into the very text the whole read decodes, and read as UTF-8. Every other file
+is read whole by ``readers.read_input`` exactly as before and then cut into batches:
+spreadsheets (.xlsx, .xls, HTML tables: small in practice, and their readers hold the sheet
+anyway) and bare-CR line ends; and a streamed file turning out to have rows whose cells do not
+line up with the header (the slow path marks them) or a byte its encoding does not have (not
+UTF-8, not Windows-1258, an odd UTF-16 byte) is read again whole (:class:`StreamFallback`),
+which gives the rows, rejects or error message it always gave.
 
 A batch is a :class:`reading.RawTable` of consecutive rows, with the spreadsheet row numbers the
 whole file would give them; the file's reading warnings ride on its first batch. Validation is
@@ -28,14 +32,13 @@ import pyarrow.csv as pacsv
 from cchc_lib.mapping import Mapping
 from cchc_lib.readers import read_input, sniff
 from cchc_lib.reading import (
-    HEAD_BYTES,
     IngestError,
     RawTable,
     csv_layout,
-    detect_encoding,
     header_warnings,
     make_raw_table,
 )
+from cchc_lib.transcode import TranscodedText
 
 DEFAULT_BATCH_ROWS = 250_000  # rows validated at a time (about 0.2 GB of temporaries at most)
 # Bytes the streaming reader parses at a time: its memory grows with the block (16 MB blocks,
@@ -98,7 +101,7 @@ def read_batches(path: Path, raw_dir: Path, table: str, mapping: Mapping,
                 yielded = True
                 next_row += batch_rows
                 pending, held = rest.to_batches(), rest.num_rows
-    except pa.ArrowInvalid as exc:
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise StreamFallback(str(exc)) from exc
     if held or not yielded:
         data = pa.Table.from_batches(pending, schema=reader.schema)
@@ -112,24 +115,29 @@ def _batch(rel: str, table: str, data: pa.Table, first_row: int, notes: list[str
 
 def _open_stream(path: Path, raw_dir: Path, table: str,
                  mapping: Mapping) -> tuple[pacsv.CSVStreamingReader, int, list[str]] | None:
-    """The streaming reader of a UTF-8 CSV on the fast path (renamed to canonical columns),
-    the spreadsheet row of its first data row and its reading warnings; None for any other
-    file (read whole)."""
+    """The streaming reader of a CSV or text export on the fast path (renamed to canonical
+    columns), the spreadsheet row of its first data row and its reading warnings; None for any
+    other file (read whole)."""
     if sniff(path) != "text":
         return None
-    with path.open("rb") as fh:
-        if not detect_encoding(fh.read(HEAD_BYTES)).startswith("utf-8"):
-            return None
     rel = path.relative_to(raw_dir).as_posix()
     try:
         with header_warnings(rel) as notes:
-            _encoding, text, delim, idx, cols, ncols = csv_layout(path, rel, table, mapping)
+            encoding, text, delim, idx, cols, ncols = csv_layout(path, rel, table, mapping, stream=True)
     except IngestError:
         raise
+    except UnicodeDecodeError:
+        return None  # not in the encoding its head suggests: the whole read says so, as before
     except Exception as exc:  # as readers._read_kind: the user needs the file name
         raise IngestError(f"không đọc được tệp {rel}: {exc}") from exc
     if text is not None:
         return None
+    if encoding.startswith("utf-8"):
+        source: io.RawIOBase = _Upto(path, _content_end(path))
+    else:
+        # Windows-1258 or UTF-16: decoded and NFC-normalised a block at a time (transcode.py),
+        # the text the whole read would give, as UTF-8.
+        source = TranscodedText(path, encoding)
     names = [f"c{i}" for i in range(ncols)]
     include = [f"c{i}" for i in cols.values()]
     try:
@@ -138,7 +146,7 @@ def _open_stream(path: Path, raw_dir: Path, table: str,
             # line before the last row is kept as an empty row (ignore_empty_lines off), so the
             # rows after it keep their numbers, as on the slow path, without a scan for blank
             # lines first (a second pass over the file; tests/test_ingest_batches.py).
-            io.BufferedReader(_Upto(path, _content_end(path)), buffer_size=1 << 20),
+            io.BufferedReader(source, buffer_size=1 << 20),
             read_options=pacsv.ReadOptions(skip_rows=idx + 1, column_names=names, block_size=STREAM_BLOCK),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
                                              ignore_empty_lines=False),
@@ -149,7 +157,8 @@ def _open_stream(path: Path, raw_dir: Path, table: str,
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid:
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        source.close()
         return None  # the first block already fails the fast path: read whole
     return _Renamed(reader, list(cols)), idx + 2, notes
 

@@ -27,6 +27,7 @@ import pyarrow.csv as pacsv
 
 from cchc_lib import schema
 from cchc_lib.mapping import Mapping, norm_key
+from cchc_lib.transcode import text_head
 
 HEADER_SEARCH_ROWS = 100  # title rows above the header: Excel exports carry a few, never this many
 HEAD_BYTES = 1 << 18
@@ -300,11 +301,12 @@ def _ragged(record: list[str], named: int, header_cells: int) -> bool:
     return len(record) < named or filled > header_cells
 
 
-def csv_layout(path: Path, rel: str, table: str,
-               mapping: Mapping) -> tuple[str, str | None, str, int, dict[str, int], int]:
+def csv_layout(path: Path, rel: str, table: str, mapping: Mapping,
+               stream: bool = False) -> tuple[str, str | None, str, int, dict[str, int], int]:
     """How a CSV export is laid out: (encoding, the whole text if it had to be decoded here
     (not UTF-8, or bare-CR line ends), delimiter, header record index, column map, number of
-    header cells). A UTF-8 file is not read beyond its head."""
+    header cells). A UTF-8 file is not read beyond its head; with ``stream``, neither is a
+    Windows-1258 or UTF-16 one (its NFC text is then read by ``transcode.TranscodedText``)."""
     with path.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
         complete = len(head) < HEAD_BYTES
@@ -312,6 +314,9 @@ def csv_layout(path: Path, rel: str, table: str,
     text: str | None = None
     if encoding.startswith("utf-8"):
         head_text = codecs.getincrementaldecoder(encoding)().decode(head, final=complete)
+    elif stream:
+        # The head of the NFC text the whole read below would give: text[:HEAD_BYTES].
+        head_text, complete = text_head(path, encoding, HEAD_BYTES)
     else:
         text = unicodedata.normalize("NFC", path.read_bytes().decode(encoding))
         head_text = text[:HEAD_BYTES]

@@ -147,7 +147,6 @@ def small_blocks(monkeypatch):
 
     monkeypatch.setattr(ingest_chunks, "read_whole_batches", spy)
     monkeypatch.setattr(read_batches, "STREAM_BLOCK", 1024)
-    monkeypatch.setattr(read_batches, "HEAD_BYTES", 4096)
     monkeypatch.setattr(reading, "HEAD_BYTES", 4096)
     return whole_reads
 
