@@ -484,7 +484,12 @@ def running_daily(frames: Iterable[pd.DataFrame], procedures: pd.DataFrame,
         offset += len(frame)
         part = build_daily(frame, procedures, feedback)
         del frame
-        total = part if total is None else add_daily([total, part])
+        if total is None:
+            total = part
+        else:
+            parts = [total, part]
+            del total, part  # the list holds the last references: add_daily frees them early
+            total = add_daily(parts, release=True)
         give_back_memory()
     assert total is not None  # the sources yield at least one frame
     return total
