@@ -91,3 +91,22 @@ def make_raw(root: Path, dossier_files: dict[str, str | bytes], procedures: str 
         (root / "dossiers" / name).write_bytes(data)
     (root / "procedures.csv").write_text(procedures, encoding="utf-8")
     return root
+
+
+def stream_in_small_blocks(monkeypatch) -> list[str]:
+    """A 4 KB head and 1 KB blocks, so that a small file is streamed in many blocks; returns the
+    list into which the names of the files read whole after their stream failed part way
+    (ingest_chunks' fallback) are recorded."""
+    from cchc_lib import ingest_chunks, read_batches, reading
+
+    whole_reads: list[str] = []
+    real = ingest_chunks.read_whole_batches
+
+    def spy(path, *args):
+        whole_reads.append(path.name)
+        return real(path, *args)
+
+    monkeypatch.setattr(ingest_chunks, "read_whole_batches", spy)
+    monkeypatch.setattr(read_batches, "STREAM_BLOCK", 1024)
+    monkeypatch.setattr(reading, "HEAD_BYTES", 4096)
+    return whole_reads

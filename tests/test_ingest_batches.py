@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cchc_lib import ingest_chunks, read_batches, reading
+from cchc_lib import ingest_chunks, read_batches
 from cchc_lib.ingest import IngestError, run_ingest
 from cchc_lib.mapping import load_mapping
 from cchc_lib.readers import read_input
-from tests.ingest_helpers import csv_text, dossier_rows, make_raw, to_cp1258
+from tests.ingest_helpers import csv_text, dossier_rows, make_raw, stream_in_small_blocks, to_cp1258
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 ONE_BATCH = 10_000_000  # more rows than any input here: every file one batch, every merge in pandas
@@ -136,19 +136,9 @@ def test_built_case_in_batches_of_seven_by_hand(tmp_path, monkeypatch):
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """A 4 KB head and 1 KB blocks: a small file is streamed in many blocks. The files read
-    whole after the stream failed part way are recorded."""
-    whole_reads: list[str] = []
-    real = ingest_chunks.read_whole_batches
-
-    def spy(path, *args):
-        whole_reads.append(path.name)
-        return real(path, *args)
-
-    monkeypatch.setattr(ingest_chunks, "read_whole_batches", spy)
-    monkeypatch.setattr(read_batches, "STREAM_BLOCK", 1024)
-    monkeypatch.setattr(reading, "HEAD_BYTES", 4096)
-    return whole_reads
+    """A small file streamed in many blocks; the files read whole after the stream failed part
+    way are recorded."""
+    return stream_in_small_blocks(monkeypatch)
 
 
 def _sixty_rows(prefix: str) -> list[str]:

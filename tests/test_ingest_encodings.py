@@ -15,11 +15,18 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from cchc_lib import ingest_chunks, read_batches, reading, transcode
+from cchc_lib import read_batches, transcode
 from cchc_lib.ingest import IngestError, run_ingest
 from cchc_lib.mapping import load_mapping
 from cchc_lib.readers import read_input
-from tests.ingest_helpers import DOSSIER_HEADERS, csv_text, dossier_rows, make_raw, to_cp1258
+from tests.ingest_helpers import (
+    DOSSIER_HEADERS,
+    csv_text,
+    dossier_rows,
+    make_raw,
+    stream_in_small_blocks,
+    to_cp1258,
+)
 
 ONE_BATCH = 10_000_000
 NAME = "Đăng ký thành lập hộ kinh doanh"  # NFC; written decomposed below
@@ -71,11 +78,11 @@ def _outputs(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Small heads and blocks: a file of a few KB is decoded and parsed in many blocks (an odd
-    number of bytes, so UTF-16 code units and cp1258 tone marks are cut between blocks)."""
+    number of bytes, so UTF-16 code units and cp1258 tone marks are cut between blocks); the
+    files read whole after the stream failed part way are recorded."""
     monkeypatch.setattr(transcode, "TRANSCODE_BLOCK", 1001)
-    monkeypatch.setattr(read_batches, "STREAM_BLOCK", 1024)
-    monkeypatch.setattr(reading, "HEAD_BYTES", 4096)
     monkeypatch.setenv("CCHC_INGEST_CACHE", "0")
+    return stream_in_small_blocks(monkeypatch)
 
 
 def _whole(raw: Path, out: Path, monkeypatch) -> dict[str, bytes]:
@@ -186,17 +193,10 @@ def _ragged_utf16(tmp_path: Path) -> tuple[Path, dict[str, int]]:
 def test_a_ragged_row_deep_in_utf16_is_read_whole_as_before(tmp_path, monkeypatch, small_blocks):
     raw, numbers = _ragged_utf16(tmp_path)
     expected = _whole(raw, tmp_path / "whole", monkeypatch)
-    fallbacks: list[str] = []
-    real = ingest_chunks.read_whole_batches
-
-    def spy(path, *args):
-        fallbacks.append(path.name)
-        return real(path, *args)
-
-    monkeypatch.setattr(ingest_chunks, "read_whole_batches", spy)
+    assert small_blocks == []
     monkeypatch.setenv("CCHC_INGEST_WORKERS", "1")
     run_ingest(raw, tmp_path / "small", batch_rows=7)
-    assert fallbacks == ["r.txt"]
+    assert small_blocks == ["r.txt"]
     assert _outputs(tmp_path / "small") == expected
     rejects = pd.read_csv(tmp_path / "small" / "rejects.csv", encoding="utf-8-sig")
     assert rejects["source_row"].tolist() == [numbers["UL-70"]]
