@@ -67,30 +67,101 @@ def _np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Trimmed and NFC-normalised text without format or control characters (safe_text).
-    ASCII columns (ids, dates) are only trimmed (and cleared of controls when they have any);
-    other columns are cleaned once per distinct value (names and fields repeat a lot)."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if len(arr) == 0 or pc.all(pc.string_is_ascii(arr)).as_py():
+@dataclass
+class Cleaned:
+    """A raw text column cleaned: trimmed, NFC, without format or control characters (safe_text).
+
+    Held either as the cleaned text (``text``) or, for a column whose values repeat (names,
+    fields, codes, yes/no), as its distinct values cleaned and each row's index into them: the
+    mapping then looks each distinct value up once, and no column of 250,000 strings is built
+    for it (building one, and encoding it again for the lookup, was most of the cost)."""
+
+    rows: int
+    distinct: list[str] | None = None  # cleaned distinct values (two may clean to the same)
+    indices: np.ndarray | None = None  # per row, its value's position in ``distinct``
+    _text: pa.Array | None = None
+
+    @property
+    def text(self) -> pa.Array:
+        if self._text is None:
+            self._text = pc.take(pa.array(self.distinct, type=pa.string()), pa.array(self.indices))
+        return self._text
+
+    def by_value(self) -> tuple[list[str], np.ndarray]:
+        """(distinct cleaned values, index per row)."""
+        if self.distinct is None:
+            self.distinct, self.indices = _encode(self.text)
+        assert self.indices is not None
+        return self.distinct, self.indices
+
+    def empty(self) -> np.ndarray:
+        """Per row: whether the cleaned value is empty."""
+        if self.distinct is None:
+            return _np_bool(pc.equal(self.text, ""))
+        return np.array([v == "" for v in self.distinct], dtype=bool)[self.indices]
+
+    def nullable_text(self) -> pa.Array:
+        """The cleaned text with empty values as nulls."""
+        if self.distinct is None:
+            return pc.if_else(pc.equal(self.text, ""), None, self.text)
+        values = pa.array([v if v != "" else None for v in self.distinct], type=pa.string())
+        return pc.take(values, pa.array(self.indices))
+
+    def values_at(self, where: np.ndarray) -> list[str]:
+        """The cleaned values of the rows at ``where``."""
+        if self.distinct is None:
+            return self.text.take(pa.array(where)).to_pylist()
+        assert self.indices is not None
+        return [self.distinct[i] for i in self.indices[where]]
+
+
+def _encode(arr: pa.ChunkedArray | pa.Array) -> tuple[list[str], np.ndarray]:
+    """(distinct values in order of first appearance, index per row) of a text column without
+    nulls (the readers give empty strings, never nulls). A chunked column is encoded chunk by
+    chunk against one dictionary (pyarrow gives every chunk the final one), not joined first."""
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.Array):
+        return enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False)
+    if enc.num_chunks == 0:
+        return [], np.zeros(0, dtype=np.int32)
+    dictionary = enc.chunk(enc.num_chunks - 1).dictionary
+    if any(len(chunk.dictionary) != len(dictionary) for chunk in enc.chunks):  # pragma: no cover
+        return _encode(arr.combine_chunks())  # not one dictionary after all: encoded whole
+    indices = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in enc.chunks])
+    return dictionary.to_pylist(), indices
+
+
+def clean_column(arr: pa.ChunkedArray | pa.Array, by_value: bool = False) -> Cleaned:
+    """A raw text column cleaned (:class:`Cleaned`). An ASCII column (ids, dates, numbers) is
+    cleaned as a whole in pyarrow: trimmed, and cleared of controls when it has any; any other
+    column, and with ``by_value`` every column (the coded ones, whose values repeat), is cleaned
+    once per distinct value. Both give the same text: on ASCII, safe_text's rules are the
+    vectorised ones."""
+    if not by_value and (len(arr) == 0 or pc.all(pc.string_is_ascii(arr)).as_py()):
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
         if len(arr) and not pc.all(pc.ascii_is_printable(arr)).as_py():  # 15x a regex scan
             arr = pc.replace_substring_regex(arr, "[\\t\\n\\r\\x0b\\x0c]", " ")
             arr = pc.replace_substring_regex(arr, ASCII_CONTROL_PATTERN, "")
-        return pc.utf8_trim_whitespace(arr)
-    enc = pc.dictionary_encode(arr)
-    distinct = [nfc(strip_invisible(v)).strip() for v in enc.dictionary.to_pylist()]
-    return pc.take(pa.array(distinct, type=pa.string()), enc.indices)
+        # Printable ASCII now: its only whitespace is the space, which the ASCII trim trims
+        # as the UTF-8 one does.
+        return Cleaned(len(arr), _text=pc.ascii_trim_whitespace(arr))
+    distinct, indices = _encode(arr)
+    return Cleaned(len(arr), [nfc(strip_invisible(v)).strip() for v in distinct], indices)
 
 
-def map_values(arr: pa.Array, lookup: dict[str, object]) -> tuple[list, np.ndarray, np.ndarray]:
+def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Trimmed and NFC-normalised text without format or control characters (safe_text)."""
+    return clean_column(arr).text
+
+
+def map_values(clean: Cleaned, lookup: dict[str, object]) -> tuple[list, np.ndarray, np.ndarray]:
     """Alias lookup on distinct values: (code per distinct value, distinct index per row,
     unknown flag per distinct value). Empty values get code None and are not unknown."""
-    enc = pc.dictionary_encode(arr)
-    distinct = enc.dictionary.to_pylist()
+    distinct, indices = clean.by_value()
     codes = [lookup.get(norm_key(v)) if v != "" else None for v in distinct]
     unknown = np.array([v != "" and c is None for v, c in zip(distinct, codes, strict=True)], dtype=bool)
-    return codes, enc.indices.to_numpy(zero_copy_only=False), unknown
+    return codes, indices, unknown
 
 
 def _day_as_written(text: pa.Array, parsed: pa.Array, fmt: str) -> np.ndarray:
@@ -290,7 +361,7 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     problems = _Problems()
     cols: dict[str, object] = {}
     key = schema.KEYS[table][0]
-    key_text: pa.Array | None = None  # the row id quoted in rejects
+    key_text: Cleaned | None = None  # the row id quoted in rejects
     when: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # datetime columns: (values, date_only)
     # Dossier dates a never-received registration may lack: checked once the status is known.
     deferred_empty: dict[str, np.ndarray] = {}
@@ -305,12 +376,13 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
                 continue
             cols[spec.name] = pd.Series(pd.NA, index=range(n), dtype=spec.dtype).array
             continue
-        text = clean_text(raw.data.column(spec.name))
+        coded = spec.dtype == schema.BOOLEAN or (spec.dtype == schema.STRING and spec.allowed is not None)
+        clean = clean_column(raw.data.column(spec.name), by_value=coded)
         # Free the raw column as soon as it is parsed: peak memory stays near one copy.
         raw.data = raw.data.drop_columns([spec.name])
         if spec.name == key:
-            key_text = text
-        empty = _np_bool(pc.equal(text, ""))
+            key_text = clean
+        empty = clean.empty()
         if table == "dossiers" and spec.name in (*schema.NOT_RECEIVED_OPTIONAL, "department"):
             deferred_empty[spec.name] = empty
         elif spec.required or spec.value_required:
@@ -318,32 +390,32 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
 
         vocab = _vocabulary(spec, mapping)
 
-        def quoted(where, text=text, label=label, vocab=vocab, what="giá trị không hợp lệ"):
+        def quoted(where, clean=clean, label=label, vocab=vocab, what="giá trị không hợp lệ"):
             # Never a citizen's name or number in a reason (reasons.py decides what is quoted).
-            return (f"{label}: {what} {quote(v, vocab)}" for v in text.take(pa.array(where)).to_pylist())
+            return (f"{label}: {what} {quote(v, vocab)}" for v in clean.values_at(where))
 
         if spec.dtype == schema.STRING:
             if spec.allowed is None:
-                cols[spec.name] = pd.array(pc.if_else(pc.equal(text, ""), None, text), dtype="string")
+                cols[spec.name] = pd.array(clean.nullable_text(), dtype="string")
                 continue
-            codes, idx, unknown = map_values(text, _value_lookup(spec, mapping))
+            codes, idx, unknown = map_values(clean, _value_lookup(spec, mapping))
             problems.add(unknown[idx], spec.name, quoted)
             cols[spec.name] = pd.array(pc.take(pa.array(codes, type=pa.string()), idx), dtype="string")
         elif spec.dtype == schema.BOOLEAN:
-            codes, idx, unknown = map_values(text, mapping.value_lookup("yes_no") or {})
+            codes, idx, unknown = map_values(clean, mapping.value_lookup("yes_no") or {})
             problems.add(unknown[idx], spec.name, quoted)
             # An empty cell means "no"; unknown values are rejected rows, so False is harmless.
             flags = np.array([c is True for c in codes], dtype=bool)
             cols[spec.name] = _typed(spec, flags[idx], None)
         elif spec.dtype == schema.DATETIME:
-            values, date_only, invalid = parse_datetimes(text)
+            values, date_only, invalid = parse_datetimes(clean.text)
             problems.add(invalid, spec.name, lambda w, q=quoted: q(w, what="không đọc được ngày"))
             if spec.name in END_OF_DAY_COLUMNS:
                 values = np.where(date_only, values + END_OF_DAY, values)
             when[spec.name] = (values, date_only)
             cols[spec.name] = values
         elif spec.dtype in (schema.FLOAT, schema.INT):
-            values, _empty, invalid = parse_numbers(text)
+            values, _empty, invalid = parse_numbers(clean.text)
             problems.add(invalid, spec.name, lambda w, q=quoted: q(w, what="không phải số"))
             if spec.dtype == schema.INT:
                 fraction = ~invalid & ~_empty & (values % 1 != 0)
@@ -426,7 +498,7 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     return frame, _reject_frame(raw, found, key_text)
 
 
-def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: pa.Array | None) -> pd.DataFrame:
+def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: Cleaned | None) -> pd.DataFrame:
     if found.empty:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in schema.REJECT_COLUMNS}).astype(
             {"source_row": "Int64"}
@@ -435,7 +507,7 @@ def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: pa.Array | None)
     found = found.reset_index(names="order").sort_values(["pos", "order"], kind="stable")
     grouped = found.groupby("pos", sort=True).agg(column=("column", "; ".join), reason=("reason", "; ".join))
     pos = grouped.index.to_numpy(dtype=np.int64)
-    ids = key_text.take(pa.array(pos)).to_pylist() if key_text is not None else [""] * pos.size
+    ids = key_text.values_at(pos) if key_text is not None else [""] * pos.size
     # A ragged row can shift a name or an ID number into the id column: such an id is left
     # out, not copied (the file and row lead to it).
     shifted = raw.ragged[pos] > 0 if raw.ragged is not None else np.zeros(pos.size, dtype=bool)
