@@ -80,6 +80,7 @@ class Cleaned:
     distinct: list[str] | None = None  # cleaned distinct values (two may clean to the same)
     indices: np.ndarray | None = None  # per row, its value's position in ``distinct``
     _text: pa.Array | None = None
+    raw: pa.ChunkedArray | pa.Array | None = None  # the raw column, when cleaning changed nothing
 
     @property
     def text(self) -> pa.Array:
@@ -104,6 +105,8 @@ class Cleaned:
         """The cleaned text with empty values as nulls."""
         if self.distinct is None:
             return pc.if_else(pc.equal(self.text, ""), None, self.text)
+        if self.raw is not None and "" not in self.distinct:
+            return self.raw  # nothing to clean, nothing empty: the raw text as it is, not a copy
         values = pa.array([v if v != "" else None for v in self.distinct], type=pa.string())
         return pc.take(values, pa.array(self.indices))
 
@@ -147,7 +150,8 @@ def clean_column(arr: pa.ChunkedArray | pa.Array, by_value: bool = False) -> Cle
         # as the UTF-8 one does.
         return Cleaned(len(arr), _text=pc.ascii_trim_whitespace(arr))
     distinct, indices = _encode(arr)
-    return Cleaned(len(arr), [nfc(strip_invisible(v)).strip() for v in distinct], indices)
+    cleaned = [nfc(strip_invisible(v)).strip() for v in distinct]
+    return Cleaned(len(arr), cleaned, indices, raw=arr if cleaned == distinct else None)
 
 
 def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -422,12 +426,14 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
                 problems.add(fraction, spec.name, lambda w, q=quoted: q(w, what="không phải số nguyên"))
             low, high = bounds(spec)
             shown = (lambda x: f"{x:g}") if spec.name == "year" else fmt_number  # 2099, 1.440
+            # The bounds are written out only when a row breaks them (formatting a number in
+            # Vietnamese took 14 ms a batch).
             below = ~np.isnan(values) & (values < low)
-            what = "giá trị âm" if low == 0 else f"nhỏ hơn {shown(low)}"
-            problems.add(below, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
+            problems.add(below, spec.name, lambda w, q=quoted, low=low, shown=shown: q(
+                w, what="giá trị âm" if low == 0 else f"nhỏ hơn {shown(low)}"))
             above = ~np.isnan(values) & (values > high)
-            what = f"lớn hơn mức hợp lý {shown(high)}"
-            problems.add(above, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
+            problems.add(above, spec.name, lambda w, q=quoted, high=high, shown=shown: q(
+                w, what=f"lớn hơn mức hợp lý {shown(high)}"))
             cols[spec.name] = _typed(spec, values, np.isnan(values))
         else:  # pragma: no cover - schema.py only uses the dtypes above
             raise TypeError(f"{spec.name}: unsupported dtype {spec.dtype}")
@@ -482,7 +488,7 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     accepted = {}
     for spec in specs:
         if spec.name == "source_file":
-            accepted[spec.name] = pd.array([raw.file] * int(keep.sum()), dtype="string")
+            accepted[spec.name] = pd.array(_repeat(raw.file, int(keep.sum())), dtype="string")
         elif spec.name == "source_row":
             accepted[spec.name] = pd.array(raw.rows[keep], dtype="Int64")
         else:
@@ -496,6 +502,11 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
             frame[spec.name] = frame[spec.name].astype(spec.dtype)
 
     return frame, _reject_frame(raw, found, key_text)
+
+
+def _repeat(text: str, times: int) -> pa.Array:
+    """``text`` ``times`` times, as pyarrow text (a Python list of it took 15 ms a batch)."""
+    return pc.take(pa.array([text], type=pa.large_string()), pa.array(np.zeros(times, dtype=np.int32)))
 
 
 def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: Cleaned | None) -> pd.DataFrame:
