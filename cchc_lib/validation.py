@@ -210,19 +210,30 @@ def parse_datetimes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(arr)
     values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     date_only = np.zeros(n, dtype=bool)
-    todo = np.flatnonzero(_np_bool(pc.not_equal(arr, "")))
-    for fmt, donly in _formats_by_use(arr, todo):
-        if todo.size == 0:
+    left = _np_bool(pc.not_equal(arr, ""))  # not parsed yet
+    for fmt, donly in _formats_by_use(arr, np.flatnonzero(left)):
+        count = int(left.sum())
+        if count == 0:
             break
-        sub = arr if todo.size == n else arr.take(pa.array(todo))
+        # Most rows left (the commonest form on any column, empty cells or not): the whole
+        # column parsed, the rows done or empty masked out, instead of taking the rows left out
+        # and putting their values back one by one; else the few rows left alone.
+        todo = None if count > n // 2 else np.flatnonzero(left)
+        sub = arr if todo is None else arr.take(pa.array(todo))
         parsed = pc.strptime(sub, format=fmt, unit="s", error_is_null=True)
         secs = parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]")
-        ok = ~np.isnat(secs) & _day_as_written(sub, parsed, fmt)
-        ok[ok] = (secs[ok] >= MIN_DATE) & (secs[ok] < MAX_DATE)
-        if ok.any():
+        # NaT (not in this form) compares false: out of range too.
+        ok = (secs >= MIN_DATE) & (secs < MAX_DATE) & _day_as_written(sub, parsed, fmt)
+        if todo is None:
+            ok &= left
+            np.copyto(values, secs.astype("datetime64[ns]"), where=ok)
+            date_only |= ok & donly
+            left &= ~ok
+        elif ok.any():
             values[todo[ok]] = secs[ok].astype("datetime64[ns]")
             date_only[todo[ok]] = donly
-            todo = todo[~ok]
+            left[todo[ok]] = False
+    todo = np.flatnonzero(left)
     if todo.size:
         # Rare forms on what is left: ISO 8601 with fractions or an offset, Excel serials.
         rest = pd.Series(arr.take(pa.array(todo)).to_pylist(), dtype=object).astype(str)
