@@ -555,9 +555,13 @@ def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray]
     - a refused or withdrawn dossier without a completion date takes its return date; with
       neither, the row is rejected;
     - a dossier needs its procedure's code or name."""
-    status = np.asarray(pd.array(cols["status"], dtype="string").to_numpy(dtype=object, na_value=""),
-                        dtype=object)
-    not_received = status == "not_received"
+    # Compared in pyarrow: a column of Python strings for the status took 15 ms a batch.
+    status = pa.array(pd.array(cols["status"], dtype="string"))
+
+    def having(*names: str) -> np.ndarray:
+        return _np_bool(pc.fill_null(pc.is_in(status, pa.array(names, type=status.type)), False))
+
+    not_received = having("not_received")
     for name, empty in deferred_empty.items():
         problems.add(empty & ~not_received, name, f"{label_of[name]} trống")
     if "department" in deferred_empty and (deferred_empty["department"] & not_received).any():
@@ -569,7 +573,7 @@ def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray]
     completed = cols.get("completed_at")
     returned = cols.get("returned_at")
     if isinstance(completed, np.ndarray):
-        ended = (status == "refused") | (status == "withdrawn")
+        ended = having("refused", "withdrawn")
         missing = ended & np.isnat(completed)
         if missing.any():
             has_return = ~np.isnat(returned) if isinstance(returned, np.ndarray) else np.zeros(n, dtype=bool)
@@ -580,8 +584,9 @@ def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray]
             words = {"refused": "từ chối giải quyết", "withdrawn": "công dân rút"}
             problems.add(
                 missing & ~has_return, "completed_at",
-                lambda where: (f"Hồ sơ {words[status[i]]} nhưng không có {label_of['completed_at']} "
-                               f"hay {label_of['returned_at']}" for i in where),
+                lambda where: (f"Hồ sơ {words[s]} nhưng không có {label_of['completed_at']} "
+                               f"hay {label_of['returned_at']}"
+                               for s in status.take(pa.array(where)).to_pylist()),
             )
     code, name = cols["procedure_code"], cols["procedure_name"]
     no_code = pd.array(code, dtype="string").isna() if len(code) else np.zeros(0, dtype=bool)
