@@ -80,7 +80,6 @@ class Cleaned:
     distinct: list[str] | None = None  # cleaned distinct values (two may clean to the same)
     indices: np.ndarray | None = None  # per row, its value's position in ``distinct``
     _text: pa.Array | None = None
-    raw: pa.ChunkedArray | pa.Array | None = None  # the raw column, when cleaning changed nothing
 
     @property
     def text(self) -> pa.Array:
@@ -105,8 +104,6 @@ class Cleaned:
         """The cleaned text with empty values as nulls."""
         if self.distinct is None:
             return pc.if_else(pc.equal(self.text, ""), None, self.text)
-        if self.raw is not None and "" not in self.distinct:
-            return self.raw  # nothing to clean, nothing empty: the raw text as it is, not a copy
         values = pa.array([v if v != "" else None for v in self.distinct], type=pa.string())
         return pc.take(values, pa.array(self.indices))
 
@@ -150,8 +147,9 @@ def clean_column(arr: pa.ChunkedArray | pa.Array, by_value: bool = False) -> Cle
         # as the UTF-8 one does.
         return Cleaned(len(arr), _text=pc.ascii_trim_whitespace(arr))
     distinct, indices = _encode(arr)
-    cleaned = [nfc(strip_invisible(v)).strip() for v in distinct]
-    return Cleaned(len(arr), cleaned, indices, raw=arr if cleaned == distinct else None)
+    # One contiguous column comes out (pc.take), not the raw column's blocks of the file even
+    # when cleaning changed nothing: parquet wrote a column of 117 chunks 70% slower.
+    return Cleaned(len(arr), [nfc(strip_invisible(v)).strip() for v in distinct], indices)
 
 
 def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
