@@ -76,7 +76,6 @@ class Cleaned:
     mapping then looks each distinct value up once, and no column of 250,000 strings is built
     for it (building one, and encoding it again for the lookup, was most of the cost)."""
 
-    rows: int
     distinct: list[str] | None = None  # cleaned distinct values (two may clean to the same)
     indices: np.ndarray | None = None  # per row, its value's position in ``distinct``
     _text: pa.Array | None = None
@@ -147,11 +146,11 @@ def clean_column(arr: pa.ChunkedArray | pa.Array, by_value: bool = False) -> Cle
             arr = pc.replace_substring_regex(arr, ASCII_CONTROL_PATTERN, "")
         # Printable ASCII now: its only whitespace is the space, which the ASCII trim trims
         # as the UTF-8 one does.
-        return Cleaned(len(arr), _text=pc.ascii_trim_whitespace(arr))
+        return Cleaned(_text=pc.ascii_trim_whitespace(arr))
     distinct, indices = _encode(arr)
     # One contiguous column comes out (pc.take), not the raw column's blocks of the file even
     # when cleaning changed nothing: parquet wrote a column of 117 chunks 70% slower.
-    return Cleaned(len(arr), [nfc(strip_invisible(v)).strip() for v in distinct], indices)
+    return Cleaned([nfc(strip_invisible(v)).strip() for v in distinct], indices)
 
 
 def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
