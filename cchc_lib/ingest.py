@@ -23,8 +23,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cchc_lib import schema
@@ -101,37 +103,35 @@ def merge_duplicates(frames: list[pd.DataFrame], table: str) -> tuple[pd.DataFra
 def fill_service_level(dossiers: pd.DataFrame, procedures: pd.DataFrame) -> pd.DataFrame:
     """Dossiers without a service level take the catalogue's: same procedure code and the year
     received, else the catalogue year closest to it (the later one on a tie)."""
-    missing = dossiers["service_level"].isna().to_numpy()
+    level = pa.array(dossiers["service_level"])
+    missing = level.is_null().to_numpy(zero_copy_only=False)
     if not missing.any() or procedures.empty:
         return dossiers
     rows = missing.nonzero()[0]
     dates = dossiers[[c for c in ("received_at", "submitted_at") if c in dossiers.columns]].iloc[rows]
-    want = pd.DataFrame(
-        {
-            "procedure_code": dossiers["procedure_code"].to_numpy()[missing],
-            # The receipt year; a never-received registration's submission year, else the latest.
-            "year": reference_years(dates, sorted({int(y) for y in procedures["year"].dropna()})),
-        }
-    ).astype({"procedure_code": object})
-    catalogue = procedures[["procedure_code", "year", "service_level"]].astype(
-        {"procedure_code": object, "year": "int64", "service_level": object}
-    )
+    # The receipt year; a never-received registration's submission year, else the latest.
+    years = reference_years(dates, sorted({int(y) for y in procedures["year"].dropna()}))
+    codes = pc.dictionary_encode(pa.array(dossiers["procedure_code"]).take(pa.array(rows)))
+    names = codes.dictionary.to_pylist() + [None]  # the last: a dossier without a code
+    code_of = pc.fill_null(codes.indices, len(names) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
     # The best catalogue row depends only on the code and the year: chosen once per pair (a few
     # hundred), not once per dossier.
-    pairs = want.drop_duplicates(ignore_index=True)
-    cand = pairs.reset_index(names="pair").merge(catalogue, on="procedure_code", how="inner",
-                                                 suffixes=("", "_cat"))
-    if cand.empty:
-        return dossiers
-    cand["distance"] = (cand["year_cat"] - cand["year"]).abs()
-    best = cand.sort_values(["pair", "distance", "year_cat"], ascending=[True, True, False]).drop_duplicates(
-        "pair"
-    )
-    found = want.merge(best[["procedure_code", "year", "service_level"]], on=["procedure_code", "year"],
-                       how="left", indicator=True)
-    has = (found["_merge"] == "both").to_numpy()
-    filled = dossiers["service_level"].to_numpy(dtype=object, na_value=None).copy()
-    filled[rows[has]] = found["service_level"].to_numpy()[has]
+    base, span = int(years.min()), int(years.max() - years.min()) + 1
+    pairs, pair_of = np.unique(code_of * span + (years - base), return_inverse=True)
+    catalogue: dict[str, list[tuple[int, object]]] = {}
+    rows_of = procedures[["procedure_code", "year", "service_level"]].itertuples(index=False)
+    for code, year, service_level in rows_of:
+        level_text = None if pd.isna(service_level) else service_level
+        catalogue.setdefault(str(code), []).append((int(year), level_text))
+    chosen: list[object] = []
+    for pair in pairs.tolist():
+        code, year = names[pair // span], base + pair % span
+        # The closest year, the later one on a tie.
+        best = min(catalogue.get(code, []) if code is not None else [],
+                   key=lambda row, year=year: (abs(row[0] - year), -row[0]), default=None)
+        chosen.append(None if best is None else best[1])
+    found = pa.array(chosen, type=level.type).take(pa.array(pair_of))
+    filled = pc.replace_with_mask(level, pa.array(missing), found)
     # Only the one column is new: the frame is not copied (pandas copies on write).
     return dossiers.assign(service_level=pd.array(filled, dtype="string"))
 

@@ -11,8 +11,8 @@ and each processed table written from the chunks batch by batch.
 3. :func:`keep_mask`: which rows are the last occurrence of their key, over all of a table's
    chunks in file order (pandas on the keys alone for a small table, DuckDB for a large one).
 4. :func:`write_table`: the winners read back batch by batch, each batch transformed (the
-   catalogue's service level), checked against the pandera schema, handed to the sinks (the
-   report's counts, the day-level aggregate) and added to the table's parquet file, written in
+   catalogue's service level), checked against the schema (schema_problems), handed to the
+   sinks (the report's counts, the day-level aggregate) and added to the table's parquet file, written in
    row groups of pyarrow's default size so that the file is what one ``write_table`` of the whole
    frame writes, whatever the batch size.
 """
@@ -20,7 +20,6 @@ and each processed table written from the chunks batch by batch.
 from __future__ import annotations
 
 import ctypes
-import functools
 import json
 import shutil
 from collections import Counter
@@ -30,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.errors
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -417,19 +415,12 @@ def _prepare(frame: pd.DataFrame, table: str, transform: Callable[[pd.DataFrame]
     """A batch of winners through the transform, the schema check and the sinks."""
     if transform is not None:
         frame = transform(frame)
-    try:
-        frame = _pandera_schema(table).validate(frame)
-    except (pandera.errors.SchemaError, pandera.errors.SchemaErrors) as exc:
+    if problems := schema.schema_problems(frame, table):
         # A bug, not bad input: rows breaking the schema should have been rejected.
-        raise IngestError(f"bảng {table} không khớp lược đồ sau khi kiểm tra: {exc}") from exc
+        raise IngestError(f"bảng {table} không khớp lược đồ sau khi kiểm tra: {'; '.join(problems)}")
     for sink in sinks:
         sink(frame)
     return frame
-
-
-@functools.cache
-def _pandera_schema(table: str):
-    return schema.pandera_schema(table)
 
 
 def prepare_task(chunk: Path, mask: np.ndarray, table: str, batch_rows: int,

@@ -430,7 +430,9 @@ def _drop_empty(data: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]
         if name.startswith(RAGGED_COLUMN) or not blank.size:
             continue
         cells = col if blank.size == data.num_rows else col.take(pa.array(blank))
-        empty = pc.equal(pc.utf8_trim_whitespace(cells), "")
+        # Blank: empty or whitespace only (utf8_is_space, the whitespace utf8_trim_whitespace
+        # trims, looks at each cell's first character only, where trimming copied every cell).
+        empty = pc.or_(pc.equal(cells, ""), pc.utf8_is_space(cells))
         blank = blank[np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)]
     keep = np.ones(data.num_rows, dtype=bool)
     keep[blank] = False

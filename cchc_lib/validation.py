@@ -67,30 +67,104 @@ def _np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Trimmed and NFC-normalised text without format or control characters (safe_text).
-    ASCII columns (ids, dates) are only trimmed (and cleared of controls when they have any);
-    other columns are cleaned once per distinct value (names and fields repeat a lot)."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if len(arr) == 0 or pc.all(pc.string_is_ascii(arr)).as_py():
-        if len(arr) and not pc.all(pc.ascii_is_printable(arr)).as_py():  # 15x a regex scan
+@dataclass
+class Cleaned:
+    """A raw text column cleaned: trimmed, NFC, without format or control characters (safe_text).
+
+    Held either as the cleaned text (``text``) or, for a column whose values repeat (names,
+    fields, codes, yes/no), as its distinct values cleaned and each row's index into them: the
+    mapping then looks each distinct value up once, and no column of 250,000 strings is built
+    for it (building one, and encoding it again for the lookup, was most of the cost)."""
+
+    distinct: list[str] | None = None  # cleaned distinct values (two may clean to the same)
+    indices: np.ndarray | None = None  # per row, its value's position in ``distinct``
+    _text: pa.Array | None = None
+
+    @property
+    def text(self) -> pa.Array:
+        if self._text is None:
+            self._text = pc.take(pa.array(self.distinct, type=pa.string()), pa.array(self.indices))
+        return self._text
+
+    def by_value(self) -> tuple[list[str], np.ndarray]:
+        """(distinct cleaned values, index per row)."""
+        if self.distinct is None:
+            self.distinct, self.indices = _encode(self.text)
+        assert self.indices is not None
+        return self.distinct, self.indices
+
+    def empty(self) -> np.ndarray:
+        """Per row: whether the cleaned value is empty."""
+        if self.distinct is None:
+            return _np_bool(pc.equal(self.text, ""))
+        return np.array([v == "" for v in self.distinct], dtype=bool)[self.indices]
+
+    def nullable_text(self) -> pa.Array:
+        """The cleaned text with empty values as nulls."""
+        if self.distinct is None:
+            return pc.if_else(pc.equal(self.text, ""), None, self.text)
+        values = pa.array([v if v != "" else None for v in self.distinct], type=pa.large_string())
+        return pc.take(values, pa.array(self.indices))  # large_string: pandas' own text type
+
+    def values_at(self, where: np.ndarray) -> list[str]:
+        """The cleaned values of the rows at ``where``."""
+        if self.distinct is None:
+            return self.text.take(pa.array(where)).to_pylist()
+        assert self.indices is not None
+        return [self.distinct[i] for i in self.indices[where]]
+
+
+def _encode(arr: pa.ChunkedArray | pa.Array) -> tuple[list[str], np.ndarray]:
+    """(distinct values in order of first appearance, index per row) of a text column without
+    nulls (the readers give empty strings, never nulls). A chunked column is encoded chunk by
+    chunk against one dictionary (pyarrow gives every chunk the final one), not joined first."""
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.Array):
+        return enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False)
+    if enc.num_chunks == 0:
+        return [], np.zeros(0, dtype=np.int32)
+    dictionary = enc.chunk(enc.num_chunks - 1).dictionary
+    if any(len(chunk.dictionary) != len(dictionary) for chunk in enc.chunks):  # pragma: no cover
+        return _encode(arr.combine_chunks())  # not one dictionary after all: encoded whole
+    indices = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in enc.chunks])
+    return dictionary.to_pylist(), indices
+
+
+def clean_column(arr: pa.ChunkedArray | pa.Array, by_value: bool = False) -> Cleaned:
+    """A raw text column cleaned (:class:`Cleaned`). An ASCII column (ids, dates, numbers) is
+    cleaned as a whole in pyarrow: trimmed, and cleared of controls when it has any; any other
+    column, and with ``by_value`` every column (the coded ones, whose values repeat), is cleaned
+    once per distinct value. Both give the same text: on ASCII, safe_text's rules are the
+    vectorised ones."""
+    # Printable ASCII (the usual ids, dates and numbers) is ASCII: one scan, not two.
+    printable = not by_value and (len(arr) == 0 or pc.all(pc.ascii_is_printable(arr)).as_py())
+    if printable or (not by_value and pc.all(pc.string_is_ascii(arr)).as_py()):
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if not printable:  # controls to clear: 15x a scan for them
             arr = pc.replace_substring_regex(arr, "[\\t\\n\\r\\x0b\\x0c]", " ")
             arr = pc.replace_substring_regex(arr, ASCII_CONTROL_PATTERN, "")
-        return pc.utf8_trim_whitespace(arr)
-    enc = pc.dictionary_encode(arr)
-    distinct = [nfc(strip_invisible(v)).strip() for v in enc.dictionary.to_pylist()]
-    return pc.take(pa.array(distinct, type=pa.string()), enc.indices)
+        # Printable ASCII now: its only whitespace is the space, which the ASCII trim trims
+        # as the UTF-8 one does.
+        return Cleaned(_text=pc.ascii_trim_whitespace(arr))
+    distinct, indices = _encode(arr)
+    # One contiguous column comes out (pc.take), not the raw column's blocks of the file even
+    # when cleaning changed nothing: parquet wrote a column of 117 chunks 70% slower.
+    return Cleaned([nfc(strip_invisible(v)).strip() for v in distinct], indices)
 
 
-def map_values(arr: pa.Array, lookup: dict[str, object]) -> tuple[list, np.ndarray, np.ndarray]:
+def clean_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Trimmed and NFC-normalised text without format or control characters (safe_text)."""
+    return clean_column(arr).text
+
+
+def map_values(clean: Cleaned, lookup: dict[str, object]) -> tuple[list, np.ndarray, np.ndarray]:
     """Alias lookup on distinct values: (code per distinct value, distinct index per row,
     unknown flag per distinct value). Empty values get code None and are not unknown."""
-    enc = pc.dictionary_encode(arr)
-    distinct = enc.dictionary.to_pylist()
+    distinct, indices = clean.by_value()
     codes = [lookup.get(norm_key(v)) if v != "" else None for v in distinct]
     unknown = np.array([v != "" and c is None for v, c in zip(distinct, codes, strict=True)], dtype=bool)
-    return codes, enc.indices.to_numpy(zero_copy_only=False), unknown
+    return codes, indices, unknown
 
 
 def _day_as_written(text: pa.Array, parsed: pa.Array, fmt: str) -> np.ndarray:
@@ -135,19 +209,30 @@ def parse_datetimes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(arr)
     values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     date_only = np.zeros(n, dtype=bool)
-    todo = np.flatnonzero(_np_bool(pc.not_equal(arr, "")))
-    for fmt, donly in _formats_by_use(arr, todo):
-        if todo.size == 0:
+    left = _np_bool(pc.not_equal(arr, ""))  # not parsed yet
+    for fmt, donly in _formats_by_use(arr, np.flatnonzero(left)):
+        count = int(left.sum())
+        if count == 0:
             break
-        sub = arr if todo.size == n else arr.take(pa.array(todo))
+        # Most rows left (the commonest form on any column, empty cells or not): the whole
+        # column parsed, the rows done or empty masked out, instead of taking the rows left out
+        # and putting their values back one by one; else the few rows left alone.
+        todo = None if count > n // 2 else np.flatnonzero(left)
+        sub = arr if todo is None else arr.take(pa.array(todo))
         parsed = pc.strptime(sub, format=fmt, unit="s", error_is_null=True)
         secs = parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]")
-        ok = ~np.isnat(secs) & _day_as_written(sub, parsed, fmt)
-        ok[ok] = (secs[ok] >= MIN_DATE) & (secs[ok] < MAX_DATE)
-        if ok.any():
+        # NaT (not in this form) compares false: out of range too.
+        ok = (secs >= MIN_DATE) & (secs < MAX_DATE) & _day_as_written(sub, parsed, fmt)
+        if todo is None:
+            ok &= left
+            np.copyto(values, secs.astype("datetime64[ns]"), where=ok)
+            date_only |= ok & donly
+            left &= ~ok
+        elif ok.any():
             values[todo[ok]] = secs[ok].astype("datetime64[ns]")
             date_only[todo[ok]] = donly
-            todo = todo[~ok]
+            left[todo[ok]] = False
+    todo = np.flatnonzero(left)
     if todo.size:
         # Rare forms on what is left: ISO 8601 with fractions or an offset, Excel serials.
         rest = pd.Series(arr.take(pa.array(todo)).to_pylist(), dtype=object).astype(str)
@@ -290,7 +375,7 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     problems = _Problems()
     cols: dict[str, object] = {}
     key = schema.KEYS[table][0]
-    key_text: pa.Array | None = None  # the row id quoted in rejects
+    key_text: Cleaned | None = None  # the row id quoted in rejects
     when: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # datetime columns: (values, date_only)
     # Dossier dates a never-received registration may lack: checked once the status is known.
     deferred_empty: dict[str, np.ndarray] = {}
@@ -305,12 +390,13 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
                 continue
             cols[spec.name] = pd.Series(pd.NA, index=range(n), dtype=spec.dtype).array
             continue
-        text = clean_text(raw.data.column(spec.name))
+        coded = spec.dtype == schema.BOOLEAN or (spec.dtype == schema.STRING and spec.allowed is not None)
+        clean = clean_column(raw.data.column(spec.name), by_value=coded)
         # Free the raw column as soon as it is parsed: peak memory stays near one copy.
         raw.data = raw.data.drop_columns([spec.name])
         if spec.name == key:
-            key_text = text
-        empty = _np_bool(pc.equal(text, ""))
+            key_text = clean
+        empty = clean.empty()
         if table == "dossiers" and spec.name in (*schema.NOT_RECEIVED_OPTIONAL, "department"):
             deferred_empty[spec.name] = empty
         elif spec.required or spec.value_required:
@@ -318,44 +404,47 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
 
         vocab = _vocabulary(spec, mapping)
 
-        def quoted(where, text=text, label=label, vocab=vocab, what="giá trị không hợp lệ"):
+        def quoted(where, clean=clean, label=label, vocab=vocab, what="giá trị không hợp lệ"):
             # Never a citizen's name or number in a reason (reasons.py decides what is quoted).
-            return (f"{label}: {what} {quote(v, vocab)}" for v in text.take(pa.array(where)).to_pylist())
+            return (f"{label}: {what} {quote(v, vocab)}" for v in clean.values_at(where))
 
         if spec.dtype == schema.STRING:
             if spec.allowed is None:
-                cols[spec.name] = pd.array(pc.if_else(pc.equal(text, ""), None, text), dtype="string")
+                cols[spec.name] = pd.array(clean.nullable_text(), dtype="string")
                 continue
-            codes, idx, unknown = map_values(text, _value_lookup(spec, mapping))
+            codes, idx, unknown = map_values(clean, _value_lookup(spec, mapping))
             problems.add(unknown[idx], spec.name, quoted)
-            cols[spec.name] = pd.array(pc.take(pa.array(codes, type=pa.string()), idx), dtype="string")
+            # large_string: the type pandas holds its text in (no cast after the take)
+            cols[spec.name] = pd.array(pc.take(pa.array(codes, type=pa.large_string()), idx), dtype="string")
         elif spec.dtype == schema.BOOLEAN:
-            codes, idx, unknown = map_values(text, mapping.value_lookup("yes_no") or {})
+            codes, idx, unknown = map_values(clean, mapping.value_lookup("yes_no") or {})
             problems.add(unknown[idx], spec.name, quoted)
             # An empty cell means "no"; unknown values are rejected rows, so False is harmless.
             flags = np.array([c is True for c in codes], dtype=bool)
             cols[spec.name] = _typed(spec, flags[idx], None)
         elif spec.dtype == schema.DATETIME:
-            values, date_only, invalid = parse_datetimes(text)
+            values, date_only, invalid = parse_datetimes(clean.text)
             problems.add(invalid, spec.name, lambda w, q=quoted: q(w, what="không đọc được ngày"))
             if spec.name in END_OF_DAY_COLUMNS:
                 values = np.where(date_only, values + END_OF_DAY, values)
             when[spec.name] = (values, date_only)
             cols[spec.name] = values
         elif spec.dtype in (schema.FLOAT, schema.INT):
-            values, _empty, invalid = parse_numbers(text)
+            values, _empty, invalid = parse_numbers(clean.text)
             problems.add(invalid, spec.name, lambda w, q=quoted: q(w, what="không phải số"))
             if spec.dtype == schema.INT:
                 fraction = ~invalid & ~_empty & (values % 1 != 0)
                 problems.add(fraction, spec.name, lambda w, q=quoted: q(w, what="không phải số nguyên"))
             low, high = bounds(spec)
             shown = (lambda x: f"{x:g}") if spec.name == "year" else fmt_number  # 2099, 1.440
+            # The bounds are written out only when a row breaks them (formatting a number in
+            # Vietnamese took 14 ms a batch).
             below = ~np.isnan(values) & (values < low)
-            what = "giá trị âm" if low == 0 else f"nhỏ hơn {shown(low)}"
-            problems.add(below, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
+            problems.add(below, spec.name, lambda w, q=quoted, low=low, shown=shown: q(
+                w, what="giá trị âm" if low == 0 else f"nhỏ hơn {shown(low)}"))
             above = ~np.isnan(values) & (values > high)
-            what = f"lớn hơn mức hợp lý {shown(high)}"
-            problems.add(above, spec.name, lambda w, q=quoted, what=what: q(w, what=what))
+            problems.add(above, spec.name, lambda w, q=quoted, high=high, shown=shown: q(
+                w, what=f"lớn hơn mức hợp lý {shown(high)}"))
             cols[spec.name] = _typed(spec, values, np.isnan(values))
         else:  # pragma: no cover - schema.py only uses the dtypes above
             raise TypeError(f"{spec.name}: unsupported dtype {spec.dtype}")
@@ -370,10 +459,11 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
             if name not in when:
                 continue
             values, donly = when[name]
-            same_day = (
-                donly & ~np.isnat(values) & ~np.isnat(received) & (values < received)
-                & (values.astype("datetime64[D]") == received.astype("datetime64[D]"))
-            )
+            # Date only and before the receipt (NaT compares false) first; the day compared on
+            # those rows alone (the whole columns cut to days cost 10 ms a batch).
+            same_day = donly & (values < received)
+            same_day[same_day] = (values[same_day].astype("datetime64[D]")
+                                  == received[same_day].astype("datetime64[D]"))
             if same_day.any():
                 values = np.where(same_day, received, values)
                 when[name] = (values, donly)
@@ -410,7 +500,7 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     accepted = {}
     for spec in specs:
         if spec.name == "source_file":
-            accepted[spec.name] = pd.array([raw.file] * int(keep.sum()), dtype="string")
+            accepted[spec.name] = pd.array(_repeat(raw.file, int(keep.sum())), dtype="string")
         elif spec.name == "source_row":
             accepted[spec.name] = pd.array(raw.rows[keep], dtype="Int64")
         else:
@@ -426,7 +516,12 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     return frame, _reject_frame(raw, found, key_text)
 
 
-def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: pa.Array | None) -> pd.DataFrame:
+def _repeat(text: str, times: int) -> pa.Array:
+    """``text`` ``times`` times, as pyarrow text (a Python list of it took 15 ms a batch)."""
+    return pc.take(pa.array([text], type=pa.large_string()), pa.array(np.zeros(times, dtype=np.int32)))
+
+
+def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: Cleaned | None) -> pd.DataFrame:
     if found.empty:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in schema.REJECT_COLUMNS}).astype(
             {"source_row": "Int64"}
@@ -435,7 +530,7 @@ def _reject_frame(raw: RawTable, found: pd.DataFrame, key_text: pa.Array | None)
     found = found.reset_index(names="order").sort_values(["pos", "order"], kind="stable")
     grouped = found.groupby("pos", sort=True).agg(column=("column", "; ".join), reason=("reason", "; ".join))
     pos = grouped.index.to_numpy(dtype=np.int64)
-    ids = key_text.take(pa.array(pos)).to_pylist() if key_text is not None else [""] * pos.size
+    ids = key_text.values_at(pos) if key_text is not None else [""] * pos.size
     # A ragged row can shift a name or an ID number into the id column: such an id is left
     # out, not copied (the file and row lead to it).
     shifted = raw.ragged[pos] > 0 if raw.ragged is not None else np.zeros(pos.size, dtype=bool)
@@ -461,9 +556,13 @@ def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray]
     - a refused or withdrawn dossier without a completion date takes its return date; with
       neither, the row is rejected;
     - a dossier needs its procedure's code or name."""
-    status = np.asarray(pd.array(cols["status"], dtype="string").to_numpy(dtype=object, na_value=""),
-                        dtype=object)
-    not_received = status == "not_received"
+    # Compared in pyarrow: a column of Python strings for the status took 15 ms a batch.
+    status = pa.array(pd.array(cols["status"], dtype="string"))
+
+    def having(*names: str) -> np.ndarray:
+        return _np_bool(pc.fill_null(pc.is_in(status, pa.array(names, type=status.type)), False))
+
+    not_received = having("not_received")
     for name, empty in deferred_empty.items():
         problems.add(empty & ~not_received, name, f"{label_of[name]} trống")
     if "department" in deferred_empty and (deferred_empty["department"] & not_received).any():
@@ -475,7 +574,7 @@ def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray]
     completed = cols.get("completed_at")
     returned = cols.get("returned_at")
     if isinstance(completed, np.ndarray):
-        ended = (status == "refused") | (status == "withdrawn")
+        ended = having("refused", "withdrawn")
         missing = ended & np.isnat(completed)
         if missing.any():
             has_return = ~np.isnat(returned) if isinstance(returned, np.ndarray) else np.zeros(n, dtype=bool)
@@ -486,8 +585,9 @@ def _dossier_rules(cols: dict, when: dict, deferred_empty: dict[str, np.ndarray]
             words = {"refused": "từ chối giải quyết", "withdrawn": "công dân rút"}
             problems.add(
                 missing & ~has_return, "completed_at",
-                lambda where: (f"Hồ sơ {words[status[i]]} nhưng không có {label_of['completed_at']} "
-                               f"hay {label_of['returned_at']}" for i in where),
+                lambda where: (f"Hồ sơ {words[s]} nhưng không có {label_of['completed_at']} "
+                               f"hay {label_of['returned_at']}"
+                               for s in status.take(pa.array(where)).to_pylist()),
             )
     code, name = cols["procedure_code"], cols["procedure_name"]
     no_code = pd.array(code, dtype="string").isna() if len(code) else np.zeros(0, dtype=bool)

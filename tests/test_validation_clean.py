@@ -1,0 +1,55 @@
+"""validation.clean_column: a column cleaned whole (ASCII, in pyarrow) and per distinct value
+(in Python, safe_text's rules) gives the same text, and its views agree with that text."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+import numpy as np
+import pyarrow as pa
+
+from cchc_lib.mapping import nfc
+from cchc_lib.safe_text import strip_invisible
+from cchc_lib.validation import clean_column
+
+
+def _by_hand(value: str) -> str:
+    return nfc(strip_invisible(value)).strip()
+
+
+def test_ascii_whole_and_per_value_agree():
+    rng = random.Random(16)
+    alphabet = [chr(c) for c in range(128)]
+    values = ["", " ", "\t", "HS-1", " HS-1 ", "a\x07b", "\x1c", "x\r\ny"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))) for _ in range(5000)
+    ]
+    whole = clean_column(pa.array(values)).text.to_pylist()
+    per_value = clean_column(pa.array(values), by_value=True).text.to_pylist()
+    assert whole == per_value == [_by_hand(v) for v in values]
+
+
+def test_text_with_marks_and_invisibles_per_distinct_value():
+    decomposed = unicodedata.normalize("NFD", "Đã tiếp nhận")
+    values = ["Có", " Có\t", "Co\u0301", "", "Không\u200b", decomposed, "Có", "  "]
+    chunked = pa.chunked_array([values[:3], values[3:5], [], values[5:]])
+    clean = clean_column(chunked)
+    expected = [_by_hand(v) for v in values]
+    assert expected[:3] == ["Có", "Có", "Có"] and expected[5] == "Đã tiếp nhận"
+    assert clean.text.to_pylist() == expected
+    assert clean.empty().tolist() == [v == "" for v in expected]
+    assert clean.values_at(np.array([7, 1, 5])) == [expected[7], expected[1], expected[5]]
+    assert clean.nullable_text().to_pylist() == [v or None for v in expected]
+    distinct, indices = clean.by_value()
+    assert [distinct[i] for i in indices] == expected
+
+
+def test_a_chunked_column_as_the_joined_one():
+    rng = random.Random(3)
+    words = ["Trực tuyến", "Trực tiếp", " Bưu chính ", "", "x"]
+    values = [rng.choice(words) for _ in range(1000)]
+    chunks = pa.chunked_array([values[i:i + 97] for i in range(0, 1000, 97)])
+    for by_value in (False, True):
+        assert clean_column(chunks, by_value).text.equals(clean_column(pa.array(values), by_value).text)
+    assert len(clean_column(pa.chunked_array([], type=pa.string())).text) == 0
+    assert clean_column(pa.chunked_array([], type=pa.string()), by_value=True).empty().size == 0
