@@ -40,6 +40,25 @@ def batch_environment(periods: Sequence[Period | str]) -> dict[str, str]:
     return {BATCH_ENV: ",".join(codes)} if len(codes) > 1 else {}
 
 
+def batch_lanes(periods: Sequence[Period | str], workers: int) -> list[int]:
+    """Which of ``workers`` worker processes renders each of ``periods``: the periods that end in
+    the same month (2023-03, 2023-Q1; 2023-12, 2023-Q4, 2023) share their chart window and their
+    year-end outlook, so they go to one worker; the groups are spread so that each worker has
+    about as many reports (largest groups first, each to the worker with fewest so far)."""
+    parsed = [p if isinstance(p, Period) else Period.parse(str(p)) for p in periods]
+    groups: dict[Period, list[int]] = {}
+    for i, p in enumerate(parsed):
+        groups.setdefault(p.months()[-1], []).append(i)
+    lanes = [0] * len(parsed)
+    load = [0] * max(1, min(int(workers), len(groups)))
+    for members in sorted(groups.values(), key=len, reverse=True):  # stable: request order on ties
+        lane = load.index(min(load))
+        load[lane] += len(members)
+        for i in members:
+            lanes[i] = lane
+    return lanes
+
+
 def batch_periods() -> tuple[Period, ...]:
     """The periods of the batch this kernel renders, or () outside a batch (or when the list
     cannot be read: then each report computes its own)."""
