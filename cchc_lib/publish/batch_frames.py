@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib.datacache import derived_part
+from cchc_lib.index766_many import index_section_frames_many
 from cchc_lib.indicator_runs import compute_runs
 from cchc_lib.indicators import ProcessedData, dossier_measures
 from cchc_lib.periods import Period, PeriodError, months_between
@@ -97,6 +98,19 @@ def shared_frames(data: ProcessedData, period: Period, department: str | None) -
         return None
     return derived_part(data, ("batch frames", periods, department),
                         lambda: _compute(data, periods, department), period)
+
+
+def shared_index_frames(data: ProcessedData, period: Period,
+                        department: str | None) -> dict[str, pd.DataFrame] | None:
+    """This period's national-index frames (the whole department's) from the batch's shared
+    computation (:func:`cchc_lib.index766_many.index_section_frames_many`: each period's equal
+    to :func:`cchc_lib.index766_counts.index_section_frames` of it alone), or None outside a
+    batch that lists it, or for one department's report."""
+    periods = batch_periods()
+    if department or period not in periods:
+        return None
+    return derived_part(data, ("batch index frames", periods),
+                        lambda: index_section_frames_many(data, periods), period)
 
 
 def _compute(data: ProcessedData, periods: tuple[Period, ...], department: str | None) -> dict:
