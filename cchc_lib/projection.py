@@ -164,10 +164,13 @@ def _year_end(data: ind.ProcessedData, year: int, at: pd.Timestamp,
               department: str | None) -> pd.DataFrame:
     period = Period("year", year)
     view = engine_as_of(data, at, ENGINE_COLUMNS)
-    ytd = ind.compute_many(view, [period], "overall", department, with_changes=False)
+    # The projected rates are dossier indicators: the catalogue's rows are not asked for.
+    ytd = ind.compute_many(view, [period], "overall", department, with_changes=False,
+                           with_catalogue=False)
     elapsed = months_elapsed(year, at)
     complete = [m for m in period.months() if m.end - _MICRO <= at]
-    monthly = (ind.compute_many(view, complete, "overall", department, with_changes=False)
+    monthly = (ind.compute_many(view, complete, "overall", department, with_changes=False,
+                                with_catalogue=False)
                if complete else ytd.iloc[0:0])
     targets = load_targets(year)
     rows = []
