@@ -137,6 +137,42 @@ def _catalogue_of(data: ProcessedData, year: int) -> pd.DataFrame | None:
     return _on_data(data, ("catalogue", int(year)), procedures, compute)
 
 
+def _catalogue_side(data: ProcessedData, catalogue: pd.DataFrame, year: int, by: str,
+                    owners: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The catalogue's rows per unit (``_unit``: "Toàn Sở", or each department that ever handled
+    a dossier of the procedure: ``owners``, every (procedure, department) pair of the data
+    whatever the date, the same for each period) and what the catalogue metrics read of them,
+    worked out once per data, year and breakdown."""
+
+    def compute() -> tuple[pd.DataFrame, dict]:
+        if by == "overall":
+            cat = catalogue.assign(_unit=OVERALL_UNIT)
+        else:
+            cat = catalogue.merge(owners.rename(columns={"department": "_unit"}),
+                                  on="procedure_code", how="inner")
+        effective = _times(cat, "legal_effective_date")
+        decided = _times(cat, "published_decision_date")
+        return cat, {
+            "probe": pd.MultiIndex.from_arrays([cat["_unit"].astype(object),
+                                                cat["procedure_code"].astype(object)]),
+            "fee": flag(cat, "fee_required"), "online_payment": flag(cat, "online_payment"),
+            "citizen": flag(cat, "citizen_data_connected"), "content": flag(cat, "content_complete"),
+            "service": cat["service_level"].isin(_ONLINE_LEVELS).to_numpy(dtype=bool, na_value=False),
+            "everything": np.ones(len(cat), dtype=bool),
+            "effective_known": ~np.isnat(effective), "decided_known": ~np.isnat(decided),
+            "published_on_time": ~np.isnat(decided) & (decided <= effective),
+            "public_on_time": cat["_public_on_time"].to_numpy(bool),
+            "has_payment": _has(catalogue, "fee_required", "online_payment"),
+            "has_fee": _has(catalogue, "fee_required"),
+            "has_citizen": _has(catalogue, "citizen_data_connected"),
+            "has_publish": _has(catalogue, "legal_effective_date", "published_decision_date"),
+            "has_public": _has(catalogue, "published_decision_date", "made_public_date"),
+            "has_content": _has(catalogue, "content_complete"),
+        }
+
+    return _on_data(data, ("catalogue side", int(year), by), catalogue, compute)
+
+
 def _made_public_on_time(procedures: pd.DataFrame) -> np.ndarray:
     """Made public within 5 working days after the decision announcing the procedure."""
     if not _has(procedures, "published_decision_date", "made_public_date"):
@@ -268,40 +304,25 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
                        "ONLINE_SERVICE_WITH_DOSSIERS"):
             add(np.zeros(0, dtype=np.int64), metric, np.zeros(0), np.zeros(0), False)
     else:
-        if by == "overall":
-            cat = catalogue.assign(_unit=OVERALL_UNIT)
-        else:
-            # A procedure belongs to every department that ever handled one of its dossiers.
-            cat = catalogue.merge(owners.rename(columns={"department": "_unit"}),
-                                  on="procedure_code", how="inner")
+        # The procedures' side (for "department": every department that ever handled one of
+        # a procedure's dossiers, whatever the period) is the same for every period of a year.
+        cat, c = _catalogue_side(data, catalogue, period.year, by, owners)
         cat_codes = _unit_codes(cat["_unit"], units)
 
         def had(which: str) -> np.ndarray:
             keys = pd.MultiIndex.from_frame(pairs[which].astype(object))
-            probe = pd.MultiIndex.from_arrays(
-                [cat["_unit"].astype(object), cat["procedure_code"].astype(object)]
-            )
-            return probe.isin(keys)
+            return c["probe"].isin(keys)
 
-        cfee = flag(cat, "fee_required")
-        service = cat["service_level"].isin(_ONLINE_LEVELS).to_numpy(dtype=bool, na_value=False)
-        everything = np.ones(len(cat), dtype=bool)
-        add(cat_codes, "PAYMENT_PROCEDURE", cfee, flag(cat, "online_payment"),
-            _has(catalogue, "fee_required", "online_payment"))
-        add(cat_codes, "PAYMENT_PROCEDURE_WITH_DOSSIERS", cfee, had("received"),
-            _has(catalogue, "fee_required"))
-        add(cat_codes, "CITIZEN_DATA_CONNECTED_FORMALITY", everything,
-            flag(cat, "citizen_data_connected"), _has(catalogue, "citizen_data_connected"))
-        effective = _times(cat, "legal_effective_date")
-        decided = _times(cat, "published_decision_date")
-        add(cat_codes, "PUBLISH_ON_TIME", ~np.isnat(effective),
-            ~np.isnat(decided) & (decided <= effective),
-            _has(catalogue, "legal_effective_date", "published_decision_date"))
-        add(cat_codes, "PUBLIC_UPDATE_ON_TIME", ~np.isnat(decided), cat["_public_on_time"].to_numpy(bool),
-            _has(catalogue, "published_decision_date", "made_public_date"))
-        add(cat_codes, "PUBLIC_CONTENT_FULL", everything, flag(cat, "content_complete"),
-            _has(catalogue, "content_complete"))
-        add(cat_codes, "ONLINE_SERVICE_PROVIDED", everything, service)
+        add(cat_codes, "PAYMENT_PROCEDURE", c["fee"], c["online_payment"], c["has_payment"])
+        add(cat_codes, "PAYMENT_PROCEDURE_WITH_DOSSIERS", c["fee"], had("received"), c["has_fee"])
+        add(cat_codes, "CITIZEN_DATA_CONNECTED_FORMALITY", c["everything"], c["citizen"],
+            c["has_citizen"])
+        add(cat_codes, "PUBLISH_ON_TIME", c["effective_known"], c["published_on_time"],
+            c["has_publish"])
+        add(cat_codes, "PUBLIC_UPDATE_ON_TIME", c["decided_known"], c["public_on_time"], c["has_public"])
+        add(cat_codes, "PUBLIC_CONTENT_FULL", c["everything"], c["content"], c["has_content"])
+        add(cat_codes, "ONLINE_SERVICE_PROVIDED", c["everything"], c["service"])
+        service = c["service"]
         add(cat_codes, "ONLINE_SERVICE_WITH_DOSSIERS", service, had("online"))
 
     # -- PAKN ----------------------------------------------------------------------------
