@@ -69,16 +69,30 @@ def _in_period(values: np.ndarray, period) -> np.ndarray:
 
 
 def _tally(codes: np.ndarray, n_units: int, metric: str, den: np.ndarray, num: np.ndarray,
-           available: bool) -> pd.DataFrame:
-    """Numerator and denominator per unit code (code -1 = counts for no unit)."""
+           available: bool) -> dict:
+    """Numerator and denominator per unit code (code -1 = counts for no unit), as the columns
+    :func:`_stacked` puts together."""
     keep = codes >= 0
     if available:
         d = np.bincount(codes[keep], weights=den[keep], minlength=n_units)
         n = np.bincount(codes[keep], weights=(num & den)[keep], minlength=n_units)
     else:
         d = n = np.full(n_units, np.nan)
-    return pd.DataFrame({"code": np.arange(n_units), "metric": metric, "numerator": n,
-                         "denominator": d})
+    return {"code": np.arange(n_units), "metric": metric, "numerator": n, "denominator": d}
+
+
+def _stacked(parts: list[dict]) -> pd.DataFrame:
+    """The metrics' columns (``code``, ``metric``, ``numerator``, ``denominator``: one dict per
+    metric, numbers per unit code) one metric after another in one frame: the rows a frame per
+    metric concatenated gave, built once (twenty small frames cost more than the counting)."""
+    sizes = [len(part["code"]) for part in parts]
+    return pd.DataFrame({
+        "code": np.concatenate([np.asarray(part["code"], dtype=np.int64) for part in parts]),
+        "metric": np.repeat(np.array([part["metric"] for part in parts], dtype=object), sizes),
+        "numerator": np.concatenate([np.asarray(part["numerator"], dtype="float64") for part in parts]),
+        "denominator": np.concatenate([np.asarray(part["denominator"], dtype="float64")
+                                       for part in parts]),
+    })
 
 
 def _unit_codes(values: pd.Series, units: list[str]) -> np.ndarray:
@@ -96,6 +110,67 @@ def _catalogue_for(procedures: pd.DataFrame, year: int) -> pd.DataFrame | None:
     if candidates.empty:
         return None
     return procedures[procedures["year"] == candidates.max()].reset_index(drop=True)
+
+
+def _on_data(data: ProcessedData, key: tuple, source: object, compute):
+    """``compute()``, remembered on ``data`` itself for ``key`` while ``source`` (the input it
+    is computed from) is the same object: every period a batch counts on one data asks again."""
+    kept: dict = data.__dict__.setdefault("_index766_kept", {})
+    entry = kept.get(key)
+    if entry is None or entry[0] is not source:
+        entry = kept[key] = (source, compute())
+    return entry[1]
+
+
+def _catalogue_of(data: ProcessedData, year: int) -> pd.DataFrame | None:
+    """:func:`_catalogue_for` of ``year`` with each procedure's "made public on time" (column
+    ``_public_on_time``: per procedure, so it follows the rows into any merge), worked out once
+    per data and year (the add of working days is most of a period's catalogue counting)."""
+    procedures = data.procedures
+
+    def compute() -> pd.DataFrame | None:
+        catalogue = _catalogue_for(procedures, year)
+        if catalogue is not None:
+            catalogue["_public_on_time"] = _made_public_on_time(catalogue)
+        return catalogue
+
+    return _on_data(data, ("catalogue", int(year)), procedures, compute)
+
+
+def _catalogue_side(data: ProcessedData, catalogue: pd.DataFrame, year: int, by: str,
+                    owners: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The catalogue's rows per unit (``_unit``: "Toàn Sở", or each department that ever handled
+    a dossier of the procedure: ``owners``, every (procedure, department) pair of the data
+    whatever the date, the same for each period) and what the catalogue metrics read of them,
+    worked out once per data, year and breakdown."""
+
+    def compute() -> tuple[pd.DataFrame, dict]:
+        if by == "overall":
+            cat = catalogue.assign(_unit=OVERALL_UNIT)
+        else:
+            cat = catalogue.merge(owners.rename(columns={"department": "_unit"}),
+                                  on="procedure_code", how="inner")
+        effective = _times(cat, "legal_effective_date")
+        decided = _times(cat, "published_decision_date")
+        return cat, {
+            "probe": pd.MultiIndex.from_arrays([cat["_unit"].astype(object),
+                                                cat["procedure_code"].astype(object)]),
+            "fee": flag(cat, "fee_required"), "online_payment": flag(cat, "online_payment"),
+            "citizen": flag(cat, "citizen_data_connected"), "content": flag(cat, "content_complete"),
+            "service": cat["service_level"].isin(_ONLINE_LEVELS).to_numpy(dtype=bool, na_value=False),
+            "everything": np.ones(len(cat), dtype=bool),
+            "effective_known": ~np.isnat(effective), "decided_known": ~np.isnat(decided),
+            "published_on_time": ~np.isnat(decided) & (decided <= effective),
+            "public_on_time": cat["_public_on_time"].to_numpy(bool),
+            "has_payment": _has(catalogue, "fee_required", "online_payment"),
+            "has_fee": _has(catalogue, "fee_required"),
+            "has_citizen": _has(catalogue, "citizen_data_connected"),
+            "has_publish": _has(catalogue, "legal_effective_date", "published_decision_date"),
+            "has_public": _has(catalogue, "published_decision_date", "made_public_date"),
+            "has_content": _has(catalogue, "content_complete"),
+        }
+
+    return _on_data(data, ("catalogue side", int(year), by), catalogue, compute)
 
 
 def _made_public_on_time(procedures: pd.DataFrame) -> np.ndarray:
@@ -196,7 +271,7 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
     if conventions is not None:
         period = period.with_window(conventions.window)
     end = np.datetime64(period.end, "ns")
-    frames: list[pd.DataFrame] = []
+    frames: list[dict] = []  # each metric's columns (_tally), stacked at the end
     feedback = data.feedback
     if asof is not None:
         from cchc_lib.index766_daily import dossier_counts
@@ -221,7 +296,7 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
                              np.asarray(num, dtype=bool), available))
 
     # -- catalogue -----------------------------------------------------------------------
-    catalogue = _catalogue_for(data.procedures, period.year)
+    catalogue = _catalogue_of(data, period.year)
     if catalogue is None:
         for metric in ("PAYMENT_PROCEDURE", "PAYMENT_PROCEDURE_WITH_DOSSIERS",
                        "CITIZEN_DATA_CONNECTED_FORMALITY", "PUBLISH_ON_TIME",
@@ -229,40 +304,25 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
                        "ONLINE_SERVICE_WITH_DOSSIERS"):
             add(np.zeros(0, dtype=np.int64), metric, np.zeros(0), np.zeros(0), False)
     else:
-        if by == "overall":
-            cat = catalogue.assign(_unit=OVERALL_UNIT)
-        else:
-            # A procedure belongs to every department that ever handled one of its dossiers.
-            cat = catalogue.merge(owners.rename(columns={"department": "_unit"}),
-                                  on="procedure_code", how="inner")
+        # The procedures' side (for "department": every department that ever handled one of
+        # a procedure's dossiers, whatever the period) is the same for every period of a year.
+        cat, c = _catalogue_side(data, catalogue, period.year, by, owners)
         cat_codes = _unit_codes(cat["_unit"], units)
 
         def had(which: str) -> np.ndarray:
             keys = pd.MultiIndex.from_frame(pairs[which].astype(object))
-            probe = pd.MultiIndex.from_arrays(
-                [cat["_unit"].astype(object), cat["procedure_code"].astype(object)]
-            )
-            return probe.isin(keys)
+            return c["probe"].isin(keys)
 
-        cfee = flag(cat, "fee_required")
-        service = cat["service_level"].isin(_ONLINE_LEVELS).to_numpy(dtype=bool, na_value=False)
-        everything = np.ones(len(cat), dtype=bool)
-        add(cat_codes, "PAYMENT_PROCEDURE", cfee, flag(cat, "online_payment"),
-            _has(catalogue, "fee_required", "online_payment"))
-        add(cat_codes, "PAYMENT_PROCEDURE_WITH_DOSSIERS", cfee, had("received"),
-            _has(catalogue, "fee_required"))
-        add(cat_codes, "CITIZEN_DATA_CONNECTED_FORMALITY", everything,
-            flag(cat, "citizen_data_connected"), _has(catalogue, "citizen_data_connected"))
-        effective = _times(cat, "legal_effective_date")
-        decided = _times(cat, "published_decision_date")
-        add(cat_codes, "PUBLISH_ON_TIME", ~np.isnat(effective),
-            ~np.isnat(decided) & (decided <= effective),
-            _has(catalogue, "legal_effective_date", "published_decision_date"))
-        add(cat_codes, "PUBLIC_UPDATE_ON_TIME", ~np.isnat(decided), _made_public_on_time(cat),
-            _has(catalogue, "published_decision_date", "made_public_date"))
-        add(cat_codes, "PUBLIC_CONTENT_FULL", everything, flag(cat, "content_complete"),
-            _has(catalogue, "content_complete"))
-        add(cat_codes, "ONLINE_SERVICE_PROVIDED", everything, service)
+        add(cat_codes, "PAYMENT_PROCEDURE", c["fee"], c["online_payment"], c["has_payment"])
+        add(cat_codes, "PAYMENT_PROCEDURE_WITH_DOSSIERS", c["fee"], had("received"), c["has_fee"])
+        add(cat_codes, "CITIZEN_DATA_CONNECTED_FORMALITY", c["everything"], c["citizen"],
+            c["has_citizen"])
+        add(cat_codes, "PUBLISH_ON_TIME", c["effective_known"], c["published_on_time"],
+            c["has_publish"])
+        add(cat_codes, "PUBLIC_UPDATE_ON_TIME", c["decided_known"], c["public_on_time"], c["has_public"])
+        add(cat_codes, "PUBLIC_CONTENT_FULL", c["everything"], c["content"], c["has_content"])
+        add(cat_codes, "ONLINE_SERVICE_PROVIDED", c["everything"], c["service"])
+        service = c["service"]
         add(cat_codes, "ONLINE_SERVICE_WITH_DOSSIERS", service, had("online"))
 
     # -- PAKN ----------------------------------------------------------------------------
@@ -277,7 +337,8 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
             ids = feedback["dossier_id"].dropna().unique()
             owner = (d if d is not None  # else only the dossiers PAKN concerns
                      else asof.owners(("dossier_id", "department"), ids) if asof is not None
-                     else counted_columns(data, ("dossier_id", "department"), ids=ids))
+                     else _on_data(data, ("feedback owners",), feedback, lambda: counted_columns(
+                         data, ("dossier_id", "department"), ids=ids)))
             dept = feedback["dossier_id"].map(
                 pd.Series(owner["department"].to_numpy(), index=owner["dossier_id"].to_numpy())
             )
@@ -297,7 +358,7 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
     # No input in the data contract for electronic certified copies.
     add(np.zeros(0, dtype=np.int64), "ELECTRONIC_CERTIFIED_COPY", np.zeros(0), np.zeros(0), False)
 
-    out = pd.concat(frames, ignore_index=True)
+    out = _stacked(frames)
     out["unit"] = pd.Series(units, dtype=object).reindex(out["code"].to_numpy()).to_numpy()
     out["_m"] = out["metric"].map({c: i for i, c in enumerate(METRIC_CODES)})
     out = out.sort_values(["code", "_m"], kind="stable").reset_index(drop=True)

@@ -186,9 +186,8 @@ def dossier_counts(data, daily: pd.DataFrame, period, by: str, frames: list, has
 
     def put(metric: str, num: np.ndarray, den: np.ndarray, available: bool = True) -> None:
         nan = np.full(n_units, np.nan)
-        frames.append(pd.DataFrame({
-            "code": np.arange(n_units), "metric": metric,
-            "numerator": num if available else nan, "denominator": den if available else nan}))
+        frames.append({"code": np.arange(n_units), "metric": metric,
+                       "numerator": num if available else nan, "denominator": den if available else nan})
 
     put("PROGRESS_ON_TIME",
         sums["resolved"] - sums["late"] + sums["pending"] - sums["pending_overdue"],

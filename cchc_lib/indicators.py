@@ -626,7 +626,7 @@ def _catalogue_rows(data: ProcessedData, periods: Sequence[Period], by: str,
 
 
 def _compute_rows(data: ProcessedData, periods: Sequence[Period], by: str,
-                  department: str | None) -> pd.DataFrame:
+                  department: str | None, with_catalogue: bool = True) -> pd.DataFrame:
     avail = _availability(data)
     base = dossier_measures(data, periods, by, department)
     if by != "overall":
@@ -637,7 +637,7 @@ def _compute_rows(data: ProcessedData, periods: Sequence[Period], by: str,
         _indicator_rows(d, base, years, np.full(len(base), all(avail[k] for k in d.requires)), by)
         for d in DOSSIER_INDICATORS
     ]
-    if by in ("overall", "field") and department is None:
+    if with_catalogue and by in ("overall", "field") and department is None:
         frames.extend(_catalogue_rows(data, periods, by, avail))
     rows = _stacked(frames)
     order = {p.code: i for i, p in enumerate(periods)}
@@ -650,8 +650,10 @@ def _compute_rows(data: ProcessedData, periods: Sequence[Period], by: str,
 
 
 def compute_many(data: ProcessedData, periods: Sequence[Period], by: str = "overall",
-                 department: str | None = None, with_changes: bool = True) -> pd.DataFrame:
-    """Indicators for many periods in one pass (one month grid, one bincount per measure)."""
+                 department: str | None = None, with_changes: bool = True,
+                 with_catalogue: bool = True) -> pd.DataFrame:
+    """Indicators for many periods in one pass (one month grid, one bincount per measure);
+    ``with_catalogue=False``: the dossier indicators' rows only (the same rows)."""
     periods = list(dict.fromkeys(periods))
     if not periods:
         return pd.DataFrame(columns=COLUMNS)
@@ -660,7 +662,7 @@ def compute_many(data: ProcessedData, periods: Sequence[Period], by: str = "over
     if with_changes:
         extra = [q for p in periods for q in (p.previous(), p.same_last_year())]
         wanted = list(dict.fromkeys([*periods, *extra]))
-    rows = _compute_rows(data, wanted, by, department)
+    rows = _compute_rows(data, wanted, by, department, with_catalogue)
     if with_changes:
         keys = ["period", "group", "indicator"]
         lookup = rows[keys + ["value"]]

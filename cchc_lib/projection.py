@@ -27,11 +27,12 @@ import pandas as pd
 
 from cchc_lib import indicators as ind
 from cchc_lib.asof_daily import as_of_data, whole_data
+from cchc_lib.datacache import derived
 from cchc_lib.dossier_source import dossier_columns
 from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent, format_value, level_text
 from cchc_lib.periods import Period
 from cchc_lib.schema import TABLES
-from cchc_lib.targets import load_targets
+from cchc_lib.targets import load_targets, targets_version
 
 _FAR = pd.Timestamp("2200-01-01")  # a due date that no period of interest reaches
 _MICRO = pd.Timedelta(microseconds=1)
@@ -149,15 +150,27 @@ def months_elapsed(year: int, at: pd.Timestamp) -> float:
 def year_end(data: ind.ProcessedData, year: int, at: object,
              department: str | None = None) -> pd.DataFrame:
     """One row per projected rate with a yearly target: year to date, projection and range,
-    and what the remaining months need (numbers and a sentence)."""
+    and what the remaining months need (numbers and a sentence).
+
+    The same for every report of a data read judged at the same instant (a month, its quarter
+    and, in December, the year): worked out once per read in a batch worker."""
     at = _instant(at)
     year = int(year)
+    return derived(data, ("year end", year, at, department or None, targets_version(year)),
+                   lambda: _year_end(data, year, at, department))
+
+
+def _year_end(data: ind.ProcessedData, year: int, at: pd.Timestamp,
+              department: str | None) -> pd.DataFrame:
     period = Period("year", year)
     view = engine_as_of(data, at, ENGINE_COLUMNS)
-    ytd = ind.compute_many(view, [period], "overall", department, with_changes=False)
+    # The projected rates are dossier indicators: the catalogue's rows are not asked for.
+    ytd = ind.compute_many(view, [period], "overall", department, with_changes=False,
+                           with_catalogue=False)
     elapsed = months_elapsed(year, at)
     complete = [m for m in period.months() if m.end - _MICRO <= at]
-    monthly = (ind.compute_many(view, complete, "overall", department, with_changes=False)
+    monthly = (ind.compute_many(view, complete, "overall", department, with_changes=False,
+                                with_catalogue=False)
                if complete else ytd.iloc[0:0])
     targets = load_targets(year)
     rows = []

@@ -240,3 +240,15 @@ def load_targets(year: int, directory: Path | None = None) -> Targets:
     targets = cached[2]
     # Each caller its own dict of (frozen) targets: one that edits it cannot edit the next's.
     return replace(targets, entries=dict(targets.entries))
+
+
+def targets_version(year: int, directory: Path | None = None) -> tuple:
+    """Which file :func:`load_targets` reads for ``year`` and which version of it (path, size,
+    modification time; no file: the path alone): part of the key of a value computed from
+    the targets and kept between reports."""
+    path = Path(directory or profile().targets_dir) / f"{int(year)}.yaml"
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (str(path),)
+    return (str(path), stat.st_size, stat.st_mtime_ns)

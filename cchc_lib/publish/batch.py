@@ -17,7 +17,7 @@ from cchc_lib.form06 import vietnamese_sort_key
 from cchc_lib.mapping import norm_key
 from cchc_lib.periods import Period
 from cchc_lib.plan import shipped_plan_tasks
-from cchc_lib.publish.batch_frames import batch_environment
+from cchc_lib.publish.batch_frames import batch_environment, batch_lanes
 from cchc_lib.publish.jobs import plan_key, report_job, slug
 from cchc_lib.publish.plan_report import plan_job
 from cchc_lib.publish.runner import EXECUTION_TIMEOUT, ReportResult, run_jobs
@@ -56,16 +56,22 @@ def run_batch(
         {"conventions": conventions_parameter(conventions)} if conventions is not None else None)
     work = [report_job(p, processed_dir, out_dir, department, notebook=notebook, timeout=timeout,
                        extra_parameters=extra) for p in periods]
-    # The kernels learn the batch's periods, so that a worker computes its reports' indicator
-    # frames together (cchc_lib.publish.batch_frames); the notebooks and parameters stay as they are.
-    shared = batch_environment(periods)
-    for job in work:
-        job.environment = dict(shared)
+    # Each worker renders a set of periods fixed up front (those that share work together) and
+    # its kernel learns them, so that it computes their frames together
+    # (cchc_lib.publish.batch_frames) and only theirs; the notebooks and parameters stay as they are.
+    workers = max(1, int(jobs))
+    lanes = batch_lanes(periods, workers)
+    for lane in set(lanes):
+        shared = batch_environment([p for p, n in zip(periods, lanes, strict=True) if n == lane])
+        for job, n in zip(work, lanes, strict=True):
+            if n == lane:
+                job.environment = dict(shared)
     if plan_year is not None:
-        # Started first, so that it does not run alone at the end of the batch; as_of None:
-        # the end of the plan year, or today while the year is running.
+        # Started first, so that it does not run alone at the end of the batch, by the worker
+        # with fewest reports; as_of None: the end of the plan year, or today while the year is running.
         work.insert(0, plan_job(plan_year, None, processed_dir, out_dir, conventions=conventions))
-    results = run_jobs(work, workers=max(1, int(jobs)), kernel_name=kernel_name, on_done=on_done)
+        lanes.insert(0, min(set(lanes), key=lanes.count) if lanes else 0)
+    results = run_jobs(work, workers=workers, kernel_name=kernel_name, on_done=on_done, lanes=lanes)
     plan_name = plan_key(plan_year) if plan_year is not None else None
     return Batch([r for r in results if r.period != plan_name],
                  next((r for r in results if r.period == plan_name), None))

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib.datacache import derived_part
+from cchc_lib.index766_many import index_section_frames_many
 from cchc_lib.indicator_runs import compute_runs
 from cchc_lib.indicators import ProcessedData, dossier_measures
 from cchc_lib.periods import Period, PeriodError, months_between
@@ -38,6 +39,25 @@ def batch_environment(periods: Sequence[Period | str]) -> dict[str, str]:
     codes = list(dict.fromkeys(p.code if isinstance(p, Period) else Period.parse(str(p)).code
                                for p in periods))
     return {BATCH_ENV: ",".join(codes)} if len(codes) > 1 else {}
+
+
+def batch_lanes(periods: Sequence[Period | str], workers: int) -> list[int]:
+    """Which of ``workers`` worker processes renders each of ``periods``: the periods that end in
+    the same month (2023-03, 2023-Q1; 2023-12, 2023-Q4, 2023) share their chart window and their
+    year-end outlook, so they go to one worker; the groups are spread so that each worker has
+    about as many reports (largest groups first, each to the worker with fewest so far)."""
+    parsed = [p if isinstance(p, Period) else Period.parse(str(p)) for p in periods]
+    groups: dict[Period, list[int]] = {}
+    for i, p in enumerate(parsed):
+        groups.setdefault(p.months()[-1], []).append(i)
+    lanes = [0] * len(parsed)
+    load = [0] * max(1, min(int(workers), len(groups)))
+    for members in sorted(groups.values(), key=len, reverse=True):  # stable: request order on ties
+        lane = load.index(min(load))
+        load[lane] += len(members)
+        for i in members:
+            lanes[i] = lane
+    return lanes
 
 
 def batch_periods() -> tuple[Period, ...]:
@@ -78,6 +98,19 @@ def shared_frames(data: ProcessedData, period: Period, department: str | None) -
         return None
     return derived_part(data, ("batch frames", periods, department),
                         lambda: _compute(data, periods, department), period)
+
+
+def shared_index_frames(data: ProcessedData, period: Period,
+                        department: str | None) -> dict[str, pd.DataFrame] | None:
+    """This period's national-index frames (the whole department's) from the batch's shared
+    computation (:func:`cchc_lib.index766_many.index_section_frames_many`: each period's equal
+    to :func:`cchc_lib.index766_counts.index_section_frames` of it alone), or None outside a
+    batch that lists it, or for one department's report."""
+    periods = batch_periods()
+    if department or period not in periods:
+        return None
+    return derived_part(data, ("batch index frames", periods),
+                        lambda: index_section_frames_many(data, periods), period)
 
 
 def _compute(data: ProcessedData, periods: tuple[Period, ...], department: str | None) -> dict:

@@ -13,6 +13,7 @@ from cchc_lib.datacache import derived
 from cchc_lib.formatting import fmt_number, fmt_percent, md_text
 from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
+from cchc_lib.publish.batch_frames import shared_index_frames
 from cchc_lib.publish.fragments import render
 
 INDEX_TITLE = "Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg)"
@@ -28,7 +29,8 @@ def index_frames(data: ProcessedData, period: Period,
     period has no rows for it."""
 
     if not department:
-        return ixc.index_section_frames(data, period)
+        # In a batch: this period's frames, computed with the batch's other periods at once.
+        return shared_index_frames(data, period, department) or ixc.index_section_frames(data, period)
     group_rows = [g.code for g in ix.GROUPS] + [ix.TOTAL]
 
     def own(counts: pd.DataFrame) -> pd.DataFrame:

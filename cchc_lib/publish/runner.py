@@ -403,12 +403,37 @@ def _worker_run(job: ReportJob) -> ReportResult:
 
 
 def run_jobs(jobs: Sequence[ReportJob], *, workers: int = 2, kernel_name: str | None = None,
-             on_done: Callable[[], None] | None = None) -> list[ReportResult]:
+             on_done: Callable[[], None] | None = None,
+             lanes: Sequence[int] | None = None) -> list[ReportResult]:
     """Run ``jobs`` in ``workers`` processes, each with one kernel for all its reports; results
-    in the order of ``jobs``. ``on_done`` is called after each report (a progress bar)."""
+    in the order of ``jobs``. ``on_done`` is called after each report (a progress bar).
+
+    With ``lanes`` (one number per job), the jobs of a lane run in one worker of their own, in
+    their order: a batch that knows which of its reports share work puts them in one lane (each
+    worker then computes only for its own reports); without, each job goes to whichever worker
+    is free."""
     kernel_name = kernel_name or resolve_kernel()
     results: dict[int, ReportResult] = {}
-    if workers <= 1 or len(jobs) == 1:
+    if lanes is not None and len(set(lanes)) > 1 and workers > 1:
+        if len(lanes) != len(jobs):
+            raise ValueError(f"{len(lanes)} lanes for {len(jobs)} jobs")
+        _keep_grammar_out()
+        import papermill  # noqa: F401 - imported once here, inherited by the forked workers
+
+        # One single-process pool per lane: a lane's jobs always meet the same kernel.
+        pools = {lane: ProcessPoolExecutor(max_workers=1, initializer=_worker_init,
+                                           initargs=(kernel_name,)) for lane in dict.fromkeys(lanes)}
+        try:
+            futures = {pools[lane].submit(_worker_run, job): i
+                       for i, (job, lane) in enumerate(zip(jobs, lanes, strict=True))}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if on_done:
+                    on_done()
+        finally:
+            for pool in pools.values():
+                pool.shutdown(wait=True)
+    elif workers <= 1 or len(jobs) == 1:
         session = KernelSession(kernel_name)
         try:
             _launch_quietly(session)
