@@ -118,6 +118,19 @@ def month_of_days(days: np.ndarray, window: str) -> np.ndarray:
     return np.where(valid, months, 0)
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by sorting: numpy 2.4's ``np.unique`` without ``return_*`` hashes
+    instead, which took 0.5-0.7 s on the 3-4 million keys of 500,000 dossiers (sorting them:
+    0.03 s)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
                 feedback: pd.DataFrame | None = None) -> pd.DataFrame:
     """The day-level aggregate of processed ``dossiers`` (see the module docstring); ``feedback``
@@ -241,7 +254,7 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
         sums = {name: np.bincount(inverse, weights=np.asarray(weights[valid], dtype=np.float64),
                                   minlength=len(unique)) for name, weights in measures.items()}
         per_base.append((unique, sums))
-    all_keys = np.unique(np.concatenate([u for u, _ in per_base])) if per_base else np.zeros(0, np.int64)
+    all_keys = sorted_unique(np.concatenate([u for u, _ in per_base])) if per_base else np.zeros(0, np.int64)
     columns = {name: np.zeros(len(all_keys), dtype=np.float64 if name in FLOAT_MEASURES else np.int64)
                for name in MEASURES}
     # Each base's sums let go once placed, each column once in the frame: the aggregate is held
