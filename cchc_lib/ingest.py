@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cchc_lib import schema
+from cchc_lib import ingest_chunks, schema
 from cchc_lib.catalogue import reference_years
 from cchc_lib.daily import DAILY_FILE
 from cchc_lib.formatting import fmt_date, fmt_number
@@ -36,6 +36,7 @@ from cchc_lib.ingest_cache import FileCache
 from cchc_lib.ingest_chunks import (
     FileChunks,
     daily_from_file,
+    daily_in_workers,
     daily_task,
     give_back_memory,
     keep_mask,
@@ -351,14 +352,17 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         if pool.parallel and batch_rows < len(mask) <= DAILY_OVERLAP_ROWS:
             daily_written = work / DAILY_FILE
             daily_job = pool.submit(daily_task, files["dossiers"], mask, catalogue, kept.get("feedback"),
-                                    daily_written)
+                                    daily_written, ingest_chunks.DAILY_INGEST_ROWS)
         finish("dossiers", transform=fill, sinks=[coverage], mask=mask, helped=daily_job is None)
-        del mask
         if daily_job is not None:
             pool.result(daily_job)
+        elif pool.parallel and len(mask) > batch_rows:
+            # Each batch's aggregate built by a worker, added to the running total here.
+            daily = daily_in_workers(files["dossiers"], mask, catalogue, kept.get("feedback"), pool)
         else:
             pool.close()  # the workers' memory back before the aggregate's
             daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
+        del mask
 
     tables = [t for t in files]  # schema.RAW_SOURCES order, as before
     rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()

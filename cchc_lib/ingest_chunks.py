@@ -493,21 +493,23 @@ def running_daily(frames: Iterable[pd.DataFrame], procedures: pd.DataFrame,
 
 
 def daily_from_file(path: Path, procedures: pd.DataFrame, feedback: pd.DataFrame | None,
-                    batch_rows: int = DAILY_INGEST_ROWS) -> pd.DataFrame:
+                    batch_rows: int | None = None) -> pd.DataFrame:
     """The day-level aggregate of the dossiers in a parquet file written by :func:`write_table`,
     built over ``batch_rows`` consecutive dossiers at a time (pyarrow's batches run across row
     groups): the same table as daily.build_daily_in_batches over the whole frame with that
     batch size."""
+    batch_rows = batch_rows or DAILY_INGEST_ROWS  # read when called: tests change it
     return running_daily(read_batches_of(path, batch_rows), procedures, feedback)
 
 
 def daily_from_chunks(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
-                      feedback: pd.DataFrame | None, batch_rows: int = DAILY_INGEST_ROWS) -> pd.DataFrame:
+                      feedback: pd.DataFrame | None, batch_rows: int | None = None) -> pd.DataFrame:
     """:func:`daily_from_file` of the dossiers :func:`write_table` writes, taken from the chunks
     and the mask instead of the written file, so that it can be built while the file is being
     written: the same batches of ``batch_rows`` consecutive dossiers, the same running total,
     the same table, byte for byte (the catalogue's service level, the one thing write_table
     changes, is not read by build_daily; only the columns it reads are read here)."""
+    batch_rows = batch_rows or DAILY_INGEST_ROWS  # read when called: tests change it
     return running_daily(_kept_frames(files, mask, batch_rows), procedures, feedback)
 
 
@@ -545,8 +547,63 @@ def _kept_frames(files: list[FileChunks], mask: np.ndarray, batch_rows: int) -> 
 
 
 
+def daily_in_workers(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
+                     feedback: pd.DataFrame | None, pool: WorkerPool,
+                     batch_rows: int | None = None) -> pd.DataFrame:
+    """:func:`daily_from_chunks` with each batch's aggregate built by a worker (several at a
+    time) and added to the running total here, in the batches' order: the same batches of
+    ``batch_rows`` consecutive winners, the same total, the same table, byte for byte."""
+    batch_rows = batch_rows or DAILY_INGEST_ROWS  # read when called: tests change it
+    starts = np.cumsum([0] + [_rows(c) for f in files for c in f.chunks])
+    chunks = [c for f in files for c in f.chunks]
+    kept = np.array([int(mask[a:b].sum()) for a, b in zip(starts[:-1], starts[1:], strict=True)],
+                    dtype=np.int64)
+    first_kept = np.concatenate([[0], np.cumsum(kept)])  # winners before each chunk
+    winners = int(first_kept[-1])
+    if not winners:
+        return daily_from_chunks(files, mask, procedures, feedback, batch_rows)
+    total = DailyTotal()
+    tasks = OrderedTasks(pool, total.add, ahead=pool.workers)
+    try:
+        for low in range(0, winners, batch_rows):
+            high = min(low + batch_rows, winners)
+            pieces = []
+            for k in np.flatnonzero((first_kept[1:] > low) & (first_kept[:-1] < high)):
+                before = int(first_kept[k])
+                pieces.append((chunks[k], mask[starts[k]:starts[k + 1]], max(low - before, 0),
+                               min(high, int(first_kept[k + 1])) - before))
+            tasks.submit(daily_part_task, pieces, low, procedures, feedback)
+        tasks.finish()
+    except BaseException:
+        tasks.abandon()
+        raise
+    return total.frame()
+
+
+def daily_part_task(pieces: list[tuple[Path, np.ndarray, int, int]], offset: int, procedures: pd.DataFrame,
+                    feedback: pd.DataFrame | None) -> pd.DataFrame:
+    """In a worker: build_daily of one batch of winners, gathered from ``pieces`` (a chunk, its
+    rows' mask, the span of its winners taken), numbered from ``offset`` as in running_daily."""
+    tables = []
+    for chunk, keep, low, high in pieces:
+        source = pq.ParquetFile(chunk, pre_buffer=False)
+        columns = [c for c in source.schema_arrow.names if c in DAILY_INPUTS]
+        data = source.read(columns=columns)
+        if not keep.all():
+            data = data.filter(pa.array(keep))
+        tables.append(data.slice(low, high - low))
+    frame = pa.concat_tables(tables).to_pandas()
+    del tables
+    frame.index = pd.RangeIndex(offset, offset + len(frame))
+    part = build_daily(frame, procedures, feedback)
+    del frame
+    give_back_memory()
+    return part
+
+
 def daily_task(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
-               feedback: pd.DataFrame | None, out: Path) -> None:
-    """In a worker: :func:`daily_from_chunks` written to ``out`` as ingest writes daily.parquet."""
-    write_frame(daily_from_chunks(files, mask, procedures, feedback), out)
+               feedback: pd.DataFrame | None, out: Path, batch_rows: int | None = None) -> None:
+    """In a worker: :func:`daily_from_chunks` written to ``out`` as ingest writes daily.parquet
+    (``batch_rows`` as the ingest's process reads DAILY_INGEST_ROWS)."""
+    write_frame(daily_from_chunks(files, mask, procedures, feedback, batch_rows), out)
     give_back_memory()
