@@ -136,8 +136,11 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     """The day-level aggregate of processed ``dossiers`` (see the module docstring); ``feedback``
     (PAKN) says which dossiers were complained about."""
     status = dossiers["status"].astype("string")
-    d = dossiers[~(status == NOT_RECEIVED).to_numpy(dtype=bool, na_value=False)]
-    status = d["status"].astype("string")
+    received = ~(status == NOT_RECEIVED).to_numpy(dtype=bool, na_value=False)
+    # Not copied when every dossier was received (nearly always): filtering took every column.
+    d = dossiers if received.all() else dossiers[received]
+    if d is not dossiers:
+        status = d["status"].astype("string")
     n = len(d)
     completed = d["completed_at"]
     due = d["due_at"]

@@ -1,6 +1,6 @@
 """`cchc ingest`: raw exports -> validated, personal-data-free processed tables.
 
-Every file is read and validated in row batches into parquet chunks in a work folder inside the
+Every file is read and validated in row batches into Arrow IPC chunks in a work folder inside the
 output folder (ingest_chunks.py; the incremental cache keeps them per file, ingest_cache.py);
 duplicates are then found across the chunks and each table written batch by batch, so memory
 stays bounded at any size (issue 16). Only then are the outputs switched, as a new generation
@@ -223,7 +223,7 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None,
     """Ingest every raw file under raw_dir into out_dir per the data contract.
 
     Rows are read, validated and written ``batch_rows`` at a time (issue 16): every table goes
-    through parquet chunks in a work folder inside out_dir, so memory stays bounded at any
+    through Arrow IPC chunks in a work folder inside out_dir, so memory stays bounded at any
     size; the outputs are the same at any batch size. With several ``workers`` (default: the
     cores, ingest_pool.workers_setting), a file of more than one batch is validated by worker
     processes and the aggregate of more than a batch of dossiers built by one while the

@@ -1,6 +1,6 @@
 """The bounded-memory steps of ``cchc ingest`` (issue 16, item 1): each raw file validated batch
-by batch into parquet chunks on disk, duplicates found across the chunks without holding them,
-and each processed table written from the chunks batch by batch.
+by batch into chunks on disk (Arrow IPC files: chunk_files.py), duplicates found across the
+chunks without holding them, and each processed table written from the chunks batch by batch.
 
 1. :func:`validate_file`: a file read in row batches (read_batches.py), each batch validated
    (validation.validate is row by row) and its accepted rows written as one chunk; the file's
@@ -34,8 +34,9 @@ import pandera.errors
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cchc_lib import schema
+from cchc_lib import chunk_files, schema
 from cchc_lib.catalogue import resolve_procedures
+from cchc_lib.chunk_files import chunk_rows, chunk_schema, may_lack, read_chunk, write_chunk
 from cchc_lib.daily import DAILY_INPUTS, build_daily
 from cchc_lib.daily_total import DailyTotal
 from cchc_lib.dedup import last_occurrence_mask
@@ -53,7 +54,7 @@ RESOLVE_COLUMNS = ("procedure_code", "procedure_name", "field")
 
 @dataclass
 class FileChunks:
-    """What one raw file gave: its validated rows as parquet chunks (in row order), its
+    """What one raw file gave: its validated rows as chunks (Arrow IPC, in row order), its
     rejected rows, the canonical columns it had and its reading warnings."""
 
     rel: str
@@ -168,13 +169,13 @@ def _validate_batches(batches: Iterator[RawTable], mapping: Mapping, folder: Pat
 
 
 def _chunk_path(folder: Path, number: int) -> Path:
-    return folder / f"chunk-{number:06d}.parquet"
+    return folder / f"chunk-{number:06d}{chunk_files.SUFFIX}"
 
 
 def _validate_one(raw: RawTable, mapping: Mapping, chunk: Path) -> tuple[int, pd.DataFrame]:
     """One batch validated, its accepted rows written as ``chunk``: (rows accepted, rejects)."""
     good, bad = validate(raw, mapping)
-    write_frame(good, chunk)
+    write_chunk(good, chunk)
     return len(good), bad
 
 
@@ -204,7 +205,7 @@ def validate_task(feed: Path, meta: dict, mapping: Mapping, chunk: Path) -> tupl
 def load_file(folder: Path, rel: str, table: str) -> FileChunks:
     """What :func:`validate_file` left in ``folder``."""
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    chunks = sorted(folder.glob("chunk-*.parquet"))
+    chunks = sorted(folder.glob(f"chunk-*{chunk_files.SUFFIX}"))
     if not chunks:
         raise FileNotFoundError(f"{folder}: no chunks")
     rejects = read_frame(folder / REJECTS_PART)
@@ -220,18 +221,6 @@ def empty_rejects() -> pd.DataFrame:
 # -- 2. the catalogue -------------------------------------------------------------------------
 
 
-def _may_lack(chunk: Path, columns: Sequence[str]) -> bool:
-    """Whether any of ``columns`` may hold a missing value in the chunk (from its statistics)."""
-    meta = pq.ParquetFile(chunk).metadata
-    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
-    for g in range(meta.num_row_groups):
-        for name in columns:
-            stats = meta.row_group(g).column(names.index(name)).statistics
-            if stats is None or not stats.has_null_count or stats.null_count:
-                return True
-    return False
-
-
 def resolve_chunks(files: list[FileChunks], catalogue: pd.DataFrame, work: Path,
                    on_rejects: Callable[[FileChunks, pd.DataFrame], None]) -> list[FileChunks]:
     """The dossier files with each chunk that lacks a procedure code, name or field resolved
@@ -244,12 +233,12 @@ def resolve_chunks(files: list[FileChunks], catalogue: pd.DataFrame, work: Path,
         bad_parts: list[pd.DataFrame] = []
         accepted = file.accepted
         for k, chunk in enumerate(file.chunks):
-            if not _may_lack(chunk, RESOLVE_COLUMNS):
+            if not may_lack(chunk, RESOLVE_COLUMNS):
                 chunks.append(chunk)
                 continue
-            good, bad = resolve_procedures(read_frame(chunk), catalogue)
-            target = work / f"{number:06d}-{k:06d}.parquet"
-            write_frame(good, target)
+            good, bad = resolve_procedures(read_chunk(chunk).to_pandas(), catalogue)
+            target = work / f"{number:06d}-{k:06d}{chunk_files.SUFFIX}"
+            write_chunk(good, target)
             chunks.append(target)
             if len(bad):
                 bad_parts.append(bad)
@@ -269,11 +258,11 @@ def keep_mask(files: list[FileChunks], table: str, spill: Path, small_rows: int)
     (``DataFrame.duplicated``, as the in-memory merge did); above, DuckDB groups them on disk."""
     chunks = [c for f in files for c in f.chunks]
     keys = list(schema.KEYS[table])
-    total = sum(pq.ParquetFile(c).metadata.num_rows for c in chunks)
+    total = sum(chunk_rows(c) for c in chunks)
     if total <= small_rows:
         if total == 0:
             return np.zeros(0, dtype=bool)
-        frame = pd.concat([pq.read_table(c, columns=keys).to_pandas() for c in chunks], ignore_index=True)
+        frame = pd.concat([read_chunk(c, keys).to_pandas() for c in chunks], ignore_index=True)
         return ~frame.duplicated(keys, keep="last").to_numpy()
     spill.mkdir(parents=True, exist_ok=True)
     return last_occurrence_mask(chunks, keys, temp_dir=spill)
@@ -373,7 +362,7 @@ def write_table(files: list[FileChunks], table: str, mask: np.ndarray, path: Pat
                 writer.add(_prepare(frame, table, transform, sinks))
     if writer.schema is None:
         for chunk in (c for f in files for c in f.chunks):
-            empty = pq.ParquetFile(chunk).schema_arrow.empty_table().to_pandas()
+            empty = chunk_schema(chunk).empty_table().to_pandas()
             break
         assert empty is not None
         writer.add(_prepare(empty, table, transform, sinks))
@@ -387,7 +376,7 @@ def _fresh(sink: Callable[[pd.DataFrame], None]) -> Callable[[pd.DataFrame], Non
 
 
 def _rows(chunk: Path) -> int:
-    return pq.ParquetFile(chunk).metadata.num_rows
+    return chunk_rows(chunk)
 
 
 def _chunks_with_rows(files: list[FileChunks],
@@ -402,9 +391,8 @@ def _chunks_with_rows(files: list[FileChunks],
 
 def _winners(chunk: Path, mask: np.ndarray, start: int, batch_rows: int) -> Iterator[pd.DataFrame]:
     """The chunk's rows that ``mask`` (from ``start``) keeps, as frames of at most a batch."""
-    source = pq.ParquetFile(chunk, pre_buffer=False)
     position = start
-    for batch in source.iter_batches(batch_size=batch_rows):
+    for batch in read_chunk(chunk).to_batches(max_chunksize=batch_rows):
         keep = mask[position:position + batch.num_rows]
         position += batch.num_rows
         if not keep.all():
@@ -523,11 +511,11 @@ def _kept_frames(files: list[FileChunks], mask: np.ndarray, batch_rows: int) -> 
     empty: pa.Schema | None = None
     for file in files:
         for chunk in file.chunks:
-            source = pq.ParquetFile(chunk, pre_buffer=False)
-            columns = [c for c in source.schema_arrow.names if c in DAILY_INPUTS]
+            columns = [c for c in chunk_schema(chunk).names if c in DAILY_INPUTS]
+            data = read_chunk(chunk, columns)
             if empty is None:
-                empty = source.schema_arrow.empty_table().select(columns).schema
-            for batch in source.iter_batches(batch_size=batch_rows, columns=columns):
+                empty = data.schema
+            for batch in data.to_batches(max_chunksize=batch_rows):
                 keep = mask[position:position + batch.num_rows]
                 position += batch.num_rows
                 if not keep.all():
@@ -586,9 +574,7 @@ def daily_part_task(pieces: list[tuple[Path, np.ndarray, int, int]], offset: int
     rows' mask, the span of its winners taken), numbered from ``offset`` as in running_daily."""
     tables = []
     for chunk, keep, low, high in pieces:
-        source = pq.ParquetFile(chunk, pre_buffer=False)
-        columns = [c for c in source.schema_arrow.names if c in DAILY_INPUTS]
-        data = source.read(columns=columns)
+        data = read_chunk(chunk, [c for c in chunk_schema(chunk).names if c in DAILY_INPUTS])
         if not keep.all():
             data = data.filter(pa.array(keep))
         tables.append(data.slice(low, high - low))

@@ -178,7 +178,7 @@ def test_ctrl_c_stops_the_workers_at_once(tmp_path):
     try:
         deadline = time.monotonic() + NOT_HANGING
         # Interrupted once the workers have written chunks of b.csv.
-        while not list(out.glob(".ingest-cache/.*.tmp/chunk-000003.parquet")):
+        while not list(out.glob(".ingest-cache/.*.tmp/chunk-000003.arrow")):
             assert run.poll() is None, run.stderr.read().decode()
             assert time.monotonic() < deadline
             time.sleep(0.05)
