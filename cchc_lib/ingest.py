@@ -357,8 +357,12 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         if daily_job is not None:
             pool.result(daily_job)
         elif pool.parallel and len(mask) > batch_rows:
-            # Each batch's aggregate built by a worker, added to the running total here.
-            daily = daily_in_workers(files["dossiers"], mask, catalogue, kept.get("feedback"), pool)
+            # Each batch's aggregate built by fresh workers (forked from the fork server at once:
+            # the writer's helpers held some 0.3 GB each by now), added to the running total here.
+            workers = pool.workers
+            pool.close()
+            with WorkerPool(workers) as builders:
+                daily = daily_in_workers(files["dossiers"], mask, catalogue, kept.get("feedback"), builders)
         else:
             pool.close()  # the workers' memory back before the aggregate's
             daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))

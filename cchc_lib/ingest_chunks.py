@@ -38,7 +38,7 @@ from cchc_lib import chunk_files, schema
 from cchc_lib.catalogue import resolve_procedures
 from cchc_lib.chunk_files import chunk_rows, chunk_schema, may_lack, read_chunk, write_chunk
 from cchc_lib.daily import DAILY_INPUTS, build_daily
-from cchc_lib.daily_total import DailyTotal
+from cchc_lib.daily_total import DailyTotal, Part, compact
 from cchc_lib.dedup import last_occurrence_mask
 from cchc_lib.ingest_pool import OrderedTasks, WorkerPool
 from cchc_lib.mapping import Mapping
@@ -538,9 +538,10 @@ def _kept_frames(files: list[FileChunks], mask: np.ndarray, batch_rows: int) -> 
 def daily_in_workers(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
                      feedback: pd.DataFrame | None, pool: WorkerPool,
                      batch_rows: int | None = None) -> pd.DataFrame:
-    """:func:`daily_from_chunks` with each batch's aggregate built by a worker (several at a
-    time) and added to the running total here, in the batches' order: the same batches of
-    ``batch_rows`` consecutive winners, the same total, the same table, byte for byte."""
+    """:func:`daily_from_chunks` with each batch's aggregate built by the pool's workers (the
+    next one built while this process adds the last to the running total) and added here in the
+    batches' order: the same batches of ``batch_rows`` consecutive winners, the same total, the
+    same table, byte for byte."""
     batch_rows = batch_rows or DAILY_INGEST_ROWS  # read when called: tests change it
     starts = np.cumsum([0] + [_rows(c) for f in files for c in f.chunks])
     chunks = [c for f in files for c in f.chunks]
@@ -551,7 +552,7 @@ def daily_in_workers(files: list[FileChunks], mask: np.ndarray, procedures: pd.D
     if not winners:
         return daily_from_chunks(files, mask, procedures, feedback, batch_rows)
     total = DailyTotal()
-    tasks = OrderedTasks(pool, total.add, ahead=pool.workers)
+    tasks = OrderedTasks(pool, total.add, ahead=max(pool.workers, 1))
     try:
         for low in range(0, winners, batch_rows):
             high = min(low + batch_rows, winners)
@@ -569,9 +570,10 @@ def daily_in_workers(files: list[FileChunks], mask: np.ndarray, procedures: pd.D
 
 
 def daily_part_task(pieces: list[tuple[Path, np.ndarray, int, int]], offset: int, procedures: pd.DataFrame,
-                    feedback: pd.DataFrame | None) -> pd.DataFrame:
+                    feedback: pd.DataFrame | None) -> Part:
     """In a worker: build_daily of one batch of winners, gathered from ``pieces`` (a chunk, its
-    rows' mask, the span of its winners taken), numbered from ``offset`` as in running_daily."""
+    rows' mask, the span of its winners taken), numbered from ``offset`` as in running_daily;
+    sent back compacted (daily_total.compact: half the frame's size, its cells found here)."""
     tables = []
     for chunk, keep, low, high in pieces:
         data = read_chunk(chunk, [c for c in chunk_schema(chunk).names if c in DAILY_INPUTS])
@@ -581,7 +583,7 @@ def daily_part_task(pieces: list[tuple[Path, np.ndarray, int, int]], offset: int
     frame = pa.concat_tables(tables).to_pandas()
     del tables
     frame.index = pd.RangeIndex(offset, offset + len(frame))
-    part = build_daily(frame, procedures, feedback)
+    part = compact(build_daily(frame, procedures, feedback))
     del frame
     give_back_memory()
     return part

@@ -106,3 +106,16 @@ def test_pack_keeps_the_order():
     # Too wide for 63 bits: no packing, the caller sorts on four keys.
     assert daily_total._pack(np.array([0, 2**40]), np.array([0, 2**20]), np.array([0, 2**10]),
                              np.array([0, 1])) is None
+
+
+def test_counts_past_int32_held_wide(monkeypatch):
+    """Counts are held as int32 while every sum is sure to fit; past that (here a bound of 5,
+    so from the first batch on), as int64: the same table."""
+    monkeypatch.setattr(daily_total, "_INT32_MAX", 5)
+    data = random_data(7)
+    parts = _parts(data.dossiers, data.procedures, data.feedback, 50)
+    total = DailyTotal()
+    for part in parts:
+        total.add(part)
+    assert total.measures["received"].dtype == np.int64
+    _same_bits(total.frame(), _chained(parts))
