@@ -135,6 +135,24 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
                 feedback: pd.DataFrame | None = None) -> pd.DataFrame:
     """The day-level aggregate of processed ``dossiers`` (see the module docstring); ``feedback``
     (PAKN) says which dossiers were complained about."""
+    cells, cell, day, lag, kind, columns = daily_arrays(dossiers, procedures, feedback)
+    out = cells.iloc[cell].reset_index(drop=True)
+    out["day"] = day
+    out["lag"] = lag
+    out["kind"] = kind
+    for name in MEASURES:
+        out[name] = columns.pop(name)
+    return out
+
+
+DailyArrays = tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]
+
+
+def daily_arrays(dossiers: pd.DataFrame, procedures: pd.DataFrame,
+                 feedback: pd.DataFrame | None = None) -> DailyArrays:
+    """:func:`build_daily`'s table before its cells are spelt out row by row: (the cells by
+    first appearance, each row's cell number among them, day, lag, kind, {measure: column}).
+    The ingest's running total (daily_total.py) takes these as they are."""
     status = dossiers["status"].astype("string")
     received = ~(status == NOT_RECEIVED).to_numpy(dtype=bool, na_value=False)
     # Not copied when every dossier was received (nearly always): filtering took every column.
@@ -274,13 +292,9 @@ def build_daily(dossiers: pd.DataFrame, procedures: pd.DataFrame,
     seen_of = rest % n_days
     rest = rest // n_days
     offset_of = rest % n_days
-    out = cells.iloc[rest // n_days].reset_index(drop=True)
-    out["day"] = np.where(offset_of == 0, NO_DAY, offset_of - 1 + first_day).astype(np.int32)
-    out["lag"] = (seen_of - offset_of).astype(np.int32)
-    out["kind"] = kind_of.astype(np.int8)
-    for name in MEASURES:
-        out[name] = columns.pop(name)
-    return out
+    day = np.where(offset_of == 0, NO_DAY, offset_of - 1 + first_day).astype(np.int32)
+    lag = (seen_of - offset_of).astype(np.int32)
+    return cells, rest // n_days, day, lag, kind_of.astype(np.int8), columns
 
 
 DAILY_BATCH_ROWS = 1_000_000  # dossiers per batch: the per-row temporaries stay near 0.3 GB

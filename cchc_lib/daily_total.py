@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cchc_lib.daily import CELL_COLUMNS, FLOAT_MEASURES, MEASURES, NO_DAY
+from cchc_lib.daily import CELL_COLUMNS, FLOAT_MEASURES, MEASURES, NO_DAY, daily_arrays
 
 _KINDS = 16  # kind < 15 (daily.KINDS * 3)
 
@@ -60,6 +60,21 @@ def compact(part: pd.DataFrame) -> Part:
     return Part(part[list(CELL_COLUMNS)].iloc[first].reset_index(drop=True), cell.astype(np.int32),
                 part["day"].to_numpy(dtype=np.int32), part["lag"].to_numpy(dtype=np.int32),
                 part["kind"].to_numpy(dtype=np.int8), measures, part.iloc[:0].copy())
+
+
+def build_part(dossiers: pd.DataFrame, procedures: pd.DataFrame,
+               feedback: pd.DataFrame | None = None) -> Part:
+    """``compact(build_daily(...))`` without spelling the cells out row by row and finding them
+    again (a quarter of the time of a batch's aggregate)."""
+    cells, cell, day, lag, kind, columns = daily_arrays(dossiers, procedures, feedback)
+    template = cells.iloc[:0].copy()
+    template["day"] = np.zeros(0, dtype=np.int32)
+    template["lag"] = np.zeros(0, dtype=np.int32)
+    template["kind"] = np.zeros(0, dtype=np.int8)
+    for name in MEASURES:
+        template[name] = np.zeros(0, dtype=_dtype(name))
+    measures = {name: _narrow(columns.pop(name)) for name in MEASURES}
+    return Part(cells, cell.astype(np.int32), day, lag, kind, measures, template)
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:

@@ -37,8 +37,8 @@ import pyarrow.parquet as pq
 from cchc_lib import chunk_files, schema
 from cchc_lib.catalogue import resolve_procedures
 from cchc_lib.chunk_files import chunk_rows, chunk_schema, may_lack, read_chunk, write_chunk
-from cchc_lib.daily import DAILY_INPUTS, build_daily
-from cchc_lib.daily_total import DailyTotal, Part, compact
+from cchc_lib.daily import DAILY_INPUTS
+from cchc_lib.daily_total import DailyTotal, Part, build_part
 from cchc_lib.dedup import last_occurrence_mask
 from cchc_lib.ingest_pool import OrderedTasks, WorkerPool
 from cchc_lib.mapping import Mapping
@@ -472,7 +472,7 @@ def running_daily(frames: Iterable[pd.DataFrame], procedures: pd.DataFrame,
     for frame in frames:
         frame.index = pd.RangeIndex(offset, offset + len(frame))
         offset += len(frame)
-        part = build_daily(frame, procedures, feedback)
+        part = build_part(frame, procedures, feedback)
         del frame
         total.add(part)
         del part
@@ -573,7 +573,7 @@ def daily_part_task(pieces: list[tuple[Path, np.ndarray, int, int]], offset: int
                     feedback: pd.DataFrame | None) -> Part:
     """In a worker: build_daily of one batch of winners, gathered from ``pieces`` (a chunk, its
     rows' mask, the span of its winners taken), numbered from ``offset`` as in running_daily;
-    sent back compacted (daily_total.compact: half the frame's size, its cells found here)."""
+    sent back compact (daily_total.build_part: half the frame's size)."""
     tables = []
     for chunk, keep, low, high in pieces:
         data = read_chunk(chunk, [c for c in chunk_schema(chunk).names if c in DAILY_INPUTS])
@@ -583,7 +583,7 @@ def daily_part_task(pieces: list[tuple[Path, np.ndarray, int, int]], offset: int
     frame = pa.concat_tables(tables).to_pandas()
     del tables
     frame.index = pd.RangeIndex(offset, offset + len(frame))
-    part = compact(build_daily(frame, procedures, feedback))
+    part = build_part(frame, procedures, feedback)
     del frame
     give_back_memory()
     return part

@@ -119,3 +119,21 @@ def test_counts_past_int32_held_wide(monkeypatch):
         total.add(part)
     assert total.measures["received"].dtype == np.int64
     _same_bits(total.frame(), _chained(parts))
+
+
+@pytest.mark.parametrize("rows", [0, 1, 600])
+def test_build_part_is_the_built_frame_compacted(rows):
+    """daily_total.build_part (the ingest's path) gives the Part that compact() makes of
+    build_daily's frame: the same cells, rows, measures and dtypes; and both add up alike."""
+    data = random_data(11)
+    dossiers = data.dossiers.iloc[:rows]
+    ours = daily_total.build_part(dossiers, data.procedures, data.feedback)
+    theirs = daily_total.compact(build_daily(dossiers, data.procedures, data.feedback))
+    pd.testing.assert_frame_equal(ours.cells, theirs.cells, check_exact=True)
+    pd.testing.assert_frame_equal(ours.template, theirs.template)
+    for name in ("cell", "day", "lag", "kind"):
+        assert getattr(ours, name).dtype == getattr(theirs, name).dtype
+        assert (getattr(ours, name) == getattr(theirs, name)).all()
+    for name, values in theirs.measures.items():
+        assert ours.measures[name].dtype == values.dtype
+        assert (ours.measures[name].view(np.uint8) == values.view(np.uint8)).all()
