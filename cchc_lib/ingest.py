@@ -227,7 +227,8 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None,
     size; the outputs are the same at any batch size. With several ``workers`` (default: the
     cores, ingest_pool.workers_setting), a file of more than one batch is validated by worker
     processes and the aggregate of more than a batch of dossiers built by one while the
-    dossiers are written: the outputs are the same, byte for byte."""
+    dossiers are written (above DAILY_OVERLAP_ROWS, by the workers after the writing): the
+    outputs are the same, byte for byte."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise IngestError(f"không tìm thấy thư mục dữ liệu thô {raw_dir}")
@@ -344,10 +345,12 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         # The day-level aggregate everything downstream reads (daily.py). More than a batch and
         # at most DAILY_OVERLAP_ROWS dossiers with several workers: built by a worker from the
         # chunks and the mask while this process writes the dossiers (by itself: a second
-        # worker making chunks ready too would pass 2 GB together). Else the workers make the
-        # chunks ready for the writer, then the aggregate is built from the dossiers just
-        # written, read back batch by batch (so the table's writer and the aggregate's batch are
-        # never in memory together). The same bytes either way (tests/test_ingest_workers.py).
+        # worker making chunks ready too would pass 2 GB together). Above, the workers make the
+        # chunks ready for the writer, then fresh workers build the aggregate's batches from the
+        # chunks and the mask, added here (daily_in_workers: the table's writer and the
+        # aggregate's builders are never in memory together); in one process it is built from
+        # the dossiers just written, read back batch by batch. The same bytes every way
+        # (tests/test_ingest_workers.py).
         daily_job = None
         if pool.parallel and batch_rows < len(mask) <= DAILY_OVERLAP_ROWS:
             daily_written = work / DAILY_FILE
