@@ -16,7 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
+
+from cchc_lib import chunk_files
 
 DEFAULT_MEMORY_LIMIT = "1GB"  # DuckDB's own limit; beyond it the aggregate spills to temp files
 
@@ -40,7 +43,8 @@ def last_occurrence_mask(chunks: Sequence[Path], keys: Sequence[str], temp_dir: 
     files = [str(Path(p)) for p in chunks]
     if not files:
         raise ValueError("no chunks to de-duplicate")
-    sizes = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    ipc = all(f.endswith(chunk_files.SUFFIX) for f in files)
+    sizes = [chunk_files.chunk_rows(Path(f)) if ipc else pq.ParquetFile(f).metadata.num_rows for f in files]
     bases = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     con = duckdb.connect()
     try:
@@ -49,17 +53,46 @@ def last_occurrence_mask(chunks: Sequence[Path], keys: Sequence[str], temp_dir: 
         con.execute("SET enable_progress_bar = false")
         if temp_dir is not None:
             con.execute(f"SET temp_directory = {_literal(str(temp_dir))}")
-        con.execute("CREATE TEMP TABLE chunk_base (filename VARCHAR, base BIGINT)")
-        con.executemany("INSERT INTO chunk_base VALUES (?, ?)",
-                        [(f, int(b)) for f, b in zip(files, bases[:-1], strict=True)])
-        source = (f"read_parquet([{', '.join(_literal(f) for f in files)}], filename = true, "
-                  "file_row_number = true)")
         key_list = ", ".join(_ident(k) for k in keys)
-        winners = con.execute(
-            f"SELECT max(b.base + r.file_row_number) AS seq FROM {source} r "
-            f"JOIN chunk_base b ON r.filename = b.filename GROUP BY {key_list}").fetchnumpy()["seq"]
+        if ipc:
+            # Arrow IPC chunks (chunk_files.py): their keys streamed to DuckDB chunk by chunk,
+            # each row numbered here (DuckDB reads IPC files only through an extension).
+            con.register("numbered_keys", _numbered_keys(files, bases, keys))
+            winners = con.execute(
+                f"SELECT max(seq) AS seq FROM numbered_keys GROUP BY {key_list}").fetchnumpy()["seq"]
+        else:
+            con.execute("CREATE TEMP TABLE chunk_base (filename VARCHAR, base BIGINT)")
+            con.executemany("INSERT INTO chunk_base VALUES (?, ?)",
+                            [(f, int(b)) for f, b in zip(files, bases[:-1], strict=True)])
+            source = (f"read_parquet([{', '.join(_literal(f) for f in files)}], filename = true, "
+                      "file_row_number = true)")
+            winners = con.execute(
+                f"SELECT max(b.base + r.file_row_number) AS seq FROM {source} r "
+                f"JOIN chunk_base b ON r.filename = b.filename GROUP BY {key_list}").fetchnumpy()["seq"]
     finally:
         con.close()
     mask = np.zeros(int(bases[-1]), dtype=bool)
     mask[np.asarray(winners, dtype=np.int64)] = True
     return mask
+
+
+def _numbered_keys(files: Sequence[str], bases: np.ndarray, keys: Sequence[str]) -> pa.RecordBatchReader:
+    """The chunks' key columns and each row's number (``seq``), one chunk at a time."""
+    sized = [f for f, a, b in zip(files, bases[:-1], bases[1:], strict=True) if b > a]
+    # The key types of a chunk with rows (an empty one's text columns may have no type).
+    schema = chunk_files.chunk_schema(Path(sized[0] if sized else files[0]))
+    key_schema = pa.schema([schema.field(k) for k in keys])
+    out_schema = pa.schema([*key_schema, pa.field("seq", pa.int64())])
+
+    def batches():
+        for file, base, end in zip(files, bases[:-1], bases[1:], strict=True):
+            if end == base:
+                continue
+            table = chunk_files.read_chunk(Path(file), keys).cast(key_schema)
+            start = int(base)
+            for batch in table.to_batches():
+                seq = pa.array(np.arange(start, start + batch.num_rows, dtype=np.int64))
+                start += batch.num_rows
+                yield pa.RecordBatch.from_arrays([*batch.columns, seq], schema=out_schema)
+
+    return pa.RecordBatchReader.from_batches(out_schema, batches())

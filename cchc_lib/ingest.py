@@ -1,6 +1,6 @@
 """`cchc ingest`: raw exports -> validated, personal-data-free processed tables.
 
-Every file is read and validated in row batches into parquet chunks in a work folder inside the
+Every file is read and validated in row batches into Arrow IPC chunks in a work folder inside the
 output folder (ingest_chunks.py; the incremental cache keeps them per file, ingest_cache.py);
 duplicates are then found across the chunks and each table written batch by batch, so memory
 stays bounded at any size (issue 16). Only then are the outputs switched, as a new generation
@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cchc_lib import schema
+from cchc_lib import ingest_chunks, schema
 from cchc_lib.catalogue import reference_years
 from cchc_lib.daily import DAILY_FILE
 from cchc_lib.formatting import fmt_date, fmt_number
@@ -38,6 +38,7 @@ from cchc_lib.ingest_cache import FileCache
 from cchc_lib.ingest_chunks import (
     FileChunks,
     daily_from_file,
+    daily_in_workers,
     daily_task,
     give_back_memory,
     keep_mask,
@@ -222,11 +223,12 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None,
     """Ingest every raw file under raw_dir into out_dir per the data contract.
 
     Rows are read, validated and written ``batch_rows`` at a time (issue 16): every table goes
-    through parquet chunks in a work folder inside out_dir, so memory stays bounded at any
+    through Arrow IPC chunks in a work folder inside out_dir, so memory stays bounded at any
     size; the outputs are the same at any batch size. With several ``workers`` (default: the
     cores, ingest_pool.workers_setting), a file of more than one batch is validated by worker
     processes and the aggregate of more than a batch of dossiers built by one while the
-    dossiers are written: the outputs are the same, byte for byte."""
+    dossiers are written (above DAILY_OVERLAP_ROWS, by the workers after the writing): the
+    outputs are the same, byte for byte."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if not raw_dir.is_dir():
         raise IngestError(f"không tìm thấy thư mục dữ liệu thô {raw_dir}")
@@ -343,22 +345,31 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         # The day-level aggregate everything downstream reads (daily.py). More than a batch and
         # at most DAILY_OVERLAP_ROWS dossiers with several workers: built by a worker from the
         # chunks and the mask while this process writes the dossiers (by itself: a second
-        # worker making chunks ready too would pass 2 GB together). Else the workers make the
-        # chunks ready for the writer, then the aggregate is built from the dossiers just
-        # written, read back batch by batch (so the table's writer and the aggregate's batch are
-        # never in memory together). The same bytes either way (tests/test_ingest_workers.py).
+        # worker making chunks ready too would pass 2 GB together). Above, the workers make the
+        # chunks ready for the writer, then fresh workers build the aggregate's batches from the
+        # chunks and the mask, added here (daily_in_workers: the table's writer and the
+        # aggregate's builders are never in memory together); in one process it is built from
+        # the dossiers just written, read back batch by batch. The same bytes every way
+        # (tests/test_ingest_workers.py).
         daily_job = None
         if pool.parallel and batch_rows < len(mask) <= DAILY_OVERLAP_ROWS:
             daily_written = work / DAILY_FILE
             daily_job = pool.submit(daily_task, files["dossiers"], mask, catalogue, kept.get("feedback"),
-                                    daily_written)
+                                    daily_written, ingest_chunks.DAILY_INGEST_ROWS)
         finish("dossiers", transform=fill, sinks=[coverage], mask=mask, helped=daily_job is None)
-        del mask
         if daily_job is not None:
             pool.result(daily_job)
+        elif pool.parallel and len(mask) > batch_rows:
+            # Each batch's aggregate built by fresh workers (forked from the fork server at once:
+            # the writer's helpers held some 0.3 GB each by now), added to the running total here.
+            workers = pool.workers
+            pool.close()
+            with WorkerPool(workers) as builders:
+                daily = daily_in_workers(files["dossiers"], mask, catalogue, kept.get("feedback"), builders)
         else:
             pool.close()  # the workers' memory back before the aggregate's
             daily = daily_from_file(written["dossiers"], catalogue, kept.get("feedback"))
+        del mask
 
     tables = [t for t in files]  # schema.RAW_SOURCES order, as before
     rejects = pd.concat(reject_frames, ignore_index=True) if reject_frames else _empty_rejects()

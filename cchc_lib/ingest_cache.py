@@ -5,7 +5,7 @@ change. Reading and validating a file (its accepted rows, its rejected rows with
 the columns it had and the warnings it raised) depends only on its bytes, its path (the rows
 carry ``source_file``), its table, the mapping and the code that reads and validates it. So the
 result is kept under ``<processed>/.ingest-cache/<key>/`` keyed by a hash of all of these, as the
-file's validated chunks in parquet and its rejects (ingest_chunks.py); a file whose key is known
+file's validated chunks (Arrow IPC) and its rejects (ingest_chunks.py); a file whose key is known
 is not read again, and its rows are never all in memory at once. Everything after the per-file
 step (merging duplicates across files, the catalogue, the schema check, the aggregate, the
 report) runs on every ingest from the per-file results of the files present now, so a changed

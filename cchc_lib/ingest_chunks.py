@@ -1,6 +1,6 @@
 """The bounded-memory steps of ``cchc ingest`` (issue 16, item 1): each raw file validated batch
-by batch into parquet chunks on disk, duplicates found across the chunks without holding them,
-and each processed table written from the chunks batch by batch.
+by batch into chunks on disk (Arrow IPC files: chunk_files.py), duplicates found across the
+chunks without holding them, and each processed table written from the chunks batch by batch.
 
 1. :func:`validate_file`: a file read in row batches (read_batches.py), each batch validated
    (validation.validate is row by row) and its accepted rows written as one chunk; the file's
@@ -32,9 +32,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cchc_lib import schema
+from cchc_lib import chunk_files, schema
 from cchc_lib.catalogue import resolve_procedures
-from cchc_lib.daily import DAILY_INPUTS, add_daily, build_daily
+from cchc_lib.chunk_files import chunk_rows, chunk_schema, may_lack, read_chunk, write_chunk
+from cchc_lib.daily import DAILY_INPUTS
+from cchc_lib.daily_total import DailyTotal, Part, build_part
 from cchc_lib.dedup import last_occurrence_mask
 from cchc_lib.ingest_pool import OrderedTasks, WorkerPool
 from cchc_lib.mapping import Mapping
@@ -50,7 +52,7 @@ RESOLVE_COLUMNS = ("procedure_code", "procedure_name", "field")
 
 @dataclass
 class FileChunks:
-    """What one raw file gave: its validated rows as parquet chunks (in row order), its
+    """What one raw file gave: its validated rows as chunks (Arrow IPC, in row order), its
     rejected rows, the canonical columns it had and its reading warnings."""
 
     rel: str
@@ -165,13 +167,13 @@ def _validate_batches(batches: Iterator[RawTable], mapping: Mapping, folder: Pat
 
 
 def _chunk_path(folder: Path, number: int) -> Path:
-    return folder / f"chunk-{number:06d}.parquet"
+    return folder / f"chunk-{number:06d}{chunk_files.SUFFIX}"
 
 
 def _validate_one(raw: RawTable, mapping: Mapping, chunk: Path) -> tuple[int, pd.DataFrame]:
     """One batch validated, its accepted rows written as ``chunk``: (rows accepted, rejects)."""
     good, bad = validate(raw, mapping)
-    write_frame(good, chunk)
+    write_chunk(good, chunk)
     return len(good), bad
 
 
@@ -201,7 +203,7 @@ def validate_task(feed: Path, meta: dict, mapping: Mapping, chunk: Path) -> tupl
 def load_file(folder: Path, rel: str, table: str) -> FileChunks:
     """What :func:`validate_file` left in ``folder``."""
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    chunks = sorted(folder.glob("chunk-*.parquet"))
+    chunks = sorted(folder.glob(f"chunk-*{chunk_files.SUFFIX}"))
     if not chunks:
         raise FileNotFoundError(f"{folder}: no chunks")
     rejects = read_frame(folder / REJECTS_PART)
@@ -217,18 +219,6 @@ def empty_rejects() -> pd.DataFrame:
 # -- 2. the catalogue -------------------------------------------------------------------------
 
 
-def _may_lack(chunk: Path, columns: Sequence[str]) -> bool:
-    """Whether any of ``columns`` may hold a missing value in the chunk (from its statistics)."""
-    meta = pq.ParquetFile(chunk).metadata
-    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
-    for g in range(meta.num_row_groups):
-        for name in columns:
-            stats = meta.row_group(g).column(names.index(name)).statistics
-            if stats is None or not stats.has_null_count or stats.null_count:
-                return True
-    return False
-
-
 def resolve_chunks(files: list[FileChunks], catalogue: pd.DataFrame, work: Path,
                    on_rejects: Callable[[FileChunks, pd.DataFrame], None]) -> list[FileChunks]:
     """The dossier files with each chunk that lacks a procedure code, name or field resolved
@@ -241,12 +231,12 @@ def resolve_chunks(files: list[FileChunks], catalogue: pd.DataFrame, work: Path,
         bad_parts: list[pd.DataFrame] = []
         accepted = file.accepted
         for k, chunk in enumerate(file.chunks):
-            if not _may_lack(chunk, RESOLVE_COLUMNS):
+            if not may_lack(chunk, RESOLVE_COLUMNS):
                 chunks.append(chunk)
                 continue
-            good, bad = resolve_procedures(read_frame(chunk), catalogue)
-            target = work / f"{number:06d}-{k:06d}.parquet"
-            write_frame(good, target)
+            good, bad = resolve_procedures(read_chunk(chunk).to_pandas(), catalogue)
+            target = work / f"{number:06d}-{k:06d}{chunk_files.SUFFIX}"
+            write_chunk(good, target)
             chunks.append(target)
             if len(bad):
                 bad_parts.append(bad)
@@ -266,11 +256,11 @@ def keep_mask(files: list[FileChunks], table: str, spill: Path, small_rows: int)
     (``DataFrame.duplicated``, as the in-memory merge did); above, DuckDB groups them on disk."""
     chunks = [c for f in files for c in f.chunks]
     keys = list(schema.KEYS[table])
-    total = sum(pq.ParquetFile(c).metadata.num_rows for c in chunks)
+    total = sum(chunk_rows(c) for c in chunks)
     if total <= small_rows:
         if total == 0:
             return np.zeros(0, dtype=bool)
-        frame = pd.concat([pq.read_table(c, columns=keys).to_pandas() for c in chunks], ignore_index=True)
+        frame = pd.concat([read_chunk(c, keys).to_pandas() for c in chunks], ignore_index=True)
         return ~frame.duplicated(keys, keep="last").to_numpy()
     spill.mkdir(parents=True, exist_ok=True)
     return last_occurrence_mask(chunks, keys, temp_dir=spill)
@@ -370,7 +360,7 @@ def write_table(files: list[FileChunks], table: str, mask: np.ndarray, path: Pat
                 writer.add(_prepare(frame, table, transform, sinks))
     if writer.schema is None:
         for chunk in (c for f in files for c in f.chunks):
-            empty = pq.ParquetFile(chunk).schema_arrow.empty_table().to_pandas()
+            empty = chunk_schema(chunk).empty_table().to_pandas()
             break
         assert empty is not None
         writer.add(_prepare(empty, table, transform, sinks))
@@ -384,7 +374,7 @@ def _fresh(sink: Callable[[pd.DataFrame], None]) -> Callable[[pd.DataFrame], Non
 
 
 def _rows(chunk: Path) -> int:
-    return pq.ParquetFile(chunk).metadata.num_rows
+    return chunk_rows(chunk)
 
 
 def _chunks_with_rows(files: list[FileChunks],
@@ -399,9 +389,8 @@ def _chunks_with_rows(files: list[FileChunks],
 
 def _winners(chunk: Path, mask: np.ndarray, start: int, batch_rows: int) -> Iterator[pd.DataFrame]:
     """The chunk's rows that ``mask`` (from ``start``) keeps, as frames of at most a batch."""
-    source = pq.ParquetFile(chunk, pre_buffer=False)
     position = start
-    for batch in source.iter_batches(batch_size=batch_rows):
+    for batch in read_chunk(chunk).to_batches(max_chunksize=batch_rows):
         keep = mask[position:position + batch.num_rows]
         position += batch.num_rows
         if not keep.all():
@@ -466,42 +455,40 @@ def running_daily(frames: Iterable[pd.DataFrame], procedures: pd.DataFrame,
                   feedback: pd.DataFrame | None) -> pd.DataFrame:
     """The aggregate of consecutive frames of dossiers (at least one), each built alone
     (daily.build_daily, the frame numbered on from the one before, as build_daily_in_batches'
-    iloc) and added to the running total (daily.add_daily): one frame of dossiers and two
-    aggregates in memory at a time."""
-    total: pd.DataFrame | None = None
+    iloc) and added to the running total: one frame of dossiers and the total in memory at a
+    time. The total is daily_total.DailyTotal: the same table, byte for byte, as adding each
+    batch's aggregate with daily.add_daily, in a fraction of the time."""
+    total = DailyTotal()
     offset = 0
     for frame in frames:
         frame.index = pd.RangeIndex(offset, offset + len(frame))
         offset += len(frame)
-        part = build_daily(frame, procedures, feedback)
+        part = build_part(frame, procedures, feedback)
         del frame
-        if total is None:
-            total = part
-        else:
-            parts = [total, part]
-            del total, part  # the list holds the last references: add_daily frees them early
-            total = add_daily(parts, release=True)
+        total.add(part)
+        del part
         give_back_memory()
-    assert total is not None  # the sources yield at least one frame
-    return total
+    return total.frame()
 
 
 def daily_from_file(path: Path, procedures: pd.DataFrame, feedback: pd.DataFrame | None,
-                    batch_rows: int = DAILY_INGEST_ROWS) -> pd.DataFrame:
+                    batch_rows: int | None = None) -> pd.DataFrame:
     """The day-level aggregate of the dossiers in a parquet file written by :func:`write_table`,
     built over ``batch_rows`` consecutive dossiers at a time (pyarrow's batches run across row
     groups): the same table as daily.build_daily_in_batches over the whole frame with that
     batch size."""
+    batch_rows = batch_rows or DAILY_INGEST_ROWS  # read when called: tests change it
     return running_daily(read_batches_of(path, batch_rows), procedures, feedback)
 
 
 def daily_from_chunks(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
-                      feedback: pd.DataFrame | None, batch_rows: int = DAILY_INGEST_ROWS) -> pd.DataFrame:
+                      feedback: pd.DataFrame | None, batch_rows: int | None = None) -> pd.DataFrame:
     """:func:`daily_from_file` of the dossiers :func:`write_table` writes, taken from the chunks
     and the mask instead of the written file, so that it can be built while the file is being
     written: the same batches of ``batch_rows`` consecutive dossiers, the same running total,
     the same table, byte for byte (the catalogue's service level, the one thing write_table
     changes, is not read by build_daily; only the columns it reads are read here)."""
+    batch_rows = batch_rows or DAILY_INGEST_ROWS  # read when called: tests change it
     return running_daily(_kept_frames(files, mask, batch_rows), procedures, feedback)
 
 
@@ -515,11 +502,11 @@ def _kept_frames(files: list[FileChunks], mask: np.ndarray, batch_rows: int) -> 
     empty: pa.Schema | None = None
     for file in files:
         for chunk in file.chunks:
-            source = pq.ParquetFile(chunk, pre_buffer=False)
-            columns = [c for c in source.schema_arrow.names if c in DAILY_INPUTS]
+            columns = [c for c in chunk_schema(chunk).names if c in DAILY_INPUTS]
+            data = read_chunk(chunk, columns)
             if empty is None:
-                empty = source.schema_arrow.empty_table().select(columns).schema
-            for batch in source.iter_batches(batch_size=batch_rows, columns=columns):
+                empty = data.schema
+            for batch in data.to_batches(max_chunksize=batch_rows):
                 keep = mask[position:position + batch.num_rows]
                 position += batch.num_rows
                 if not keep.all():
@@ -539,8 +526,63 @@ def _kept_frames(files: list[FileChunks], mask: np.ndarray, batch_rows: int) -> 
 
 
 
+def daily_in_workers(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
+                     feedback: pd.DataFrame | None, pool: WorkerPool,
+                     batch_rows: int | None = None) -> pd.DataFrame:
+    """:func:`daily_from_chunks` with each batch's aggregate built by the pool's workers (the
+    next one built while this process adds the last to the running total) and added here in the
+    batches' order: the same batches of ``batch_rows`` consecutive winners, the same total, the
+    same table, byte for byte."""
+    batch_rows = batch_rows or DAILY_INGEST_ROWS  # read when called: tests change it
+    starts = np.cumsum([0] + [_rows(c) for f in files for c in f.chunks])
+    chunks = [c for f in files for c in f.chunks]
+    kept = np.array([int(mask[a:b].sum()) for a, b in zip(starts[:-1], starts[1:], strict=True)],
+                    dtype=np.int64)
+    first_kept = np.concatenate([[0], np.cumsum(kept)])  # winners before each chunk
+    winners = int(first_kept[-1])
+    if not winners:
+        return daily_from_chunks(files, mask, procedures, feedback, batch_rows)
+    total = DailyTotal()
+    tasks = OrderedTasks(pool, total.add, ahead=max(pool.workers, 1))
+    try:
+        for low in range(0, winners, batch_rows):
+            high = min(low + batch_rows, winners)
+            pieces = []
+            for k in np.flatnonzero((first_kept[1:] > low) & (first_kept[:-1] < high)):
+                before = int(first_kept[k])
+                pieces.append((chunks[k], mask[starts[k]:starts[k + 1]], max(low - before, 0),
+                               min(high, int(first_kept[k + 1])) - before))
+            tasks.submit(daily_part_task, pieces, low, procedures, feedback)
+        tasks.finish()
+    except BaseException:
+        tasks.abandon()
+        raise
+    return total.frame()
+
+
+def daily_part_task(pieces: list[tuple[Path, np.ndarray, int, int]], offset: int, procedures: pd.DataFrame,
+                    feedback: pd.DataFrame | None) -> Part:
+    """In a worker: build_daily of one batch of winners, gathered from ``pieces`` (a chunk, its
+    rows' mask, the span of its winners taken), numbered from ``offset`` as in running_daily;
+    sent back compact (daily_total.build_part: half the frame's size)."""
+    tables = []
+    for chunk, keep, low, high in pieces:
+        data = read_chunk(chunk, [c for c in chunk_schema(chunk).names if c in DAILY_INPUTS])
+        if not keep.all():
+            data = data.filter(pa.array(keep))
+        tables.append(data.slice(low, high - low))
+    frame = pa.concat_tables(tables).to_pandas()
+    del tables
+    frame.index = pd.RangeIndex(offset, offset + len(frame))
+    part = build_part(frame, procedures, feedback)
+    del frame
+    give_back_memory()
+    return part
+
+
 def daily_task(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
-               feedback: pd.DataFrame | None, out: Path) -> None:
-    """In a worker: :func:`daily_from_chunks` written to ``out`` as ingest writes daily.parquet."""
-    write_frame(daily_from_chunks(files, mask, procedures, feedback), out)
+               feedback: pd.DataFrame | None, out: Path, batch_rows: int | None = None) -> None:
+    """In a worker: :func:`daily_from_chunks` written to ``out`` as ingest writes daily.parquet
+    (``batch_rows`` as the ingest's process reads DAILY_INGEST_ROWS)."""
+    write_frame(daily_from_chunks(files, mask, procedures, feedback, batch_rows), out)
     give_back_memory()

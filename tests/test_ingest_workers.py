@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cchc_lib import ingest, ingest_chunks, ingest_pool
@@ -63,12 +64,32 @@ def test_workers_give_the_bytes_of_one_process(tmp_path, monkeypatch, submitted)
 
 def test_above_the_overlap_the_aggregate_is_built_after_writing(tmp_path, monkeypatch, submitted):
     """More dossiers than DAILY_OVERLAP_ROWS: the workers make the six dossier chunks ready for
-    the writer instead, the aggregate is built afterwards here; the same bytes."""
+    the writer instead, then build the aggregate's batch (one: fewer dossiers than
+    DAILY_INGEST_ROWS), added here; the same bytes."""
     raw = _built_raw(tmp_path / "raw")
     one = _run(raw, tmp_path / "one", monkeypatch, 1, 7)
     monkeypatch.setattr(ingest, "DAILY_OVERLAP_ROWS", 21)  # the built case's chunks hold more rows
     assert _run(raw, tmp_path / "two", monkeypatch, 2, 7) == one
-    assert submitted == ["validate_task"] * 5 + ["prepare_task"] * 6
+    assert submitted == ["validate_task"] * 5 + ["prepare_task"] * 6 + ["daily_part_task"]
+
+
+@pytest.mark.parametrize("daily_rows", [1, 4, 5, 13])
+def test_the_aggregate_in_batches_by_the_workers(tmp_path, monkeypatch, submitted, daily_rows):
+    """The aggregate's batches (DAILY_INGEST_ROWS winners each; the float sums depend on them)
+    built by the workers, each from the chunks it spans, and added here in order: the bytes of
+    one process reading them back from the written file, batches that cut chunks, files and
+    duplicates included; and of the one worker that builds it while the dossiers are written."""
+    raw = _built_raw(tmp_path / "raw")
+    monkeypatch.setattr(ingest_chunks, "DAILY_INGEST_ROWS", daily_rows)
+    one = _run(raw, tmp_path / "one", monkeypatch, 1, 7)
+    overlapped = _run(raw, tmp_path / "overlap", monkeypatch, 2, 7)
+    assert submitted.count("daily_task") == 1
+    submitted.clear()
+    monkeypatch.setattr(ingest, "DAILY_OVERLAP_ROWS", 0)
+    parts = _run(raw, tmp_path / "parts", monkeypatch, 2, 7)
+    written = len(pd.read_parquet(tmp_path / "one" / "dossiers.parquet"))
+    assert submitted.count("daily_part_task") == -(-written // daily_rows) > 1
+    assert overlapped == one and parts == one
 
 
 def test_workers_on_the_sample_and_incremental(tmp_path, monkeypatch, submitted):
@@ -80,11 +101,11 @@ def test_workers_on_the_sample_and_incremental(tmp_path, monkeypatch, submitted)
     # (the other tables of more than a batch are made ready for their writer by the workers)
     assert {"validate_task", "daily_task", "prepare_task"} == set(submitted)
     # Again from the cache entries the workers wrote: nothing read, the same bytes; this time
-    # as above the overlap (the chunks made ready by the workers, the aggregate built here).
+    # as above the overlap (the chunks made ready by the workers, then the aggregate's batches).
     submitted.clear()
     monkeypatch.setattr(ingest, "DAILY_OVERLAP_ROWS", 0)
     assert _run(RAW, out, monkeypatch, 2, 97, cache=True) == one
-    assert {"prepare_task"} == set(submitted)
+    assert {"prepare_task", "daily_part_task"} == set(submitted)
 
 
 def failing_task(*args):
@@ -157,7 +178,7 @@ def test_ctrl_c_stops_the_workers_at_once(tmp_path):
     try:
         deadline = time.monotonic() + NOT_HANGING
         # Interrupted once the workers have written chunks of b.csv.
-        while not list(out.glob(".ingest-cache/.*.tmp/chunk-000003.parquet")):
+        while not list(out.glob(".ingest-cache/.*.tmp/chunk-000003.arrow")):
             assert run.poll() is None, run.stderr.read().decode()
             assert time.monotonic() < deadline
             time.sleep(0.05)
