@@ -4,6 +4,7 @@ removed; and ingest writes the day-level aggregate (daily.parquet) of the dossie
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from cchc_lib.daily import DAILY_FILE, build_daily
 from cchc_lib.ingest import run_ingest
-from cchc_lib.ingest_cache import CACHE_DIR
+from cchc_lib.ingest_cache import CACHE_DIR, SOURCE_FILE
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 
@@ -92,3 +93,63 @@ def test_ingest_writes_the_aggregate_of_its_dossiers(sample_processed_dir):
     # Every received, counted dossier is in it once.
     counted = (dossiers["status"] != "not_received").sum()
     assert written["received"].sum() == counted
+
+
+def test_a_file_changed_without_changing_its_size(raw_copy, tmp_path, monkeypatch):
+    """An entry made from a file of the same path and size may hold it, so the file is hashed
+    before anything else (cchc_lib.ingest_cache.FileCache.may_hold) and, its bytes changed, read
+    again: two rows swapped keep the size and change the rows' source lines."""
+    out = tmp_path / "processed"
+    run_ingest(raw_copy, out)
+    changed = raw_copy / "dossiers" / "ho-so-2023-05.csv"
+    size = changed.stat().st_size
+    lines = changed.read_bytes().split(b"\n")
+    first, second = lines[1], lines[2]
+    assert first != second
+    lines[1], lines[2] = second, first
+    changed.write_bytes(b"\n".join(lines))
+    assert changed.stat().st_size == size
+    before = pd.read_parquet(out / "dossiers.parquet")
+    incremental = run_ingest(raw_copy, out)
+    assert incremental.cache_misses == 1
+    assert incremental.cache_hits == len(incremental.report["files"]) - 1
+    assert _outputs(out) == _full(raw_copy, tmp_path / "full", monkeypatch)
+    after = pd.read_parquet(out / "dossiers.parquet")
+    rows = ["dossier_id", "source_row"]
+    mine = before["source_file"].eq("dossiers/ho-so-2023-05.csv")
+    moved = after[after["source_file"].eq("dossiers/ho-so-2023-05.csv")][rows].head(2)
+    assert list(moved["source_row"]) == list(before[mine][rows].head(2)["source_row"])
+    assert list(moved["dossier_id"]) == list(before[mine][rows].head(2)["dossier_id"])[::-1]
+
+
+def test_entries_that_do_not_say_their_file_are_still_used(raw_copy, tmp_path, monkeypatch):
+    """An entry without its file's path and size (written before they were kept, or damaged)
+    means any file may match it: every file is hashed first, as before, and found."""
+    out = tmp_path / "processed"
+    cold = run_ingest(raw_copy, out)
+    first = _outputs(out)
+    for said in (out / CACHE_DIR).glob(f"*/{SOURCE_FILE}"):
+        said.unlink()
+    again = run_ingest(raw_copy, out)
+    assert again.cache_hits == len(cold.report["files"]) and again.cache_misses == 0
+    assert _outputs(out) == first
+    # Each entry found says its file again: the next run hashes only the files that may match.
+    assert len(list((out / CACHE_DIR).glob(f"*/{SOURCE_FILE}"))) == len(cold.report["files"])
+
+
+def test_a_new_file_is_read_while_it_is_hashed(raw_copy, tmp_path, monkeypatch):
+    """A file no entry can hold (a new month's export) is validated while a thread hashes it;
+    its entry is found by the next run."""
+    out = tmp_path / "processed"
+    new = raw_copy / "dossiers" / "ho-so-2023-05.csv"
+    held = tmp_path / "held.csv"
+    shutil.move(new, held)
+    run_ingest(raw_copy, out)
+    shutil.move(held, new)
+    incremental = run_ingest(raw_copy, out)
+    assert incremental.cache_misses == 1
+    said = [json.loads(p.read_text(encoding="utf-8")) for p in (out / CACHE_DIR).glob(f"*/{SOURCE_FILE}")]
+    assert {"rel": "dossiers/ho-so-2023-05.csv", "table": "dossiers", "size": new.stat().st_size} in said
+    assert _outputs(out) == _full(raw_copy, tmp_path / "full", monkeypatch)
+    again = run_ingest(raw_copy, out)
+    assert again.cache_misses == 0 and again.cache_hits == len(again.report["files"])
