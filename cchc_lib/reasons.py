@@ -22,6 +22,7 @@ from collections.abc import Iterable
 MAX_QUOTE = 60  # long garbage values are cut in reasons
 WITHHELD = "(không trích giá trị vì có thể là dữ liệu cá nhân)"
 PERSONAL_DIGITS = 9
+_PHONE_OR_ID_CHARS = re.compile(r"[+(]?\d[\d .\-()]*\d")
 _DATE_SHAPE = re.compile(
     r"^\d{1,4}[/\-.]\d{1,2}[/\-.]\d{1,4}(?:[ T]\d{1,2}:\d{1,2}(?::\d{1,2}(?:[.,]\d+)?)?)?$"
 )
@@ -45,10 +46,24 @@ def _name_word(word: str) -> bool:
     return word[0].isupper() and (any(ch.islower() for ch in word[1:]) or not word.isascii())
 
 
+def phone_or_id_shaped(value: str) -> bool:
+    """Whether ``value`` is written as a Vietnamese phone number or a citizen's ID number is:
+    nothing but 9 to 12 digits (spaces, dots, dashes, brackets between them), starting with 0
+    or the country code (0912 345 678, +84 912 345 678, 001099000111). A record id may be a long
+    digit string, but one of exactly this shape is withheld even there: a row shifted by one
+    cell puts the phone or ID column in the id column (tests/test_properties.py found one)."""
+    text = value.strip()
+    if not _PHONE_OR_ID_CHARS.fullmatch(text):
+        return False
+    number = re.sub(r"\D", "", text)
+    return 9 <= len(number) <= 12 and (number.startswith("0") or number.startswith("84"))
+
+
 def may_be_personal(value: str, vocab: frozenset[str] = frozenset(), digits: bool = True) -> bool:
     """Whether ``value`` could be a name, a phone or ID number, an e-mail or an address.
-    ``digits=False`` for record ids, which are long digit strings by design."""
-    if _EMAIL.search(value):
+    ``digits=False`` for record ids, which are long digit strings by design (only those shaped
+    exactly like a phone or ID number count then)."""
+    if _EMAIL.search(value) or phone_or_id_shaped(value):
         return True
     words = _WORD.findall(value)
     if vocab and words and all(fold(w) in vocab for w in words):

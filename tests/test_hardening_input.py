@@ -208,6 +208,43 @@ def test_may_be_personal_examples():
     assert [v for v in harmless if may_be_personal(v)] == []
 
 
+def test_phone_or_id_shaped_examples():
+    from cchc_lib.reasons import may_be_personal, phone_or_id_shaped
+
+    shaped = ["0967947121", "0912 345 678", "0912.345.678", "+84 912 345 678", "84912345678",
+              "079167947121", "(0207) 3822 123", "012345678"]
+    other = ["HS-1", "000.00.16.H60-230115-0001", "2301150001", "12345678", "0123456789012",
+             "15/01/2023", "01.01.2023", "H60.22-0001", "1.001", ""]
+    assert [v for v in shaped if not phone_or_id_shaped(v)] == []
+    assert [v for v in other if phone_or_id_shaped(v)] == []
+    # Record ids (digits=False): long digit strings pass, a phone's or ID number's shape does not.
+    assert [v for v in shaped if not may_be_personal(v, digits=False)] == []
+    assert [v for v in other if may_be_personal(v, digits=False)] == []
+
+
+def test_a_row_shifted_right_does_not_put_a_phone_in_the_rejects(tmp_path):
+    """A row with one empty cell too many at its start and a trailing delimiter is not ragged
+    (its filled cells end with the header's), yet each value sits one column to the right: the
+    phone number lands in "Mã hồ sơ". The row is rejected (its dates and codes are nonsense)
+    and its id withheld, like a ragged row's; the file and row number lead to it."""
+    header = ("Lĩnh vực,Phòng xử lý,Email,Tên TTHC,Mã TTHC,Ngày tiếp nhận,Kênh nộp,Mức độ DVC,"
+              "Ngày hẹn trả,Trạng thái,Chủ hồ sơ,Ngày trả kết quả,Số CCCD/CMND,Số điện thoại,"
+              "Mã hồ sơ,Địa chỉ,Ngày có kết quả")
+    shifted = (",Doanh nghiệp,Phòng Đăng ký kinh doanh,lxmdkd@example.invalid,Đăng ký doanh nghiệp,"
+               "1.001,15/01/2023 08:00,Trực tuyến,Toàn trình,20/01/2023,Đang xử lý,Phạm Thị Lxmdkd,,"
+               "079167947121,0967947121,HS-1,Số 7 ngõ Lxmdkd,")
+    assert len(shifted.split(",")) == len(header.split(",")) + 1
+    raw = make_raw(tmp_path / "raw", {"d.csv": header + "\r\n" + shifted + "\r\n"})
+    out = tmp_path / "out"
+    result = run_ingest(raw, out)
+    rejects = _rejects(out)
+    assert [(r["source_row"], r["dossier_id"]) for r in rejects] == [("2", "")]
+    assert result.report["total"]["rows_rejected"] == 1
+    written = _everything_written(out, result)
+    for value in ("0967947121", "079167947121", "Lxmdkd"):
+        assert value not in written, value
+
+
 # -- 7. absurd numbers ---------------------------------------------------------------------------
 
 
