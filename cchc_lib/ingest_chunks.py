@@ -525,7 +525,6 @@ def _kept_frames(files: list[FileChunks], mask: np.ndarray, batch_rows: int) -> 
         yield pa.Table.from_batches(pending, schema=empty).to_pandas()
 
 
-
 def daily_in_workers(files: list[FileChunks], mask: np.ndarray, procedures: pd.DataFrame,
                      feedback: pd.DataFrame | None, pool: WorkerPool,
                      batch_rows: int | None = None) -> pd.DataFrame:
