@@ -6,6 +6,10 @@ that its peak RSS (ru_maxrss) is its own:
   cold with everything in one process (``CCHC_INGEST_WORKERS=1``; the others use the default
   worker processes, whose memory is counted too: "all processes");
 - DuckDB ``COPY (SELECT * FROM read_csv_auto(...)) TO ... (FORMAT parquet)`` of the same CSV;
+- the floor of a bounded-memory ingest that keeps each file's result (issue 16's incremental
+  ingest), in pyarrow: the CSV streamed as text columns into Arrow IPC (LZ4, what the cache
+  holds), read back batch by batch and written as parquet; no validation, duplicates, aggregate,
+  rejects or hash; and the same in DuckDB (the cache as parquet, all columns as text);
 - the engine: every indicator for the 34 periods of 2022-2023 by department, from the day-level
   aggregate (what the engine reads) and, for comparison, from the dossiers;
 - DuckDB computing the same additive measures from ``dossiers.parquet`` (the SQL of
@@ -20,8 +24,9 @@ that its peak RSS (ru_maxrss) is its own:
 ``CCHC_BENCH_STEPS`` (child names, e.g. ``report_as_of``) runs only those steps (after the
 generator and the ingest they need).
 
-The growth column is each time over the same step's time at the smallest size, beside the ratio
-of rows: linear growth keeps them equal. Run with ``make bench`` or
+The "x COPY" column is a cold ingest's (or the floor's) time over DuckDB's COPY at the same
+size. The growth column is each time over the same step's time at the smallest size, beside the
+ratio of rows: linear growth keeps them equal. Run with ``make bench`` or
 ``python -m benchmarks bench_scale``.
 """
 
@@ -135,6 +140,35 @@ con.execute("SET enable_progress_bar = false")
 con.execute(f"COPY (SELECT * FROM read_csv_auto('{sys.argv[1]}')) TO '{sys.argv[2]}' (FORMAT parquet)")
 done(time.perf_counter() - t)
 """,
+    "pyarrow_floor": _PRELUDE + """
+import pyarrow as pa, pyarrow.csv as pc, pyarrow.parquet as pq
+t = time.perf_counter()
+names = pc.open_csv(sys.argv[1]).schema.names
+reader = pc.open_csv(sys.argv[1], read_options=pc.ReadOptions(block_size=16 << 20),
+                     parse_options=pc.ParseOptions(newlines_in_values=True),
+                     convert_options=pc.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                       strings_can_be_null=False))
+options = pa.ipc.IpcWriteOptions(compression="lz4")
+with pa.OSFile(sys.argv[2], "wb") as sink, pa.ipc.new_file(sink, reader.schema, options=options) as writer:
+    for batch in reader:
+        writer.write_batch(batch)
+with pa.memory_map(sys.argv[2]) as source:
+    cached = pa.ipc.open_file(source)
+    with pq.ParquetWriter(sys.argv[3], cached.schema, compression="snappy") as parquet:
+        for i in range(cached.num_record_batches):
+            parquet.write_batch(cached.get_batch(i))
+done(time.perf_counter() - t)
+""",
+    "duckdb_floor": _PRELUDE + """
+import duckdb
+t = time.perf_counter()
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+text = f"read_csv_auto('{sys.argv[1]}', all_varchar = true)"
+con.execute(f"COPY (SELECT * FROM {text}) TO '{sys.argv[2]}' (FORMAT parquet)")
+con.execute(f"COPY (SELECT * FROM '{sys.argv[2]}') TO '{sys.argv[3]}' (FORMAT parquet)")
+done(time.perf_counter() - t)
+""",
     "engine": _PRELUDE + """
 from dataclasses import replace
 from benchmarks.bench_indicators import all_periods
@@ -217,7 +251,7 @@ done(time.perf_counter() - t)
 }
 CHILDREN["report_as_of_dossiers"] = CHILDREN["report_as_of"]  # selectable alone (CCHC_BENCH_STEPS)
 # Steps that read no processed data; any other step selected needs the ingest before it.
-_ON_RAW = {"duckdb_copy", "ingest_one"}
+_ON_RAW = {"duckdb_copy", "ingest_one", "pyarrow_floor", "duckdb_floor"}
 
 
 def _child(name: str, *args: str) -> dict:
@@ -248,6 +282,10 @@ def measure(rows: int, tmp: Path) -> dict[str, dict]:
         "cchc ingest (cold, one process: CCHC_INGEST_WORKERS=1)": _child(
             "ingest_one", str(raw), str(tmp / f"processed-one-{rows}")),
         "DuckDB COPY csv -> parquet": _child("duckdb_copy", str(csv_path), str(tmp / "copy.parquet")),
+        "floor, pyarrow: csv -> Arrow IPC (the cache) -> parquet": _child(
+            "pyarrow_floor", str(csv_path), str(tmp / "floor.arrow"), str(tmp / "floor.parquet")),
+        "floor, DuckDB: csv -> parquet (the cache) -> parquet": _child(
+            "duckdb_floor", str(csv_path), str(tmp / "floor-cache.parquet"), str(tmp / "floor.parquet")),
         "engine, 34 periods by department (aggregate)": _child("engine", str(processed), "aggregate"),
         "engine, 34 periods by department (dossiers)": _child("engine", str(processed), "dossiers"),
         "DuckDB, same measures from dossiers.parquet": _child("duckdb_engine", str(processed)),
@@ -267,6 +305,8 @@ def measure(rows: int, tmp: Path) -> dict[str, dict]:
         "daily_mb": daily.stat().st_size / 2**20 if daily.exists() else float("nan"),
     }
     csv_path.unlink()
+    for name in ("floor.arrow", "floor-cache.parquet", "floor.parquet"):
+        (tmp / name).unlink(missing_ok=True)
     shutil.rmtree(tmp / f"processed-one-{rows}", ignore_errors=True)
     return steps
 
@@ -289,6 +329,9 @@ def run() -> list[dict]:
             first = results[base].get(step, {})
             growth = (f"{m['seconds'] / first['seconds']:.1f}x for {rows / base:.1f}x rows"
                       if rows != base and "seconds" in first else "")
+            copy = results[rows].get("DuckDB COPY csv -> parquet", {})
+            over_copy = (f"{m['seconds'] / copy['seconds']:.2f}"
+                         if "seconds" in copy and (step.startswith(("cchc ingest (cold", "floor"))) else "")
             table.append({
                 "rows": f"{rows:,}",
                 "step": step,
@@ -298,6 +341,7 @@ def run() -> list[dict]:
                 # at one time, and each worker's own peak.
                 "all processes MB": (f"{m['tree_peak_mb']:.0f} (workers {m['children_peak_mb']})"
                                      if "tree_peak_mb" in m else ""),
+                "x COPY": over_copy,
                 "growth": growth,
             })
         table.append({"rows": f"{rows:,}", "step": (
