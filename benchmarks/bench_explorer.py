@@ -16,8 +16,8 @@ from dataclasses import replace
 
 from benchmarks.bench_indicators import DEPARTMENTS, generate
 from cchc_lib.daily import build_daily
-from cchc_lib.explorer import Selection
-from cchc_lib.explorer_ui import Explorer
+from cchc_lib.explorer.engine import Selection
+from cchc_lib.explorer.ui import Explorer
 from cchc_lib.periods import Period
 
 TARGET_S = 0.300

@@ -154,10 +154,10 @@ print(json.dumps({"seconds": seconds, "rows": len(frame),
 _CHILD_INGEST = """
 import json, resource, sys, time
 from pathlib import Path
-from cchc_lib.ingest import run_ingest
+from cchc_lib.ingest.run import run_ingest
 if sys.argv[3:] == ["whole"]:  # the path before streaming: every file read whole first
-    import cchc_lib.read_batches
-    cchc_lib.read_batches._open_stream = lambda *args: None
+    import cchc_lib.ingest.read_batches
+    cchc_lib.ingest.read_batches._open_stream = lambda *args: None
 t = time.perf_counter()
 result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
 seconds = time.perf_counter() - t

@@ -115,7 +115,7 @@ def _email_bytes(month: Path, quarter: Path, processed: Path) -> int:
 
 
 def run() -> list[dict]:
-    from cchc_lib.ingest import run_ingest
+    from cchc_lib.ingest.run import run_ingest
 
     with tempfile.TemporaryDirectory(prefix="cchc-bench-report-") as tmp:
         root = Path(tmp)

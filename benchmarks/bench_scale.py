@@ -60,7 +60,7 @@ def done(seconds, **extra):
     print(json.dumps({"seconds": seconds, **extra, "peak_mb": peak_mb()}))
 """
 
-# The ingest's worker processes (cchc_lib/ingest_pool.py) have their own memory: a thread samples
+# The ingest's worker processes (cchc_lib/ingest/pool.py) have their own memory: a thread samples
 # the proportional set size (PSS: pages shared between processes, such as the modules the
 # workers' fork server imported once, counted once in all) of this process and all its
 # descendants every 0.2 s (reading PSS costs; a batch lasts longer) and keeps the largest sum
@@ -118,7 +118,7 @@ Path(sys.argv[3]).write_text(PROCEDURES, encoding="utf-8")
 done(time.perf_counter() - t)
 """,
     "ingest": _PRELUDE + _TREE + """
-from cchc_lib.ingest import run_ingest
+from cchc_lib.ingest.run import run_ingest
 t = time.perf_counter()
 result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
 done(time.perf_counter() - t, rows=result.report["total"]["rows_read"], **tree())
@@ -127,7 +127,7 @@ done(time.perf_counter() - t, rows=result.report["total"]["rows_read"], **tree()
     "ingest_one": _PRELUDE + _TREE + """
 import os
 os.environ["CCHC_INGEST_WORKERS"] = "1"
-from cchc_lib.ingest import run_ingest
+from cchc_lib.ingest.run import run_ingest
 t = time.perf_counter()
 result = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
 done(time.perf_counter() - t, rows=result.report["total"]["rows_read"], **tree())

@@ -87,7 +87,7 @@ class AsOfMeasures:
     """``dossier_measures`` of ``as_of_view(data, end of day D)`` from the aggregate (a
     :class:`cchc_lib.indicators.MeasureSource`), for one set of conventions, in either data
     window (each built on first use); also what the national index asks of that data
-    (:func:`cchc_lib.index766_daily.asof_tallies`, :meth:`has`, :meth:`owners`).
+    (:func:`cchc_lib.index766.daily.asof_tallies`, :meth:`has`, :meth:`owners`).
 
     ``source`` is the whole data it was cut from (:func:`as_of_data`): the data as it stood at
     an earlier instant is that of ``source`` (a view of a view at an earlier instant is the

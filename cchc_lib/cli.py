@@ -118,7 +118,7 @@ def _conventions(args: argparse.Namespace):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from cchc_lib.ingest import IngestError, format_summary, run_ingest
+    from cchc_lib.ingest.run import IngestError, format_summary, run_ingest
 
     try:
         result = run_ingest(args.raw, args.out, mapping_path=args.mapping)
@@ -222,9 +222,9 @@ def cmd_form06(args: argparse.Namespace) -> int:
 
 
 def cmd_index766(args: argparse.Namespace) -> int:
-    from cchc_lib import index766 as ix
-    from cchc_lib import index766_counts
     from cchc_lib.conventions import ConventionsError
+    from cchc_lib.index766 import counts as index766_counts
+    from cchc_lib.index766 import scores as ix
     from cchc_lib.indicators import MissingDataError, load_processed
     from cchc_lib.tables import index766_output
 
@@ -285,7 +285,7 @@ def _ingest_first(args: argparse.Namespace, say_done: bool = True) -> int | None
     """``--raw``: ingest it into ``--processed`` first; an exit code when that failed."""
     if not getattr(args, "raw", None):
         return None
-    from cchc_lib.ingest import IngestError, run_ingest
+    from cchc_lib.ingest.run import IngestError, run_ingest
 
     try:
         run_ingest(Path(args.raw), Path(args.processed))

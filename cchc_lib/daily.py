@@ -152,7 +152,7 @@ def daily_arrays(dossiers: pd.DataFrame, procedures: pd.DataFrame,
                  feedback: pd.DataFrame | None = None) -> DailyArrays:
     """:func:`build_daily`'s table before its cells are spelt out row by row: (the cells by
     first appearance, each row's cell number among them, day, lag, kind, {measure: column}).
-    The ingest's running total (daily_total.py) takes these as they are."""
+    The ingest's running total (ingest/daily_total.py) takes these as they are."""
     status = dossiers["status"].astype("string")
     received = ~(status == NOT_RECEIVED).to_numpy(dtype=bool, na_value=False)
     # Not copied when every dossier was received (nearly always): filtering took every column.

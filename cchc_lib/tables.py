@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib.formatting import fmt_number, fmt_percent, fmt_score, format_value, render_table
-from cchc_lib.index766 import COMPONENT_BY_CODE, GROUP_BY_CODE, NOT_AVAILABLE_VI, TOTAL
+from cchc_lib.index766.scores import COMPONENT_BY_CODE, GROUP_BY_CODE, NOT_AVAILABLE_VI, TOTAL
 from cchc_lib.indicators import BY_LABELS
 from cchc_lib.periods import Period
 from cchc_lib.targets import cite

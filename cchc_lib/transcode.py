@@ -6,7 +6,7 @@ mark). Here the same text comes piece by piece: the file is decoded a block at a
 codec's incremental decoder, and each piece is cut just before a line end, where NFC cannot
 reach across (a CR or LF is a starter that composes with nothing, and canonical reordering
 stops at a starter), so the pieces joined are exactly ``NFC(whole text)``. The streaming CSV
-reader (read_batches.py) reads the pieces encoded as UTF-8; header detection reads the head.
+reader (ingest/read_batches.py) reads the pieces encoded as UTF-8; header detection reads the head.
 """
 
 from __future__ import annotations

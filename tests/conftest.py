@@ -42,7 +42,7 @@ def sample_processed_dir(tmp_path_factory) -> Path:
     Skips while the sample data or the ingest are not in the tree yet."""
     if not any(RAW.glob("dossiers/*")):
         pytest.skip("data/raw has no sample dossiers yet")
-    ingest = pytest.importorskip("cchc_lib.ingest")
+    ingest = pytest.importorskip("cchc_lib.ingest.run")
     out = tmp_path_factory.mktemp("processed")
     ingest.run_ingest(RAW, out)
     return out

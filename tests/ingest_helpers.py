@@ -97,7 +97,9 @@ def stream_in_small_blocks(monkeypatch) -> list[str]:
     """A 4 KB head and 1 KB blocks, so that a small file is streamed in many blocks; returns the
     list into which the names of the files read whole after their stream failed part way
     (ingest_chunks' fallback) are recorded."""
-    from cchc_lib import ingest_chunks, read_batches, reading
+    from cchc_lib import reading
+    from cchc_lib.ingest import chunks as ingest_chunks
+    from cchc_lib.ingest import read_batches
 
     whole_reads: list[str] = []
     real = ingest_chunks.read_whole_batches

@@ -65,7 +65,7 @@ def planted_report(tmp_path_factory):
     ingested and rendered for 2023-03. Returns (result, raw_dir, processed_dir)."""
     if not (RAW / "procedures.csv").exists():
         pytest.skip("data/raw has no sample catalogue yet")
-    from cchc_lib.ingest import run_ingest
+    from cchc_lib.ingest.run import run_ingest
     from cchc_lib.publish.jobs import render_report
 
     root = tmp_path_factory.mktemp("planted")

@@ -21,7 +21,7 @@ import pytest
 from cchc_lib import dossier_source, indicators, projection
 from cchc_lib.asof_daily import AsOfMeasures, as_of_data
 from cchc_lib.conventions import Conventions
-from cchc_lib.index766_counts import counts_from_data
+from cchc_lib.index766.counts import counts_from_data
 from cchc_lib.periods import Period
 from cchc_lib.publish import index766_section, report
 from tests.test_asof_daily import ATS, odd_data, pair

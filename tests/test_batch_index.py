@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from cchc_lib import datacache, projection
-from cchc_lib.index766 import OVERALL_UNIT, levers, score_from_counts
-from cchc_lib.index766_counts import counts_from_data, index_section_frames
-from cchc_lib.index766_many import index_section_frames_many, levers_many, scores_many
+from cchc_lib.index766.counts import counts_from_data, index_section_frames
+from cchc_lib.index766.many import index_section_frames_many, levers_many, scores_many
+from cchc_lib.index766.scores import OVERALL_UNIT, levers, score_from_counts
 from cchc_lib.periods import Period, periods_in_year
 from cchc_lib.publish import batch_frames
 from cchc_lib.publish.index766_section import index_frames

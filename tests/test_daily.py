@@ -17,7 +17,7 @@ import pytest
 from cchc_lib.conventions import Conventions
 from cchc_lib.daily import NO_DAY, build_daily, month_of_days
 from cchc_lib.form06 import form06_table
-from cchc_lib.index766_counts import counts_from_data
+from cchc_lib.index766.counts import counts_from_data
 from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures, load_processed
 from cchc_lib.measure_grid import with_grid
 from cchc_lib.periods import Period

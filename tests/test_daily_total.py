@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cchc_lib.daily_total as daily_total
+import cchc_lib.ingest.daily_total as daily_total
 from cchc_lib.daily import FLOAT_MEASURES, NO_DAY, add_daily, build_daily
-from cchc_lib.daily_total import DailyTotal
+from cchc_lib.ingest.daily_total import DailyTotal
 from cchc_lib.schema import conform
 from tests.test_daily import random_data
 

@@ -1,4 +1,4 @@
-"""De-duplication across chunks on disk (cchc_lib.dedup) gives what ingest's in-memory merge
+"""De-duplication across chunks on disk (cchc_lib.ingest.dedup) gives what ingest's in-memory merge
 gives: the same rows in the same order and the same superseded counts per file, by hand and on
 the sample's dossier files."""
 
@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cchc_lib import chunk_files
-from cchc_lib.dedup import last_occurrence_mask
-from cchc_lib.ingest import _read_and_validate, merge_duplicates
+from cchc_lib.ingest import chunk_files
+from cchc_lib.ingest.dedup import last_occurrence_mask
+from cchc_lib.ingest.run import _read_and_validate, merge_duplicates
 from cchc_lib.mapping import load_mapping
 from cchc_lib.schema import KEYS, conform
 

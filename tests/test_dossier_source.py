@@ -64,7 +64,7 @@ def test_lazy_report_equals_eager_report(sample_processed_dir, monkeypatch, peri
 
 def test_sample_feedback_is_attributed_without_the_dossiers(sample_processed_dir):
     """The index by department attributes PAKN through the dossiers they concern: read by id."""
-    from cchc_lib.index766_counts import counts_from_data
+    from cchc_lib.index766.counts import counts_from_data
 
     lazy = indicators.load_processed(sample_processed_dir)
     assert lazy.feedback is not None and len(lazy.feedback)

@@ -1,4 +1,4 @@
-"""The explorer (cchc_lib.explorer*): its functions on a small hand-built data set with every
+"""The explorer (cchc_lib.explorer.engine*): its functions on a small hand-built data set with every
 number worked out by hand, its callbacks driven from Python against `cchc indicators` (the CLI's
 CSV) on the sample, its exports, and the notebook run top to bottom through papermill."""
 
@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from cchc_lib import explorer as ex
-from cchc_lib import explorer_view as view
 from cchc_lib.cli import main
-from cchc_lib.explorer_ui import Explorer
+from cchc_lib.explorer import engine as ex
+from cchc_lib.explorer import view
+from cchc_lib.explorer.ui import Explorer
 from cchc_lib.periods import Period
 from tests.test_indicators import dossier, make_data, procedure
 
@@ -295,7 +295,7 @@ def test_export_stem_says_what_it_holds():
 
 
 def test_explore_without_processed_data_says_what_to_run(tmp_path, monkeypatch):
-    from cchc_lib.explorer_ui import explore
+    from cchc_lib.explorer.ui import explore
 
     shown = []
     monkeypatch.setattr("IPython.display.display", shown.append)
@@ -490,7 +490,7 @@ def test_export_says_the_window_and_conventions(panel):
 
 
 def test_explore_starts_at_the_conventions_file(sample_processed_dir, tmp_path, monkeypatch):
-    from cchc_lib.explorer_ui import explore
+    from cchc_lib.explorer.ui import explore
 
     shown = []
     monkeypatch.setattr("IPython.display.display", shown.append)

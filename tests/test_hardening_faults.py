@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cchc_lib.cli import main
-from cchc_lib.ingest import run_ingest
+from cchc_lib.ingest.run import run_ingest
 from tests.ingest_helpers import csv_text, dossier_rows, make_raw
 from tests.test_ingest import _leftovers, _outputs
 
@@ -244,7 +244,7 @@ def test_line_breaks_in_mail_headers_exit_2(tmp_path, capsys, option, value):
 
 
 def test_two_columns_for_one_canonical_name_warn_naming_both(tmp_path):
-    from cchc_lib.ingest import format_summary
+    from cchc_lib.ingest.run import format_summary
 
     rows = dossier_rows({"Ngày tiếp nhận": "15/01/2023 08:00"})
     rows[0].append(" ngày  TIẾP nhận")

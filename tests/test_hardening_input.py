@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from cchc_lib.cli import main
 from cchc_lib.form06 import form06_table, write_form06_xlsx
-from cchc_lib.ingest import run_ingest
+from cchc_lib.ingest.run import run_ingest
 from cchc_lib.periods import Period
 from cchc_lib.safe_text import neutralise_csv_cell, strip_invisible
 from tests.ingest_helpers import DOSSIER_HEADERS, csv_text, dossier_rows, make_raw
@@ -138,7 +138,7 @@ PLANTED = (NAME, CCCD, PHONE, EMAIL, "Nguyễn Văn Mẫu", "001099000111", "091
 
 
 def _everything_written(out, result) -> str:
-    from cchc_lib.ingest import format_summary
+    from cchc_lib.ingest.run import format_summary
 
     texts = [format_summary(result)]
     for path in sorted(out.rglob("*")):

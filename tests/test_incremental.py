@@ -1,4 +1,4 @@
-"""Incremental ingest (cchc_lib.ingest_cache): a run that re-reads only the changed raw files
+"""Incremental ingest (cchc_lib.ingest.cache): a run that re-reads only the changed raw files
 writes exactly the bytes of a full re-ingest, including after a file changed and a file was
 removed; and ingest writes the day-level aggregate (daily.parquet) of the dossiers it wrote."""
 
@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from cchc_lib.daily import DAILY_FILE, build_daily
-from cchc_lib.ingest import run_ingest
-from cchc_lib.ingest_cache import CACHE_DIR, SOURCE_FILE
+from cchc_lib.ingest.cache import CACHE_DIR, SOURCE_FILE, code_salt, salted_files
+from cchc_lib.ingest.run import run_ingest
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
 
@@ -97,7 +97,7 @@ def test_ingest_writes_the_aggregate_of_its_dossiers(sample_processed_dir):
 
 def test_a_file_changed_without_changing_its_size(raw_copy, tmp_path, monkeypatch):
     """An entry made from a file of the same path and size may hold it, so the file is hashed
-    before anything else (cchc_lib.ingest_cache.FileCache.may_hold) and, its bytes changed, read
+    before anything else (cchc_lib.ingest.cache.FileCache.may_hold) and, its bytes changed, read
     again: two rows swapped keep the size and change the rows' source lines."""
     out = tmp_path / "processed"
     run_ingest(raw_copy, out)
@@ -153,3 +153,28 @@ def test_a_new_file_is_read_while_it_is_hashed(raw_copy, tmp_path, monkeypatch):
     assert _outputs(out) == _full(raw_copy, tmp_path / "full", monkeypatch)
     again = run_ingest(raw_copy, out)
     assert again.cache_misses == 0 and again.cache_hits == len(again.report["files"])
+
+
+def test_the_cache_key_covers_the_ingest_subpackage(tmp_path):
+    """The code salt hashes the modules that turn bytes into validated rows, the ingest
+    subpackage's included (a change there must make every file be read again); the publishing
+    side is left out."""
+    package = Path(__file__).resolve().parents[1] / "cchc_lib"
+    hashed = {path.relative_to(package).as_posix() for path in salted_files(package)}
+    assert {"reading.py", "readers.py", "validation.py", "schema.py", "mapping.yaml",
+            "ingest/run.py", "ingest/chunks.py", "ingest/read_batches.py", "ingest/cache.py"} <= hashed
+    assert not any(name.startswith(("publish/", "sample/", "explorer/")) for name in hashed)
+
+    fake = tmp_path / "pkg"
+    (fake / "ingest").mkdir(parents=True)
+    (fake / "validation.py").write_text("RULE = 1\n", encoding="utf-8")
+    (fake / "ingest" / "chunks.py").write_text("BATCH = 1\n", encoding="utf-8")
+    before = code_salt(None, fake)
+    assert code_salt(None, fake) == before  # the same code, the same key
+    (fake / "ingest" / "chunks.py").write_text("BATCH = 2\n", encoding="utf-8")
+    assert code_salt(None, fake) != before
+    # The same bytes under another name are other code: names are hashed too.
+    (fake / "ingest" / "chunks.py").write_text("BATCH = 1\n", encoding="utf-8")
+    assert code_salt(None, fake) == before
+    (fake / "ingest" / "chunks.py").rename(fake / "ingest" / "other.py")
+    assert code_salt(None, fake) != before

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from cchc_lib.cli import main
-from cchc_lib.index766 import (
+from cchc_lib.index766.counts import counts_from_data, index_section_frames
+from cchc_lib.index766.scores import (
     COMPONENTS,
     GROUPS,
     IndexInputError,
@@ -22,7 +23,6 @@ from cchc_lib.index766 import (
     read_counts_csv,
     score_from_counts,
 )
-from cchc_lib.index766_counts import counts_from_data, index_section_frames
 from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
 from cchc_lib.schema import TABLES

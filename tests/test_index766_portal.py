@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cchc_lib.index766 import read_counts_csv, score_from_counts
+from cchc_lib.index766.scores import read_counts_csv, score_from_counts
 
 FIXTURE = Path(__file__).parent / "fixtures" / "qd766-portal-2026-08"
 # The portal publishes the payment group as one number; our frame calls that row PAYMENT.

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cchc_lib import ingest
 from cchc_lib.cli import main
-from cchc_lib.ingest import IngestError, format_summary, run_ingest
+from cchc_lib.ingest import run as ingest
+from cchc_lib.ingest.run import IngestError, format_summary, run_ingest
 from tests.ingest_helpers import DOSSIER_HEADERS, csv_text, dossier_rows, make_raw
 
 EXAMPLE = Path("/work/shared/spec/examples/dossiers-example.csv")

@@ -16,8 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cchc_lib import ingest_chunks, read_batches
-from cchc_lib.ingest import IngestError, run_ingest
+from cchc_lib.ingest import chunks as ingest_chunks
+from cchc_lib.ingest import read_batches
+from cchc_lib.ingest.run import IngestError, run_ingest
 from cchc_lib.mapping import load_mapping
 from cchc_lib.readers import read_input
 from tests.ingest_helpers import csv_text, dossier_rows, make_raw, stream_in_small_blocks, to_cp1258

@@ -15,8 +15,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from cchc_lib import read_batches, transcode
-from cchc_lib.ingest import IngestError, run_ingest
+from cchc_lib import transcode
+from cchc_lib.ingest import read_batches
+from cchc_lib.ingest.run import IngestError, run_ingest
 from cchc_lib.mapping import load_mapping
 from cchc_lib.readers import read_input
 from tests.ingest_helpers import (

@@ -1,4 +1,4 @@
-"""The ingest's worker processes (issue 16, the ingest's time; cchc_lib/ingest_pool.py): batches
+"""The ingest's worker processes (issue 16, the ingest's time; cchc_lib/ingest/pool.py): batches
 validated and the day-level aggregate built by workers give the bytes of a one-process run
 (``CCHC_INGEST_WORKERS=1``), every output file; an error or a death in a worker stops the run
 with that error, without hanging, the earlier outputs whole and no work folder left."""
@@ -17,8 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cchc_lib import ingest, ingest_chunks, ingest_pool
-from cchc_lib.ingest import IngestError, run_ingest
+from cchc_lib.ingest import chunks as ingest_chunks
+from cchc_lib.ingest import pool as ingest_pool
+from cchc_lib.ingest import run as ingest
+from cchc_lib.ingest.run import IngestError, run_ingest
 from tests.ingest_helpers import csv_text, dossier_rows, make_raw
 from tests.test_ingest_batches import RAW, _built_raw, _outputs
 

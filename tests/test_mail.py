@@ -542,7 +542,7 @@ def write_small_raw(raw: Path) -> None:
 
 
 def test_send_summary_from_real_data_has_numbers_and_no_personal_data(tmp_path, monkeypatch, smtp_server):
-    from cchc_lib.ingest import run_ingest
+    from cchc_lib.ingest.run import run_ingest
 
     raw, processed = tmp_path / "raw", tmp_path / "processed"
     write_small_raw(raw)

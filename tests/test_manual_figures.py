@@ -11,7 +11,7 @@ import pytest
 
 from cchc_lib import manual_figures as mf
 from cchc_lib import plan
-from cchc_lib.ingest import run_ingest
+from cchc_lib.ingest.run import run_ingest
 from cchc_lib.periods import Period
 from cchc_lib.publish import plan_report
 from cchc_lib.schema import conform

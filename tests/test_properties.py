@@ -29,7 +29,7 @@ import pandas as pd
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from cchc_lib.ingest import COUNTS, IngestError, format_summary, run_ingest
+from cchc_lib.ingest.run import COUNTS, IngestError, format_summary, run_ingest
 from cchc_lib.safe_text import FORMULA_PREFIXES, INVISIBLE_RE
 from tests.ingest_helpers import PROCEDURES_CSV, to_cp1258
 from tests.test_ingest import _outputs

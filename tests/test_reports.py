@@ -211,7 +211,7 @@ def _index_frames():
       r3 0/0 -> 0/6 (a zero denominator scores 0): the group 5/12, an estimate;
     - hài lòng, số hóa, công khai: no input at all -> "không có dữ liệu".
     Total = 17,5 + 1,2766 + 5 = 23,7766 -> 23,78/100, an estimate since DVCTT is in it."""
-    from cchc_lib import index766
+    from cchc_lib.index766 import scores as index766
 
     counts = pd.DataFrame(
         [("Toàn Sở", "PROGRESS_ON_TIME", 35, 40), ("Toàn Sở", "PAYMENT_DOSSIER", 10, 47),
@@ -264,7 +264,7 @@ def test_index_levers_html_sorts_by_points_gained_in_the_units_own_terms():
 
 def test_index_summary_names_the_total_and_the_best_lever_and_escapes_names():
     scores, levers = _index_frames()
-    from cchc_lib import index766
+    from cchc_lib.index766 import scores as index766
 
     frames = {"summary": scores[scores["metric"].isin([g.code for g in index766.GROUPS] + ["TOTAL"])],
               "levers": levers}
@@ -278,7 +278,7 @@ def test_index_summary_names_the_total_and_the_best_lever_and_escapes_names():
 
 
 def test_index_charts_stack_the_groups_and_leave_missing_groups_empty():
-    from cchc_lib import index766
+    from cchc_lib.index766 import scores as index766
 
     scores, _ = _index_frames()
     groups = scores[scores["metric"].isin([g.code for g in index766.GROUPS] + ["TOTAL"])]
@@ -519,7 +519,7 @@ def _points(value: float) -> str:
 
 
 def _progress_counts(data, period: Period, unit: str) -> tuple[float, float]:
-    from cchc_lib.index766_counts import counts_from_data
+    from cchc_lib.index766.counts import counts_from_data
 
     counts = counts_from_data(data, period, "overall" if unit == "Toàn Sở" else "department")
     row = counts[(counts["unit"] == unit) & (counts["metric"] == "PROGRESS_ON_TIME")].iloc[0]

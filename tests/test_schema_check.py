@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from cchc_lib import schema
-from cchc_lib.ingest import fill_service_level
-from cchc_lib.ingest_chunks import _prepare
+from cchc_lib.ingest.chunks import _prepare
+from cchc_lib.ingest.run import fill_service_level
 from cchc_lib.reading import IngestError
 
 

@@ -112,7 +112,7 @@ def test_notebook_prose_uses_the_agreed_words():
 
 
 def test_index_lever_and_component_wording():
-    from cchc_lib import index766
+    from cchc_lib.index766 import scores as index766
 
     labels = {c.code: c.lever_vi for c in index766.COMPONENTS}
     assert labels["PETITION_HANDLING_SATISFACTION"] == "PAKN không có đánh giá «Không hài lòng»"

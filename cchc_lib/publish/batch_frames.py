@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_lib.datacache import derived_part
-from cchc_lib.index766_many import index_section_frames_many
+from cchc_lib.index766.many import index_section_frames_many
 from cchc_lib.indicator_runs import compute_runs
 from cchc_lib.indicators import ProcessedData, dossier_measures
 from cchc_lib.periods import Period, PeriodError, months_between
@@ -103,8 +103,8 @@ def shared_frames(data: ProcessedData, period: Period, department: str | None) -
 def shared_index_frames(data: ProcessedData, period: Period,
                         department: str | None) -> dict[str, pd.DataFrame] | None:
     """This period's national-index frames (the whole department's) from the batch's shared
-    computation (:func:`cchc_lib.index766_many.index_section_frames_many`: each period's equal
-    to :func:`cchc_lib.index766_counts.index_section_frames` of it alone), or None outside a
+    computation (:func:`cchc_lib.index766.many.index_section_frames_many`: each period's equal
+    to :func:`cchc_lib.index766.counts.index_section_frames` of it alone), or None outside a
     batch that lists it, or for one department's report."""
     periods = batch_periods()
     if department or period not in periods:

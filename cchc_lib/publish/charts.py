@@ -21,8 +21,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from cchc_lib import index766 as ix
 from cchc_lib.formatting import format_level
+from cchc_lib.index766 import scores as ix
 from cchc_lib.periods import Period
 from cchc_lib.publish.export import defer_plot_script
 from cchc_lib.targets import cite
@@ -479,7 +479,7 @@ def _index_stack(fig: go.Figure, frame: pd.DataFrame, key: str, categories: list
 def index_trend_chart(trend: pd.DataFrame) -> go.Figure:
     """The index by month (year to date): the six groups stacked, the total on top.
 
-    ``trend`` is the ``trend`` frame of :func:`cchc_lib.index766.index_section_frames` (group and
+    ``trend`` is the ``trend`` frame of :func:`cchc_lib.index766.scores.index_section_frames` (group and
     TOTAL rows with ``period`` and ``label``)."""
     months = list(dict.fromkeys(trend["label"].astype(str))) if len(trend) else []
     fig = _base("Chỉ số phục vụ người dân, doanh nghiệp theo tháng (thang 100 điểm)",

@@ -1,16 +1,16 @@
 """The report's section on the national service index (Quyết định 766/QĐ-TTg): its frames for
 the whole department or one phòng, the headline in Markdown, and the scores and levers tables
-(HTML from templates). The scores themselves are :mod:`cchc_lib.index766`'s."""
+(HTML from templates). The scores themselves are :mod:`cchc_lib.index766.scores`'s."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from cchc_lib import formatting as fmt
-from cchc_lib import index766 as ix
-from cchc_lib import index766_counts as ixc
 from cchc_lib.datacache import derived
 from cchc_lib.formatting import fmt_number, fmt_percent, md_text
+from cchc_lib.index766 import counts as ixc
+from cchc_lib.index766 import scores as ix
 from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
 from cchc_lib.publish.batch_frames import shared_index_frames
@@ -23,7 +23,7 @@ INDEX_TITLE = "Chỉ số phục vụ người dân, doanh nghiệp (Quyết đ�
 def index_frames(data: ProcessedData, period: Period,
                  department: str | None = None) -> dict[str, pd.DataFrame]:
     """The frames of the report's national-index section (``scores``, ``summary``, ``trend``,
-    ``departments``, ``levers``; see :func:`cchc_lib.index766.index_section_frames`), for the
+    ``departments``, ``levers``; see :func:`cchc_lib.index766.scores.index_section_frames`), for the
     whole department or, with ``department``, for that one phòng: its own scores, monthly trend
     and levers, while ``departments`` still compares every phòng. A phòng with no dossier in a
     period has no rows for it."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from cchc_lib.config import ConfigError, Settings
 from cchc_lib.guards import OutputError, check_writable_dir, no_data_message, period_has_data
-from cchc_lib.ingest import IngestError, run_ingest
+from cchc_lib.ingest.run import IngestError, run_ingest
 from cchc_lib.locks import LockBusy, monthly_lock
 from cchc_lib.periods import Period
 from cchc_lib.publish.batch import render_batch

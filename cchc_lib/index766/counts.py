@@ -1,6 +1,6 @@
 """The national service index (Quyết định 766/QĐ-TTg) counted from the department's own
 processed data: numerators and denominators per component (:func:`counts_from_data`) that
-:mod:`cchc_lib.index766` scores, and the frames of the report's index section."""
+:mod:`cchc_lib.index766.scores` scores, and the frames of the report's index section."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 from cchc_lib.asof_daily import AsOfMeasures
 from cchc_lib.datacache import derived
 from cchc_lib.dossier_source import counted_columns, counted_has, is_lazy
-from cchc_lib.index766 import (
+from cchc_lib.index766.scores import (
     COUNT_COLUMNS,
     GROUPS,
     METRIC_CODES,
@@ -36,7 +36,7 @@ def _has(frame: pd.DataFrame | None, *columns: str) -> bool:
     )
 
 
-# The dossier inputs the aggregate path asks about (index766_daily.dossier_counts' requires).
+# The dossier inputs the aggregate path asks about (index766.daily.dossier_counts' requires).
 _DOSSIER_INPUTS = ("fee_required", "paid_online", "electronic_result", "digitized",
                    "reused_digitized_data", "from_national_storage", "citizen_data_connected",
                    "synced_national", "channel")
@@ -260,7 +260,7 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
     conventions = getattr(data, "conventions", None)
     daily = data.aggregate() if hasattr(data, "aggregate") else None
     # The data as it stood at the end of a day, from the aggregate (asof_daily.as_of_data): it
-    # holds no dossiers; the aggregate's rows known by then answer (index766_daily.asof_tallies).
+    # holds no dossiers; the aggregate's rows known by then answer (index766.daily.asof_tallies).
     asof = getattr(data, "grid", None)
     if not isinstance(asof, AsOfMeasures):
         asof = None
@@ -274,14 +274,14 @@ def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -
     frames: list[dict] = []  # each metric's columns (_tally), stacked at the end
     feedback = data.feedback
     if asof is not None:
-        from cchc_lib.index766_daily import dossier_counts
+        from cchc_lib.index766.daily import dossier_counts
 
         units, pairs, owners = dossier_counts(data, asof.daily, period, by, frames, has=asof.has,
                                               unit_codes=_unit_codes, overall_unit=OVERALL_UNIT,
                                               asof=asof)
     elif daily is not None:
         # The day-level aggregate written by ingest: the same counts without a dossier scan.
-        from cchc_lib.index766_daily import dossier_counts
+        from cchc_lib.index766.daily import dossier_counts
 
         units, pairs, owners = dossier_counts(data, daily, period, by, frames,
                                               has=(lambda *columns: _has(d, *columns)) if d is not None

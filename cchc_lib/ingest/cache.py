@@ -5,7 +5,7 @@ change. Reading and validating a file (its accepted rows, its rejected rows with
 the columns it had and the warnings it raised) depends only on its bytes, its path (the rows
 carry ``source_file``), its table, the mapping and the code that reads and validates it. So the
 result is kept under ``<processed>/.ingest-cache/<key>/`` keyed by a hash of all of these, as the
-file's validated chunks (Arrow IPC) and its rejects (ingest_chunks.py); a file whose key is known
+file's validated chunks (Arrow IPC) and its rejects (ingest/chunks.py); a file whose key is known
 is not read again, and its rows are never all in memory at once. Everything after the per-file
 step (merging duplicates across files, the catalogue, the schema check, the aggregate, the
 report) runs on every ingest from the per-file results of the files present now, so a changed
@@ -38,7 +38,10 @@ CACHE_DIR = ".ingest-cache"
 # tell a file no entry can match (a new file, or one whose size changed) without hashing it first.
 SOURCE_FILE = "source.json"
 _CHUNK = 1 << 20
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # cchc_lib
+# What turns bytes into validated rows: the package's own modules and data files and this
+# subpackage's (the publishing side, the sample generator and the other subpackages do not).
+SALTED = ("*.py", "*.yaml", "ingest/*.py")
 
 
 def _hash_file(path: Path, digest) -> None:
@@ -47,12 +50,18 @@ def _hash_file(path: Path, digest) -> None:
             digest.update(chunk)
 
 
-def code_salt(mapping_path: Path | None) -> str:
-    """A hash of what turns bytes into validated rows: every module of the package (a change
-    to any of them, or to the mapping, makes every file be read again)."""
+def salted_files(package: Path = _PACKAGE) -> list[Path]:
+    """The files :func:`code_salt` hashes (:data:`SALTED`), in a fixed order."""
+    return sorted({path for pattern in SALTED for path in package.glob(pattern)},
+                  key=lambda path: path.relative_to(package).as_posix())
+
+
+def code_salt(mapping_path: Path | None, package: Path = _PACKAGE) -> str:
+    """A hash of what turns bytes into validated rows: the modules of :func:`salted_files` (a
+    change to any of them, or to the mapping, makes every file be read again)."""
     digest = hashlib.sha256()
-    for source in sorted(_PACKAGE.glob("*.py")) + sorted(_PACKAGE.glob("*.yaml")):
-        digest.update(source.name.encode())
+    for source in salted_files(package):
+        digest.update(source.relative_to(package).as_posix().encode())
         _hash_file(source, digest)
     if mapping_path is not None:
         _hash_file(Path(mapping_path), digest)
@@ -62,7 +71,7 @@ def code_salt(mapping_path: Path | None) -> str:
 class FileCache:
     """Per-file results of one ingest run, kept in ``out_dir/.ingest-cache/<key>/``: each an
     entry folder that the run's ``compute`` filled (the file's validated chunks and rejects,
-    ingest_chunks.py), adopted whole by a rename so that a killed run leaves no half entry."""
+    ingest/chunks.py), adopted whole by a rename so that a killed run leaves no half entry."""
 
     def __init__(self, out_dir: Path, mapping_path: Path | None = None,
                  enabled: bool | None = None) -> None:

@@ -1,5 +1,5 @@
 """The report's national-index frames for many periods at once (a batch worker's reports):
-every period's counts as :func:`cchc_lib.index766_counts.index_section_frames` counts them, then
+every period's counts as :func:`cchc_lib.index766.counts.index_section_frames` counts them, then
 all of them scored, and their levers worked out, in one call each instead of one per period
 and unit.
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from cchc_lib.datacache import derived
-from cchc_lib.index766 import GROUPS, TOTAL, levers, score_from_counts
-from cchc_lib.index766_counts import counts_from_data
+from cchc_lib.index766.counts import counts_from_data
+from cchc_lib.index766.scores import GROUPS, TOTAL, levers, score_from_counts
 from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
 
@@ -59,7 +59,7 @@ def levers_many(counts: list[pd.DataFrame], scores: list[pd.DataFrame]) -> list[
 
 def index_section_frames_many(data: ProcessedData,
                               periods: Sequence[Period]) -> dict[Period, dict[str, pd.DataFrame]]:
-    """:func:`cchc_lib.index766_counts.index_section_frames` of each of ``periods`` (the whole
+    """:func:`cchc_lib.index766.counts.index_section_frames` of each of ``periods`` (the whole
     department), each equal to what that function gives for its period alone."""
     group_rows = [g.code for g in GROUPS] + [TOTAL]
     periods = list(dict.fromkeys(periods))

@@ -1,7 +1,7 @@
 """What the explorer shows and saves: its charts, its tables (for the screen as HTML, for Excel
 with number formats) and the exports under ``reports/explore/``.
 
-Everything here takes the frames of :mod:`cchc_lib.explorer` (engine output) and only lays them
+Everything here takes the frames of :mod:`cchc_lib.explorer.engine` (engine output) and only lays them
 out; the look is the reports' (:mod:`cchc_lib.publish.charts`), the formats Vietnamese (95,3%; 1.234).
 """
 
@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from cchc_lib.atomic import atomic_path, write_text_atomic
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
-from cchc_lib.explorer import (
+from cchc_lib.explorer.engine import (
     COMPARE_LABELS,
     GRANULARITY_LABELS,
     TIMELINESS_LABELS,

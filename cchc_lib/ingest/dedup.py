@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cchc_lib import chunk_files
+from cchc_lib.ingest import chunk_files
 
 DEFAULT_MEMORY_LIMIT = "1GB"  # DuckDB's own limit; beyond it the aggregate spills to temp files
 
@@ -55,7 +55,7 @@ def last_occurrence_mask(chunks: Sequence[Path], keys: Sequence[str], temp_dir: 
             con.execute(f"SET temp_directory = {_literal(str(temp_dir))}")
         key_list = ", ".join(_ident(k) for k in keys)
         if ipc:
-            # Arrow IPC chunks (chunk_files.py): their keys streamed to DuckDB chunk by chunk,
+            # Arrow IPC chunks (ingest/chunk_files.py): their keys streamed to DuckDB chunk by chunk,
             # each row numbered here (DuckDB reads IPC files only through an extension).
             con.register("numbered_keys", _numbered_keys(files, bases, keys))
             winners = con.execute(

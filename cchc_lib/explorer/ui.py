@@ -1,8 +1,8 @@
 """The explorer's panel in JupyterLab: ipywidgets controls, a plotly FigureWidget that redraws in
 place, and the tables under it. ``explore(processed_dir)`` in a notebook cell is all it takes.
 
-Every control calls :meth:`Explorer.refresh`, which asks :mod:`cchc_lib.explorer` (the engine,
-memoised) for the frames and lays them out with :mod:`cchc_lib.explorer_view`. Driven from
+Every control calls :meth:`Explorer.refresh`, which asks :mod:`cchc_lib.explorer.engine` (the engine,
+memoised) for the frames and lays them out with :mod:`cchc_lib.explorer.view`. Driven from
 Python, ``ui.controls["department"].value = "..."`` runs exactly what a click runs. The data
 window and counting conventions are controls too (``window``, ``timeliness``, ``withdrawn``),
 starting at the conventions the data was loaded with (the packaged conventions file unless
@@ -19,9 +19,9 @@ import ipywidgets as w
 import pandas as pd
 import plotly.graph_objects as go
 
-from cchc_lib import explorer as ex
-from cchc_lib import explorer_view as view
 from cchc_lib.conventions import ConventionsError, load_conventions
+from cchc_lib.explorer import engine as ex
+from cchc_lib.explorer import view
 from cchc_lib.formatting import fmt_date
 from cchc_lib.indicators import (
     BY_CHOICES,

@@ -1,7 +1,7 @@
 """`cchc ingest`: raw exports -> validated, personal-data-free processed tables.
 
 Every file is read and validated in row batches into Arrow IPC chunks in a work folder inside the
-output folder (ingest_chunks.py; the incremental cache keeps them per file, ingest_cache.py);
+output folder (ingest/chunks.py; the incremental cache keeps them per file, ingest/cache.py);
 duplicates are then found across the chunks and each table written batch by batch, so memory
 stays bounded at any size (issue 16). Only then are the outputs switched, as a new generation
 folder that replaces the previous set in one rename (generations.py). A file that cannot be read
@@ -29,13 +29,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cchc_lib import ingest_chunks, schema
+from cchc_lib import schema
 from cchc_lib.catalogue import reference_years
 from cchc_lib.daily import DAILY_FILE
 from cchc_lib.formatting import fmt_date, fmt_number
 from cchc_lib.generations import write_generation
-from cchc_lib.ingest_cache import FileCache
-from cchc_lib.ingest_chunks import (
+from cchc_lib.ingest import chunks as ingest_chunks
+from cchc_lib.ingest.cache import FileCache
+from cchc_lib.ingest.chunks import (
     FileChunks,
     daily_from_file,
     daily_in_workers,
@@ -47,9 +48,9 @@ from cchc_lib.ingest_chunks import (
     validate_file,
     write_table,
 )
-from cchc_lib.ingest_pool import WorkerPool, workers_setting
+from cchc_lib.ingest.pool import WorkerPool, workers_setting
+from cchc_lib.ingest.read_batches import DEFAULT_BATCH_ROWS
 from cchc_lib.mapping import MappingError, load_mapping
-from cchc_lib.read_batches import DEFAULT_BATCH_ROWS
 from cchc_lib.readers import read_input, survey
 from cchc_lib.reading import IngestError
 from cchc_lib.safe_text import neutralise_frame
@@ -83,7 +84,7 @@ class IngestResult:
     rejects: pd.DataFrame
     report: dict
     written: list[str] = field(default_factory=list)
-    cache_hits: int = 0  # raw files not read again (unchanged since the last run, ingest_cache)
+    cache_hits: int = 0  # raw files not read again (unchanged since the last run, ingest.cache)
     cache_misses: int = 0  # raw files read and validated
 
 
@@ -225,7 +226,7 @@ def run_ingest(raw_dir: Path, out_dir: Path, mapping_path: Path | None = None,
     Rows are read, validated and written ``batch_rows`` at a time (issue 16): every table goes
     through Arrow IPC chunks in a work folder inside out_dir, so memory stays bounded at any
     size; the outputs are the same at any batch size. With several ``workers`` (default: the
-    cores, ingest_pool.workers_setting), a file of more than one batch is validated by worker
+    cores, ingest.pool.workers_setting), a file of more than one batch is validated by worker
     processes and the aggregate of more than a batch of dossiers built by one while the
     dossiers are written (above DAILY_OVERLAP_ROWS, by the workers after the writing): the
     outputs are the same, byte for byte."""
@@ -271,7 +272,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         files[table] = []
         for path in paths:
             rel = path.relative_to(raw_dir).as_posix()
-            # Read and validated once per content (ingest_cache): an unchanged file is not read.
+            # Read and validated once per content (ingest.cache): an unchanged file is not read.
             got = cache.get(
                 path, rel, table,
                 lambda folder, path=path, table=table: validate_file(path, raw_dir, table, mapping, folder,
@@ -326,7 +327,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
         finish(table)
     coverage = _Coverage()
     daily: pd.DataFrame | None = None
-    daily_written: Path | None = None  # built by a worker (ingest_pool) instead
+    daily_written: Path | None = None  # built by a worker (ingest.pool) instead
     if "dossiers" in files:
         catalogue = kept.get("procedures", schema.empty_frame("procedures"))
 
@@ -338,7 +339,7 @@ def _run(raw_dir: Path, out_dir: Path, mapping, mapping_path: Path | None, batch
 
         files["dossiers"] = resolve_chunks(files["dossiers"], catalogue, work / "resolved", moved_to_rejects)
         procedures = kept.get("procedures")
-        # A partial, not a lambda: the workers receive it (ingest_pool).
+        # A partial, not a lambda: the workers receive it (ingest.pool).
         fill = (functools.partial(fill_service_level, procedures=procedures) if procedures is not None
                 else None)
         mask = keep_mask(files["dossiers"], "dossiers", work / "spill", batch_rows)
@@ -476,7 +477,7 @@ class WrittenTables(Mapping[str, pd.DataFrame]):
 
 def _read_and_validate(path: Path, raw_dir: Path, table: str, mapping) -> tuple:
     """One raw file read and validated whole: (accepted rows, rejected rows, the canonical
-    columns it had, its reading warnings). The ingest reads in batches (ingest_chunks.py);
+    columns it had, its reading warnings). The ingest reads in batches (ingest/chunks.py);
     this is the whole-file reference its tests compare with."""
     raw = read_input(path, raw_dir, table, mapping)
     columns, notes = sorted(raw.present), raw.warnings

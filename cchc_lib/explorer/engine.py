@@ -6,8 +6,8 @@ reporting conventions: the data window and how dossiers are counted). The
 functions here turn a selection into tables and figures, every number coming from the indicator
 engine (:mod:`cchc_lib.indicators`) through one memoising :class:`Engine`; the explorer adds only
 presentation (ordering, the share of a group in the overall gap, labels). The widgets that drive
-all of this live in :mod:`cchc_lib.explorer_ui`; charts, tables and exports in
-:mod:`cchc_lib.explorer_view`.
+all of this live in :mod:`cchc_lib.explorer.ui`; charts, tables and exports in
+:mod:`cchc_lib.explorer.view`.
 
 The conventions (:mod:`cchc_lib.conventions`: window calendar|nd09, timeliness, withdrawn
 dossiers) are the engine's own: :class:`Engine` keeps one grid-backed copy of the data per

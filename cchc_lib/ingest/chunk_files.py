@@ -1,4 +1,4 @@
-"""The ingest's validated chunks on disk (ingest_chunks.py, and the incremental cache's entries):
+"""The ingest's validated chunks on disk (ingest/chunks.py, and the incremental cache's entries):
 Arrow IPC files, not parquet.
 
 Each chunk is written once (by the worker that validated its batch) and read two or three times

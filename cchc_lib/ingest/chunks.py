@@ -1,11 +1,11 @@
 """The bounded-memory steps of ``cchc ingest`` (issue 16, item 1): each raw file validated batch
-by batch into chunks on disk (Arrow IPC files: chunk_files.py), duplicates found across the
+by batch into chunks on disk (Arrow IPC files: ingest/chunk_files.py), duplicates found across the
 chunks without holding them, and each processed table written from the chunks batch by batch.
 
-1. :func:`validate_file`: a file read in row batches (read_batches.py), each batch validated
+1. :func:`validate_file`: a file read in row batches (ingest/read_batches.py), each batch validated
    (validation.validate is row by row) and its accepted rows written as one chunk; the file's
    rejects, columns and warnings kept beside them. This folder is the incremental cache's entry
-   (ingest_cache.py), or a folder of the run's work area with the cache off.
+   (ingest/cache.py), or a folder of the run's work area with the cache off.
 2. :func:`resolve_chunks`: the dossier chunks with a missing procedure code, name or field
    resolved against the catalogue (catalogue.resolve_procedures, row by row), written anew.
 3. :func:`keep_mask`: which rows are the last occurrence of their key, over all of a table's
@@ -32,15 +32,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cchc_lib import chunk_files, schema
+from cchc_lib import schema
 from cchc_lib.catalogue import resolve_procedures
-from cchc_lib.chunk_files import chunk_rows, chunk_schema, may_lack, read_chunk, write_chunk
 from cchc_lib.daily import DAILY_INPUTS
-from cchc_lib.daily_total import DailyTotal, Part, build_part
-from cchc_lib.dedup import last_occurrence_mask
-from cchc_lib.ingest_pool import OrderedTasks, WorkerPool
+from cchc_lib.ingest import chunk_files
+from cchc_lib.ingest.chunk_files import chunk_rows, chunk_schema, may_lack, read_chunk, write_chunk
+from cchc_lib.ingest.daily_total import DailyTotal, Part, build_part
+from cchc_lib.ingest.dedup import last_occurrence_mask
+from cchc_lib.ingest.pool import OrderedTasks, WorkerPool
+from cchc_lib.ingest.read_batches import StreamFallback, read_batches, read_whole_batches
 from cchc_lib.mapping import Mapping
-from cchc_lib.read_batches import StreamFallback, read_batches, read_whole_batches
 from cchc_lib.reading import IngestError, RawTable
 from cchc_lib.validation import validate
 

@@ -79,7 +79,7 @@ class WorkerPool:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
             # The fork server imports the ingest's modules once; each worker is a fork of it.
-            context.set_forkserver_preload(["cchc_lib.ingest_chunks"])
+            context.set_forkserver_preload(["cchc_lib.ingest.chunks"])
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
                                                  initializer=_ignore_interrupt)
         try:
