@@ -234,7 +234,10 @@ def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str,
     for delim in DELIMITERS:
         try:
             records = list(
-                itertools.islice(csv.reader(io.StringIO(head_text), delimiter=delim), HEADER_SEARCH_ROWS)
+                # newline="": a carriage return ends a record here as it does for the readers
+                # (_slow_read, pyarrow), also a stray one inside an unquoted cell of a later row.
+                itertools.islice(csv.reader(io.StringIO(head_text, newline=""), delimiter=delim),
+                                 HEADER_SEARCH_ROWS)
             )
         except csv.Error:  # e.g. a quoted line break read with the wrong delimiter: not this one
             continue

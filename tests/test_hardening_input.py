@@ -17,7 +17,7 @@ from cchc_lib.form06 import form06_table, write_form06_xlsx
 from cchc_lib.ingest.run import run_ingest
 from cchc_lib.periods import Period
 from cchc_lib.safe_text import neutralise_csv_cell, strip_invisible
-from tests.ingest_helpers import DOSSIER_HEADERS, csv_text, dossier_rows, make_raw
+from tests.ingest_helpers import DOSSIER_HEADERS, csv_text, dossier_rows, make_raw, stream_in_small_blocks
 from tests.test_indicators import dossier, make_data
 
 Q1 = Period.parse("2023-Q1")
@@ -356,3 +356,31 @@ def test_no_formulas_in_a_workbook_built_with_append(tmp_path):
         assert "<f>" not in zf.read("xl/worksheets/sheet1.xml").decode("utf-8")
     row = [(c.value, c.data_type) for c in load_workbook(tmp_path / "t.xlsx").active[1]]
     assert row == [("Phòng", "s"), (HYPERLINK, "s"), (DDE, "s"), (3, "n"), ("Đầu tư", "s")]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["read", "streamed in small blocks"])
+def test_a_carriage_return_inside_an_unquoted_cell_does_not_hide_the_header(tmp_path, monkeypatch,
+                                                                             streamed):
+    """A stray carriage return in an unquoted cell of a row (line ends LF; an exporter that did
+    not quote it) ends a record for every CSV reader. It used to make the header search fail
+    with the true delimiter, and the file was refused as lacking every required column, its
+    header intact. Now the row's two pieces are rejected as ragged rows, the rest is read."""
+    whole_reads = stream_in_small_blocks(monkeypatch) if streamed else []
+    # Enough rows after it for several 1 KB blocks when streamed.
+    rows = dossier_rows({}, {"Tên TTHC": "Đăng ký\rdoanh nghiệp"}, *[{}] * 60)
+    text = "".join(",".join(row) + "\n" for row in rows)
+    assert len(text.encode("utf-8")) > 3 * 4096  # beyond the streamed head and several blocks
+    raw = make_raw(tmp_path / "raw", {"d.csv": text})
+    result = run_ingest(raw, tmp_path / "out")
+    cut = DOSSIER_HEADERS.index("Tên TTHC")  # the cell holding the carriage return
+    header = len(DOSSIER_HEADERS)
+    assert result.rejects[["source_row", "column", "reason"]].values.tolist() == [
+        [3, "row", f"Dòng lệch cột: có {cut + 1} ô, dòng tiêu đề có {header} ô"],
+        [4, "row", f"Dòng lệch cột: có {header - cut} ô, dòng tiêu đề có {header} ô"],
+    ]
+    kept = ["HS-1", *(f"HS-{i}" for i in range(3, 63))]  # the rows after it keep their numbers + 1
+    assert result.tables["dossiers"]["dossier_id"].tolist() == kept
+    assert result.tables["dossiers"]["source_row"].tolist() == [2, *range(5, 65)]
+    counts = result.report["tables"]["dossiers"]
+    assert [counts[c] for c in ("rows_read", "rows_accepted", "rows_rejected")] == [63, 61, 2]
+    assert whole_reads == []  # streamed to the end, not read again whole
