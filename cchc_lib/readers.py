@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,11 @@ from cchc_lib.mapping import Mapping
 from cchc_lib.reading import (
     HEADER_SEARCH_ROWS,
     IngestError,
+    MissingColumnsError,
     RawTable,
     _missing_error,
     cell_text,
+    csv_layout,
     detect_encoding,
     find_header,
     header_warnings,
@@ -288,6 +291,25 @@ def read_input(path: Path, raw_dir: Path, table: str, mapping: Mapping) -> RawTa
     return make_raw_table(rel, table, data, rows, notes)
 
 
+def _has_table_header(path: Path, rel: str, table: str, mapping: Mapping) -> bool:
+    """Whether a file that looks binary (control characters, see :func:`sniff`) is a text
+    export after all: one with the table's header in its head. A few control characters in
+    the cells of a small export make it look binary; its rows are then read and checked like
+    any others, while a file that is not a table (a PDF renamed .csv) is still refused. A
+    header short of required columns is a table too: its error says which are missing."""
+    try:
+        with warnings.catch_warnings():  # the real read says what there is to say
+            warnings.simplefilter("ignore")
+            csv_layout(path, rel, table, mapping, stream=True)
+    except MissingColumnsError as exc:
+        if exc.partial:
+            raise
+        return False
+    except Exception:  # noqa: BLE001 - not text at all: not a table
+        return False
+    return True
+
+
 def _read_kind(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.Table, np.ndarray]:
     kind = sniff(path)
     try:
@@ -295,7 +317,7 @@ def _read_kind(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[pa.T
             data, rows = read_workbook(path, rel, table, mapping)
         elif kind == "html":
             data, rows = read_html_table(path, rel, table, mapping)
-        elif kind == "text":
+        elif kind == "text" or (kind == "binary" and _has_table_header(path, rel, table, mapping)):
             data, first = read_csv_file(path, rel, table, mapping)
             rows = np.arange(first, first + data.num_rows, dtype=np.int64)
         elif kind == "encrypted":

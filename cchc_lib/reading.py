@@ -192,8 +192,20 @@ def find_header(
     return None, best_missing
 
 
-def _missing_error(rel: str, table: str, missing: list[str]) -> IngestError:
-    return IngestError(f"tệp {rel} thiếu cột bắt buộc: {', '.join(_labels(table, missing))}")
+class MissingColumnsError(IngestError):
+    """No row of a file holds every required header; ``missing`` names those missing from the
+    row that came closest, ``partial`` says whether that row held any of them (the file is a
+    table then, short of columns)."""
+
+    def __init__(self, message: str, missing: list[str], partial: bool) -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.partial = partial
+
+
+def _missing_error(rel: str, table: str, missing: list[str]) -> MissingColumnsError:
+    return MissingColumnsError(f"tệp {rel} thiếu cột bắt buộc: {', '.join(_labels(table, missing))}",
+                               missing, len(missing) < len(required_columns(table)))
 
 
 # -- CSV -----------------------------------------------------------------------------------

@@ -263,3 +263,30 @@ def test_two_level_header(tmp_path):
     assert d["received_at"].iloc[0] == pd.Timestamp("2023-03-02 08:00")
     assert d["procedure_code"].iloc[0] == "1.001" and d["source_row"].iloc[0] == 4
     assert "Nguyễn Văn Mẫu" not in d.astype(str).to_csv()
+
+
+def test_a_small_export_with_control_characters_is_read_not_refused(tmp_path):
+    """A few control characters in the cells of a small export (a name pasted from another
+    program) are more than 1 % of its bytes, so the file looks binary; its header is found, so
+    it is read like any other, the cells that hold them dropped with the personal columns.
+    A file without the table's header is still refused as not a table, and a header short of a
+    column says which (not "not a CSV")."""
+    rows = dossier_rows({"Chủ hồ sơ": "Nguyễn\x13\x13Văn\x14\x14An\x15\x15"},
+                        {"Chủ hồ sơ": "Lê\x16\x16Thị\x17\x17Bình\x18\x18"}, {})
+    raw = make_raw(tmp_path / "raw", {"nho.csv": csv_text(rows)})
+    path = raw / "dossiers" / "nho.csv"
+    assert sniff(path) == "binary"  # the premise: 12 control characters in under 1,200 bytes
+    assert len(path.read_bytes()) < 1200
+    result = run_ingest(raw, tmp_path / "out")
+    assert result.tables["dossiers"]["dossier_id"].tolist() == ["HS-1", "HS-2", "HS-3"]
+    assert len(result.rejects) == 0
+
+    short = [[cell for i, cell in enumerate(row) if i != DOSSIER_HEADERS.index("Mã hồ sơ")] for row in rows]
+    raw = make_raw(tmp_path / "raw2", {"thieu.csv": csv_text(short)})
+    assert sniff(raw / "dossiers" / "thieu.csv") == "binary"
+    with pytest.raises(IngestError, match=r"thieu\.csv thiếu cột bắt buộc: Mã hồ sơ$"):
+        run_ingest(raw, tmp_path / "out2")
+
+    raw = make_raw(tmp_path / "raw3", {"khong.csv": "Báo cáo\x01\x02\x03\x04 tháng 1\n"})
+    with pytest.raises(IngestError, match=r"khong\.csv không phải CSV"):
+        run_ingest(raw, tmp_path / "out3")
