@@ -445,7 +445,9 @@ def validate(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFram
             above = ~np.isnan(values) & (values > high)
             problems.add(above, spec.name, lambda w, q=quoted, high=high, shown=shown: q(
                 w, what=f"lớn hơn mức hợp lý {shown(high)}"))
-            cols[spec.name] = _typed(spec, values, np.isnan(values))
+            # Out of bounds is <NA> as well (the row is rejected): a whole-number column would
+            # otherwise cast a value beyond int64 (1e308) and numpy warn on every run.
+            cols[spec.name] = _typed(spec, values, np.isnan(values) | below | above)
         else:  # pragma: no cover - schema.py only uses the dtypes above
             raise TypeError(f"{spec.name}: unsupported dtype {spec.dtype}")
 

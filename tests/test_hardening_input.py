@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 import zipfile
 
 import pandas as pd
@@ -278,6 +279,25 @@ def test_numbers_beyond_plausible_bounds_are_rejected(tmp_path):
     d = result.tables["dossiers"]
     assert d["wait_minutes"].tolist() == [1440, 30]
     assert d["wait_minutes"].mean() == 735
+
+
+def test_a_number_beyond_int64_in_a_whole_number_column_is_rejected_without_a_warning(tmp_path):
+    procedures = (
+        "Mã TTHC,Tên TTHC,Lĩnh vực,Mức độ DVC,Thời hạn giải quyết (ngày làm việc),Năm\n"
+        "1.001,Đăng ký doanh nghiệp,Doanh nghiệp,Toàn trình,3,2023\n"
+        "1.002,Thủ tục B,Doanh nghiệp,Toàn trình,1e19,2023\n"
+        "1.003,Thủ tục C,Doanh nghiệp,Toàn trình,3,-1e308\n"
+    )
+    raw = make_raw(tmp_path / "raw", {"d.csv": csv_text(dossier_rows({}))}, procedures=procedures)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "invalid value encountered in cast" among them
+        result = run_ingest(raw, tmp_path / "out")
+    reasons = {(r["table"], r["source_row"]): r["reason"] for r in _rejects(tmp_path / "out")}
+    assert reasons == {
+        ("procedures", "3"): "Thời hạn giải quyết (ngày làm việc): lớn hơn mức hợp lý 365 '1e19'",
+        ("procedures", "4"): "Năm: nhỏ hơn 1950 '-1e308'",
+    }
+    assert result.tables["procedures"]["procedure_code"].tolist() == ["1.001"]
 
 
 def test_every_numeric_column_has_a_finite_bound():
