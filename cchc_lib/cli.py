@@ -278,6 +278,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             args.department = resolve_department(args.department, known_departments(args.processed))
         except UnknownDepartmentError as exc:
             return _fail(f"Lỗi: {exc}", EXIT_USAGE)
+    from cchc_lib.indicators import MissingDataError, require_processed
+
+    try:
+        # Said here, before a kernel starts, rather than as a failed cell of each report.
+        require_processed(Path(args.processed))
+    except MissingDataError as exc:
+        return _fail(str(exc), EXIT_FAILED)
     return _report_as_of(args) if as_of else _report_periods(args)
 
 

@@ -207,16 +207,23 @@ DOSSIER_MEASURES = (*RECEIVED_MEASURES, *COMPLETED_MEASURES, *RATED_MEASURES, *S
 # -- loading -------------------------------------------------------------------------------
 
 
-def load_processed(processed_dir: Path, conventions: Conventions | None = None) -> ProcessedData:
-    """The processed set (dossiers read on first need) under ``conventions`` (None: defaults)."""
-    processed_dir = Path(processed_dir)
-    folder = resolve_generation(processed_dir)  # one set, even if an ingest switches meanwhile
-    dossiers_path = folder / "dossiers.parquet"
-    procedures_path = folder / "procedures.parquet"
-    if not dossiers_path.exists() or not procedures_path.exists():
+def require_processed(processed_dir: Path) -> Path:
+    """The folder of the processed set now in ``processed_dir`` (one set, even if an ingest
+    switches meanwhile); MissingDataError when it has no dossiers or no catalogue yet."""
+    folder = resolve_generation(Path(processed_dir))
+    if not (folder / "dossiers.parquet").exists() or not (folder / "procedures.parquet").exists():
         raise MissingDataError(
             f"Chưa có dữ liệu đã xử lý trong {processed_dir}: hãy chạy `cchc ingest` trước."
         )
+    return folder
+
+
+def load_processed(processed_dir: Path, conventions: Conventions | None = None) -> ProcessedData:
+    """The processed set (dossiers read on first need) under ``conventions`` (None: defaults)."""
+    processed_dir = Path(processed_dir)
+    folder = require_processed(processed_dir)
+    dossiers_path = folder / "dossiers.parquet"
+    procedures_path = folder / "procedures.parquet"
     dossiers = dossier_source.DossierFile(dossiers_path)  # read on first need, not here
     procedures = conform(pd.read_parquet(procedures_path), "procedures")
     feedback_path = folder / "feedback.parquet"

@@ -284,7 +284,8 @@ def test_data_cache_rereads_changed_files_and_hands_out_copies(sample_processed_
 # -- the command's quick exit ---------------------------------------------------------------------
 
 
-def test_cchc_command_flushes_everything_and_keeps_exit_codes_on_its_quick_exit(tmp_path):
+def test_cchc_command_flushes_everything_and_keeps_exit_codes_on_its_quick_exit(tmp_path,
+                                                                                   sample_processed_dir):
     """`cchc` leaves with os._exit after main(): what it printed is all there, and the exit
     codes are main()'s (1 for a failed report, 2 for an unknown department, 0 otherwise)."""
     import subprocess
@@ -300,9 +301,19 @@ def test_cchc_command_flushes_everything_and_keeps_exit_codes_on_its_quick_exit(
     assert "received_at" in schema.stdout
     empty = tmp_path / "processed"
     empty.mkdir()
-    failed = cchc("report", "--period", "2023-03", "--processed", str(empty), "--out", str(tmp_path / "r"))
+    missing = cchc("report", "--period", "2023-03", "--processed", str(empty), "--out", str(tmp_path / "r"))
+    assert missing.returncode == 1 and "Chưa có dữ liệu đã xử lý" in missing.stderr
+    parameters = nbformat.v4.new_code_cell('period = "2023-03"')
+    parameters.metadata["tags"] = ["parameters"]
+    broken = tmp_path / "hong.ipynb"
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        parameters, nbformat.v4.new_code_cell("raise RuntimeError('kỳ hỏng')")],
+        metadata={"kernelspec": kernel}), broken)
+    failed = cchc("report", "--period", "2023-03", "--processed", str(sample_processed_dir),
+                  "--out", str(tmp_path / "r"), "--notebook", str(broken))
     assert failed.returncode == 1
-    assert "Báo cáo 2023-03: lỗi ở ô số" in failed.stderr and "MissingDataError" in failed.stderr
+    assert "Báo cáo 2023-03: lỗi ở ô số 2" in failed.stderr and "RuntimeError: kỳ hỏng" in failed.stderr
     unknown = cchc("report", "--period", "2023-03", "--department", "Phòng Không Có",
                    "--processed", str(empty), "--out", str(tmp_path / "r"))
     assert unknown.returncode == 2 and "Phòng Không Có" in unknown.stderr

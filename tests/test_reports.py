@@ -422,16 +422,20 @@ def test_batch_goes_on_after_a_failing_report(tmp_path):
     assert results[0].html.exists() and results[2].html.exists()
 
 
-def test_cli_exits_non_zero_naming_the_cell_when_data_is_missing(tmp_path, capsys):
+def test_cli_says_processed_data_is_missing_before_any_report_runs(tmp_path, capsys):
+    """No processed data: one line saying so and what to run, exit 1, before a kernel starts
+    (it used to surface as a failed cell of each report, with a failed notebook left behind)."""
     from cchc_lib.cli import main
 
     empty = tmp_path / "processed"
     empty.mkdir()
-    code = main(["report", "--period", "2023-03", "--processed", str(empty), "--out", str(tmp_path / "r")])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "Báo cáo 2023-03: lỗi ở ô số" in err and "MissingDataError" in err
-    assert not (tmp_path / "r" / "2023-03" / "bao-cao-2023-03.html").exists()
+    for extra in ([], ["--as-of", "2023-03-15"]):
+        code = main(["report", "--period", "2023-03", "--processed", str(empty), "--out", str(tmp_path / "r"),
+                     *extra])
+        err = capsys.readouterr().err
+        assert code == 1
+        assert err == f"Chưa có dữ liệu đã xử lý trong {empty}: hãy chạy `cchc ingest` trước.\n"
+        assert not (tmp_path / "r" / "2023-03").exists()
 
 
 # -- the sample's reports ---------------------------------------------------------------------
@@ -642,6 +646,8 @@ def _departments_dir(tmp_path: Path, names: list[str]) -> Path:
     # Two dossiers of the first department, one of each other, one without a department.
     column = [names[0], *names, None]
     pd.DataFrame({"department": pd.Series(column, dtype="string")}).to_parquet(processed / "dossiers.parquet")
+    # A catalogue file, so that the command takes the folder for processed data.
+    pd.DataFrame({"procedure_code": pd.Series([], dtype="string")}).to_parquet(processed / "procedures.parquet")
     return processed
 
 
@@ -764,7 +770,8 @@ def test_year_summary_counts_the_plan_report(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(periods, "periods_in_year", lambda year: [Period.parse(f"{year}-03")])
     monkeypatch.setattr(batch, "has_plan", lambda year: True)
     monkeypatch.setattr(batch, "run_batch", lambda *a, **k: batch.Batch([month], failed_plan))
-    code = main(["report", "--year", "2023", "--processed", str(tmp_path / "none"), "--out", str(out)])
+    processed = _departments_dir(tmp_path, DEPARTMENTS)  # processed data is there (run_batch faked)
+    code = main(["report", "--year", "2023", "--processed", str(processed), "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 1
     assert "Đã lập 1/2 báo cáo năm 2023" in captured.out
