@@ -83,6 +83,12 @@ def _year(text: str) -> int:
     return period.year
 
 
+def _bad_date(text: object, example: str) -> str:
+    """The message for an --as-of that is not a date (pandas' own words are English)."""
+    return (f"Ngày không hợp lệ: '{text}'. Viết năm-tháng-ngày hoặc ngày/tháng/năm, "
+            f"ví dụ: --as-of {example}")
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(message, file=sys.stderr)
     return code
@@ -129,9 +135,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from cchc_lib.guards import OutputError, check_writable_dir
     from cchc_lib.sample import write_sample
 
-    written = write_sample(args.out, seed=args.seed)
+    try:
+        check_writable_dir(args.out)
+        written = write_sample(args.out, seed=args.seed)
+    except OutputError as exc:
+        return _fail(str(exc), EXIT_OUTPUT)
+    except OSError as exc:
+        return _fail(str(OutputError(args.out, exc)), EXIT_OUTPUT)
     print(f"Đã ghi {len(written)} tệp dữ liệu mẫu vào {args.out}")
     return 0
 
@@ -158,15 +171,20 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         conventions = _conventions(args)
     except ConventionsError as exc:
         return _fail(f"Lỗi: {exc}", 2)
+    as_of = _as_of(args)  # the period to that date (a year before its end is 2023-YTD)
+    if as_of is not None:
+        from cchc_lib.plan import as_of_instant
+
+        try:
+            as_of_instant(as_of)
+        except ValueError:
+            return _fail(_bad_date(as_of, "2023-06-15"), 2)
     try:
         data = load_processed(args.processed, conventions)
-        as_of = _as_of(args)  # the period to that date (a year before its end is 2023-YTD)
         frame = (indicators_as_of(data, args.period, as_of, by=args.by) if as_of is not None
                  else compute_indicators(data, args.period, by=args.by))
     except MissingDataError as exc:
         return _fail(str(exc), 1)
-    except ValueError as exc:  # an --as-of that is not a date
-        return _fail(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-15", 2)
     window = data.conventions.window
     frame = frame.assign(window=window)  # which data window produced the numbers
     if args.format == "table":
@@ -369,8 +387,8 @@ def _report_as_of(args: argparse.Namespace) -> int:
     period = args.period
     try:
         at = as_of_instant(args.as_of)
-    except ValueError as exc:
-        return _fail(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-15", EXIT_USAGE)
+    except ValueError:
+        return _fail(_bad_date(args.as_of, "2023-06-15"), EXIT_USAGE)
     out = Path(args.out)
     try:
         result = render_report(
@@ -395,8 +413,8 @@ def _report_plan(args: argparse.Namespace) -> int:
                                     conventions=args.conventions_obj)
     except ReportError as exc:
         return _fail(str(exc), EXIT_FAILED)
-    except ValueError as exc:
-        return _fail(f"Ngày không hợp lệ: {exc}. Ví dụ: --as-of 2023-06-30", EXIT_USAGE)
+    except ValueError:
+        return _fail(_bad_date(getattr(args, "as_of", None), "2023-06-30"), EXIT_USAGE)
     print(f"Đã lập báo cáo kế hoạch năm {args.plan}: {result.html.resolve() if result.html else ''} "
           f"({_megabytes(result.size)})")
     return EXIT_OK

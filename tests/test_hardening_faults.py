@@ -195,6 +195,13 @@ def test_monthly_to_an_unwritable_folder_exits_6(small_processed, blocked, tmp_p
     _one_line_error(capsys, str(blocked / "reports"))
 
 
+def test_sample_to_an_unwritable_folder_exits_6(blocked, capsys):
+    capsys.readouterr()
+    assert main(["sample", "--out", str(blocked / "raw")]) == 6  # was a traceback
+    assert _one_line_error(capsys, str(blocked / "raw")).startswith("Không ghi được")
+    assert not (blocked / "raw").exists()
+
+
 # -- 10. the smaller edges --------------------------------------------------------------------
 
 

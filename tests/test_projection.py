@@ -124,7 +124,9 @@ def test_cli_indicators_as_of(tmp_path, capsys):
     # Jan-Mar: 16 online of 30 resolved
     assert online[0] == "2023-YTD" and online[4:6] == ["16", "30"]
     assert main(["indicators", "--period", "2023", "--as-of", "31/02/2023", "--processed", str(out)]) == 2
-    assert "Ngày không hợp lệ" in capsys.readouterr().err
+    # In Vietnamese, quoting what was typed (pandas' own words were English).
+    assert capsys.readouterr().err == ("Ngày không hợp lệ: '31/02/2023'. Viết năm-tháng-ngày hoặc "
+                                       "ngày/tháng/năm, ví dụ: --as-of 2023-06-15\n")
 
 
 def test_plan_report_dossier_indicators_judged_at_its_date(tmp_path):

@@ -647,7 +647,8 @@ def _departments_dir(tmp_path: Path, names: list[str]) -> Path:
     column = [names[0], *names, None]
     pd.DataFrame({"department": pd.Series(column, dtype="string")}).to_parquet(processed / "dossiers.parquet")
     # A catalogue file, so that the command takes the folder for processed data.
-    pd.DataFrame({"procedure_code": pd.Series([], dtype="string")}).to_parquet(processed / "procedures.parquet")
+    catalogue = pd.DataFrame({"procedure_code": pd.Series([], dtype="string")})
+    catalogue.to_parquet(processed / "procedures.parquet")
     return processed
 
 
