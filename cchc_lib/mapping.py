@@ -83,13 +83,62 @@ def _yes_no(code: object) -> bool:
     raise MappingError(f"mapping.yaml: values.yes_no chỉ có 'yes' và 'no', không có '{code}'")
 
 
+SECTIONS = ("headers", "personal", "values")
+
+
+def _spellings_problem(value: object) -> str | None:
+    """Why ``value`` is not one spelling or a list of spellings (None when it is)."""
+    if value is None or isinstance(value, str | int | float):
+        return None
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return None
+    return "phải là một cách viết hoặc danh sách [cách viết, ...]"
+
+
+def check_shape(raw: object, src: Path) -> None:
+    """MappingError naming the file and the key when the YAML is not shaped as mapping.yaml is:
+    ``headers.<table>.<column>`` and ``values.<kind>.<code>`` each a spelling or a list of
+    them, ``personal`` a list of headers (an edit that breaks the shape would otherwise stop
+    the ingest with a Python traceback)."""
+    def fail(where: str, problem: str) -> MappingError:
+        return MappingError(f"tệp ánh xạ {src}: {where} {problem}")
+
+    if not isinstance(raw, dict):
+        raise fail("nội dung", f"phải là các mục {', '.join(SECTIONS)}")
+    unknown = [str(k) for k in raw if k not in SECTIONS]
+    if unknown:
+        raise fail(f"mục '{unknown[0]}'", f"không có; các mục: {', '.join(SECTIONS)}")
+    for section in ("headers", "values"):
+        groups = raw.get(section)
+        if groups is None:
+            continue
+        if not isinstance(groups, dict):
+            raise fail(f"'{section}'",
+                       "phải gồm các nhóm 'tên:' (mỗi nhóm là các dòng 'mã: [cách viết, ...]')")
+        for name, entries in groups.items():
+            if entries is None:
+                continue
+            if not isinstance(entries, dict):
+                raise fail(f"'{section}.{name}'", "phải là các dòng 'mã: [cách viết, ...]'")
+            for code, spellings in entries.items():
+                if (problem := _spellings_problem(spellings)) is not None:
+                    raise fail(f"'{section}.{name}.{code}'", problem)
+    if (problem := _spellings_problem(raw.get("personal"))) is not None:
+        raise fail("'personal'", problem)
+
+
 def load_mapping(path: Path | str | None = None) -> Mapping:
     """Load mapping.yaml (the packaged one by default) into normalised lookup tables."""
     src = Path(path) if path is not None else DEFAULT_MAPPING_PATH
     try:
         raw = yaml.safe_load(src.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except OSError as exc:
         raise MappingError(f"không đọc được tệp ánh xạ {src}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark is not None else ""
+        raise MappingError(f"tệp ánh xạ {src} không đúng cú pháp YAML{where}") from None
+    check_shape(raw, src)
     headers = {table: _invert(cols, f"headers.{table}") for table, cols in (raw.get("headers") or {}).items()}
     ranks = {
         table: {norm_key(sp): i for spellings in (cols or {}).values()
