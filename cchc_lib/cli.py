@@ -277,7 +277,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.conventions_obj = _conventions(args)
     except ConventionsError as exc:
         return _fail(f"Lỗi: {exc}", EXIT_USAGE)
-    if getattr(args, "plan", None) is not None:
+    from cchc_lib.targets import load_targets
+
+    # A broken targets file of the year is said here (main), before any report's kernel starts.
+    plan_year = getattr(args, "plan", None)
+    load_targets(int(plan_year if plan_year is not None else
+                     args.year if args.year is not None else args.period.year))
+    if plan_year is not None:
         if (code := _ingest_first(args, say_done=False)) is not None:
             return code
         return _report_plan(args)
@@ -633,8 +639,12 @@ def main(argv: list[str] | None = None) -> int:
             use_profile(args.profile)  # before any work: the report kernels inherit it
         except ConfigError as exc:
             return _fail(f"Lỗi: {exc}", 2)
+    from cchc_lib.targets import TargetsError
+
     try:
         return int(args.func(args) or 0)
+    except TargetsError as exc:  # a hand-edited plan year's targets file
+        return _fail(f"Lỗi: {exc}", EXIT_USAGE)
     except BrokenPipeError:
         # `cchc indicators --format csv | head`: the reader left; not an error worth a traceback.
         import os

@@ -31,6 +31,11 @@ OPS: dict[str, Callable[[float, float], bool]] = {
 _EPS = 1e-9
 
 STATUS_MET = "Đạt"
+
+
+class TargetsError(ValueError):
+    """A plan year's targets file cannot be used: one Vietnamese line naming the file, the
+    indicator and the key (the file is edited by hand, one per plan year)."""
 STATUS_NOT_MET = "Chưa đạt"
 
 
@@ -162,7 +167,26 @@ class Targets:
         return self.entries.get(indicator)
 
 
-def _figures(year: int, name: str, spec: dict) -> tuple[float | None, str, float | None, str]:
+SECTIONS = ("plan", "year", "indicators")
+KEYS = ("op", "target", "source", "figures", "decides", "derived_from", "relative_to_previous_year",
+        "note_vi", "no_number", "target_min", "source_min")
+
+
+def _number(value: object, where: str) -> float:
+    """A target figure as a float; TargetsError (naming ``where``) when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TargetsError(f"{where} phải là một số (tỉ lệ viết dạng 0.95 cho 95%), không phải {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise TargetsError(f"{where} phải là một số (tỉ lệ viết dạng 0.95 cho 95%), "
+                           f"không phải '{value}'") from None
+    if math.isnan(number) or math.isinf(number):
+        raise TargetsError(f"{where} phải là một số hữu hạn, không phải '{value}'")
+    return number
+
+
+def _figures(where: str, spec: dict) -> tuple[float | None, str, float | None, str]:
     """(deciding figure, its source, the other figure, its source) of one indicator.
 
     Either one figure (``target`` + ``source``) or, where the plan's text and its detailed table
@@ -172,14 +196,14 @@ def _figures(year: int, name: str, spec: dict) -> tuple[float | None, str, float
     figures = spec.get("figures")
     if figures is None:
         if spec.get("target_min") is None:
-            value = None if spec.get("target") is None else float(spec["target"])
+            value = None if spec.get("target") is None else _number(spec["target"], f"{where}.target")
             return value, str(spec.get("source", "")), None, ""
         figures = [{"target": spec.get("target"), "source": spec.get("source", "")},
                    {"target": spec["target_min"], "source": spec.get("source_min", "")}]
-    if len(figures) != 2 or any(f.get("target") is None for f in figures):
-        raise ValueError(f"targets/{year}.yaml: {name}: figures must list two figures, each with "
-                         "a target and a source")
-    pairs = [(float(f["target"]), str(f.get("source", ""))) for f in figures]
+    if (not isinstance(figures, list) or len(figures) != 2
+            or any(not isinstance(f, dict) or f.get("target") is None for f in figures)):
+        raise TargetsError(f"{where}.figures phải liệt kê đúng hai con số, mỗi số có target và source")
+    pairs = [(_number(f["target"], f"{where}.figures.target"), str(f.get("source", ""))) for f in figures]
     decides = spec.get("decides")
     if decides is None:
         texts = [p for p in pairs if not is_table_source(p[1])]
@@ -187,21 +211,40 @@ def _figures(year: int, name: str, spec: dict) -> tuple[float | None, str, float
     else:
         matching = [p for p in pairs if p[1] == str(decides)]
         if not matching:
-            raise ValueError(f"targets/{year}.yaml: {name}: decides {decides!r} is not the source "
-                             f"of one of its figures ({pairs[0][1]!r}, {pairs[1][1]!r})")
+            raise TargetsError(f"{where}.decides '{decides}' không phải nguồn của một trong hai con số "
+                               f"('{pairs[0][1]}', '{pairs[1][1]}')")
         chosen = matching[0]
     other = pairs[1] if chosen is pairs[0] else pairs[0]
     return chosen[0], chosen[1], other[0], other[1]
 
 
-def _parse(year: int, raw: dict) -> Targets:
+def _parse(year: int, raw: object, path: Path | str = "") -> Targets:
+    """The targets of ``raw`` (the YAML of ``path``), checked: TargetsError names the file,
+    the indicator and the key of anything that cannot be used."""
+    src = str(path) or f"targets/{year}.yaml"
+    if not isinstance(raw, dict):
+        raise TargetsError(f"tệp chỉ tiêu {src} phải gồm các mục {', '.join(SECTIONS)}")
+    unknown = [str(k) for k in raw if k not in SECTIONS]
+    if unknown:
+        # A misspelt "indicators" would otherwise leave every indicator without a target, silently.
+        raise TargetsError(f"tệp chỉ tiêu {src}: mục '{unknown[0]}' không có; các mục: {', '.join(SECTIONS)}")
+    indicators = raw.get("indicators") or {}
+    if not isinstance(indicators, dict):
+        raise TargetsError(f"tệp chỉ tiêu {src}: 'indicators' phải là các dòng 'tên_chỉ_tiêu:' "
+                           "(mỗi chỉ tiêu có op, target, source ...)")
     entries: dict[str, Target] = {}
-    for name, spec in (raw.get("indicators") or {}).items():
+    for name, spec in indicators.items():
+        where = f"tệp chỉ tiêu {src}: {name}"
         spec = spec or {}
+        if not isinstance(spec, dict):
+            raise TargetsError(f"{where} phải là các dòng 'khóa: giá trị' (op, target, source ...)")
+        odd = [str(k) for k in spec if k not in KEYS]
+        if odd:
+            raise TargetsError(f"{where}: khóa '{odd[0]}' không có; các khóa: {', '.join(KEYS)}")
         op = spec.get("op")
         if op is not None and op not in OPS:
-            raise ValueError(f"targets/{year}.yaml: {name}: unknown op {op!r}")
-        value, source, other, other_source = _figures(year, name, spec)
+            raise TargetsError(f"{where}.op '{op}' không có; dùng một trong: {', '.join(OPS)}")
+        value, source, other, other_source = _figures(where, spec)
         entries[name] = Target(
             indicator=name,
             op=op,
@@ -211,7 +254,7 @@ def _parse(year: int, raw: dict) -> Targets:
             source_min=other_source,
             relative_to_previous_year=(
                 None if spec.get("relative_to_previous_year") is None
-                else float(spec["relative_to_previous_year"])
+                else _number(spec["relative_to_previous_year"], f"{where}.relative_to_previous_year")
             ),
             note_vi=str(spec.get("note_vi", "")),
             no_number=bool(spec.get("no_number", False)),
@@ -235,8 +278,13 @@ def load_targets(year: int, directory: Path | None = None) -> Targets:
         return Targets(year=int(year), available=False)
     cached = _read.get(path)
     if cached is None or cached[:2] != (stat.st_size, stat.st_mtime_ns):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        cached = _read[path] = (stat.st_size, stat.st_mtime_ns, _parse(int(year), raw))
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark is not None else ""
+            raise TargetsError(f"tệp chỉ tiêu {path} không đúng cú pháp YAML{at}") from None
+        cached = _read[path] = (stat.st_size, stat.st_mtime_ns, _parse(int(year), raw, path))
     targets = cached[2]
     # Each caller its own dict of (frozen) targets: one that edits it cannot edit the next's.
     return replace(targets, entries=dict(targets.entries))

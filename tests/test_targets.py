@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cchc_lib.indicators import INDICATORS
-from cchc_lib.targets import Target, check, load_targets, status_for, target_text_vi
+from cchc_lib.targets import Target, TargetsError, check, load_targets, status_for, target_text_vi
 
 
 def test_2023_plan_levels_and_sources():
@@ -83,3 +83,61 @@ def test_target_texts():
     assert integ.resolved(0.455).value == pytest.approx(0.655)
     assert integ.resolved(0.9).value == 1.0  # capped at 100%
     assert Target("x", ">=", None).resolved(None).value is None
+
+
+GOOD = ("plan: Kế hoạch 2024\nyear: 2024\nindicators:\n  ontime_rate:\n    op: '>='\n    target: 1.0\n"
+        "    source: II.2\n")
+
+
+@pytest.mark.parametrize(("text", "after_the_path"), [
+    # The open bracket runs on into the next line, where the parser stops at "source:".
+    (GOOD.replace("target: 1.0", "target: [1.0"), " không đúng cú pháp YAML (dòng 7, cột 11)"),
+    ("- ontime_rate\n", " phải gồm các mục plan, year, indicators"),
+    # A misspelt section used to leave every indicator without a target, silently.
+    (GOOD.replace("indicators:", "indicatorz:"),
+     ": mục 'indicatorz' không có; các mục: plan, year, indicators"),
+    (GOOD.replace("    source:", "    sourse:"),
+     ": ontime_rate: khóa 'sourse' không có; các khóa: op, target, source, figures, decides, "
+     "derived_from, relative_to_previous_year, note_vi, no_number, target_min, source_min"),
+    (GOOD.replace("'>='", "'=>'"), ": ontime_rate.op '=>' không có; dùng một trong: >=, <=, >, <, =="),
+    (GOOD.replace("1.0", "một trăm"),
+     ": ontime_rate.target phải là một số (tỉ lệ viết dạng 0.95 cho 95%), không phải 'một trăm'"),
+    (GOOD.replace("1.0", ".nan"), ": ontime_rate.target phải là một số hữu hạn, không phải 'nan'"),
+    (GOOD.replace("    target: 1.0\n", "    figures: [{target: 1.0, source: II.2}]\n"),
+     ": ontime_rate.figures phải liệt kê đúng hai con số, mỗi số có target và source"),
+    ("indicators:\n  ontime_rate: 1.0\n",
+     ": ontime_rate phải là các dòng 'khóa: giá trị' (op, target, source ...)"),
+])
+def test_a_broken_targets_file_names_the_file_the_indicator_and_the_key(tmp_path, text, after_the_path):
+    path = tmp_path / "2024.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TargetsError) as info:
+        load_targets(2024, directory=tmp_path)
+    assert str(info.value) == f"tệp chỉ tiêu {path}{after_the_path}"
+
+
+def test_commands_say_a_broken_targets_file_in_one_line_before_any_report_runs(tmp_path, capsys,
+                                                                               sample_processed_dir):
+    from cchc_lib.cli import main
+    from cchc_lib.config import DEFAULT_PROFILE
+
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    (targets / "2023.yaml").write_text(GOOD.replace("'>='", "'=>'"), encoding="utf-8")
+    text = DEFAULT_PROFILE.read_text(encoding="utf-8")
+    assert 'targets = "../targets"' in text
+    profile = tmp_path / "profile.toml"
+    profile.write_text(text.replace('targets = "../targets"', f'targets = "{targets}"'), encoding="utf-8")
+    expected = (f"Lỗi: tệp chỉ tiêu {targets / '2023.yaml'}: ontime_rate.op '=>' không có; "
+                "dùng một trong: >=, <=, >, <, ==\n")
+    try:
+        for command in (["indicators", "--period", "2023-03", "--processed", str(sample_processed_dir)],
+                        ["report", "--period", "2023-03", "--processed", str(sample_processed_dir),
+                         "--out", str(tmp_path / "r")]):
+            assert main([*command, "--profile", str(profile)]) == 2
+            assert capsys.readouterr().err == expected
+        assert not (tmp_path / "r").exists()  # no report started
+    finally:
+        from cchc_lib.config import use_profile
+
+        use_profile(DEFAULT_PROFILE)
