@@ -171,6 +171,9 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         conventions = _conventions(args)
     except ConventionsError as exc:
         return _fail(f"Lỗi: {exc}", 2)
+    from cchc_lib.plan import check_target_names
+
+    check_target_names(args.period.year)  # a broken targets file: one line (main)
     as_of = _as_of(args)  # the period to that date (a year before its end is 2023-YTD)
     if as_of is not None:
         from cchc_lib.plan import as_of_instant
@@ -277,12 +280,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.conventions_obj = _conventions(args)
     except ConventionsError as exc:
         return _fail(f"Lỗi: {exc}", EXIT_USAGE)
-    from cchc_lib.targets import load_targets
+    from cchc_lib.plan import check_target_names
 
     # A broken targets file of the year is said here (main), before any report's kernel starts.
     plan_year = getattr(args, "plan", None)
-    load_targets(int(plan_year if plan_year is not None else
-                     args.year if args.year is not None else args.period.year))
+    check_target_names(plan_year if plan_year is not None else
+                       args.year if args.year is not None else args.period.year)
     if plan_year is not None:
         if (code := _ingest_first(args, say_done=False)) is not None:
             return code

@@ -326,6 +326,24 @@ PLAN_INDICATORS: tuple[PlanIndicatorDef, ...] = (
 )
 PLAN_INDICATOR_IDS = tuple(d.id for d in PLAN_INDICATORS)
 
+
+def check_target_names(year: int) -> None:
+    """TargetsError when the targets file of ``year`` names an indicator that nothing computes
+    (the engine's, the plan's other targets, the hand-entered figures): a misspelt name would
+    leave that indicator without a target, silently. The message suggests the nearest name."""
+    import difflib
+
+    from cchc_lib.indicators import INDICATORS
+    from cchc_lib.targets import TargetsError, targets_version
+
+    known = [*INDICATORS, *PLAN_INDICATOR_IDS, *_extra_specs]
+    unknown = [name for name in load_targets(int(year)).entries if name not in known]
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f" (có phải '{near[0]}'?)" if near else ""
+        raise TargetsError(f"tệp chỉ tiêu {targets_version(int(year))[0]}: chỉ tiêu '{unknown[0]}' "
+                           f"không có trong danh mục chỉ tiêu{hint}")
+
 _DEGREE = ("doctorate", "master", "bachelor")
 _POSTGRADUATE = ("doctorate", "master")
 

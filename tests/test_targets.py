@@ -116,10 +116,12 @@ def test_a_broken_targets_file_names_the_file_the_indicator_and_the_key(tmp_path
     assert str(info.value) == f"tệp chỉ tiêu {path}{after_the_path}"
 
 
-def test_commands_say_a_broken_targets_file_in_one_line_before_any_report_runs(tmp_path, capsys,
+def test_commands_say_a_broken_targets_file_in_one_line_before_any_report_runs(tmp_path, capsys, monkeypatch,
                                                                                sample_processed_dir):
     from cchc_lib.cli import main
-    from cchc_lib.config import DEFAULT_PROFILE
+    from cchc_lib.config import DEFAULT_PROFILE, PROFILE_ENV
+
+    monkeypatch.setenv(PROFILE_ENV, str(DEFAULT_PROFILE))  # restored afterwards (--profile sets it)
 
     targets = tmp_path / "targets"
     targets.mkdir()
@@ -130,14 +132,34 @@ def test_commands_say_a_broken_targets_file_in_one_line_before_any_report_runs(t
     profile.write_text(text.replace('targets = "../targets"', f'targets = "{targets}"'), encoding="utf-8")
     expected = (f"Lỗi: tệp chỉ tiêu {targets / '2023.yaml'}: ontime_rate.op '=>' không có; "
                 "dùng một trong: >=, <=, >, <, ==\n")
-    try:
-        for command in (["indicators", "--period", "2023-03", "--processed", str(sample_processed_dir)],
-                        ["report", "--period", "2023-03", "--processed", str(sample_processed_dir),
-                         "--out", str(tmp_path / "r")]):
-            assert main([*command, "--profile", str(profile)]) == 2
-            assert capsys.readouterr().err == expected
-        assert not (tmp_path / "r").exists()  # no report started
-    finally:
-        from cchc_lib.config import use_profile
+    for command in (["indicators", "--period", "2023-03", "--processed", str(sample_processed_dir)],
+                    ["report", "--period", "2023-03", "--processed", str(sample_processed_dir),
+                     "--out", str(tmp_path / "r")]):
+        assert main([*command, "--profile", str(profile)]) == 2
+        assert capsys.readouterr().err == expected
+    assert not (tmp_path / "r").exists()  # no report started
 
-        use_profile(DEFAULT_PROFILE)
+
+def test_a_misspelt_indicator_name_is_said_with_the_nearest_name(tmp_path, capsys, monkeypatch,
+                                                                 sample_processed_dir):
+    """A name nothing computes would leave that indicator without a target, silently."""
+    from cchc_lib.cli import main
+    from cchc_lib.config import DEFAULT_PROFILE, EXAMPLE_PROFILE, PROFILE_ENV
+    from cchc_lib.plan import check_target_names
+
+    monkeypatch.setenv(PROFILE_ENV, str(DEFAULT_PROFILE))  # restored afterwards (--profile sets it)
+
+    check_target_names(2023)  # the packaged plan names only known indicators
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    (targets / "2023.yaml").write_text(GOOD.replace("ontime_rate", "ontime_rat"), encoding="utf-8")
+    profile = tmp_path / "profile.toml"
+    profile.write_text(DEFAULT_PROFILE.read_text(encoding="utf-8").replace(
+        'targets = "../targets"', f'targets = "{targets}"'), encoding="utf-8")
+    assert main(["indicators", "--period", "2023-03", "--processed", str(sample_processed_dir),
+                 "--profile", str(profile)]) == 2
+    assert capsys.readouterr().err == (
+        f"Lỗi: tệp chỉ tiêu {targets / '2023.yaml'}: chỉ tiêu 'ontime_rat' không có trong danh mục "
+        "chỉ tiêu (có phải 'ontime_rate'?)\n")
+    monkeypatch.setenv(PROFILE_ENV, str(EXAMPLE_PROFILE))
+    check_target_names(2023)  # the example agency's plan too
