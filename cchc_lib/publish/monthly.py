@@ -26,10 +26,12 @@ from cchc_lib.guards import OutputError, check_writable_dir, no_data_message, pe
 from cchc_lib.ingest.run import IngestError, run_ingest
 from cchc_lib.locks import LockBusy, monthly_lock
 from cchc_lib.periods import Period
+from cchc_lib.plan import check_target_names
 from cchc_lib.publish.batch import render_batch
 from cchc_lib.publish.mail import MailError, build_message, deliver, load_summaries, report_period
 from cchc_lib.publish.runner import ReportResult
 from cchc_lib.publish.site import write_index
+from cchc_lib.targets import TargetsError
 
 log = logging.getLogger("cchc.monthly")
 
@@ -229,6 +231,10 @@ def _run_locked(options: MonthlyOptions, settings: Settings, today: date) -> Mon
     log.info("Bắt đầu lượt hằng tháng cho %s (gửi thư: %s)", month.code, "có" if options.send else "không")
     for warning in settings.warnings:
         log.warning(warning)
+    try:
+        check_target_names(month.year)  # a broken targets file: said before an hour of work
+    except TargetsError as exc:
+        return MonthlyResult(Outcome.USAGE, month, message=f"Lỗi: {exc}")
     if options.send:
         # Check the mail settings before an hour of work, not after.
         try:
