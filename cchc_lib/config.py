@@ -81,6 +81,25 @@ _PROFILE_KEYS = {"name", "short_name", "province", "superior", "sender", "greeti
                  "plan_date", "targets", "plan_tasks", "units", "key_indicators"}
 
 
+def _check_profile_shape(raw: dict[str, Any], keys: object, path: Path) -> None:
+    """ConfigError naming the key whose value has the wrong shape: ``units`` and
+    ``key_indicators.mail`` lists of texts, ``key_indicators.index`` a list of [id, heading]
+    pairs (a text where a list goes would otherwise be read letter by letter)."""
+    def fail(key: str, shape: str) -> ConfigError:
+        return ConfigError(f"Tệp hồ sơ cơ quan {path}: khóa {key} phải là {shape}.")
+
+    if not isinstance(keys, dict) or set(keys) - {"index", "mail"}:
+        raise fail("key_indicators", "một bảng [key_indicators] chỉ gồm index và mail")
+    for key, value in (("units", raw.get("units", [])), ("key_indicators.mail", keys.get("mail", []))):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail(key, 'một danh sách tên ["...", "..."]')
+    index = keys.get("index", [])
+    pairs = isinstance(index, list) and all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair) for pair in index)
+    if not pairs:
+        raise fail("key_indicators.index", 'một danh sách cặp ["mã chỉ tiêu", "tiêu đề cột"]')
+
+
 def load_profile(path: str | Path | None = None) -> AgencyProfile:
     """The profile in ``path`` (default: ``$CCHC_PROFILE``, else the packaged ``default.toml``).
     Raises :class:`ConfigError` naming the file and the key that is missing or unknown."""
@@ -95,6 +114,13 @@ def load_profile(path: str | Path | None = None) -> AgencyProfile:
         raise ConfigError(f"Tệp hồ sơ cơ quan {path} thiếu khóa: {', '.join(missing)}.")
     base = path.parent
     keys = raw.get("key_indicators", {})
+    _check_profile_shape(raw, keys, path)
+    targets_dir = (base / str(raw["targets"])).resolve()
+    plan_tasks_dir = (base / str(raw["plan_tasks"])).resolve() if raw.get("plan_tasks") else None
+    for key, folder in (("targets", targets_dir), ("plan_tasks", plan_tasks_dir)):
+        if folder is not None and not folder.is_dir():
+            # A mistyped folder would leave every indicator "without a target", silently.
+            raise ConfigError(f"Tệp hồ sơ cơ quan {path}: không có thư mục {folder} (khóa {key}).")
     date = raw.get("plan_date")
     name = str(raw["name"])
     return AgencyProfile(
@@ -106,8 +132,8 @@ def load_profile(path: str | Path | None = None) -> AgencyProfile:
         greeting=str(raw.get("greeting", "Kính gửi Lãnh đạo và các đồng chí,")),
         plan_number=str(raw["plan_number"]),
         plan_date=date.strftime("%d/%m/%Y") if isinstance(date, datetime.date) else str(date or ""),
-        targets_dir=(base / str(raw["targets"])).resolve(),
-        plan_tasks_dir=(base / str(raw["plan_tasks"])).resolve() if raw.get("plan_tasks") else None,
+        targets_dir=targets_dir,
+        plan_tasks_dir=plan_tasks_dir,
         units=tuple(str(u) for u in raw.get("units", ())),
         index_indicators=tuple((str(i), str(h)) for i, h in keys.get("index", ())),
         mail_indicators=tuple(str(i) for i in keys.get("mail", ())),

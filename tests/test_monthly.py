@@ -297,16 +297,14 @@ def test_send_without_mail_settings_is_a_usage_error_before_any_work(tmp_path, j
 
 def test_a_misspelt_target_is_a_usage_error_before_any_work(tmp_path, job, capsys, monkeypatch):
     from cchc_lib import config as cfg
+    from tests.test_targets import profile_with_targets
 
     renderer, dirs = job
     targets = tmp_path / "targets"
     targets.mkdir()
     (targets / "2023.yaml").write_text("indicators:\n  ontime_rat:\n    op: '>='\n    target: 1.0\n",
                                        encoding="utf-8")
-    profile = tmp_path / "profile.toml"
-    profile.write_text(cfg.DEFAULT_PROFILE.read_text(encoding="utf-8").replace(
-        'targets = "../targets"', f'targets = "{targets}"'), encoding="utf-8")
-    monkeypatch.setenv(cfg.PROFILE_ENV, str(profile))
+    monkeypatch.setenv(cfg.PROFILE_ENV, str(profile_with_targets(tmp_path, targets)))
     assert main(monthly_args(dirs, None, "--month", "2023-03")) == 2
     assert "chỉ tiêu 'ontime_rat' không có trong danh mục chỉ tiêu (có phải 'ontime_rate'?)" in \
         capsys.readouterr().err

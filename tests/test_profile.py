@@ -150,3 +150,39 @@ def test_a_unit_of_the_agency_without_dossiers_is_named_as_such(example_profile)
         resolve_department("Phòng Kế toán", ["Phòng Hành chính tư pháp"])
     assert resolve_department("PHÒNG hành chính TƯ PHÁP", ["Phòng Hành chính tư pháp"]) == \
         "Phòng Hành chính tư pháp"
+
+
+def _minimal_profile(targets: str, extra: str = "", keys: str = "") -> str:
+    return (f'name = "Sở Thử"\nplan_number = "1/KH-ST"\ntargets = "{targets}"\n{extra}'
+            f"[key_indicators]\n{keys}")
+
+
+@pytest.mark.parametrize(("extra", "keys", "says"), [
+    # A text where a list goes was read letter by letter.
+    ('units = "Phòng A"\n', "", 'khóa units phải là một danh sách tên ["...", "..."]'),
+    ("", 'index = ["ontime_rate", "Đúng hạn"]\n',
+     'khóa key_indicators.index phải là một danh sách cặp ["mã chỉ tiêu", "tiêu đề cột"]'),
+    ("", 'mail = [["ontime_rate"]]\n', 'khóa key_indicators.mail phải là một danh sách tên ["...", "..."]'),
+    ("", 'email = ["ontime_rate"]\n',
+     "khóa key_indicators phải là một bảng [key_indicators] chỉ gồm index và mail"),
+    # A mistyped folder left every indicator "without a target", silently.
+    ('plan_tasks = "du-lieu"\n', "", "không có thư mục {tmp}/du-lieu (khóa plan_tasks)"),
+])
+def test_a_profile_of_the_wrong_shape_says_which_key(tmp_path, extra, keys, says):
+    path = tmp_path / "profile.toml"
+    path.write_text(_minimal_profile(str(config.DEFAULT_PROFILE.parent.parent / "targets"), extra, keys),
+                    encoding="utf-8")
+    with pytest.raises(config.ConfigError) as info:
+        config.load_profile(path)
+    assert str(info.value) == f"Tệp hồ sơ cơ quan {path}: {says.format(tmp=tmp_path)}."
+
+
+def test_a_profile_whose_targets_folder_is_missing_says_so(tmp_path):
+    path = tmp_path / "profile.toml"
+    path.write_text(_minimal_profile("muc-tieu"), encoding="utf-8")
+    with pytest.raises(config.ConfigError) as info:
+        config.load_profile(path)
+    assert str(info.value) == (f"Tệp hồ sơ cơ quan {path}: không có thư mục {tmp_path / 'muc-tieu'} "
+                               "(khóa targets).")
+    (tmp_path / "muc-tieu").mkdir()
+    assert config.load_profile(path).targets_dir == tmp_path / "muc-tieu"

@@ -3,6 +3,8 @@ without code, and the comparison rules."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cchc_lib.indicators import INDICATORS
@@ -85,6 +87,19 @@ def test_target_texts():
     assert Target("x", ">=", None).resolved(None).value is None
 
 
+def profile_with_targets(tmp_path: Path, targets: Path) -> Path:
+    """The packaged profile with another targets folder (its other folder made absolute)."""
+    from cchc_lib.config import DEFAULT_PROFILE
+
+    text = DEFAULT_PROFILE.read_text(encoding="utf-8")
+    assert 'targets = "../targets"' in text and 'plan_tasks = "../data"' in text
+    text = text.replace('targets = "../targets"', f'targets = "{targets}"').replace(
+        'plan_tasks = "../data"', f'plan_tasks = "{DEFAULT_PROFILE.parent.parent / "data"}"')
+    path = tmp_path / "profile.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 GOOD = ("plan: Kế hoạch 2024\nyear: 2024\nindicators:\n  ontime_rate:\n    op: '>='\n    target: 1.0\n"
         "    source: II.2\n")
 
@@ -126,10 +141,7 @@ def test_commands_say_a_broken_targets_file_in_one_line_before_any_report_runs(t
     targets = tmp_path / "targets"
     targets.mkdir()
     (targets / "2023.yaml").write_text(GOOD.replace("'>='", "'=>'"), encoding="utf-8")
-    text = DEFAULT_PROFILE.read_text(encoding="utf-8")
-    assert 'targets = "../targets"' in text
-    profile = tmp_path / "profile.toml"
-    profile.write_text(text.replace('targets = "../targets"', f'targets = "{targets}"'), encoding="utf-8")
+    profile = profile_with_targets(tmp_path, targets)
     expected = (f"Lỗi: tệp chỉ tiêu {targets / '2023.yaml'}: ontime_rate.op '=>' không có; "
                 "dùng một trong: >=, <=, >, <, ==\n")
     for command in (["indicators", "--period", "2023-03", "--processed", str(sample_processed_dir)],
@@ -153,9 +165,7 @@ def test_a_misspelt_indicator_name_is_said_with_the_nearest_name(tmp_path, capsy
     targets = tmp_path / "targets"
     targets.mkdir()
     (targets / "2023.yaml").write_text(GOOD.replace("ontime_rate", "ontime_rat"), encoding="utf-8")
-    profile = tmp_path / "profile.toml"
-    profile.write_text(DEFAULT_PROFILE.read_text(encoding="utf-8").replace(
-        'targets = "../targets"', f'targets = "{targets}"'), encoding="utf-8")
+    profile = profile_with_targets(tmp_path, targets)
     assert main(["indicators", "--period", "2023-03", "--processed", str(sample_processed_dir),
                  "--profile", str(profile)]) == 2
     assert capsys.readouterr().err == (
