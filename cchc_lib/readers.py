@@ -119,6 +119,9 @@ def _folder_and_stem(table: str) -> tuple[str | None, str | None]:
     return None, first.rsplit(".", 1)[0]
 
 
+BROKEN_LINK = "liên kết tới một tệp không còn (ổ mạng chưa gắn?): không đọc"
+
+
 def survey(raw_dir: Path) -> tuple[dict[str, list[Path]], list[Skipped]]:
     """Every file of the input folders: the files to read per table (sorted by their path),
     and the files skipped with a reason. Input folders are raw_dir itself (single-file tables,
@@ -148,6 +151,9 @@ def survey(raw_dir: Path) -> tuple[dict[str, list[Path]], list[Skipped]]:
                         claimed.add(path)
                         skipped.append(Skipped(path.relative_to(raw_dir).as_posix(),
                                                "thư mục con: không đọc (đặt tệp ngay trong thư mục)"))
+                    elif path.is_symlink():  # its target is gone (an unmounted share): said, not passed over
+                        claimed.add(path)
+                        skipped.append(Skipped(path.relative_to(raw_dir).as_posix(), BROKEN_LINK))
         else:
             for path in raw_dir.iterdir():
                 if path.is_file() and path.name.split(".", 1)[0].lower() == stem and not path.name.startswith(
@@ -162,6 +168,8 @@ def survey(raw_dir: Path) -> tuple[dict[str, list[Path]], list[Skipped]]:
                     else "không thuộc bảng dữ liệu nào (tên tệp không khớp procedures, staff, ...)")
             reason = _skip_reason(path) if path.is_file() else None
             skipped.append(Skipped(path.relative_to(raw_dir).as_posix(), reason or what))
+        elif path.is_symlink():
+            skipped.append(Skipped(path.relative_to(raw_dir).as_posix(), BROKEN_LINK))
     for paths in found.values():
         paths.sort(key=lambda p: p.relative_to(raw_dir).as_posix())
     skipped.sort(key=lambda s: s.file)

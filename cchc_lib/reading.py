@@ -242,6 +242,9 @@ def _has_blank_lines(path: Path, skip: int = 0) -> bool:
 
 def _sniff(head_text: str, table: str, mapping: Mapping, rel: str) -> tuple[str, int, dict[str, int], int]:
     """(delimiter, header record index, column map, number of header cells)."""
+    if not head_text.strip("\ufeff \t\r\n"):
+        # Not "every required column missing": there is nothing at all to look at.
+        raise IngestError(f"tệp {rel} không có dữ liệu (chỉ có dòng trống, không có dòng tiêu đề)")
     best: list[str] | None = None
     for delim in DELIMITERS:
         try:

@@ -290,3 +290,30 @@ def test_a_small_export_with_control_characters_is_read_not_refused(tmp_path):
     raw = make_raw(tmp_path / "raw3", {"khong.csv": "Báo cáo\x01\x02\x03\x04 tháng 1\n"})
     with pytest.raises(IngestError, match=r"khong\.csv không phải CSV"):
         run_ingest(raw, tmp_path / "out3")
+
+
+def test_a_broken_link_among_the_exports_is_listed_as_skipped(tmp_path):
+    """A link to an export on a share that is not mounted was passed over without a word; the
+    month's dossiers would be missing from the reports with nothing said."""
+    import os
+
+    from cchc_lib.readers import BROKEN_LINK
+
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows({}))})
+    os.symlink(tmp_path / "o-mang" / "ho-so-2023-03.csv", raw / "dossiers" / "ho-so-2023-03.csv")
+    os.symlink(tmp_path / "o-mang" / "staff.csv", raw / "staff.csv")
+    found, skipped = survey(raw)
+    assert [p.name for p in found["dossiers"]] == ["a.csv"]
+    assert [(s.file, s.reason) for s in skipped] == [
+        ("dossiers/ho-so-2023-03.csv", BROKEN_LINK), ("staff.csv", BROKEN_LINK)]
+    result = run_ingest(raw, tmp_path / "out")
+    assert "dossiers/ho-so-2023-03.csv: " + BROKEN_LINK in format_summary(result)
+
+
+@pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\n\n\n", b"\xef\xbb\xbf\r\n  \r\n"])
+def test_a_file_of_blank_lines_says_it_has_no_data(tmp_path, content):
+    raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows({})), "trong.csv": content})
+    with pytest.raises(IngestError) as info:
+        run_ingest(raw, tmp_path / "out")
+    assert str(info.value) == ("tệp dossiers/trong.csv không có dữ liệu (chỉ có dòng trống, "
+                               "không có dòng tiêu đề)")
