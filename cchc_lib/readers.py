@@ -27,6 +27,7 @@ from cchc_lib import schema
 from cchc_lib.mapping import Mapping
 from cchc_lib.reading import (
     HEADER_SEARCH_ROWS,
+    HeaderWarning,
     IngestError,
     MissingColumnsError,
     RawTable,
@@ -214,8 +215,28 @@ def read_workbook(path: Path, rel: str, table: str, mapping: Mapping) -> tuple[p
             if best is None or len(got) < len(best):
                 best = got
             continue
+        _warn_other_data_sheets(workbook, index, table, mapping)
         return got
     raise _missing_error(rel, table, best or required_columns(table))
+
+
+def _warn_other_data_sheets(workbook, read: int, table: str, mapping: Mapping) -> None:
+    """A HeaderWarning naming the sheets after the one read that hold the table's header and
+    rows below it (a month per sheet): one sheet is read, the others would be passed over
+    without a word. Only the head of each is looked at."""
+    import itertools
+
+    others = []
+    for index in range(read + 1, len(workbook.sheet_names)):
+        head = [list(r) for r in itertools.islice(workbook.get_sheet_by_index(index).iter_rows(),
+                                                  HEADER_SEARCH_ROWS + 1)]
+        at, _found = find_header(head, table, mapping)
+        if at is not None and any(cell not in (None, "") for row in head[at + 1:] for cell in row):
+            others.append(f"'{workbook.sheet_names[index]}'")
+    if others:
+        warnings.warn(HeaderWarning(
+            f"chỉ đọc trang tính '{workbook.sheet_names[read]}'; trang {', '.join(others)} cũng có dữ liệu "
+            "của bảng mà không được đọc: hãy lưu mỗi trang thành một tệp riêng"), stacklevel=2)
 
 
 _CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)

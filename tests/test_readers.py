@@ -317,3 +317,33 @@ def test_a_file_of_blank_lines_says_it_has_no_data(tmp_path, content):
         run_ingest(raw, tmp_path / "out")
     assert str(info.value) == ("tệp dossiers/trong.csv không có dữ liệu (chỉ có dòng trống, "
                                "không có dòng tiêu đề)")
+
+
+def test_a_workbook_with_data_on_more_sheets_than_one_says_which_were_not_read(tmp_path):
+    """One sheet is read (the first with the table's header); further sheets with the header and
+    rows below it (a month per sheet) were passed over without a word."""
+    def workbook(sheets: dict[str, list[list[str]]]) -> bytes:
+        book = Workbook()
+        book.remove(book.active)
+        for name, rows in sheets.items():
+            sheet = book.create_sheet(name)
+            for row in rows:
+                sheet.append(row)
+        buf = io.BytesIO()
+        book.save(buf)
+        return buf.getvalue()
+
+    header_only = [list(DOSSIER_HEADERS)]
+    data = workbook({"Bìa": [["BÁO CÁO THÁNG 3/2023"]], "T1": dossier_rows({}, {}),
+                     "Mẫu": header_only, "T2": dossier_rows({"Mã hồ sơ": "HS-8"})})
+    raw = make_raw(tmp_path / "raw", {"so.xlsx": data})
+    result = run_ingest(raw, tmp_path / "out")
+    assert result.tables["dossiers"]["dossier_id"].tolist() == ["HS-1", "HS-2"]
+    summary = format_summary(result)
+    assert ("tệp dossiers/so.xlsx: chỉ đọc trang tính 'T1'; trang 'T2' cũng có dữ liệu của bảng mà "
+            "không được đọc: hãy lưu mỗi trang thành một tệp riêng") in summary
+    assert "'Mẫu'" not in summary  # a header with nothing below it is not data
+
+    one = workbook({"T1": dossier_rows({}, {}), "Mẫu": header_only})
+    raw = make_raw(tmp_path / "raw2", {"mot.xlsx": one})
+    assert "trang tính" not in format_summary(run_ingest(raw, tmp_path / "out2"))
