@@ -35,6 +35,10 @@ DATE_FORMATS: tuple[tuple[str, bool], ...] = (
     ("%Y-%m-%d %H:%M", False),
     ("%Y-%m-%dT%H:%M", False),
     ("%Y-%m-%d", True),
+    # Also written by Vietnamese systems: the day first with dashes or dots (15-01-2023,
+    # 15.01.2023), the year first with slashes (2023/01/15). Tried only on what is still unread.
+    *((f"%d{sep}%m{sep}%Y{time}", not time) for sep in "-." for time in (" %H:%M:%S", " %H:%M", "")),
+    *((f"%Y/%m/%d{time}", not time) for time in (" %H:%M:%S", " %H:%M", "")),
 )
 EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ns")
 # Plausible dates only: a two-digit year ("06/03/23" parsed as year 23) is a typo, not 23 AD.
@@ -176,7 +180,8 @@ def _day_as_written(text: pa.Array, parsed: pa.Array, fmt: str) -> np.ndarray:
     ok = np.ones(len(text), dtype=bool)
     suspect = np.flatnonzero(_np_bool(pc.fill_null(pc.less_equal(pc.day(parsed), 3), False)))
     if suspect.size:
-        pattern = r"^\s*(?P<d>\d{1,2})/" if fmt.startswith("%d") else r"^\s*\d{4}-\d{1,2}-(?P<d>\d{1,2})"
+        pattern = (r"^\s*(?P<d>\d{1,2})[/.-]" if fmt.startswith("%d")
+                   else r"^\s*\d{4}[-/]\d{1,2}[-/](?P<d>\d{1,2})")
         idx = pa.array(suspect)
         written = pc.struct_field(pc.extract_regex(text.take(idx), pattern), [0])
         same = pc.equal(pc.cast(written, pa.int64()), pc.day(parsed.take(idx)))

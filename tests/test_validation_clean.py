@@ -53,3 +53,20 @@ def test_a_chunked_column_as_the_joined_one():
         assert clean_column(chunks, by_value).text.equals(clean_column(pa.array(values), by_value).text)
     assert len(clean_column(pa.chunked_array([], type=pa.string())).text) == 0
     assert clean_column(pa.chunked_array([], type=pa.string()), by_value=True).empty().size == 0
+
+
+def test_dates_with_dashes_dots_or_the_year_first_with_slashes():
+    """Forms Vietnamese systems write besides the contract's (dd/mm/yyyy, ISO 8601, serials):
+    the day first with dashes or dots, the year first with slashes; an impossible day is still
+    refused, and a month-first date (01-15-2023) is not read as one."""
+    from cchc_lib.validation import parse_datetimes
+
+    texts = ["15-01-2023", "15.01.2023 08:30", "15-1-2023 08:30:15", "2023/01/15", "2023/01/15 17:00",
+             "31-02-2023", "31.04.2023", "2023/02/30", "01-15-2023", "15/01/2023"]
+    values, date_only, invalid = parse_datetimes(pa.array(texts))
+    expected = ["2023-01-15T00:00", "2023-01-15T08:30", "2023-01-15T08:30:15", "2023-01-15T00:00",
+                "2023-01-15T17:00", None, None, None, None, "2023-01-15T00:00"]
+    got = [None if np.isnat(v) else str(np.datetime_as_string(v, unit="s")) for v in values]
+    assert got == [None if e is None else f"{e}:00" if e.count(":") == 1 else e for e in expected]
+    assert date_only.tolist() == [True, False, False, True, False, False, False, False, False, True]
+    assert invalid.tolist() == [e is None for e in expected]
