@@ -9,6 +9,7 @@ offending value; a row with several problems gets all its reasons joined with ";
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +49,8 @@ SERIAL_MIN, SERIAL_MAX = 18264, 73051  # Excel serials of 1950-01-01 and 2100-01
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 _ISO_RE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
 _TZ_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_CLOCK12_RE = r"^\s*(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}(?::\d{2})?)\s*(SA|CH|AM|PM)\s*$"
+_FRACTION_RE = r"^\s*(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2})[.,]\d+\s*$"
 END_OF_DAY_COLUMNS = frozenset({"due_at"})  # a date-only deadline means the end of that day
 END_OF_DAY = np.timedelta64(86_400_000_000_000 - 1_000, "ns")  # 23:59:59.999999
 # Completion-like columns that may not precede received_at (the "due before received" rule).
@@ -252,6 +255,20 @@ def parse_datetimes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if aware.any():
             local = pd.to_datetime(rest[aware], format="ISO8601", errors="coerce", utc=True)
             got[aware] = local.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).astype("datetime64[ns]")
+        # Windows' Vietnamese 12-hour clock (8:00 SA = sáng, 8:00 CH = chiều; AM/PM too), and
+        # fractions of a second after dd/mm/yyyy HH:MM:SS (dropped: a report shows seconds).
+        clock = rest.str.extract(_CLOCK12_RE, flags=re.IGNORECASE)
+        twelve = clock[0].notna()
+        if twelve.any():
+            text = clock[0][twelve] + " " + clock[1][twelve].str.upper().replace({"SA": "AM", "CH": "PM"})
+            seconds = clock[0][twelve].str.count(":") == 2
+            for has, fmt in ((seconds, "%d/%m/%Y %I:%M:%S %p"), (~seconds, "%d/%m/%Y %I:%M %p")):
+                if has.any():
+                    got[text[has].index] = pd.to_datetime(text[has], format=fmt, errors="coerce")
+        fraction = rest.str.extract(_FRACTION_RE)[0]
+        if fraction.notna().any():
+            cut = fraction[fraction.notna()]
+            got[cut.index] = pd.to_datetime(cut, format="%d/%m/%Y %H:%M:%S", errors="coerce")
         number = pd.to_numeric(rest.str.replace(",", ".", regex=False), errors="coerce")
         serial = ~iso & number.between(SERIAL_MIN, SERIAL_MAX)
         if serial.any():

@@ -70,3 +70,20 @@ def test_dates_with_dashes_dots_or_the_year_first_with_slashes():
     assert got == [None if e is None else f"{e}:00" if e.count(":") == 1 else e for e in expected]
     assert date_only.tolist() == [True, False, False, True, False, False, False, False, False, True]
     assert invalid.tolist() == [e is None for e in expected]
+
+
+def test_the_twelve_hour_clock_of_vietnamese_windows_and_fractions_of_a_second():
+    """8:00 SA (sáng) / 8:00 CH (chiều), as Windows writes times in Vietnamese, AM/PM, and
+    dd/mm/yyyy HH:MM:SS with a fraction (dropped): read; 13:00 CH and 31/02 are not times."""
+    from cchc_lib.validation import parse_datetimes
+
+    texts = ["15/01/2023 8:00 SA", "15/01/2023 08:00 CH", "15/01/2023 12:30 sa", "15/01/2023 8:05:30 ch",
+             "15/01/2023 8:00 PM", "15/01/2023 08:00:00.000", "15/01/2023 08:00:59,5",
+             "15/01/2023 13:00 CH", "31/02/2023 8:00 SA"]
+    values, date_only, invalid = parse_datetimes(pa.array(texts))
+    got = [None if np.isnat(v) else str(np.datetime_as_string(v, unit="s")) for v in values]
+    assert got == ["2023-01-15T08:00:00", "2023-01-15T20:00:00", "2023-01-15T00:30:00",
+                   "2023-01-15T20:05:30", "2023-01-15T20:00:00", "2023-01-15T08:00:00",
+                   "2023-01-15T08:00:59", None, None]
+    assert not date_only.any()
+    assert invalid.tolist() == [False] * 7 + [True, True]
