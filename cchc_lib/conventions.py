@@ -17,6 +17,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from cchc_lib.formatting import yaml_error_place
+
 DEFAULT_CONVENTIONS_PATH = Path(__file__).with_name("conventions.yaml")
 
 # key -> allowed values, the default first (conventions.md §3).
@@ -86,9 +88,7 @@ def load_conventions(path: str | Path | None = None, window: str | None = None) 
     except OSError as exc:
         raise ConventionsError(f"không đọc được tệp quy ước {src}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (dòng {mark.line + 1})" if mark is not None else ""
-        raise ConventionsError(f"tệp quy ước {src} không đúng cú pháp YAML{where}") from None
+        raise ConventionsError(f"tệp quy ước {src} không đúng cú pháp YAML{yaml_error_place(exc)}") from None
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ConventionsError(f"tệp quy ước {src} phải là các dòng 'khóa: giá trị'")

@@ -229,3 +229,10 @@ def md_text(value: object) -> str:
     markup characters neutralised; missing ``—``."""
     text = "—" if value is None or _missing(value) else html.escape(str(value))
     return re.sub(r"([\\`*_\[\]#|])", r"\\\1", text)
+
+
+def yaml_error_place(exc: BaseException) -> str:
+    """Where a YAML parser stopped in a hand-edited file, for the message: " (dòng 3, cột 5)";
+    empty when the error does not say."""
+    mark = getattr(exc, "problem_mark", None)
+    return f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark is not None else ""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from cchc_lib.formatting import yaml_error_place
 from cchc_lib.safe_text import strip_invisible
 
 DEFAULT_MAPPING_PATH = Path(__file__).with_name("mapping.yaml")
@@ -135,9 +136,7 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
     except OSError as exc:
         raise MappingError(f"không đọc được tệp ánh xạ {src}: {exc}") from exc
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark is not None else ""
-        raise MappingError(f"tệp ánh xạ {src} không đúng cú pháp YAML{where}") from None
+        raise MappingError(f"tệp ánh xạ {src} không đúng cú pháp YAML{yaml_error_place(exc)}") from None
     check_shape(raw, src)
     headers = {table: _invert(cols, f"headers.{table}") for table, cols in (raw.get("headers") or {}).items()}
     ranks = {

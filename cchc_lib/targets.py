@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from cchc_lib.config import profile
-from cchc_lib.formatting import OP_TEXT, fmt_number, format_level, level_text
+from cchc_lib.formatting import OP_TEXT, fmt_number, format_level, level_text, yaml_error_place
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -281,9 +281,8 @@ def load_targets(year: int, directory: Path | None = None) -> Targets:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark is not None else ""
-            raise TargetsError(f"tệp chỉ tiêu {path} không đúng cú pháp YAML{at}") from None
+            place = yaml_error_place(exc)
+            raise TargetsError(f"tệp chỉ tiêu {path} không đúng cú pháp YAML{place}") from None
         cached = _read[path] = (stat.st_size, stat.st_mtime_ns, _parse(int(year), raw, path))
     targets = cached[2]
     # Each caller its own dict of (frozen) targets: one that edits it cannot edit the next's.
