@@ -16,8 +16,9 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from cchc_lib.indicators import DOSSIER_INDICATORS, ProcessedData, compute_many
+from cchc_lib.indicators import DOSSIER_INDICATORS, compute_many
 from cchc_lib.periods import Period, periods_in_year
+from cchc_lib.processed import ProcessedData
 from cchc_lib.schema import TABLES
 
 YEARS = (2022, 2023)

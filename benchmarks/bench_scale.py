@@ -172,7 +172,8 @@ done(time.perf_counter() - t)
     "engine": _PRELUDE + """
 from dataclasses import replace
 from benchmarks.bench_indicators import all_periods
-from cchc_lib.indicators import compute_many, load_processed
+from cchc_lib.indicators import compute_many
+from cchc_lib.processed import load_processed
 t = time.perf_counter()
 data = load_processed(Path(sys.argv[1]))
 loaded = time.perf_counter() - t

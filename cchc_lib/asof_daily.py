@@ -37,15 +37,9 @@ import pandas as pd
 from cchc_lib import dossier_source
 from cchc_lib.conventions import END_OF_DAY, NOT_RECEIVED, WITHDRAWN, Conventions, counted_dossiers
 from cchc_lib.daily import ASOF, NO_DAY, month_events, month_of_days
-from cchc_lib.indicators import (
-    BY_CHOICES,
-    COMPOSED_MEASURES,
-    DOSSIER_MEASURES,
-    ProcessedData,
-    measure_columns,
-    period_sums,
-)
+from cchc_lib.indicators import BY_CHOICES, COMPOSED_MEASURES, DOSSIER_MEASURES, measure_columns, period_sums
 from cchc_lib.periods import ND09_DAY, WINDOWS, Period
+from cchc_lib.processed import ProcessedData
 from cchc_lib.schema import TABLES
 
 # The dossier inputs whose presence decides an indicator's "Chưa có dữ liệu" (the engine's
@@ -85,7 +79,7 @@ def boundary_day(months: np.ndarray, window: str) -> np.ndarray:
 
 class AsOfMeasures:
     """``dossier_measures`` of ``as_of_view(data, end of day D)`` from the aggregate (a
-    :class:`cchc_lib.indicators.MeasureSource`), for one set of conventions, in either data
+    :class:`cchc_lib.processed.MeasureSource`), for one set of conventions, in either data
     window (each built on first use); also what the national index asks of that data
     (:func:`cchc_lib.index766.daily.asof_tallies`, :meth:`has`, :meth:`owners`).
 

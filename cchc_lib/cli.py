@@ -158,12 +158,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     from cchc_lib.conventions import ConventionsError
-    from cchc_lib.indicators import (
-        CLI_COLUMNS,
-        MissingDataError,
-        compute_indicators,
-        load_processed,
-    )
+    from cchc_lib.indicators import CLI_COLUMNS, compute_indicators
+    from cchc_lib.processed import MissingDataError, load_processed
     from cchc_lib.projection import indicators_as_of
     from cchc_lib.tables import format_indicator_table
 
@@ -218,7 +214,7 @@ def cmd_form06(args: argparse.Namespace) -> int:
     from cchc_lib.conventions import ConventionsError
     from cchc_lib.form06 import form06_table, format_form06, write_form06_xlsx
     from cchc_lib.guards import OutputError, check_writable_file
-    from cchc_lib.indicators import MissingDataError, load_processed
+    from cchc_lib.processed import MissingDataError, load_processed
 
     try:
         conventions = _conventions(args)
@@ -246,7 +242,7 @@ def cmd_index766(args: argparse.Namespace) -> int:
     from cchc_lib.conventions import ConventionsError
     from cchc_lib.index766 import counts as index766_counts
     from cchc_lib.index766 import scores as ix
-    from cchc_lib.indicators import MissingDataError, load_processed
+    from cchc_lib.processed import MissingDataError, load_processed
     from cchc_lib.tables import index766_output
 
     try:
@@ -305,7 +301,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             args.department = resolve_department(args.department, known_departments(args.processed))
         except UnknownDepartmentError as exc:
             return _fail(f"Lỗi: {exc}", EXIT_USAGE)
-    from cchc_lib.indicators import MissingDataError, require_processed
+    from cchc_lib.processed import MissingDataError, require_processed
 
     try:
         # Said here, before a kernel starts, rather than as a failed cell of each report.

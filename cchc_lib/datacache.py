@@ -29,13 +29,13 @@ def _signature(folder: Path) -> tuple:
 
 
 def load_processed(processed_dir: str | Path, conventions: object = None):
-    """:func:`cchc_lib.indicators.load_processed`, read once per process while the folder's files
+    """:func:`cchc_lib.processed.load_processed`, read once per process while the folder's files
     stay the same. Each call gets its own frames (shallow copies: a column added or replaced by
     one report is not seen by the next), counted under ``conventions`` (None: the defaults)."""
     from cchc_lib import dossier_source
     from cchc_lib.conventions import DEFAULT, as_conventions
-    from cchc_lib.indicators import ProcessedData
-    from cchc_lib.indicators import load_processed as read
+    from cchc_lib.processed import ProcessedData
+    from cchc_lib.processed import load_processed as read
 
     folder = Path(processed_dir).resolve()
     signature = _signature(folder)

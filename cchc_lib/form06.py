@@ -27,8 +27,9 @@ import pandas as pd
 from cchc_lib.atomic import atomic_path
 from cchc_lib.config import profile
 from cchc_lib.formatting import fmt_date, fmt_number, render_table
-from cchc_lib.indicators import ProcessedData, availability, dossier_measures
+from cchc_lib.indicators import availability, dossier_measures
 from cchc_lib.periods import Period
+from cchc_lib.processed import ProcessedData
 from cchc_lib.safe_text import set_text_cell
 
 TITLE = "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT TTHC"

@@ -26,7 +26,6 @@ from cchc_lib.indicators import (
     DOSSIER_INDICATORS,
     GROUP_OVERALL,
     INDICATORS,
-    ProcessedData,
     _availability,
     _catalogue_rows,
     _indicator_rows,
@@ -36,6 +35,7 @@ from cchc_lib.indicators import (
     dossier_measures,
 )
 from cchc_lib.periods import Period
+from cchc_lib.processed import ProcessedData
 
 RUN = "_run"
 

@@ -32,12 +32,12 @@ from cchc_lib.indicators import (
     DOSSIER_MEASURES,
     GROUP_OVERALL,
     GROUP_UNKNOWN,
-    ProcessedData,
     _dossier_events,
     _month_number,
     measure_columns,
 )
 from cchc_lib.periods import ND09_DAY, Period
+from cchc_lib.processed import ProcessedData
 
 CELL_COLUMNS = {"department": "department", "field": "field", "procedure": "procedure_code",
                 "channel": "channel"}

@@ -31,6 +31,7 @@ from cchc_lib.datacache import derived
 from cchc_lib.dossier_source import dossier_columns
 from cchc_lib.formatting import fmt_date, fmt_number, fmt_percent, format_value, level_text
 from cchc_lib.periods import Period
+from cchc_lib.processed import MissingDataError, ProcessedData, load_processed
 from cchc_lib.schema import TABLES
 from cchc_lib.targets import load_targets, targets_version
 
@@ -68,8 +69,8 @@ ENGINE_COLUMNS = tuple(spec.name for spec in TABLES["dossiers"] if spec.name not
     "dossier_id", "procedure_name", "source_file", "source_row", "submitted_at"))
 
 
-def as_of_view(data: ind.ProcessedData, at: object,
-               columns: tuple[str, ...] | None = None) -> ind.ProcessedData:
+def as_of_view(data: ProcessedData, at: object,
+               columns: tuple[str, ...] | None = None) -> ProcessedData:
     """The processed data as it stood at the instant ``at`` (a date alone = the end of that day),
     with just the dossier ``columns`` (None: all of them)."""
     at = _instant(at)
@@ -89,8 +90,8 @@ def as_of_view(data: ind.ProcessedData, at: object,
     return replace(data, dossiers=d)
 
 
-def engine_as_of(data: ind.ProcessedData, at: object,
-                 columns: tuple[str, ...] | None = None) -> ind.ProcessedData:
+def engine_as_of(data: ProcessedData, at: object,
+                 columns: tuple[str, ...] | None = None) -> ProcessedData:
     """The data at ``at`` for the indicator engine: from the day-level aggregate when it can say
     (``at`` the end of a day, as a period's end or ``--as-of DATE`` always is; see
     :mod:`cchc_lib.asof_daily`), else :func:`as_of_view` (the same numbers, from the dossiers).
@@ -108,7 +109,7 @@ def to_date_code(period: Period) -> str:
     return f"{period.year}-YTD" if period.kind == "year" else period.code
 
 
-def indicators_as_of(data: ind.ProcessedData, period: Period, at: object, by: str = "overall",
+def indicators_as_of(data: ProcessedData, period: Period, at: object, by: str = "overall",
                      department: str | None = None) -> pd.DataFrame:
     """``period`` to the date ``at`` (the whole period when ``at`` is at or after its end); the
     change against last year compares with the same date a year earlier."""
@@ -147,7 +148,7 @@ def months_elapsed(year: int, at: pd.Timestamp) -> float:
     return (at.month - 1) + min(1.0, (at + _MICRO - month_start) / month_len)
 
 
-def year_end(data: ind.ProcessedData, year: int, at: object,
+def year_end(data: ProcessedData, year: int, at: object,
              department: str | None = None) -> pd.DataFrame:
     """One row per projected rate with a yearly target: year to date, projection and range,
     and what the remaining months need (numbers and a sentence).
@@ -160,7 +161,7 @@ def year_end(data: ind.ProcessedData, year: int, at: object,
                    lambda: _year_end(data, year, at, department))
 
 
-def _year_end(data: ind.ProcessedData, year: int, at: pd.Timestamp,
+def _year_end(data: ProcessedData, year: int, at: pd.Timestamp,
               department: str | None) -> pd.DataFrame:
     period = Period("year", year)
     view = engine_as_of(data, at, ENGINE_COLUMNS)
@@ -299,8 +300,8 @@ def year_end_from(processed_dir: str, year: int, at: object) -> pd.DataFrame:
     from pathlib import Path
 
     try:
-        data = ind.load_processed(Path(processed_dir))
-    except ind.MissingDataError:
+        data = load_processed(Path(processed_dir))
+    except MissingDataError:
         return pd.DataFrame()
     return year_end(data, year, at)
 

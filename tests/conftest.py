@@ -51,7 +51,7 @@ def sample_processed_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def sample_processed(sample_processed_dir):
     """The ingested sample loaded as ProcessedData."""
-    from cchc_lib.indicators import load_processed
+    from cchc_lib.processed import load_processed
 
     return load_processed(sample_processed_dir)
 

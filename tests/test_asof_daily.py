@@ -19,8 +19,9 @@ from cchc_lib import projection
 from cchc_lib.asof_daily import as_of_data, boundary_day, day_of_end
 from cchc_lib.conventions import CLOCK_STOPPED, Conventions
 from cchc_lib.daily import build_daily
-from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures, load_processed
+from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures
 from cchc_lib.periods import Period
+from cchc_lib.processed import load_processed
 from tests.test_daily import CONVENTIONS, PERIODS, _same, random_data
 from tests.test_indicators import dossier, make_data
 

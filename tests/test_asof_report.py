@@ -23,6 +23,7 @@ from cchc_lib.asof_daily import AsOfMeasures, as_of_data
 from cchc_lib.conventions import Conventions
 from cchc_lib.index766.counts import counts_from_data
 from cchc_lib.periods import Period
+from cchc_lib.processed import load_processed
 from cchc_lib.publish import index766_section, report
 from tests.test_asof_daily import ATS, odd_data, pair
 from tests.test_browser import chromium  # noqa: F401  (the fixture)
@@ -109,8 +110,8 @@ def test_sample_every_table(sample_processed_dir):
         (pd.Timestamp("2023-03-31 23:59:59.999999"), Period.parse("2023-Q1"), None),
     )
     for c, conventions in enumerate((Conventions(), Conventions(window="nd09"), CONVENTIONS[3])):
-        lazy = indicators.load_processed(sample_processed_dir, conventions)
-        eager = indicators.load_processed(sample_processed_dir, conventions)
+        lazy = load_processed(sample_processed_dir, conventions)
+        eager = load_processed(sample_processed_dir, conventions)
         dossier_level = replace(eager, daily=None, daily_of=None)  # every dossier read
         for i, (at, period, department) in enumerate(cases):
             ctx = report.as_of_context(_context(lazy, period, department), at)
@@ -221,11 +222,11 @@ def test_an_old_aggregate_falls_back_to_the_dossiers(sample_processed_dir, tmp_p
     old = _old_aggregate(sample_processed_dir, tmp_path / "old")
     at = ATS[7]
     period = Period.parse("2023-Q1")
-    data = indicators.load_processed(old)
+    data = load_processed(old)
     assert as_of_data(data, at) is None
     ctx = report.as_of_context(_context(data, period, None), at)
     assert not isinstance(ctx.data.grid, AsOfMeasures)
-    new = report.as_of_context(_context(indicators.load_processed(sample_processed_dir), period, None), at)
+    new = report.as_of_context(_context(load_processed(sample_processed_dir), period, None), at)
     _equal(_shown(ctx, at), _shown(new, at), "old aggregate")
 
 

@@ -138,9 +138,10 @@ def test_end_to_end_on_sample(capsys, sample_processed_dir):
 
 
 def test_rating_column_present_but_empty_is_no_event_absent_is_no_data(tmp_path):
-    from cchc_lib.indicators import compute_indicators, load_processed
+    from cchc_lib.indicators import compute_indicators
     from cchc_lib.ingest.run import run_ingest
     from cchc_lib.periods import Period
+    from cchc_lib.processed import load_processed
     from tests.ingest_helpers import DOSSIER_HEADERS, csv_text, dossier_rows, make_raw
 
     # One dossier received 15/01/2023 (the helpers' default), nobody rated it.

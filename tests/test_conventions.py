@@ -255,7 +255,7 @@ def test_report_helpers_say_the_conventions(sample_processed_dir):
 
 
 def load_processed_with(folder, conventions):
-    from cchc_lib.indicators import load_processed
+    from cchc_lib.processed import load_processed
 
     return load_processed(folder, conventions)
 

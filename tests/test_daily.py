@@ -18,9 +18,10 @@ from cchc_lib.conventions import Conventions
 from cchc_lib.daily import NO_DAY, build_daily, month_of_days
 from cchc_lib.form06 import form06_table
 from cchc_lib.index766.counts import counts_from_data
-from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures, load_processed
+from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures
 from cchc_lib.measure_grid import with_grid
 from cchc_lib.periods import Period
+from cchc_lib.processed import load_processed
 from cchc_lib.schema import STATUSES
 from tests.test_indicators import dossier, frame, make_data, procedure
 

@@ -13,9 +13,10 @@ from cchc_lib.config import profile
 from cchc_lib.conventions import Conventions
 from cchc_lib.form06 import NO_CHANNEL_NOTE, NUMBER_COLUMNS, form06_table, format_form06
 from cchc_lib.index766 import counts as index766_counts
-from cchc_lib.indicators import ProcessedData, compute_indicators, load_processed
+from cchc_lib.indicators import compute_indicators
 from cchc_lib.ingest.run import format_summary, run_ingest
 from cchc_lib.periods import Period
+from cchc_lib.processed import ProcessedData, load_processed
 from tests.ingest_helpers import PROCEDURES_CSV, csv_text, dossier_rows, make_raw
 from tests.test_form06 import assert_identities
 from tests.test_indicators import dossier, make_data, row

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cchc_lib import datacache, dossier_source, indicators, projection
+from cchc_lib import datacache, dossier_source, processed, projection
 from cchc_lib.conventions import counted_dossiers
 from cchc_lib.periods import Period
 from cchc_lib.publish import index766_section, report
@@ -18,10 +18,10 @@ from cchc_lib.schema import conform
 FIXED = pd.Timestamp("2024-01-15 09:30")
 
 
-def _eager(processed_dir, conventions=None) -> indicators.ProcessedData:
+def _eager(processed_dir, conventions=None) -> processed.ProcessedData:
     """What load_processed returned before the dossiers were read lazily: every dossier in memory
     from the start, the aggregate marked as theirs."""
-    lazy = indicators.load_processed(processed_dir, conventions)
+    lazy = processed.load_processed(processed_dir, conventions)
     frame = conform(pd.read_parquet(dossier_source.source_of(lazy).path), "dossiers")
     return replace(lazy, dossiers=frame, daily=lazy.daily, daily_of=frame)
 
@@ -66,7 +66,7 @@ def test_sample_feedback_is_attributed_without_the_dossiers(sample_processed_dir
     """The index by department attributes PAKN through the dossiers they concern: read by id."""
     from cchc_lib.index766.counts import counts_from_data
 
-    lazy = indicators.load_processed(sample_processed_dir)
+    lazy = processed.load_processed(sample_processed_dir)
     assert lazy.feedback is not None and len(lazy.feedback)
     eager = _eager(sample_processed_dir)
     year = Period.parse("2023")
@@ -118,7 +118,7 @@ def test_columns_rows_and_ids_read_alone(small_file):
 
 def test_counted_columns_and_has_values(small_file):
     path, _ = small_file
-    lazy = indicators.ProcessedData(dossier_source.DossierFile(path), conform(pd.DataFrame(), "procedures"),
+    lazy = processed.ProcessedData(dossier_source.DossierFile(path), conform(pd.DataFrame(), "procedures"),
                                     None, {})
     counted = dossier_source.counted_columns(lazy, ["channel"])
     # D is never received: left out, as counted_dossiers does on the whole frame.
@@ -136,7 +136,7 @@ def test_receipt_range_streamed_by_hand(small_file):
     """Four received (D never was; C has no date), first A, last B to the nanosecond, streamed
     in pyarrow and from the frame alike."""
     path, cut = small_file
-    lazy = indicators.ProcessedData(dossier_source.DossierFile(path), conform(pd.DataFrame(), "procedures"),
+    lazy = processed.ProcessedData(dossier_source.DossierFile(path), conform(pd.DataFrame(), "procedures"),
                                     None, {})
     expected = (4, pd.Timestamp("2023-03-01 08:00"), cut + pd.Timedelta(1, "ns"))
     assert dossier_source.receipt_range(lazy) == expected
@@ -166,8 +166,8 @@ def test_names_and_inputs_in_pyarrow_equal_pandas(tmp_path):
     procedures = conform(pd.DataFrame(), "procedures")
     for withdrawn, expected in (("excluded", False), ("on_time", True)):
         conventions = as_conventions({"withdrawn": withdrawn})
-        lazy = indicators.ProcessedData(dossier_source.DossierFile(path), procedures, None, {}, conventions)
-        eager = indicators.ProcessedData(frame, procedures, None, {}, conventions)
+        lazy = processed.ProcessedData(dossier_source.DossierFile(path), procedures, None, {}, conventions)
+        eager = processed.ProcessedData(frame, procedures, None, {}, conventions)
         for data in (lazy, eager):
             # Only C (withdrawn) has digitized and wait_minutes among the counted dossiers.
             assert dossier_source.counted_has(data, ["digitized", "wait_minutes", "rating"]) == {

@@ -108,7 +108,7 @@ def test_stale_temporaries_of_earlier_versions_are_removed(tmp_path):
 def test_readers_see_one_generation(tmp_path):
     """load_processed resolves the current generation once: every file comes from it."""
     from cchc_lib.generations import resolve
-    from cchc_lib.indicators import load_processed
+    from cchc_lib.processed import load_processed
 
     raw = make_raw(tmp_path / "raw", {"a.csv": csv_text(dossier_rows({}))})
     out = tmp_path / "out"

@@ -23,8 +23,8 @@ from cchc_lib.index766.scores import (
     read_counts_csv,
     score_from_counts,
 )
-from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
+from cchc_lib.processed import ProcessedData
 from cchc_lib.schema import TABLES
 
 

@@ -10,15 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cchc_lib.indicators import (
-    COLUMNS,
-    GROUP_OVERALL,
-    ProcessedData,
-    compute_indicators,
-    compute_many,
-    monthly_indicators,
-)
+from cchc_lib.indicators import COLUMNS, GROUP_OVERALL, compute_indicators, compute_many, monthly_indicators
 from cchc_lib.periods import Period
+from cchc_lib.processed import ProcessedData
 from cchc_lib.schema import TABLES, empty_frame
 
 END_OF_DAY = " 23:59:59.999999"

@@ -13,9 +13,10 @@ import pytest
 from cchc_lib import dossier_source
 from cchc_lib.daily import FLOAT_MEASURES, build_daily
 from cchc_lib.explorer.engine import under_conventions
-from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures, load_processed
+from cchc_lib.indicators import BY_CHOICES, compute_many, dossier_measures
 from cchc_lib.measure_grid import MeasureGrid, grid_basis, with_grid
 from cchc_lib.periods import Period
+from cchc_lib.processed import load_processed
 from tests.test_daily import CONVENTIONS, random_data
 from tests.test_indicators import dossier, make_data
 

@@ -500,7 +500,7 @@ def test_ingest_takes_the_plan_tables_and_drops_personal_data(sample_processed_d
 
 
 def test_plan_indicators_on_the_sample(sample_processed_dir):
-    from cchc_lib.indicators import load_processed
+    from cchc_lib.processed import load_processed
 
     inputs = plan.load_plan_inputs(sample_processed_dir)
     if inputs.staff is None:

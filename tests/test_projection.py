@@ -146,7 +146,7 @@ def test_report_as_of_renders_the_year_to_date(sample_processed_dir, tmp_path, c
     """`cchc report --period 2023 --as-of 2023-06-15`: its own file, numbers to that date."""
     from bs4 import BeautifulSoup
 
-    from cchc_lib.indicators import load_processed
+    from cchc_lib.processed import load_processed
 
     code = main(["report", "--period", "2023", "--as-of", "2023-06-15",
                  "--processed", str(sample_processed_dir), "--out", str(tmp_path)])

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from cchc_lib.indicators import load_processed
 from cchc_lib.ingest.run import format_summary, run_ingest
 from cchc_lib.mapping import load_mapping
+from cchc_lib.processed import load_processed
 from cchc_lib.readers import html_rows, read_input, read_workbook, sniff, survey
 from cchc_lib.reading import IngestError, read_xlsx_file
 from tests.ingest_helpers import DOSSIER_HEADERS, PROCEDURES_CSV, csv_text, dossier_rows, make_raw

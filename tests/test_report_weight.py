@@ -255,8 +255,8 @@ def test_data_cache_rereads_changed_files_and_hands_out_copies(sample_processed_
 
     from cchc_lib import datacache
     from cchc_lib.index766.counts import index_section_frames
-    from cchc_lib.indicators import load_processed
     from cchc_lib.periods import Period
+    from cchc_lib.processed import load_processed
 
     folder = tmp_path / "processed"
     shutil.copytree(sample_processed_dir, folder)

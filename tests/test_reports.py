@@ -743,7 +743,7 @@ def test_index_links_every_report_on_disk_of_every_year_newest_first(tmp_path):
 def test_department_header_gives_the_units_own_dossiers():
     """Three dossiers in the data, two handled by Phòng A: the coverage line is the whole Sở's
     and says how many are the unit's."""
-    from cchc_lib.indicators import ProcessedData
+    from cchc_lib.processed import ProcessedData
 
     dossiers = pd.DataFrame({
         "department": pd.Series(["Phòng A", "Phòng B", "Phòng A"], dtype="string"),

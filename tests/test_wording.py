@@ -63,7 +63,8 @@ def test_department_summary_names_the_unit(processed):
 
 
 def test_mail_texts(processed):
-    from cchc_lib.indicators import compute_indicators, load_processed
+    from cchc_lib.indicators import compute_indicators
+    from cchc_lib.processed import load_processed
 
     period = Period.parse("2023-03")
     summary = mail.summarise(compute_indicators(load_processed(processed), period), period)

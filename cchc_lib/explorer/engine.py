@@ -30,16 +30,10 @@ from cchc_lib import dossier_source
 from cchc_lib.conventions import DEFAULT as DEFAULT_CONVENTIONS
 from cchc_lib.conventions import Conventions, counted_dossiers
 from cchc_lib.formatting import fmt_date
-from cchc_lib.indicators import (
-    BY_LABELS,
-    CATALOGUE_INDICATORS,
-    GROUP_OVERALL,
-    INDICATORS,
-    ProcessedData,
-    compute_many,
-)
+from cchc_lib.indicators import BY_LABELS, CATALOGUE_INDICATORS, GROUP_OVERALL, INDICATORS, compute_many
 from cchc_lib.measure_grid import GridBasis, grid_basis, with_grid
 from cchc_lib.periods import ND09_DAY, Period, month_of, periods_between
+from cchc_lib.processed import ProcessedData
 
 Granularity = Literal["month", "quarter", "year"]
 

@@ -23,15 +23,9 @@ from cchc_lib.conventions import ConventionsError, load_conventions
 from cchc_lib.explorer import engine as ex
 from cchc_lib.explorer import view
 from cchc_lib.formatting import fmt_date
-from cchc_lib.indicators import (
-    BY_CHOICES,
-    BY_LABELS,
-    INDICATORS,
-    MissingDataError,
-    ProcessedData,
-    load_processed,
-)
+from cchc_lib.indicators import BY_CHOICES, BY_LABELS, INDICATORS
 from cchc_lib.periods import Period, periods_between
+from cchc_lib.processed import MissingDataError, ProcessedData, load_processed
 from cchc_lib.publish.fragments import render
 
 ALL_DEPARTMENTS = "Tất cả các phòng"

@@ -19,8 +19,8 @@ from cchc_lib.index766.scores import (
     levers,
     score_from_counts,
 )
-from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
+from cchc_lib.processed import ProcessedData
 from cchc_lib.schema import flag
 from cchc_lib.workdays import add_working_days
 
@@ -249,7 +249,7 @@ def _dossier_counts(d: pd.DataFrame, feedback, period: Period, by: str, end, fra
 
 def counts_from_data(data: ProcessedData, period: Period, by: str = "overall") -> pd.DataFrame:
     """Long-form counts ``unit, metric, numerator, denominator`` for one period, from processed
-    dossiers, the procedure catalogue and PAKN (``data`` is ``cchc_lib.indicators.ProcessedData``).
+    dossiers, the procedure catalogue and PAKN (``data`` is ``cchc_lib.processed.ProcessedData``).
 
     ``by="overall"``: one unit, "Toàn Sở"; ``by="department"``: one unit per department with any
     dossier received, resolved or pending in the period. Not-available metrics have NaN

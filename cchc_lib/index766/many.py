@@ -19,8 +19,8 @@ import pandas as pd
 from cchc_lib.datacache import derived
 from cchc_lib.index766.counts import counts_from_data
 from cchc_lib.index766.scores import GROUPS, TOTAL, levers, score_from_counts
-from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
+from cchc_lib.processed import ProcessedData
 
 _SEP = "\x1f"  # between a key's number and the unit's name (never in a unit's name)
 

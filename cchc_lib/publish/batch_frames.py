@@ -27,8 +27,9 @@ import pandas as pd
 from cchc_lib.datacache import derived_part
 from cchc_lib.index766.many import index_section_frames_many
 from cchc_lib.indicator_runs import compute_runs
-from cchc_lib.indicators import ProcessedData, dossier_measures
+from cchc_lib.indicators import dossier_measures
 from cchc_lib.periods import Period, PeriodError, months_between
+from cchc_lib.processed import ProcessedData
 
 BATCH_ENV = "CCHC_BATCH_PERIODS"  # the batch's period codes, comma-separated
 

@@ -11,8 +11,8 @@ from cchc_lib.datacache import derived
 from cchc_lib.formatting import fmt_number, fmt_percent, md_text
 from cchc_lib.index766 import counts as ixc
 from cchc_lib.index766 import scores as ix
-from cchc_lib.indicators import ProcessedData
 from cchc_lib.periods import Period
+from cchc_lib.processed import ProcessedData
 from cchc_lib.publish.batch_frames import shared_index_frames
 from cchc_lib.publish.fragments import render
 

@@ -31,8 +31,9 @@ import pandas as pd
 
 from cchc_lib.config import Settings, profile
 from cchc_lib.formatting import fmt_count, fmt_number, format_value, status_colours, target_text
-from cchc_lib.indicators import MissingDataError, compute_indicators, load_processed
+from cchc_lib.indicators import compute_indicators
 from cchc_lib.periods import Period, PeriodError
+from cchc_lib.processed import MissingDataError, load_processed
 from cchc_lib.publish.fragments import render
 
 log = logging.getLogger("cchc.mail")

@@ -19,8 +19,8 @@ from cchc_lib import indicators, manual_figures, plan
 from cchc_lib.config import PLAN_NOTEBOOK, profile
 from cchc_lib.conventions import DEFAULT, Conventions, as_conventions, as_parameter, conventions_line_vi
 from cchc_lib.formatting import fmt_date, fmt_datetime, fmt_number, md_text
-from cchc_lib.indicators import MissingDataError, load_processed
 from cchc_lib.periods import Period
+from cchc_lib.processed import MissingDataError, load_processed
 from cchc_lib.projection import indicators_as_of
 from cchc_lib.publish.charts import COLORS, plot_text
 from cchc_lib.publish.fragments import render

@@ -25,15 +25,10 @@ from cchc_lib.datacache import derived, load_processed
 from cchc_lib.dossier_source import dossier_columns, last_procedure_names, receipt_range
 from cchc_lib.form06 import FORM06_COLUMNS, footnotes, form06_table, period_line
 from cchc_lib.formatting import fmt_count, fmt_date, fmt_datetime, fmt_number, fmt_percent, md_text
-from cchc_lib.indicators import (
-    COLUMNS,
-    ProcessedData,
-    compute_indicators,
-    dossier_measures,
-    monthly_indicators,
-)
+from cchc_lib.indicators import COLUMNS, compute_indicators, dossier_measures, monthly_indicators
 from cchc_lib.periods import Period
 from cchc_lib.plan import as_of_instant
+from cchc_lib.processed import ProcessedData
 from cchc_lib.projection import as_of_view, indicators_as_of
 from cchc_lib.publish.batch_frames import chart_window, late_measures, shared_frames
 from cchc_lib.publish.fragments import render

@@ -17,8 +17,9 @@ from cchc_lib.atomic import write_text_atomic
 from cchc_lib.config import TEMPLATES_DIR, profile
 from cchc_lib.conventions import as_conventions
 from cchc_lib.formatting import fmt_datetime, fmt_number
-from cchc_lib.indicators import compute_indicators, load_processed
+from cchc_lib.indicators import compute_indicators
 from cchc_lib.periods import Period
+from cchc_lib.processed import load_processed
 from cchc_lib.publish.export import TEMPLATE_NAME
 from cchc_lib.publish.fragments import render
 from cchc_lib.publish.jobs import plan_key, report_paths
